@@ -1,0 +1,290 @@
+"""The MQTT contract in one place: every topic the hub uses and every request schema.
+
+`mqtt_topics.md` at the project root documents the same contract for people; this module is
+the single source for code (hub, simulated devices, tests), so a topic string is never typed
+twice. The fixed points come from the shared contract: `{base}` is `antrian/{office}`, the hub
+lives under `{base}/hub/...`, each device owns `{base}/device/{id}/...`, queue state is retained
+under `{base}/service/...` and `{base}/counter/...`.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass
+from typing import Any, Final
+
+#: Largest payload the hub accepts or a device may send (contract: 1 KiB).
+MAX_PAYLOAD_BYTES: Final = 1024
+
+#: MQTT 5 message expiry for an announcement on a speaker's `play` topic, and the age after
+#: which a speaker drops an announcement it receives late (the payload carries `expires_at`
+#: too, for MQTT 3.1.1 brokers and clients).
+PLAY_EXPIRY_S: Final = 30
+
+HA_DISCOVERY_PREFIX: Final = "homeassistant"
+HA_STATUS_TOPIC: Final = "homeassistant/status"
+
+_SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
+_TICKET = re.compile(r"^([A-Z])-(\d{3,4})$")
+
+
+def is_slug(text: str) -> bool:
+    """An office slug or device id: lower-case letters, digits, `-` and `_`, at most 32."""
+    return bool(_SLUG.match(text))
+
+
+def parse_ticket_code(code: str) -> tuple[str, int] | None:
+    """`"A-012"` -> `("A", 12)`; None for anything that is not a ticket code."""
+    m = _TICKET.match(code)
+    return (m.group(1), int(m.group(2))) if m else None
+
+
+def ticket_code(letter: str, number: int) -> str:
+    """The printed form of a ticket: service letter, dash, at least three digits."""
+    return f"{letter}-{number:03d}"
+
+
+@dataclass(frozen=True)
+class Topics:
+    """Every topic of one office. Build it once from the office slug."""
+
+    office: str
+
+    @property
+    def base(self) -> str:
+        return f"antrian/{self.office}"
+
+    # -- the hub -------------------------------------------------------------------------
+    @property
+    def hub_state(self) -> str:
+        return f"{self.base}/hub/state"
+
+    @property
+    def hub_info(self) -> str:
+        return f"{self.base}/hub/info"
+
+    @property
+    def hub_event(self) -> str:
+        return f"{self.base}/hub/event"
+
+    def hub_request(self, command: str) -> str:
+        return f"{self.base}/hub/request/{command}"
+
+    def hub_response(self, command: str) -> str:
+        return f"{self.base}/hub/response/{command}"
+
+    @property
+    def hub_request_filter(self) -> str:
+        return f"{self.base}/hub/request/+"
+
+    # -- queue state ---------------------------------------------------------------------
+    def service_state(self, letter: str) -> str:
+        return f"{self.base}/service/{letter}/state"
+
+    def counter_state(self, counter: int) -> str:
+        return f"{self.base}/counter/{counter}/state"
+
+    def counter_event(self, counter: int) -> str:
+        return f"{self.base}/counter/{counter}/event"
+
+    def ticket_state(self, token: str) -> str:
+        """Retained, per ticket token: what the citizen status page follows (no personal data)."""
+        return f"{self.base}/ticket/{token}/state"
+
+    # -- devices -------------------------------------------------------------------------
+    def device(self, device_id: str) -> str:
+        return f"{self.base}/device/{device_id}"
+
+    def device_availability(self, device_id: str) -> str:
+        return f"{self.base}/device/{device_id}/availability"
+
+    def device_request(self, device_id: str, command: str) -> str:
+        return f"{self.base}/device/{device_id}/request/{command}"
+
+    def device_response(self, device_id: str, command: str) -> str:
+        return f"{self.base}/device/{device_id}/response/{command}"
+
+    def device_display(self, device_id: str) -> str:
+        return f"{self.base}/device/{device_id}/display"
+
+    def device_play(self, device_id: str) -> str:
+        return f"{self.base}/device/{device_id}/play"
+
+    def device_set(self, device_id: str) -> str:
+        return f"{self.base}/device/{device_id}/set"
+
+    def device_info(self, device_id: str) -> str:
+        """Retained, published by a device on connect: firmware, model, ip (optional)."""
+        return f"{self.base}/device/{device_id}/info"
+
+    @property
+    def device_request_filter(self) -> str:
+        return f"{self.base}/device/+/request/+"
+
+    @property
+    def device_availability_filter(self) -> str:
+        return f"{self.base}/device/+/availability"
+
+    @property
+    def device_info_filter(self) -> str:
+        return f"{self.base}/device/+/info"
+
+    def parse_hub_request(self, topic: str) -> str | None:
+        """Command name of a `hub/request/{command}` topic, else None."""
+        prefix = f"{self.base}/hub/request/"
+        if topic.startswith(prefix):
+            rest = topic[len(prefix) :]
+            return rest if rest and "/" not in rest else None
+        return None
+
+    def parse_device_topic(self, topic: str) -> tuple[str, str, str] | None:
+        """`{base}/device/{id}/{kind}[/{command}]` -> (id, kind, command or "")."""
+        prefix = f"{self.base}/device/"
+        if not topic.startswith(prefix):
+            return None
+        parts = topic[len(prefix) :].split("/")
+        if len(parts) == 2:
+            return parts[0], parts[1], ""
+        if len(parts) == 3:
+            return parts[0], parts[1], parts[2]
+        return None
+
+
+# ---------------------------------------------------------------------------------------------
+# Request schemas
+# ---------------------------------------------------------------------------------------------
+
+
+class ContractError(ValueError):
+    """A payload that breaks the contract. The message is shown to the sender as is."""
+
+
+@dataclass(frozen=True)
+class Field:
+    """One field of a request: its JSON type, whether it must be there, and its bounds."""
+
+    type: type
+    required: bool = True
+    choices: tuple[str, ...] | None = None
+    max_len: int = 64
+    minimum: int | None = None
+    maximum: int | None = None
+
+
+Schema = Mapping[str, Field]
+
+_TRANSACTION = Field(str, required=False, max_len=64)
+_ACTOR = Field(str, required=False, max_len=32)
+_REASON = Field(str, required=False, max_len=200)
+_COUNTER = Field(int, minimum=1, maximum=99)
+_SERVICE = Field(str, max_len=1)
+_TICKET = Field(str, max_len=8)
+
+#: Fields every request may carry: the idempotency key, who acts (an officer or admin id; a
+#: device's id is taken from its topic instead), why (logged in the audit log).
+COMMON_FIELDS: Final[Schema] = {
+    "transaction": _TRANSACTION,
+    "actor": _ACTOR,
+    "reason": _REASON,
+    "sender": Field(str, required=False, max_len=32),
+}
+
+#: Every command the hub understands and the fields it takes besides COMMON_FIELDS.
+COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
+    "take_ticket": {"service": _SERVICE, "priority": Field(bool, required=False)},
+    "call_next": {"counter": _COUNTER},
+    "recall": {"counter": _COUNTER},
+    "skip": {"counter": _COUNTER},
+    "done": {"counter": _COUNTER},
+    "transfer": {"counter": _COUNTER, "service": _SERVICE},
+    "call_ticket": {"counter": _COUNTER, "ticket": _TICKET},
+    "counter_status": {
+        "counter": _COUNTER,
+        "status": Field(str, choices=("open", "break", "closed")),
+        "until": Field(str, required=False, max_len=5),
+    },
+    "service_status": {"service": _SERVICE, "status": Field(str, choices=("open", "paused"))},
+    "reinsert": {"ticket": _TICKET},
+    "set_priority": {"ticket": _TICKET, "priority": Field(bool)},
+    "close_day": {},
+    "ticket_status": {"token": Field(str, max_len=64)},
+    "sync": {},
+}
+
+#: Commands that change nothing: answered without touching the event log.
+READ_ONLY_COMMANDS: Final = frozenset({"ticket_status", "sync"})
+
+
+def decode_payload(raw: bytes) -> dict[str, Any]:
+    """Bytes off the wire -> a JSON object, or ContractError saying why not."""
+    if len(raw) > MAX_PAYLOAD_BYTES:
+        raise ContractError(f"payload too large: {len(raw)} bytes, limit {MAX_PAYLOAD_BYTES}")
+    if not raw.strip():
+        return {}
+    try:
+        value = json.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, json.JSONDecodeError) as exc:
+        raise ContractError(f"malformed JSON: {exc}") from None
+    if not isinstance(value, dict):
+        raise ContractError("payload must be a JSON object")
+    return value
+
+
+def validate_request(command: str, payload: Mapping[str, Any]) -> dict[str, Any]:
+    """Check a request against its schema; returns only the known fields.
+
+    Unknown fields are an error too: a typo such as `"servis"` must not silently fall back to
+    a default.
+    """
+    schema = COMMAND_SCHEMAS.get(command)
+    if schema is None:
+        raise ContractError(f"unknown command: {command[:40]!r}")
+    fields = {**COMMON_FIELDS, **schema}
+    for key in payload:
+        if key not in fields:
+            raise ContractError(f"unknown field: {str(key)[:40]!r}")
+    out: dict[str, Any] = {}
+    for name, spec in fields.items():
+        if name not in payload or payload[name] is None:
+            if spec.required:
+                raise ContractError(f"missing field: {name!r}")
+            continue
+        value = payload[name]
+        # bool is a subclass of int: a counter of `true` is a wrong type, not counter 1.
+        if type(value) is not spec.type:
+            raise ContractError(f"field {name!r} must be {spec.type.__name__}")
+        if isinstance(value, str):
+            if not value or len(value) > spec.max_len:
+                raise ContractError(f"field {name!r} must be 1..{spec.max_len} characters")
+            if spec.choices is not None and value not in spec.choices:
+                raise ContractError(f"field {name!r} must be one of {', '.join(spec.choices)}")
+        if isinstance(value, int) and not isinstance(value, bool):
+            if spec.minimum is not None and value < spec.minimum:
+                raise ContractError(f"field {name!r} must be >= {spec.minimum}")
+            if spec.maximum is not None and value > spec.maximum:
+                raise ContractError(f"field {name!r} must be <= {spec.maximum}")
+        out[name] = value
+    return out
+
+
+def response(
+    status: str,
+    *,
+    data: Mapping[str, Any] | None = None,
+    error: str | None = None,
+    transaction: Any = None,
+) -> dict[str, Any]:
+    """The response envelope shared by `hub/response/*` and `device/{id}/response/*`."""
+    body: dict[str, Any] = {"status": status, "data": dict(data or {})}
+    if error is not None:
+        body["error"] = error
+    if transaction is not None:
+        body["transaction"] = transaction
+    return body
+
+
+def dumps(payload: Mapping[str, Any]) -> bytes:
+    """Compact UTF-8 JSON, the one encoding on every topic."""
+    return json.dumps(payload, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
