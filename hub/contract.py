@@ -27,7 +27,7 @@ HA_DISCOVERY_PREFIX: Final = "homeassistant"
 HA_STATUS_TOPIC: Final = "homeassistant/status"
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
-_TICKET = re.compile(r"^([A-Z])-(\d{3,4})$")
+_TICKET_CODE = re.compile(r"^([A-Z])-(\d{3,4})$")
 
 
 def is_slug(text: str) -> bool:
@@ -37,7 +37,7 @@ def is_slug(text: str) -> bool:
 
 def parse_ticket_code(code: str) -> tuple[str, int] | None:
     """`"A-012"` -> `("A", 12)`; None for anything that is not a ticket code."""
-    m = _TICKET.match(code)
+    m = _TICKET_CODE.match(code)
     return (m.group(1), int(m.group(2))) if m else None
 
 

@@ -1,0 +1,13 @@
+"""antrian: a digital queue for Indonesian public service offices, over MQTT.
+
+Where things happen (a newcomer's map):
+
+* a ticket is issued, called, transferred ...  -> `hub.queue` (pure rules, events)
+* every change is stored                         -> `hub.store` (SQLite event log)
+* requests are checked and answered              -> `hub.core` (one request, start to end)
+* it is spoken on MQTT                           -> `hub.service` (aiomqtt) over `hub.contract`
+* a call is announced                            -> `hub.announce` (words, clips) and `hub.voice`
+* Home Assistant sees it                         -> `hub.discovery`
+"""
+
+__version__ = "0.1.0"

@@ -1,0 +1,192 @@
+"""`antrian`: the command line of the hub and of the tools around it.
+
+    antrian run [-c antrian.toml]        the hub (MQTT service)
+    antrian demo [--lang en]             a full demo on this machine, simulated devices
+    antrian queue [-c ...]               today's queue, from the event log
+    antrian log [-c ...] [--day D]       the audit log of a day
+    antrian config check FILE | init    check a configuration / print the default one
+
+Other parts of the project add their own subcommands through `EXTENSIONS`.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import importlib
+import logging
+import signal
+import sys
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Final
+
+from hub.config import Config, ConfigError, load_config
+
+#: Modules that add subcommands: each has `add_commands(subparsers)`.
+EXTENSIONS: Final = ("hub.voice.cli", "hub.web.cli", "hub.provision.cli")
+
+EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
+
+
+def _setup_logging(verbose: bool) -> None:
+    logging.basicConfig(
+        level=logging.DEBUG if verbose else logging.INFO,
+        format="%(asctime)s %(levelname)-7s %(name)s: %(message)s",
+        datefmt="%H:%M:%S",
+    )
+
+
+def _config(path: str | None) -> Config:
+    if path is None and Path("antrian.toml").exists():
+        path = "antrian.toml"
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        print(f"Konfigurasi salah / bad configuration: {exc}", file=sys.stderr)
+        raise SystemExit(2) from None
+
+
+def cmd_run(args: argparse.Namespace) -> int:
+    _setup_logging(args.verbose)
+    cfg = _config(args.config)
+    return asyncio.run(run_hub(cfg))
+
+
+async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
+    """Run the hub (and whatever runs beside it) until SIGINT/SIGTERM or `stop`."""
+    from hub.core import HubCore
+    from hub.service import HubService
+    from hub.store import EventStore
+
+    stop = stop or asyncio.Event()
+    loop = asyncio.get_running_loop()
+    for sig in (signal.SIGINT, signal.SIGTERM):
+        try:
+            loop.add_signal_handler(sig, stop.set)
+        except (NotImplementedError, RuntimeError):  # pragma: no cover - not the main thread
+            pass
+    store = EventStore(cfg.database)
+    core = HubCore(cfg, store)
+    log = logging.getLogger("antrian.hub")
+    log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
+             cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
+    service = HubService(core)
+    try:
+        await service.run(stop)
+    finally:
+        store.close()
+    return 0
+
+
+def cmd_queue(args: argparse.Namespace) -> int:
+    from hub import views
+    from hub.core import HubCore
+    from hub.store import EventStore
+
+    cfg = _config(args.config)
+    core = HubCore(cfg, EventStore(cfg.database))
+    st = core.state
+    now = datetime.now(UTC)
+    print(f"{cfg.office.name} - hari kerja {st.day or '(belum ada tiket)'}")
+    print(f"{'Layanan':<36} {'Menunggu':>8} {'Prioritas':>9} {'Terakhir':>9} {'Perkiraan':>10}")
+    for letter in st.services:
+        s = views.service_state(st, letter, now)
+        wait = "-" if s["estimated_wait_min"] is None else f"{s['estimated_wait_min']} mnt"
+        print(f"{letter} {s['name'][:33]:<34} {s['waiting']:>8} {s['waiting_priority']:>9} "
+              f"{s['last_called'] or '-':>9} {wait:>10}")  # fmt: skip
+    print()
+    for number in st.counters:
+        c = views.counter_state(st, number)
+        print(f"{c['name']:<12} {c['status']:<9} melayani {c['serving'] or '-':<6} "
+              f"layanan {','.join(c['services'])}")  # fmt: skip
+    waiting = sorted((t for t in st.tickets.values() if t.state == "waiting"),
+                     key=lambda t: (not t.priority, t.order))  # fmt: skip
+    if waiting:
+        print("\nAntrean: " + " ".join(t.code + ("*" if t.priority else "") for t in waiting[:40]))
+    return 0
+
+
+def cmd_log(args: argparse.Namespace) -> int:
+    from hub.store import EventStore
+
+    cfg = _config(args.config)
+    store = EventStore(cfg.database)
+    day = args.day or store.last_day()
+    if day is None:
+        print("Belum ada kejadian / no events yet")
+        return 0
+    for _, e in store.events_between(day, day):
+        at = e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S")
+        data = " ".join(f"{k}={v}" for k, v in e.data.items() if k != "token")
+        reason = f"  ({e.reason})" if e.reason else ""
+        print(f"{at} {e.type:<24} {e.actor:<18} {data}{reason}")
+    return 0
+
+
+def cmd_config(args: argparse.Namespace) -> int:
+    if args.action == "init":
+        print(EXAMPLE_CONFIG.read_text(encoding="utf-8"), end="")
+        return 0
+    cfg = _config(args.file)
+    print(f"OK: {cfg.office.name} ({cfg.office.slug}), {len(cfg.services)} layanan, "
+          f"{len(cfg.counters)} loket, {len(cfg.devices)} perangkat")  # fmt: skip
+    return 0
+
+
+def cmd_demo(args: argparse.Namespace) -> int:
+    from hub.demo import main as demo_main
+
+    return demo_main(args)
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(prog="antrian", description="Antrean digital kantor pelayanan")
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("run", help="jalankan hub / run the hub")
+    p.add_argument("-c", "--config", help="file TOML (default: ./antrian.toml jika ada)")
+    p.add_argument("-v", "--verbose", action="store_true")
+    p.set_defaults(func=cmd_run)
+
+    p = sub.add_parser("demo", help="demo lengkap dengan perangkat simulasi / full demo")
+    p.add_argument("--broker", help="HOST:PORT (default: localhost:1883 jika ada, selain itu "
+                   "broker bawaan)")  # fmt: skip
+    p.add_argument("--seconds", type=float, default=45.0, help="lama demo (detik)")
+    p.add_argument("--lang", choices=("id", "en"), default="id")
+    p.add_argument("--db", help="file database (default: sementara)")
+    p.add_argument("--keep-running", action="store_true", help="hub tetap jalan setelah skenario")
+    p.set_defaults(func=cmd_demo)
+
+    p = sub.add_parser("queue", help="antrean hari ini / today's queue")
+    p.add_argument("-c", "--config")
+    p.set_defaults(func=cmd_queue)
+
+    p = sub.add_parser("log", help="log audit / audit log")
+    p.add_argument("-c", "--config")
+    p.add_argument("--day", help="YYYY-MM-DD (default: hari terakhir)")
+    p.set_defaults(func=cmd_log)
+
+    p = sub.add_parser("config", help="periksa atau buat konfigurasi / check or create config")
+    p.add_argument("action", choices=("check", "init"))
+    p.add_argument("file", nargs="?")
+    p.set_defaults(func=cmd_config)
+
+    for name in EXTENSIONS:
+        try:
+            module = importlib.import_module(name)
+        except ModuleNotFoundError as exc:
+            if exc.name is not None and name.startswith(exc.name):
+                continue  # that part is not installed in this tree
+            raise
+        module.add_commands(sub)
+    return parser
+
+
+def main(argv: list[str] | None = None) -> int:
+    args = build_parser().parse_args(argv)
+    return int(args.func(args) or 0)
+
+
+if __name__ == "__main__":  # pragma: no cover
+    raise SystemExit(main())

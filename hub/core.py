@@ -1,0 +1,383 @@
+"""One request, from raw bytes to the messages that answer it: the hub without its transport.
+
+`HubCore.handle` takes a request as it came off the wire (who sent it, which command, the raw
+payload) and returns the messages to publish. The order of work is the promise the hub makes:
+
+1. decode and validate (a bad payload -> an error response and a `rejected` event, nothing else);
+2. check the sender: an unknown device gets an error; a call pad is bound to its own counter,
+   whatever its payload says; a kiosk may only issue the services it offers;
+3. a repeated `transaction` from the same sender gets the first response again;
+4. the queue rules decide the events;
+5. the events and the response are committed to the log (fsync) ...
+6. ... and only then is anything published.
+
+The transport (`hub.service`) only moves bytes; the web side calls `handle` too.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import secrets
+from collections import OrderedDict
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Final
+
+from hub import views
+from hub.config import Config, DeviceConfig
+from hub.contract import (
+    COMMAND_SCHEMAS,
+    READ_ONLY_COMMANDS,
+    ContractError,
+    Topics,
+    decode_payload,
+    dumps,
+    response,
+    validate_request,
+)
+from hub.i18n import t
+from hub.queue import DomainError, Event, QueueState, local_day, working_day_bounds
+from hub.store import EventStore, StorageError
+
+log = logging.getLogger("antrian.hub")
+
+#: What each device role may ask. Call pads act on their own counter only.
+ROLE_COMMANDS: Final[dict[str, frozenset[str]]] = {
+    "kiosk": frozenset({"take_ticket", "ticket_status", "sync"}),
+    "call_pad": frozenset({"call_next", "recall", "skip", "done", "transfer", "call_ticket",
+                           "counter_status", "sync"}),  # fmt: skip
+    "led_board": frozenset({"sync"}),
+    "speaker": frozenset({"sync"}),
+    "screen": frozenset({"ticket_status", "sync"}),
+}
+COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
+
+#: Error responses are remembered (in memory only) for this many transactions.
+_ERROR_CACHE_SIZE: Final = 2048
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    """One message to publish."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    qos: int = 1
+
+
+@dataclass(frozen=True)
+class Origin:
+    """Who sent a request: a device (its id from the topic) or a client of `hub/request`."""
+
+    device: str | None = None
+
+    @property
+    def is_device(self) -> bool:
+        return self.device is not None
+
+
+def utc_now() -> datetime:
+    return datetime.now(UTC)
+
+
+class HubCore:
+    """The queue, its log and its published picture, for one office."""
+
+    def __init__(
+        self,
+        cfg: Config,
+        store: EventStore,
+        *,
+        clock: Callable[[], datetime] = utc_now,
+        token_factory: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+    ) -> None:
+        self.cfg = cfg
+        self.store = store
+        self.clock = clock
+        self.token_factory = token_factory
+        self.topics = Topics(cfg.office.slug)
+        self.lang = cfg.office.language
+        self.state = QueueState(cfg)
+        self._published: dict[str, bytes] = {}
+        self._errors: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._call_seq = 0
+        self.listeners: list[Callable[[list[Event]], None]] = []
+        self.rebuild()
+
+    # ------------------------------------------------------------------------------------------
+    # start-up
+    # ------------------------------------------------------------------------------------------
+
+    def rebuild(self) -> None:
+        """Today's state from the log: replay the events of the last working day only."""
+        state = QueueState(self.cfg)
+        day = self.store.last_day()
+        if day is not None:
+            for event in self.store.events_of_day(day):
+                state.apply(event)
+        self.state = state
+        self._call_seq = sum(c.call_seq for c in state.counters.values())
+
+    # ------------------------------------------------------------------------------------------
+    # requests
+    # ------------------------------------------------------------------------------------------
+
+    def _response_topic(self, origin: Origin, command: str) -> str:
+        if origin.device is not None:
+            return self.topics.device_response(origin.device, command)
+        return self.topics.hub_response(command)
+
+    def _error(self, key: str, **params: Any) -> tuple[str, str]:  # noqa: ANN401
+        return key, t(key, self.lang, **params)
+
+    def handle(self, origin: Origin, command: str, raw: bytes) -> list[Outgoing]:
+        """Answer one request. Never raises for anything a sender can put on the wire."""
+        now = self.clock()
+        resp_topic = self._response_topic(origin, command)
+        txn: Any = None
+        try:
+            payload = decode_payload(raw)
+            txn = payload.get("transaction")
+            device = self._device_for(origin, command, payload)
+            args = validate_request(command, payload)
+        except ContractError as exc:
+            return self._reject(origin, command, resp_topic, txn, "invalid_request", str(exc), now)
+        except DomainError as exc:
+            return self._reject(origin, command, resp_topic, txn, exc.key,
+                                t(exc.key, self.lang, **exc.params), now)  # fmt: skip
+
+        sender = origin.device or args.get("sender") or "_client"
+        txn = args.get("transaction")
+        if txn is not None:
+            earlier = self._errors.get((sender, txn)) or self.store.transaction_response(sender, txn)
+            if earlier is not None:
+                return [Outgoing(resp_topic, dumps(earlier))]
+
+        if command in READ_ONLY_COMMANDS:
+            return [self._read_only(command, args, resp_topic, txn, now, device)]
+
+        actor = self._actor(origin, args)
+        try:
+            events = self.state.decide(command, args, actor, now, token=self.token_factory())
+        except DomainError as exc:
+            out = self._reject(origin, command, resp_topic, txn, exc.key,
+                               t(exc.key, self.lang, **exc.params), now)  # fmt: skip
+            if txn is not None:
+                self._remember_error(sender, txn, out[0])
+            return out
+        return self._commit_and_publish(command, events, sender, txn, resp_topic, now)
+
+    def _commit_and_publish(
+        self,
+        command: str,
+        events: list[Event],
+        sender: str,
+        txn: Any,  # noqa: ANN401
+        resp_topic: str,
+        now: datetime,
+    ) -> list[Outgoing]:
+        for e in events:
+            self.state.apply(e)
+        body = response("ok", data=self._result(command, events, now), transaction=txn)
+        try:
+            self.store.append(events, transaction=(sender, txn, command, body) if txn else None)
+        except StorageError as exc:
+            # Nothing was committed: forget what was applied in memory, refuse visibly.
+            log.error("event log not writable, request refused: %s", exc)
+            self.rebuild()
+            key, text = self._error("storage_failed", detail=str(exc))
+            return [Outgoing(resp_topic, dumps(response("error", error=text, transaction=txn,
+                                                        data={"code": key})))]  # fmt: skip
+        for listener in self.listeners:
+            listener(events)
+        return [Outgoing(resp_topic, dumps(body)), *self._effects(events, now)]
+
+    def _device_for(self, origin: Origin, command: str, payload: dict[str, Any]) -> DeviceConfig | None:
+        """Check a device's right to `command`; binds call pads to their counter."""
+        if origin.device is None:
+            return None
+        dev = self.cfg.device(origin.device)
+        if dev is None:
+            raise DomainError("unknown_device", device=origin.device)
+        if command not in ROLE_COMMANDS.get(dev.role, frozenset()):
+            raise DomainError("not_allowed", device=dev.id, role=dev.role, command=command[:40])
+        if dev.role in COUNTER_BOUND_ROLES and "counter" in _counter_commands(command):
+            payload["counter"] = dev.counter
+        if dev.role == "kiosk" and command == "take_ticket":
+            svc = payload.get("service")
+            if isinstance(svc, str) and len(svc) == 1 and svc not in dev.services:
+                if self.cfg.service(svc) is None:
+                    raise DomainError("unknown_service", service=svc)
+                raise DomainError("service_not_offered", service=svc)
+        return dev
+
+    def _actor(self, origin: Origin, args: dict[str, Any]) -> str:
+        if origin.device is not None:
+            return f"device:{origin.device}"
+        who = args.get("actor") or "admin"
+        return who if ":" in who else f"admin:{who}"
+
+    def _remember_error(self, sender: str, txn: str, out: Outgoing) -> None:
+        self._errors[(sender, txn)] = json.loads(out.payload)
+        while len(self._errors) > _ERROR_CACHE_SIZE:
+            self._errors.popitem(last=False)
+
+    def _reject(
+        self,
+        origin: Origin,
+        command: str,
+        resp_topic: str,
+        txn: Any,  # noqa: ANN401
+        key: str,
+        text: str,
+        now: datetime,
+    ) -> list[Outgoing]:
+        """Error response plus a `rejected` event. The state is untouched."""
+        if not isinstance(txn, str | int) or isinstance(txn, bool):
+            txn = None
+        body = response("error", error=text, data={"code": key}, transaction=txn)
+        event = {"type": "rejected", "at": now.isoformat(timespec="seconds"),
+                 "data": {"command": command[:40], "device": origin.device, "code": key,
+                          "error": text}}  # fmt: skip
+        log.info("rejected %s from %s: %s", command[:40], origin.device or "client", text)
+        return [Outgoing(resp_topic, dumps(body)), Outgoing(self.topics.hub_event, dumps(event))]
+
+    def _read_only(
+        self,
+        command: str,
+        args: dict[str, Any],
+        resp_topic: str,
+        txn: Any,  # noqa: ANN401
+        now: datetime,
+        device: DeviceConfig | None,
+    ) -> Outgoing:
+        if command == "ticket_status":
+            code = self.state.by_token.get(args["token"])
+            if code is None:
+                key, text = self._error("unknown_token")
+                body = response("error", error=text, data={"code": key}, transaction=txn)
+            else:
+                data = views.ticket_view(self.state, self.state.tickets[code], now)
+                body = response("ok", data=data, transaction=txn)
+        else:  # sync: a device asks for its picture again
+            data: dict[str, Any] = {"day": self.state.day or None}
+            if device is not None and device.counter is not None:
+                data["counter"] = views.counter_state(self.state, device.counter)
+            body = response("ok", data=data, transaction=txn)
+        return Outgoing(resp_topic, dumps(body))
+
+    # ------------------------------------------------------------------------------------------
+    # results and effects
+    # ------------------------------------------------------------------------------------------
+
+    def _result(self, command: str, events: list[Event], now: datetime) -> dict[str, Any]:
+        """The `data` of an ok response."""
+        state = self.state
+        if command == "take_ticket":
+            issued = next(e for e in events if e.type == "ticket_issued")
+            return views.ticket_view(state, state.tickets[issued.data["ticket"]], now)
+        data: dict[str, Any] = {}
+        if "counter" in _counter_commands(command):
+            counter = next((e.data["counter"] for e in events if "counter" in e.data), None)
+            if counter is not None:
+                cs = views.counter_state(state, counter)
+                data.update(counter=counter, serving=cs["serving"], status=cs["status"],
+                            waiting=cs["waiting"])  # fmt: skip
+        called = [e for e in events if e.type == "ticket_called"]
+        if command == "call_next" and not called:
+            data["message"] = t("queue_empty", self.lang)
+        touched = [e.data["ticket"] for e in events if "ticket" in e.data]
+        if touched:
+            data["ticket"] = touched[-1]
+        data["events"] = [e.type for e in events]
+        return data
+
+    def _effects(self, events: Iterable[Event], now: datetime) -> list[Outgoing]:
+        """Everything the events change for the outside world, after they are committed."""
+        out = [Outgoing(self.topics.hub_event, dumps(e.to_json())) for e in events]
+        for e in events:
+            if e.type in ("ticket_called", "ticket_recalled", "ticket_skipped", "ticket_done"):
+                kind = e.type.removeprefix("ticket_")
+                out.append(Outgoing(self.topics.counter_event(e.data["counter"]),
+                                    dumps({"event_type": kind, "ticket": e.data["ticket"],
+                                           "at": e.at.isoformat(timespec="seconds")})))  # fmt: skip
+            if e.type in ("ticket_called", "ticket_recalled"):
+                self._call_seq += 1
+                payload = views.play(self.cfg, f"call-{self._call_seq}", e.data["ticket"],
+                                     e.data["counter"], now)  # fmt: skip
+                out += [Outgoing(self.topics.device_play(d.id), dumps(payload))
+                        for d in self.cfg.devices if d.role == "speaker"]  # fmt: skip
+        if any(e.type == "day_started" for e in events):
+            out += self._changed(self.topics.hub_info, views.hub_info(self.state))
+        out += self.state_messages(now)
+        return out
+
+    def _changed(self, topic: str, payload: dict[str, Any], *, force: bool = False) -> list[Outgoing]:
+        """A retained message, only when its content changed since it was last published."""
+        body = dumps(payload)
+        if not force and self._published.get(topic) == body:
+            return []
+        self._published[topic] = body
+        return [Outgoing(topic, body, retain=True)]
+
+    def state_messages(self, now: datetime, *, force: bool = False) -> list[Outgoing]:
+        """Retained service, counter and display state that differs from what was published."""
+        out: list[Outgoing] = []
+        tp = self.topics
+        for letter in self.state.services:
+            out += self._changed(tp.service_state(letter),
+                                 views.service_state(self.state, letter, now), force=force)  # fmt: skip
+        for number in self.state.counters:
+            out += self._changed(tp.counter_state(number), views.counter_state(self.state, number),
+                                 force=force)  # fmt: skip
+        for dev in self.cfg.devices:
+            if dev.role == "led_board" and dev.counter is not None:
+                out += self._changed(tp.device_display(dev.id), views.display(self.state, dev.counter),
+                                     force=force)  # fmt: skip
+        return out
+
+    def retained_all(self) -> list[Outgoing]:
+        """Every retained message, published again (after a (re)connect: the broker may be new)."""
+        now = self.clock()
+        out = self._changed(self.topics.hub_info, views.hub_info(self.state), force=True)
+        return out + self.state_messages(now, force=True)
+
+    # ------------------------------------------------------------------------------------------
+    # time
+    # ------------------------------------------------------------------------------------------
+
+    def tick(self) -> list[Outgoing]:
+        """Called every few seconds: the day rollover and the expiry at closing time."""
+        now = self.clock()
+        state = self.state
+        today = local_day(now, self.cfg)
+        if state.day and today > state.day:
+            return self._system("close_day", now)
+        if state.day:
+            _, closing = working_day_bounds(state.day, self.cfg)
+            live = any(tk.state in ("waiting", "called") for tk in state.tickets.values())
+            if now >= closing and live:
+                return self._system("close_day", now)
+        # estimates move with time even when nothing happens
+        return self.state_messages(now)
+
+    def _system(self, command: str, now: datetime) -> list[Outgoing]:
+        try:
+            events = self.state.decide(command, {"reason": "jam layanan berakhir"}, "system", now)
+        except DomainError:  # pragma: no cover - close_day never refuses
+            return []
+        if not events:
+            return []
+        out = self._commit_and_publish(command, events, "system", None, self.topics.hub_response(command), now)
+        return out[1:]  # no one asked: drop the response
+
+
+def _counter_commands(command: str) -> frozenset[str]:
+    """The fields a command takes (to ask: does it act on a counter?)."""
+    return _FIELDS.get(command, frozenset())
+
+
+_FIELDS: Final = {name: frozenset(schema) for name, schema in COMMAND_SCHEMAS.items()}

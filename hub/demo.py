@@ -1,0 +1,306 @@
+"""`antrian demo`: the hub and a room of simulated devices through a believable morning.
+
+With nothing configured it uses a broker at localhost:1883 if one answers, otherwise it starts
+an embedded broker (amqtt) in this process. Then it runs the real hub (real event log in a
+temporary file) and simulated devices that speak the same MQTT contract as the ESP32 firmware:
+a kiosk, a call pad and an LED board per counter, and a speaker. What happens is printed in
+Bahasa Indonesia (or English with `--lang en`).
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import itertools
+import json
+import logging
+import random
+import tempfile
+from collections.abc import AsyncIterator
+from dataclasses import replace
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+import aiomqtt
+
+from hub.config import Config, MqttConfig, OfficeConfig, demo_devices, parse_config
+from hub.contract import Topics, dumps
+from hub.service import NODELAY
+from hub.testing import free_port, port_open
+
+TEXT = {
+    "broker_found": ("Memakai broker MQTT di {addr}", "Using the MQTT broker at {addr}"),
+    "broker_embedded": ("Tidak ada broker di {addr}: menjalankan broker bawaan (amqtt) di {bind}",
+                        "No broker at {addr}: starting the embedded broker (amqtt) at {bind}"),
+    "start": ("Kantor buka. {n} loket, layanan {services}. Tekan Ctrl+C untuk berhenti.",
+              "The office opens. {n} counters, services {services}. Press Ctrl+C to stop."),
+    "ticket": ("Kios     : warga mengambil {ticket}{prio} ({service}) - {ahead} orang di depan, "
+               "perkiraan {wait}", "Kiosk    : a citizen takes {ticket}{prio} ({service}) - "
+               "{ahead} ahead, estimated {wait}"),
+    "refused": ("Kios     : ditolak - {error}", "Kiosk    : refused - {error}"),
+    "call": ("Loket {counter}  : memanggil {ticket}", "Counter {counter}: calls {ticket}"),
+    "recall": ("Loket {counter}  : memanggil ulang {ticket}", "Counter {counter}: recalls {ticket}"),
+    "skip": ("Loket {counter}  : {ticket} tidak datang - terlewat",
+             "Counter {counter}: {ticket} did not come - skipped"),
+    "empty": ("Loket {counter}  : tidak ada antrean", "Counter {counter}: nobody waiting"),
+    "board": ("Papan {counter}  : [{lines}]", "Board {counter}  : [{lines}]"),
+    "speaker": ("Pengeras : \"{text}\" ({clips} klip)", "Speaker  : \"{text}\" ({clips} clips)"),
+    "pause": ("Admin    : layanan A dihentikan sementara (SIAK pusat gangguan)",
+              "Admin    : service A paused (national population system down)"),
+    "resume": ("Admin    : layanan A dibuka kembali", "Admin    : service A open again"),
+    "summary": ("Selesai. {issued} tiket diambil, {served} dilayani, {waiting} masih menunggu.",
+                "Done. {issued} tickets taken, {served} served, {waiting} still waiting."),
+    "minutes": ("{n} menit", "{n} min"),
+    "unknown": ("belum bisa diperkirakan", "cannot be estimated yet"),
+}
+
+
+class Say:
+    """Prints demo lines in the chosen language with the office clock in front."""
+
+    def __init__(self, lang: str, cfg: Config) -> None:
+        self.i = 1 if lang == "en" else 0
+        self.cfg = cfg
+
+    def __call__(self, key: str, **params: Any) -> None:  # noqa: ANN401
+        clock = datetime.now(self.cfg.office.tz).strftime("%H.%M.%S")
+        print(f"{clock}  {TEXT[key][self.i].format(**params)}", flush=True)
+
+    def text(self, key: str, **params: Any) -> str:  # noqa: ANN401
+        return TEXT[key][self.i].format(**params)
+
+
+@contextlib.asynccontextmanager
+async def broker_for_demo(spec: str | None, say: Say) -> AsyncIterator[tuple[str, int]]:
+    """The broker to use: the one asked for or at localhost:1883, else an embedded amqtt."""
+    host, port = "127.0.0.1", 1883
+    if spec:
+        host, _, p = spec.rpartition(":")
+        host, port = host or "127.0.0.1", int(p)
+    if port_open(host, port):
+        say("broker_found", addr=f"{host}:{port}")
+        yield host, port
+        return
+    from amqtt.broker import Broker
+
+    bind_port = port if host in ("127.0.0.1", "localhost") else free_port()
+    say("broker_embedded", addr=f"{host}:{port}", bind=f"127.0.0.1:{bind_port}")
+    logging.getLogger("amqtt").setLevel(logging.WARNING)
+    logging.getLogger("transitions").setLevel(logging.WARNING)
+    broker = Broker({"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{bind_port}"}},
+                     "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
+                                 {"allow_anonymous": True}}})  # fmt: skip
+    await broker.start()
+    try:
+        yield "127.0.0.1", bind_port
+    finally:
+        with contextlib.suppress(Exception):
+            await broker.shutdown()
+
+
+class SimDevice:
+    """One simulated device: its own MQTT connection, availability, requests with transactions."""
+
+    _boot = itertools.count(1)
+
+    def __init__(self, device_id: str, topics: Topics, host: str, port: int) -> None:
+        self.id = device_id
+        self.tp = topics
+        self.host, self.port = host, port
+        self.pending: dict[str, asyncio.Future[dict[str, Any]]] = {}
+        self.seq = itertools.count(1)
+        self.boot = next(self._boot)
+        self.client: aiomqtt.Client | None = None
+        self.inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
+
+    async def run(self, subscriptions: list[str], ready: asyncio.Event) -> None:
+        will = aiomqtt.Will(self.tp.device_availability(self.id), b"offline", qos=1, retain=True)
+        async with aiomqtt.Client(self.host, self.port, identifier=f"sim-{self.id}", will=will,
+                                  socket_options=NODELAY) as client:  # fmt: skip
+            self.client = client
+            await client.subscribe(self.tp.device(self.id) + "/response/+", qos=1)
+            for s in subscriptions:
+                await client.subscribe(s, qos=1)
+            await client.publish(self.tp.device_availability(self.id), b"online", qos=1, retain=True)
+            await client.publish(self.tp.device_info(self.id), dumps({"firmware": "sim-0.1",
+                                 "model": "simulasi"}), qos=1, retain=True)  # fmt: skip
+            ready.set()
+            async for m in client.messages:
+                body = json.loads(bytes(m.payload)) if m.payload else {}  # type: ignore[arg-type]
+                fut = self.pending.pop(str(body.get("transaction")), None)
+                if fut is not None and not fut.done():
+                    fut.set_result(body)
+                elif "/response/" not in str(m.topic):
+                    await self.inbox.put((str(m.topic), body))
+
+    async def request(self, command: str, **fields: Any) -> dict[str, Any]:  # noqa: ANN401
+        assert self.client is not None
+        txn = f"{self.id}-{self.boot}-{next(self.seq)}"
+        fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
+        self.pending[txn] = fut
+        await self.client.publish(self.tp.device_request(self.id, command),
+                                  dumps({**fields, "transaction": txn}), qos=1)  # fmt: skip
+        return await asyncio.wait_for(fut, 5)
+
+
+async def _watch_boards(board: SimDevice, counter: int, say: Say) -> None:
+    shown: tuple[list[str], int] | None = None
+    while True:
+        _, body = await board.inbox.get()
+        now = (body.get("lines") or [], body.get("call_seq", 0))
+        if now[0] and now != shown:
+            say("board", counter=counter, lines=" | ".join(now[0]))
+        shown = now
+
+
+async def _watch_speaker(speaker: SimDevice, say: Say) -> None:
+    while True:
+        _, body = await speaker.inbox.get()
+        if "text" in body:
+            say("speaker", text=body["text"], clips=len(body.get("clips", [])))
+
+
+async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
+                   rng: random.Random) -> dict[str, int]:  # fmt: skip
+    """Citizens arrive, officers call, one service pauses for a while."""
+    tp = Topics(cfg.office.slug)
+    devs = {d.id: SimDevice(d.id, tp, host, port) for d in cfg.devices}
+    tasks: list[asyncio.Task[None]] = []
+    for d in cfg.devices:
+        subs = []
+        if d.role == "led_board":
+            subs = [tp.device_display(d.id)]
+        elif d.role == "speaker":
+            subs = [tp.device_play(d.id)]
+        ready = asyncio.Event()
+        tasks.append(asyncio.create_task(devs[d.id].run(subs, ready)))
+        await asyncio.wait_for(ready.wait(), 10)
+    for d in cfg.devices:
+        if d.role == "led_board" and d.counter is not None:
+            tasks.append(asyncio.create_task(_watch_boards(devs[d.id], d.counter, say)))
+        elif d.role == "speaker":
+            tasks.append(asyncio.create_task(_watch_speaker(devs[d.id], say)))
+    kiosk = next(devs[d.id] for d in cfg.devices if d.role == "kiosk")
+    pads = [(d.counter, devs[d.id]) for d in cfg.devices if d.role == "call_pad"]
+    letters = [s.letter for s in cfg.services]
+    weights = [5, 4, 2, 3, 1][: len(letters)] + [1] * max(0, len(letters) - 5)
+    stats = {"issued": 0, "served": 0}
+    serving: dict[int, str | None] = {}
+    loop = asyncio.get_running_loop()
+    end = loop.time() + seconds
+    step = 0
+    paused = False
+    try:
+        while loop.time() < end:
+            step += 1
+            if step == 12 and "A" in letters:
+                say("pause")
+                await kiosk.request("take_ticket", service="A")  # warm path; may be refused
+                await _admin(tp, host, port, "service_status", service="A", status="paused")
+                paused = True
+            if step == 20 and paused:
+                say("resume")
+                await _admin(tp, host, port, "service_status", service="A", status="open")
+                paused = False
+            for _ in range(rng.choice((1, 1, 2))):
+                letter = rng.choices(letters, weights)[0]
+                r = await kiosk.request("take_ticket", service=letter, priority=rng.random() < 0.15)
+                if r["status"] == "ok":
+                    d = r["data"]
+                    stats["issued"] += 1
+                    wait = (say.text("unknown") if d["estimated_wait_min"] is None
+                            else say.text("minutes", n=d["estimated_wait_min"]))  # fmt: skip
+                    say("ticket", ticket=d["ticket"], prio=" PRIORITAS" if d["priority"] else "",
+                        service=d["service_name"], ahead=d["ahead"], wait=wait)  # fmt: skip
+                else:
+                    say("refused", error=r.get("error"))
+            counter, pad = rng.choice(pads)
+            assert counter is not None
+            current = serving.get(counter)
+            if current and rng.random() < 0.15:
+                await pad.request("recall")
+                say("recall", counter=counter, ticket=current)
+            elif current and rng.random() < 0.08:
+                await pad.request("skip")
+                say("skip", counter=counter, ticket=current)
+                serving[counter] = None
+            else:
+                r = await pad.request("call_next")
+                if current:
+                    stats["served"] += 1
+                ticket = r["data"].get("serving")
+                serving[counter] = ticket
+                say("call", counter=counter, ticket=ticket) if ticket else say("empty", counter=counter)
+            await asyncio.sleep(rng.uniform(0.6, 1.4))
+    finally:
+        await asyncio.sleep(0.3)
+        for t in tasks:
+            t.cancel()
+    return stats
+
+
+async def _admin(tp: Topics, host: str, port: int, command: str, **fields: Any) -> None:  # noqa: ANN401
+    async with aiomqtt.Client(host, port, socket_options=NODELAY) as c:
+        await c.subscribe(tp.hub_response(command), qos=1)
+        await c.publish(tp.hub_request(command), dumps({**fields, "actor": "admin:demo",
+                        "reason": "demo", "transaction": f"demo-{rng_id()}"}), qos=1)  # fmt: skip
+        async for _ in c.messages:
+            break
+
+
+def rng_id() -> str:
+    return f"{random.getrandbits(32):08x}"
+
+
+def demo_config(lang: str, db: str, host: str, port: int) -> Config:
+    base = parse_config({})
+    return replace(
+        base,
+        office=OfficeConfig(slug="demo", name="Kantor Kecamatan Contoh (demo)", language=lang),
+        mqtt=MqttConfig(host=host, port=port, client_id=f"antrian-hub-demo-{rng_id()}"),
+        database=db,
+        devices=demo_devices(base.counters, [s.letter for s in base.services]),
+    )
+
+
+async def _demo(args: argparse.Namespace) -> int:
+    from hub.core import HubCore
+    from hub.service import HubService
+    from hub.store import EventStore
+
+    lang = args.lang
+    tmp = tempfile.TemporaryDirectory(prefix="antrian-demo-")
+    db = args.db or str(Path(tmp.name) / "antrian.db")
+    say = Say(lang, demo_config(lang, db, "127.0.0.1", 1883))
+    async with broker_for_demo(args.broker, say) as (host, port):
+        cfg = demo_config(lang, db, host, port)
+        say.cfg = cfg
+        store = EventStore(cfg.database)
+        service = HubService(HubCore(cfg, store))
+        stop = asyncio.Event()
+        hub_task = asyncio.create_task(service.run(stop))
+        await asyncio.wait_for(service.connected.wait(), 10)
+        say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
+        stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7))
+        st = service.core.state
+        say("summary", issued=stats["issued"],
+            served=sum(c.served for c in st.counters.values()),
+            waiting=sum(s.waiting for s in st.services.values()))  # fmt: skip
+        if args.keep_running:
+            with contextlib.suppress(asyncio.CancelledError):
+                await hub_task
+        stop.set()
+        await hub_task
+        store.close()
+    tmp.cleanup()
+    return 0
+
+
+def main(args: argparse.Namespace) -> int:
+    logging.basicConfig(level=logging.WARNING, format="%(levelname)s %(name)s: %(message)s")
+    try:
+        return asyncio.run(_demo(args))
+    except KeyboardInterrupt:
+        return 130

@@ -1,0 +1,86 @@
+"""Home Assistant MQTT discovery, per entity (works on every release from 2023 on).
+
+Each entity's config goes retained to `homeassistant/{component}/{node_id}/{object_id}/config`
+with a `unique_id`, a `device` (the hub; each counter as its own device `via_device` the hub),
+`origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor and a
+take-ticket button; per counter a serving sensor, a call-next button, an event entity and a
+status select. Anything no longer configured is cleared with an empty retained payload.
+"""
+
+from __future__ import annotations
+
+from typing import Any, Final
+
+from hub import __version__
+from hub.config import Config
+from hub.contract import HA_DISCOVERY_PREFIX, Topics, dumps
+from hub.core import Outgoing
+
+ORIGIN: Final = {"name": "antrian", "sw": __version__, "url": "https://github.com/antrian"}
+
+
+def _node(cfg: Config) -> str:
+    return f"antrian_{cfg.office.slug}".replace("-", "_")
+
+
+def entities(cfg: Config) -> dict[str, dict[str, Any]]:
+    """Discovery topic -> config payload, for everything the configuration declares."""
+    tp = Topics(cfg.office.slug)
+    node = _node(cfg)
+    hub_dev = {"identifiers": [node], "name": f"Antrean {cfg.office.name}",
+               "manufacturer": "antrian", "model": "hub", "sw_version": __version__}  # fmt: skip
+    availability = [{"topic": tp.hub_state, "value_template": "{{ value_json.state }}"}]
+    out: dict[str, dict[str, Any]] = {}
+
+    def add(component: str, object_id: str, body: dict[str, Any], device: dict[str, Any]) -> None:
+        body.update(unique_id=f"{node}_{object_id}", object_id=f"{node}_{object_id}",
+                    device=device, origin=ORIGIN, availability=availability)  # fmt: skip
+        out[f"{HA_DISCOVERY_PREFIX}/{component}/{node}/{object_id}/config"] = body
+
+    for s in cfg.services:
+        letter = s.letter
+        add("sensor", f"service_{letter.lower()}_waiting", {
+            "name": f"Menunggu {letter} ({s.name})", "state_topic": tp.service_state(letter),
+            "value_template": "{{ value_json.waiting }}", "unit_of_measurement": "orang",
+            "state_class": "measurement", "json_attributes_topic": tp.service_state(letter),
+            "icon": "mdi:account-multiple",
+        }, hub_dev)  # fmt: skip
+        add("button", f"service_{letter.lower()}_take", {
+            "name": f"Ambil tiket {letter}", "command_topic": tp.hub_request("take_ticket"),
+            "payload_press": dumps({"service": letter, "actor": "homeassistant"}).decode(),
+            "icon": "mdi:ticket",
+        }, hub_dev)  # fmt: skip
+    for c in cfg.counters:
+        n = c.number
+        dev = {"identifiers": [f"{node}_counter_{n}"], "name": c.label, "via_device": node,
+               "manufacturer": "antrian", "model": "loket"}  # fmt: skip
+        add("sensor", f"counter_{n}_serving", {
+            "name": "Sedang dilayani", "state_topic": tp.counter_state(n),
+            "value_template": "{{ value_json.serving or '-' }}",
+            "json_attributes_topic": tp.counter_state(n), "icon": "mdi:counter",
+        }, dev)  # fmt: skip
+        add("button", f"counter_{n}_call_next", {
+            "name": "Panggil berikutnya", "command_topic": tp.hub_request("call_next"),
+            "payload_press": dumps({"counter": n, "actor": "homeassistant"}).decode(),
+            "icon": "mdi:bullhorn",
+        }, dev)  # fmt: skip
+        add("event", f"counter_{n}_event", {
+            "name": "Panggilan", "state_topic": tp.counter_event(n),
+            "event_types": ["called", "recalled", "skipped", "done"],
+        }, dev)  # fmt: skip
+        add("select", f"counter_{n}_status", {
+            "name": "Status loket", "state_topic": tp.counter_state(n),
+            "value_template": "{{ value_json.status }}", "options": ["open", "break", "closed"],
+            "command_topic": tp.hub_request("counter_status"),
+            "command_template": '{"counter": %d, "status": "{{ value }}", "actor": "homeassistant"}' % n,
+        }, dev)  # fmt: skip
+    return out
+
+
+def messages(cfg: Config, previous: set[str] | None = None) -> list[Outgoing]:
+    """Discovery messages; topics in `previous` but no longer configured are cleared."""
+    ents = entities(cfg)
+    out = [Outgoing(topic, dumps(body), retain=True) for topic, body in ents.items()]
+    for gone in sorted((previous or set()) - set(ents)):
+        out.append(Outgoing(gone, b"", retain=True))
+    return out

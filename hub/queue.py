@@ -1,0 +1,488 @@
+"""The queue of one office for one working day: pure, no I/O, the rules from domain.md.
+
+Event sourcing, in two steps that never touch a disk or a socket:
+
+* `QueueState.decide(command, args, actor, now)` checks a command against the current state and
+  returns the events it causes (or raises DomainError). It changes nothing.
+* `QueueState.apply(event)` changes the state. It is the only mutator, so a state rebuilt by
+  applying the stored events is the live state, exactly: same next numbers, same order, same
+  tickets being served.
+
+The hub stores the events (durably) between the two steps. Every event carries its time, its
+actor and, where one applies, a reason: the event list is also the audit log.
+
+Ordering: each waiting ticket has an `order` key (the sequence of its issue, or of its transfer).
+A counter calls the lowest-order priority ticket first, but after `priority_streak` priority
+calls in a row it takes the lowest-order regular ticket, so regular tickets never starve.
+"""
+
+from __future__ import annotations
+
+import bisect
+import math
+import secrets
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+from datetime import date, datetime, timedelta
+from typing import Any, Final
+
+from hub.config import Config
+from hub.contract import parse_ticket_code, ticket_code
+
+WAITING: Final = "waiting"
+CALLED: Final = "called"
+DONE: Final = "done"
+SKIPPED: Final = "skipped"
+EXPIRED: Final = "expired"
+
+
+class DomainError(Exception):
+    """A command the rules refuse. `key` is an i18n message key, `params` fill it in."""
+
+    def __init__(self, key: str, **params: Any) -> None:  # noqa: ANN401
+        super().__init__(key)
+        self.key = key
+        self.params = params
+
+
+@dataclass(frozen=True)
+class Event:
+    """One change. `actor` is `kind:id` (`device:pad-1`, `officer:budi`, `admin:ani`, `system`)."""
+
+    type: str
+    at: datetime
+    day: str
+    actor: str
+    data: Mapping[str, Any]
+    reason: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        body: dict[str, Any] = {"type": self.type, "at": self.at.isoformat(timespec="seconds"),
+                                "actor": self.actor, "data": dict(self.data)}  # fmt: skip
+        if self.reason:
+            body["reason"] = self.reason
+        return body
+
+
+@dataclass
+class Ticket:
+    code: str
+    letter: str
+    number: int
+    service: str
+    priority: bool
+    token: str
+    issued_at: datetime
+    order: int
+    state: str = WAITING
+    counter: int | None = None
+    called_at: datetime | None = None
+    finished_at: datetime | None = None
+    recalls: int = 0
+    transfers: int = 0
+
+
+@dataclass
+class Counter:
+    number: int
+    services: tuple[str, ...]
+    status: str = "open"
+    until: str | None = None
+    serving: str | None = None
+    priority_streak: int = 0
+    call_seq: int = 0
+    served: int = 0
+
+
+@dataclass
+class ServiceQueue:
+    """Waiting tickets of one service, split by priority, each list sorted by `order`."""
+
+    letter: str
+    status: str = "open"
+    last_issued: int = 0
+    issued: int = 0
+    last_called: str | None = None
+    mean_minutes: float = 10.0
+    priority: list[tuple[int, str]] = field(default_factory=list)
+    regular: list[tuple[int, str]] = field(default_factory=list)
+
+    def add(self, ticket: Ticket) -> None:
+        bisect.insort(self.priority if ticket.priority else self.regular, (ticket.order, ticket.code))
+
+    def remove(self, ticket: Ticket) -> None:
+        lane = self.priority if ticket.priority else self.regular
+        i = bisect.bisect_left(lane, (ticket.order, ticket.code))
+        if i < len(lane) and lane[i] == (ticket.order, ticket.code):
+            del lane[i]
+
+    @property
+    def waiting(self) -> int:
+        return len(self.priority) + len(self.regular)
+
+
+def local_day(now: datetime, cfg: Config) -> str:
+    """The working day of an instant, in the office's time zone."""
+    return now.astimezone(cfg.office.tz).date().isoformat()
+
+
+class QueueState:
+    """Today's queue. Build with `QueueState(cfg)`; rebuild with `apply` over stored events."""
+
+    def __init__(self, cfg: Config, day: str = "") -> None:
+        self.cfg = cfg
+        self.day = day
+        self.order_seq = 0
+        self.tickets: dict[str, Ticket] = {}
+        self.by_token: dict[str, str] = {}
+        self.services: dict[str, ServiceQueue] = {
+            s.letter: ServiceQueue(s.letter, s.status, mean_minutes=s.minutes) for s in cfg.services
+        }
+        self.counters: dict[int, Counter] = {
+            c.number: Counter(c.number, c.services, c.status) for c in cfg.counters
+        }
+        self.recent_calls: list[tuple[str, int, datetime]] = []
+
+    # ------------------------------------------------------------------------------------------
+    # decide: command -> events (pure)
+    # ------------------------------------------------------------------------------------------
+
+    def decide(
+        self,
+        command: str,
+        args: Mapping[str, Any],
+        actor: str,
+        now: datetime,
+        *,
+        token: str | None = None,
+    ) -> list[Event]:
+        """The events `command` causes, or DomainError. The state is left untouched.
+
+        A command on a new local day first starts that day (numbers reset, yesterday's
+        unserved tickets expire). The day never goes backwards: a wall clock that jumps back
+        keeps today's numbering.
+        """
+        events: list[Event] = []
+        day = max(self.day, local_day(now, self.cfg))
+        reason = args.get("reason")
+        if day != self.day:
+            leftovers = [t.code for t in self.tickets.values() if t.state in (WAITING, CALLED)]
+            events.append(Event("day_started", now, day, "system",
+                                {"previous_day": self.day or None, "expired": leftovers}))  # fmt: skip
+            state = QueueState(self.cfg, day)
+        else:
+            state = self
+
+        def ev(type_: str, data: dict[str, Any]) -> Event:
+            return Event(type_, now, day, actor, data, reason)
+
+        handler = getattr(state, f"_decide_{command}", None)
+        if handler is None:
+            raise DomainError("invalid_request", detail=f"unknown command {command}")
+        if command == "take_ticket":
+            events += state._decide_take_ticket(args, ev, token or secrets.token_urlsafe(16))
+        else:
+            events += handler(args, ev)
+        return events
+
+    # Each `_decide_*` gets the validated arguments and `ev`, the event factory for this call.
+
+    def _decide_take_ticket(self, args: Mapping[str, Any], ev: Any, token: str) -> list[Event]:  # noqa: ANN401
+        svc_cfg = self.cfg.service(args["service"])
+        if svc_cfg is None:
+            raise DomainError("unknown_service", service=args["service"])
+        svc = self.services[svc_cfg.letter]
+        if svc.status != "open":
+            raise DomainError("service_paused", service=svc.letter)
+        if svc_cfg.quota is not None and svc.issued >= svc_cfg.quota:
+            raise DomainError("quota_reached", service=svc.letter, quota=svc_cfg.quota)
+        number = svc.last_issued + 1
+        return [ev("ticket_issued", {
+            "ticket": ticket_code(svc.letter, number), "service": svc.letter, "number": number,
+            "priority": bool(args.get("priority", False)), "token": token,
+            "order": self.order_seq + 1,
+        })]  # fmt: skip
+
+    def _counter(self, number: int, *, must_be_open: bool = True) -> Counter:
+        counter = self.counters.get(number)
+        if counter is None:
+            raise DomainError("unknown_counter", counter=number)
+        if must_be_open and counter.status != "open":
+            raise DomainError("counter_not_open", counter=number, status=counter.status)
+        return counter
+
+    def _serving(self, counter: Counter) -> Ticket:
+        if counter.serving is None:
+            raise DomainError("nothing_serving", counter=counter.number)
+        return self.tickets[counter.serving]
+
+    def _finish_current(self, counter: Counter, ev: Any) -> list[Event]:  # noqa: ANN401
+        """Calling the next ticket means the one at the counter is done."""
+        if counter.serving is None:
+            return []
+        return [ev("ticket_done", {"ticket": counter.serving, "counter": counter.number})]
+
+    def next_for(self, counter: Counter) -> tuple[str, bool] | None:
+        """(ticket, chosen as priority?) that `counter` would call next, or None."""
+        best_p: tuple[int, str] | None = None
+        best_r: tuple[int, str] | None = None
+        for letter in counter.services:
+            svc = self.services[letter]
+            if svc.status != "open":
+                continue
+            if svc.priority and (best_p is None or svc.priority[0] < best_p):
+                best_p = svc.priority[0]
+            if svc.regular and (best_r is None or svc.regular[0] < best_r):
+                best_r = svc.regular[0]
+        if best_p is not None and (
+            best_r is None or counter.priority_streak < self.cfg.queue.priority_streak
+        ):
+            return best_p[1], True
+        if best_r is not None:
+            return best_r[1], False
+        return None
+
+    def _decide_call_next(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"])
+        events = self._finish_current(counter, ev)
+        nxt = self.next_for(counter)
+        if nxt is not None:
+            events.append(ev("ticket_called", {"ticket": nxt[0], "counter": counter.number,
+                                               "mode": "next", "as_priority": nxt[1]}))  # fmt: skip
+        return events
+
+    def _decide_call_ticket(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"])
+        ticket = self._ticket(args["ticket"])
+        if ticket.state != WAITING:
+            raise DomainError("ticket_not_waiting", ticket=ticket.code, state=ticket.state)
+        events = self._finish_current(counter, ev)
+        events.append(ev("ticket_called", {"ticket": ticket.code, "counter": counter.number,
+                                           "mode": "out_of_order", "as_priority": False}))  # fmt: skip
+        return events
+
+    def _decide_recall(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"])
+        ticket = self._serving(counter)
+        if ticket.recalls >= self.cfg.queue.max_recalls:
+            raise DomainError("recall_limit", ticket=ticket.code, recalls=ticket.recalls)
+        return [ev("ticket_recalled", {"ticket": ticket.code, "counter": counter.number,
+                                       "recalls": ticket.recalls + 1})]  # fmt: skip
+
+    def _decide_skip(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"], must_be_open=False)
+        ticket = self._serving(counter)
+        return [ev("ticket_skipped", {"ticket": ticket.code, "counter": counter.number,
+                                      "recalls": ticket.recalls})]  # fmt: skip
+
+    def _decide_done(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"], must_be_open=False)
+        ticket = self._serving(counter)
+        return [ev("ticket_done", {"ticket": ticket.code, "counter": counter.number})]
+
+    def _decide_transfer(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"], must_be_open=False)
+        ticket = self._serving(counter)
+        target = args["service"]
+        if target not in self.services:
+            raise DomainError("unknown_service", service=target)
+        if target == ticket.service:
+            raise DomainError("same_service", ticket=ticket.code, service=target)
+        return [ev("ticket_transferred", {
+            "ticket": ticket.code, "counter": counter.number, "from": ticket.service,
+            "to": target, "order": self.order_seq + 1,
+        })]  # fmt: skip
+
+    def _decide_reinsert(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        ticket = self._ticket(args["ticket"])
+        if ticket.state != SKIPPED:
+            raise DomainError("ticket_not_skipped", ticket=ticket.code, state=ticket.state)
+        return [ev("ticket_reinserted", {"ticket": ticket.code})]
+
+    def _decide_set_priority(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        ticket = self._ticket(args["ticket"])
+        if ticket.state != WAITING:
+            raise DomainError("ticket_not_waiting", ticket=ticket.code, state=ticket.state)
+        return [ev("priority_changed", {"ticket": ticket.code, "priority": args["priority"]})]
+
+    def _decide_counter_status(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        counter = self._counter(args["counter"], must_be_open=False)
+        status = args["status"]
+        if status != "open" and counter.serving is not None:
+            raise DomainError("counter_busy", counter=counter.number, ticket=counter.serving)
+        until = args.get("until") if status == "break" else None
+        return [ev("counter_status_changed", {"counter": counter.number, "status": status,
+                                              "until": until})]  # fmt: skip
+
+    def _decide_service_status(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        if args["service"] not in self.services:
+            raise DomainError("unknown_service", service=args["service"])
+        return [ev("service_status_changed", {"service": args["service"],
+                                              "status": args["status"]})]  # fmt: skip
+
+    def _decide_close_day(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        left = sorted(t.code for t in self.tickets.values() if t.state in (WAITING, CALLED))
+        return [ev("tickets_expired", {"tickets": left})] if left else []
+
+    def _ticket(self, code: str) -> Ticket:
+        ticket = self.tickets.get(code)
+        if ticket is None or parse_ticket_code(code) is None:
+            raise DomainError("unknown_ticket", ticket=code)
+        return ticket
+
+    # ------------------------------------------------------------------------------------------
+    # apply: event -> new state (the only mutator)
+    # ------------------------------------------------------------------------------------------
+
+    def apply(self, event: Event) -> None:
+        """Apply one event. Events come from `decide` or from the log, never from outside."""
+        getattr(self, f"_apply_{event.type}")(event)
+
+    def _apply_day_started(self, e: Event) -> None:
+        self.__init__(self.cfg, e.day)  # type: ignore[misc]
+
+    def _apply_ticket_issued(self, e: Event) -> None:
+        d = e.data
+        t = Ticket(d["ticket"], d["service"], d["number"], d["service"], d["priority"],
+                   d["token"], e.at, d["order"])  # fmt: skip
+        self.tickets[t.code] = t
+        self.by_token[t.token] = t.code
+        self.order_seq = max(self.order_seq, t.order)
+        svc = self.services[t.service]
+        svc.last_issued = max(svc.last_issued, t.number)
+        svc.issued += 1
+        svc.add(t)
+
+    def _apply_ticket_called(self, e: Event) -> None:
+        t = self.tickets[e.data["ticket"]]
+        counter = self.counters[e.data["counter"]]
+        self.services[t.service].remove(t)
+        t.state, t.counter, t.called_at, t.recalls = CALLED, counter.number, e.at, 0
+        counter.serving = t.code
+        counter.call_seq += 1
+        if e.data["mode"] == "next":
+            counter.priority_streak = counter.priority_streak + 1 if e.data["as_priority"] else 0
+        self.services[t.service].last_called = t.code
+        self.recent_calls = [(t.code, counter.number, e.at), *self.recent_calls[:9]]
+
+    def _apply_ticket_recalled(self, e: Event) -> None:
+        t = self.tickets[e.data["ticket"]]
+        t.recalls = e.data["recalls"]
+        self.counters[e.data["counter"]].call_seq += 1
+        self.recent_calls = [(t.code, e.data["counter"], e.at), *self.recent_calls[:9]]
+
+    def _release(self, t: Ticket, state: str, at: datetime) -> None:
+        if t.counter is not None and self.counters[t.counter].serving == t.code:
+            self.counters[t.counter].serving = None
+        t.state, t.finished_at = state, at
+
+    def _apply_ticket_done(self, e: Event) -> None:
+        t = self.tickets[e.data["ticket"]]
+        self._release(t, DONE, e.at)
+        self.counters[e.data["counter"]].served += 1
+        if t.called_at is not None:
+            svc = self.services[t.service]
+            default = self.cfg.service(t.service)
+            cap = 4 * (default.minutes if default else svc.mean_minutes)
+            minutes = min(max((e.at - t.called_at).total_seconds() / 60, 0.5), cap)
+            a = self.cfg.queue.ewma_alpha
+            svc.mean_minutes = a * minutes + (1 - a) * svc.mean_minutes
+
+    def _apply_ticket_skipped(self, e: Event) -> None:
+        self._release(self.tickets[e.data["ticket"]], SKIPPED, e.at)
+
+    def _apply_ticket_transferred(self, e: Event) -> None:
+        t = self.tickets[e.data["ticket"]]
+        self._release(t, WAITING, e.at)
+        t.finished_at, t.counter, t.called_at = None, None, None
+        t.service, t.order, t.recalls = e.data["to"], e.data["order"], 0
+        t.transfers += 1
+        self.order_seq = max(self.order_seq, t.order)
+        self.services[t.service].add(t)
+
+    def _apply_ticket_reinserted(self, e: Event) -> None:
+        # The ticket keeps its original place: whoever missed the call is next among those
+        # who came after them, not sent to the back of the queue.
+        t = self.tickets[e.data["ticket"]]
+        t.state, t.finished_at, t.counter, t.called_at, t.recalls = WAITING, None, None, None, 0
+        self.services[t.service].add(t)
+
+    def _apply_priority_changed(self, e: Event) -> None:
+        t = self.tickets[e.data["ticket"]]
+        svc = self.services[t.service]
+        svc.remove(t)
+        t.priority = e.data["priority"]
+        svc.add(t)
+
+    def _apply_counter_status_changed(self, e: Event) -> None:
+        c = self.counters[e.data["counter"]]
+        c.status, c.until = e.data["status"], e.data.get("until")
+
+    def _apply_service_status_changed(self, e: Event) -> None:
+        self.services[e.data["service"]].status = e.data["status"]
+
+    def _apply_tickets_expired(self, e: Event) -> None:
+        for code in e.data["tickets"]:
+            t = self.tickets[code]
+            if t.state == WAITING:
+                self.services[t.service].remove(t)
+            self._release(t, EXPIRED, e.at)
+
+    # ------------------------------------------------------------------------------------------
+    # read models
+    # ------------------------------------------------------------------------------------------
+
+    def ahead_of(self, t: Ticket) -> int:
+        """Tickets of the same service that will be called before `t` (priority first)."""
+        svc = self.services[t.service]
+        key = (t.order, t.code)
+        if t.priority:
+            return bisect.bisect_left(svc.priority, key)
+        return len(svc.priority) + bisect.bisect_left(svc.regular, key)
+
+    def estimate_minutes(self, letter: str, ahead: int, now: datetime) -> int | None:
+        """Minutes until a ticket with `ahead` people before it is called, rounded up to 5.
+
+        Tickets ahead shared over the open counters serving the service, times the service's
+        running mean counter time, plus what is left of the tickets being served there. None
+        when no open counter serves the service (the wait cannot be told).
+        """
+        svc = self.services[letter]
+        counters = [c for c in self.counters.values() if c.status == "open" and letter in c.services]
+        if not counters:
+            return None
+        mean = svc.mean_minutes
+        remaining = 0.0
+        for c in counters:
+            if c.serving is not None:
+                called = self.tickets[c.serving].called_at
+                elapsed = (now - called).total_seconds() / 60 if called else 0.0
+                remaining += max(mean - elapsed, 0.0)
+        minutes = ahead / len(counters) * mean + remaining / len(counters)
+        return int(math.ceil(minutes / 5.0 - 1e-9) * 5)
+
+    def snapshot(self) -> dict[str, Any]:
+        """A plain comparable picture of the whole state (for tests and `antrian queue`)."""
+        return {
+            "day": self.day,
+            "order_seq": self.order_seq,
+            "tickets": {c: replace(t).__dict__ for c, t in sorted(self.tickets.items())},
+            "services": {k: dict(v.__dict__) for k, v in sorted(self.services.items())},
+            "counters": {k: dict(v.__dict__) for k, v in sorted(self.counters.items())},
+            "recent_calls": list(self.recent_calls),
+        }
+
+
+def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:
+    """Opening and closing instants of a working day in the office's time zone."""
+    d = date.fromisoformat(day)
+    tz = cfg.office.tz
+    return (datetime.combine(d, cfg.office.opening, tz), datetime.combine(d, cfg.office.closing, tz))
+
+
+def end_of_day(day: str, cfg: Config) -> datetime:
+    """The last instant of a local day (retained displays and ticket tokens expire there)."""
+    d = date.fromisoformat(day)
+    return datetime.combine(d + timedelta(days=1), datetime.min.time(), cfg.office.tz) - timedelta(
+        seconds=1
+    )

@@ -1,0 +1,212 @@
+"""The hub on MQTT (aiomqtt): connect, announce, answer requests, reconnect by itself.
+
+The loop is the idiomatic aiomqtt one: `async with Client(...)`, subscribe, `async for message`,
+and on `MqttError` wait and connect again. On every (re)connect the hub publishes its birth
+(`hub/state` online; the last will says offline) and all its retained state again, because
+the broker may be a fresh one that lost everything.
+
+Publishing never waits for a PUBACK inside the request path: each message goes out as its own
+task, in order, so one slow acknowledgement never delays the next request.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import socket
+import ssl
+from collections.abc import Callable, Iterable
+from datetime import datetime
+from typing import Any, Final
+
+import aiomqtt
+
+from hub import discovery
+from hub.contract import HA_STATUS_TOPIC, dumps
+from hub.core import HubCore, Origin, Outgoing
+
+log = logging.getLogger("antrian.mqtt")
+
+TICK_SECONDS: Final = 10.0
+#: TCP_NODELAY: without it, request/response over QoS 1 stalls 40-90 ms (Nagle vs delayed ACK).
+NODELAY: Final = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+
+
+class HubService:
+    """Runs `HubCore` on a broker until `stop` is set."""
+
+    def __init__(self, core: HubCore, *, reconnect_max_s: float = 5.0) -> None:
+        self.core = core
+        self.cfg = core.cfg
+        self.topics = core.topics
+        self.reconnect_max_s = reconnect_max_s
+        self.client: aiomqtt.Client | None = None
+        self.connected = asyncio.Event()
+        self.devices_seen: dict[str, dict[str, Any]] = {}
+        self.on_message_hooks: list[Callable[[str, bytes, bool], None]] = []
+        self._tasks: set[asyncio.Task[None]] = set()
+        self.connections = 0
+
+    # ------------------------------------------------------------------------------------------
+
+    def _client(self) -> aiomqtt.Client:
+        m = self.cfg.mqtt
+        tls = aiomqtt.TLSParameters(ca_certs=m.tls_ca, cert_reqs=ssl.CERT_REQUIRED) if m.tls_ca else None
+        client = aiomqtt.Client(
+            m.host,
+            m.port,
+            username=m.username,
+            password=m.password,
+            identifier=m.client_id,
+            will=aiomqtt.Will(self.topics.hub_state, dumps({"state": "offline"}), qos=1, retain=True),
+            keepalive=15,
+            socket_options=NODELAY,
+            tls_params=tls,
+            max_inflight_messages=200,
+            timeout=5,
+        )
+        client.pending_calls_threshold = 100_000
+        return client
+
+    def publish(self, messages: Iterable[Outgoing]) -> None:
+        """Queue messages for publishing, in order, without waiting for acknowledgements."""
+        client = self.client
+        if client is None:
+            return  # offline: retained state is republished in full on reconnect
+        for m in messages:
+            task = asyncio.get_running_loop().create_task(
+                self._publish_one(client, m.topic, m.payload, m.qos, m.retain)
+            )
+            self._tasks.add(task)
+            task.add_done_callback(self._tasks.discard)
+
+    @staticmethod
+    async def _publish_one(
+        client: aiomqtt.Client, topic: str, payload: bytes, qos: int, retain: bool
+    ) -> None:
+        with contextlib.suppress(aiomqtt.MqttError):
+            await client.publish(topic, payload, qos=qos, retain=retain, timeout=10)
+
+    # ------------------------------------------------------------------------------------------
+
+    async def run(self, stop: asyncio.Event | None = None) -> None:
+        """Serve until `stop` is set; reconnect with backoff whenever the broker goes away."""
+        stop = stop or asyncio.Event()
+        delay = 0.2
+        while not stop.is_set():
+            try:
+                async with self._client() as client:
+                    delay = 0.2
+                    await self._serve(client, stop)
+            except aiomqtt.MqttError as exc:
+                log.warning("broker %s:%s unreachable (%s); retrying in %.1fs",
+                            self.cfg.mqtt.host, self.cfg.mqtt.port, exc, delay)  # fmt: skip
+            finally:
+                self.client = None
+                self.connected.clear()
+            if stop.is_set():
+                break
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, self.reconnect_max_s)
+
+    async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event) -> None:
+        tp = self.topics
+        for topic in (tp.hub_request_filter, tp.device_request_filter,
+                      tp.device_availability_filter, tp.device_info_filter, HA_STATUS_TOPIC):
+            await client.subscribe(topic, qos=1)  # fmt: skip
+        self.client = client
+        self.connections += 1
+        await client.publish(tp.hub_state, dumps({"state": "online"}), qos=1, retain=True)
+        self.publish(self.core.retained_all())
+        self.publish_discovery()
+        self.connected.set()
+        log.info("connected to %s:%s as %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
+                 self.cfg.mqtt.client_id)  # fmt: skip
+        ticker = asyncio.create_task(self._tick(stop))
+        stopper = asyncio.create_task(stop.wait())
+        consumer = asyncio.create_task(self._consume(client))
+        try:
+            await asyncio.wait({consumer, stopper}, return_when=asyncio.FIRST_COMPLETED)
+            if consumer.done():
+                consumer.result()  # the connection was lost: raises MqttError
+                return
+            # leaving on purpose: say goodbye (the will is only for crashes)
+            await client.publish(tp.hub_state, dumps({"state": "offline"}), qos=1, retain=True)
+            await self.drain()
+        finally:
+            for task in (ticker, stopper, consumer):
+                task.cancel()
+
+    async def _consume(self, client: aiomqtt.Client) -> None:
+        async for message in client.messages:
+            self.dispatch(str(message.topic), _payload(message.payload), bool(message.retain))
+
+    async def drain(self, timeout: float = 5.0) -> None:
+        """Wait until queued publishes are acknowledged (clean shutdown, tests)."""
+        if self._tasks:
+            await asyncio.wait(set(self._tasks), timeout=timeout)
+
+    async def _tick(self, stop: asyncio.Event) -> None:
+        while not stop.is_set():
+            await asyncio.sleep(TICK_SECONDS)
+            self.publish(self.core.tick())
+
+    # ------------------------------------------------------------------------------------------
+
+    def publish_discovery(self) -> None:
+        """Discovery for what is configured; clear what was published before and is gone."""
+        store = self.core.store
+        previous = set(json.loads(store.meta("discovery_topics") or "[]"))
+        self.publish(discovery.messages(self.cfg, previous))
+        with contextlib.suppress(Exception):
+            store.set_meta("discovery_topics", json.dumps(sorted(discovery.entities(self.cfg))))
+
+    def dispatch(self, topic: str, payload: bytes, retained: bool = False) -> None:
+        """Route one inbound message. Never raises: a bad message is answered, not fatal."""
+        tp = self.topics
+        for hook in self.on_message_hooks:
+            hook(topic, payload, retained)
+        try:
+            command = tp.parse_hub_request(topic)
+            if command is not None:
+                self.publish(self.core.handle(Origin(), command, payload))
+                return
+            parsed = tp.parse_device_topic(topic)
+            if parsed is not None:
+                device, kind, command = parsed
+                if kind == "request" and command:
+                    self.publish(self.core.handle(Origin(device), command, payload))
+                elif kind == "availability":
+                    self._seen(device, availability=payload.decode("utf-8", "replace")[:16])
+                elif kind == "info":
+                    self._seen(device, info=_json_or_none(payload))
+                return
+            if topic == HA_STATUS_TOPIC and payload.strip() == b"online":
+                log.info("Home Assistant came online: publishing discovery again")
+                self.publish_discovery()
+        except Exception:  # the hub must outlive any bug a payload can trigger
+            log.exception("error handling %s", topic)
+
+    def _seen(self, device: str, **fields: Any) -> None:  # noqa: ANN401
+        entry = self.devices_seen.setdefault(device, {"availability": None, "info": None})
+        entry.update(fields)
+        entry["last_seen"] = datetime.now(self.cfg.office.tz).isoformat(timespec="seconds")
+
+
+def _payload(raw: Any) -> bytes:  # noqa: ANN401
+    if isinstance(raw, bytes | bytearray):
+        return bytes(raw)
+    if raw is None:
+        return b""
+    return str(raw).encode()
+
+
+def _json_or_none(raw: bytes) -> dict[str, Any] | None:
+    try:
+        value = json.loads(raw)
+    except (ValueError, UnicodeDecodeError):
+        return None
+    return value if isinstance(value, dict) else None
