@@ -19,6 +19,7 @@ import signal
 import sys
 from datetime import UTC, datetime
 from pathlib import Path
+from collections.abc import Awaitable, Callable
 from typing import Final
 
 from hub.config import Config, ConfigError, load_config
@@ -72,11 +73,26 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
              cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
     service = HubService(core)
+    web_stop = await _start_web(core, service) if cfg.web.enabled else None
     try:
         await service.run(stop)
     finally:
+        if web_stop is not None:
+            await web_stop()
         store.close()
     return 0
+
+
+async def _start_web(core: object, service: object) -> Callable[[], Awaitable[None]] | None:
+    """Start the web pages beside the hub, where that part is installed (`hub.web.server`)."""
+    try:
+        server = importlib.import_module("hub.web.server")
+    except ModuleNotFoundError as exc:
+        if exc.name in ("hub.web", "hub.web.server"):
+            return None
+        raise
+    stop: Callable[[], Awaitable[None]] = await server.start(core, service)
+    return stop
 
 
 def cmd_queue(args: argparse.Namespace) -> int:

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import tomllib
 from collections.abc import Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
 from typing import Any, Final
@@ -83,6 +83,15 @@ class MqttConfig:
 
 
 @dataclass(frozen=True)
+class WebConfig:
+    """The hub's web pages (waiting-room screen, ticket status, kiosk, officer, admin)."""
+
+    enabled: bool = True
+    host: str = "0.0.0.0"  # noqa: S104 - the pages are for the office LAN
+    port: int = 8080
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -96,6 +105,7 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     wording: Wording = field(default_factory=Wording)
     database: str = "antrian.db"
+    web: WebConfig = field(default_factory=WebConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -241,6 +251,18 @@ def _queue(raw: Mapping[str, Any]) -> QueueConfig:
     return QueueConfig(priority_streak=streak, max_recalls=recalls, ewma_alpha=alpha)
 
 
+def _web(raw: Mapping[str, Any]) -> WebConfig:
+    r = _Reader(raw, "web")
+    d = WebConfig()
+    port = r.get("port", int, d.port)
+    if not 0 <= port <= 65535:
+        raise ConfigError(f"web.port: must be 0..65535, got {port}")
+    cfg = WebConfig(enabled=r.get("enabled", bool, d.enabled), host=r.get("host", str, d.host),
+                    port=port)  # fmt: skip
+    r.finish()
+    return cfg
+
+
 def _wording(raw: Mapping[str, Any]) -> Wording:
     r = _Reader(raw, "announcement")
     d = Wording()
@@ -369,8 +391,9 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
             for c in DEFAULT_COUNTERS
         )  # fmt: skip
     devices = _devices(top.get("devices", list, []), letters, {c.number for c in counters})
+    web = _web(top.get("web", dict, {}))
     top.finish()
-    return Config(office, mqtt, queue, wording, database, services, counters, devices)
+    return Config(office, mqtt, queue, wording, database, web, services, counters, devices)
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -391,8 +414,7 @@ def load_config(path: str | Path | None) -> Config:
     if not db.is_absolute():
         # A relative database path is relative to the config file, not to wherever the
         # service manager happened to start the hub.
-        cfg = Config(cfg.office, cfg.mqtt, cfg.queue, cfg.wording, str(p.parent / db),
-                     cfg.services, cfg.counters, cfg.devices)  # fmt: skip
+        cfg = replace(cfg, database=str(p.parent / db))
     return cfg
 
 

@@ -136,3 +136,54 @@ def running_mosquitto(**kwargs: object) -> Iterator[Mosquitto]:
         yield broker
     finally:
         broker.close()
+
+
+class HubProcess:
+    """`antrian run` as a real child process, for tests that kill, restart or time it.
+
+    `config_text` is the TOML of the office; `[mqtt]` and `database` are filled in to point at
+    `broker` and a file in `workdir` unless the text sets them.
+    """
+
+    def __init__(self, broker: Mosquitto, config_text: str = "", workdir: Path | None = None,
+                 *, extra_args: tuple[str, ...] = ()) -> None:  # fmt: skip
+        import sys
+
+        self.workdir = workdir or Path(tempfile.mkdtemp(prefix="antrian-hub-"))
+        self.config_path = self.workdir / "antrian.toml"
+        text = config_text
+        if "database" not in text:
+            text = 'database = "antrian.db"\n' + text
+        if "[mqtt]" not in text:
+            text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
+        self.config_path.write_text(text)
+        self.log_path = self.workdir / "hub.log"
+        self.argv = [sys.executable, "-m", "hub.cli", "run", "-c", str(self.config_path),
+                     *extra_args]  # fmt: skip
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.broker = broker
+
+    @property
+    def database(self) -> Path:
+        return self.workdir / "antrian.db"
+
+    def start(self) -> None:
+        log = self.log_path.open("ab")
+        self.proc = subprocess.Popen(self.argv, stdout=log, stderr=log)  # noqa: S603
+
+    def kill(self) -> None:
+        """SIGKILL: a crash or a power cut, no goodbye."""
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.terminate()
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.kill()
+
+    def log(self) -> str:
+        return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
