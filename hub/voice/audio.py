@@ -73,10 +73,7 @@ def read_wav(source: bytes | Path) -> Pcm:
     if channels > 1:
         samples = array(
             "h",
-            (
-                sum(samples[i : i + channels]) // channels
-                for i in range(0, len(samples), channels)
-            ),
+            (sum(samples[i : i + channels]) // channels for i in range(0, len(samples), channels)),
         )
     return Pcm(samples, rate)
 
@@ -145,11 +142,7 @@ def trim_silence(pcm: Pcm, threshold_dbfs: float = SILENCE_DBFS) -> Pcm:
     """
     win = max(1, pcm.rate // 100)
     limit = FULL_SCALE * 10 ** (threshold_dbfs / 20)
-    loud = [
-        i
-        for i in range(0, len(pcm.samples), win)
-        if rms(pcm.samples[i : i + win]) >= limit
-    ]
+    loud = [i for i in range(0, len(pcm.samples), win) if rms(pcm.samples[i : i + win]) >= limit]
     if not loud:
         return Pcm(array("h"), pcm.rate)
     pad = pcm.rate * TRIM_PAD_MS // 1000

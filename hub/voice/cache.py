@@ -99,7 +99,7 @@ class ClipCache:
 
     def __init__(self, root: Path) -> None:
         self.root = root
-        self._pcm: dict[str, audio.Pcm] = {}
+        self._pcm: dict[str, tuple[int, audio.Pcm]] = {}
 
     @property
     def clips_dir(self) -> Path:
@@ -124,17 +124,18 @@ class ClipCache:
         ms = audio.pause_ms(clip_id)
         if ms is not None:
             return audio.silence(ms)
-        pcm = self._pcm.get(clip_id)
-        if pcm is None:
-            pcm = audio.resample(audio.read_wav(self.path(clip_id)))
-            self._pcm[clip_id] = pcm
-        return pcm
+        path = self.path(clip_id)
+        mtime = path.stat().st_mtime_ns  # a rebuild replaces files: never serve a stale copy
+        known = self._pcm.get(clip_id)
+        if known is None or known[0] != mtime:
+            known = (mtime, audio.resample(audio.read_wav(path)))
+            self._pcm[clip_id] = known
+        return known[1]
 
     def store(self, clip_id: str, wav: bytes) -> None:
         """Put a ready clip (e.g. fetched from the hub) into the cache, atomically."""
-        pcm = audio.read_wav(wav)  # refuse anything that is not a WAV
+        audio.read_wav(wav)  # refuse anything that is not a WAV
         atomic_write(self.path(clip_id), wav)
-        self._pcm[clip_id] = audio.resample(pcm)
 
     def forget(self, clip_id: str) -> None:
         """Drop the in-memory copy (after the file changed on disk)."""
@@ -197,7 +198,8 @@ def default_engines(
 
 @dataclass
 class BuildReport:
-    """What a build did; `messages` are for people (already in their language)."""
+    """What a build did. `messages` are for people, already in their language; the builder
+    only logs them at debug level so the caller shows each exactly once."""
 
     root: Path
     built: list[str] = field(default_factory=list)
@@ -245,8 +247,9 @@ def build_cache(
     dead: set[str] = set()
 
     for index, (clip_id, text) in enumerate(texts.items(), start=1):
-        used = _build_one(cache, clip_id, text, engines, entries, old.get(clip_id), dead, report,
-                          lang)  # fmt: skip
+        used = _build_one(
+            cache, clip_id, text, engines, entries, old.get(clip_id), dead, report, lang
+        )
         if used:
             report.engines[used] += 1
         if progress:
@@ -281,10 +284,14 @@ def _build_one(
         identity = engine.identity(clip_id)
         key = _key(text, identity)
         path = cache.path(clip_id)
-        if previous and previous.key == key and path.is_file():
-            if sha256(path.read_bytes()) == previous.sha256:
-                report.reused.append(clip_id)
-                return engine.name
+        if (
+            previous
+            and previous.key == key
+            and path.is_file()
+            and sha256(path.read_bytes()) == previous.sha256
+        ):
+            report.reused.append(clip_id)
+            return engine.name
         try:
             pcm = audio.prepare_clip(engine.render(clip_id, text))
         except EngineUnavailable as exc:
@@ -292,12 +299,12 @@ def _build_one(
             rest = [e.name for e in live[pos + 1 :] if e.name != "chime"]
             fallback = ", ".join(rest) or t(lang, "none")
             msg = t(lang, "engine_unavailable", engine=engine.name, reason=exc, fallback=fallback)
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             report.messages.append(msg)
             continue
         except (EngineError, audio.AudioError) as exc:
             msg = t(lang, "clip_failed", clip=clip_id, engine=engine.name, reason=exc)
-            log.warning("%s", msg)
+            log.debug("%s", msg)
             report.messages.append(msg)
             continue
         data = audio.wav_bytes(pcm)
@@ -316,7 +323,7 @@ def _build_one(
         report.built.append(clip_id)
         return engine.name
     msg = t(lang, "clip_missing", clip=clip_id)
-    log.error("%s", msg)
+    log.debug("%s", msg)
     report.messages.append(msg)
     report.failed.append(clip_id)
     return ""

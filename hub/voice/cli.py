@@ -1,0 +1,203 @@
+"""`antrian tts build|say` and `antrian speaker`: the voice commands.
+
+The main `antrian` command mounts these with `add_commands(subparsers)`; `python -m
+hub.voice.cli ...` runs them on their own.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import logging
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+from typing import TextIO
+
+from hub.announce import Wording, build
+from hub.contract import parse_ticket_code
+from hub.voice import audio
+from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
+from hub.voice.messages import default_lang, t
+
+DEFAULT_CACHE = Path("tts_cache")
+
+
+class ProgressBar:
+    """A one-line bar on a terminal; a line every 10 % when the output is a log file."""
+
+    def __init__(self, stream: TextIO = sys.stderr, width: int = 30) -> None:
+        self.stream = stream
+        self.width = width
+        self.tty = stream.isatty()
+        self._last_decile = -1
+
+    def __call__(self, index: int, total: int, clip_id: str, engine: str) -> None:
+        frac = index / total if total else 1.0
+        filled = int(self.width * frac)
+        line = (
+            f"[{'#' * filled}{'.' * (self.width - filled)}] {index}/{total} "
+            f"{clip_id} ({engine or '-'})"
+        )
+        if self.tty:
+            self.stream.write("\r" + line[:100].ljust(100))
+            if index == total:
+                self.stream.write("\n")
+        elif int(frac * 10) != self._last_decile:
+            self._last_decile = int(frac * 10)
+            self.stream.write(line + "\n")
+        self.stream.flush()
+
+
+def _wording(args: argparse.Namespace) -> Wording:
+    return Wording(
+        prefix=args.prefix,
+        direction=args.direction,
+        counter_word=args.counter_word,
+        repeat=args.repeat,
+        digit_mode=args.digits,
+    )
+
+
+def _add_wording_flags(p: argparse.ArgumentParser) -> None:
+    w = Wording()
+    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="clip cache folder")
+    p.add_argument("--prefix", default=w.prefix, help=f"call opening (default {w.prefix!r})")
+    p.add_argument("--direction", default=w.direction, help=f"default {w.direction!r}")
+    p.add_argument("--counter-word", default=w.counter_word, help=f"default {w.counter_word!r}")
+    p.add_argument("--repeat", type=int, default=w.repeat, help="times the call is said")
+    p.add_argument("--digits", action="store_true", help='digit mode: "A nol satu dua"')
+    p.add_argument(
+        "--lang", choices=("id", "en"), default=default_lang(), help="language of messages"
+    )
+
+
+def cmd_tts_build(args: argparse.Namespace) -> int:
+    """Build or refresh the clip cache; exit 1 if any clip is missing afterwards."""
+    texts = office_clip_texts(_wording(args), args.counter_name or [])
+    engines = default_engines(
+        args.cache,
+        [e.strip() for e in args.engines.split(",") if e.strip()],
+        gtts_tld=args.gtts_tld,
+        espeak_voice=args.espeak_voice,
+    )
+    progress = None if args.quiet else ProgressBar()
+    report = build_cache(args.cache, texts, engines, lang=args.lang, progress=progress)
+    for msg in report.messages:
+        print(msg, file=sys.stderr)
+    summary = ", ".join(f"{k} {v}" for k, v in sorted(report.engines.items()))
+    print(t(args.lang, "engines_used", summary=summary or t(args.lang, "none")))
+    print(
+        t(
+            args.lang,
+            "build_done",
+            root=args.cache,
+            total=report.total,
+            built=len(report.built),
+            reused=len(report.reused),
+            removed=len(report.removed),
+            failed=len(report.failed),
+            seconds=report.seconds,
+        )
+    )
+    return 1 if report.failed else 0
+
+
+def cmd_tts_say(args: argparse.Namespace) -> int:
+    """Write one call's announcement to a WAV file, to hear the cache without a speaker."""
+    parsed = parse_ticket_code(args.ticket)
+    if parsed is None:
+        print(f"ticket must look like A-012: {args.ticket!r}", file=sys.stderr)
+        return 2
+    letter, number = parsed
+    ann = build(letter, number, args.counter, counter_name=args.name, wording=_wording(args))
+    pcm, _ = ClipCache(args.cache).render(ann.clips, args.gap_ms)
+    args.output.write_bytes(audio.wav_bytes(pcm))
+    print(ann.text)
+    print(t(args.lang, "say_done", path=args.output, seconds=pcm.duration))
+    return 0
+
+
+def cmd_speaker(args: argparse.Namespace) -> int:
+    """Run a speaker node until interrupted."""
+    from hub.voice.speaker import AplaySink, Sink, SpeakerConfig, SpeakerNode, WavFileSink
+
+    config = SpeakerConfig(
+        speaker_id=args.id,
+        cache_dir=args.cache,
+        office=args.office,
+        host=args.host,
+        port=args.port,
+        hub_url=args.hub_url,
+        username=args.username,
+        password=os.environ.get("ANTRIAN_MQTT_PASSWORD") if args.username else None,
+        volume=args.volume,
+        gap_ms=args.gap_ms,
+        lang=args.lang,
+    )
+    sink: Sink = (
+        WavFileSink(args.wav_dir, speed=1.0) if args.wav_dir else AplaySink(args.alsa_device)
+    )
+    with contextlib.suppress(KeyboardInterrupt):
+        asyncio.run(SpeakerNode(config, sink).run())
+    return 0
+
+
+def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
+    """Add `tts` (with `build` and `say`) and `speaker` to the main `antrian` parser."""
+    tts = subparsers.add_parser("tts", help="suara panggilan: cache klip / voice clip cache")
+    tts_sub = tts.add_subparsers(dest="tts_command", required=True)
+
+    b = tts_sub.add_parser("build", help="isi tts_cache/ dengan semua klip / fill the clip cache")
+    _add_wording_flags(b)
+    b.add_argument(
+        "--engines",
+        default="voice_pack,gtts,espeak-ng",
+        help="engines in order of preference (default voice_pack,gtts,espeak-ng)",
+    )
+    b.add_argument("--counter-name", action="append", help="spoken counter name (repeatable)")
+    b.add_argument("--gtts-tld", default="co.id", help="Google domain for gTTS (default co.id)")
+    b.add_argument("--espeak-voice", default=None, help="espeak-ng voice (default mb-id1 or id)")
+    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b.set_defaults(func=cmd_tts_build)
+
+    s = tts_sub.add_parser("say", help="tulis satu panggilan ke WAV / write one call to a WAV")
+    _add_wording_flags(s)
+    s.add_argument("ticket", help="ticket code, e.g. A-012")
+    s.add_argument("counter", type=int, help="counter number, e.g. 3")
+    s.add_argument("--name", default=None, help="spoken counter name instead of 'loket N'")
+    s.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
+    s.add_argument("-o", "--output", type=Path, default=Path("panggilan.wav"))
+    s.set_defaults(func=cmd_tts_say)
+
+    sp = subparsers.add_parser("speaker", help="jalankan node pengeras suara / run a speaker node")
+    sp.add_argument("--id", required=True, help="device id of this speaker, e.g. speaker-1")
+    sp.add_argument("--office", default="kantor", help="office slug (default kantor)")
+    sp.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
+    sp.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
+    sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
+    sp.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="local clip cache folder")
+    sp.add_argument("--volume", type=int, default=80, help="start volume 0-100")
+    sp.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
+    sp.add_argument("--alsa-device", default=None, help="ALSA device for aplay -D")
+    sp.add_argument("--wav-dir", type=Path, default=None, help="write WAV files, no loudspeaker")
+    sp.add_argument("--lang", choices=("id", "en"), default=default_lang())
+    sp.set_defaults(func=cmd_speaker)
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Entry point for `python -m hub.voice.cli`."""
+    logging.basicConfig(
+        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
+    )
+    parser = argparse.ArgumentParser(prog="antrian", description="antrian: suara / voice")
+    add_commands(parser.add_subparsers(dest="command", required=True))
+    args = parser.parse_args(argv)
+    return int(args.func(args))
+
+
+if __name__ == "__main__":
+    sys.exit(main())

@@ -1,0 +1,441 @@
+"""The speaker node: a Raspberry Pi (or the office PC) that plays calls in the waiting room.
+
+It subscribes to `{base}/device/{id}/play` and plays each announcement from its local clip
+cache, strictly one after another: two counters calling at the same moment are queued, never
+mixed. An announcement whose `expires_at` has passed (the node was offline, or the queue was
+long) is dropped, because a call heard a minute late sends people to the wrong counter. A clip
+the node lacks is fetched from the hub over HTTP once and kept. Availability is published as a
+retained `online`, with `offline` as the last will. `{base}/device/{id}/set` takes
+`{"volume": 0-100}`.
+
+Sound leaves through a *sink*: `AplaySink` pipes raw PCM into ALSA's `aplay`; `WavFileSink`
+writes what would have been played to WAV files (tests, benchmarks, a machine without a sound
+card). The loudspeaker is the only part that is not real in tests.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import shutil
+import socket
+import time
+import wave
+from array import array
+from collections import Counter
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Final, Protocol
+
+import aiohttp
+import aiomqtt
+
+from hub.contract import PLAY_EXPIRY_S, Topics
+from hub.voice import audio
+from hub.voice.cache import ClipCache, valid_clip_id
+from hub.voice.messages import t
+
+log = logging.getLogger(__name__)
+
+#: Samples handed to the sink at a time (~46 ms at 22,050 Hz): small enough that the first
+#: frame leaves at once and volume changes apply within a word.
+CHUNK: Final = 1024
+#: A play message is larger than the 1 KiB device limit when a call is repeated 3 times.
+MAX_PLAY_BYTES: Final = 8192
+#: Nagle's algorithm against delayed ACKs adds 40-90 ms to every QoS 1 delivery.
+NODELAY: Final = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
+
+
+def volume_gain(volume: int) -> float:
+    """0-100 -> a linear gain on a perceptual (squared) curve: 50 is about -12 dB."""
+    v = max(0, min(100, volume)) / 100
+    return v * v
+
+
+def chunks(parts: Iterable[array[int]], size: int = CHUNK) -> Iterator[array[int]]:
+    """Re-cut a stream of arrays into arrays of `size` samples (the last may be shorter)."""
+    pending = array("h")
+    for part in parts:
+        pending.extend(part)
+        while len(pending) >= size:
+            yield pending[:size]
+            del pending[:size]
+    if pending:
+        yield pending
+
+
+# ---------------------------------------------------------------------------------------------
+# Sinks
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Playback:
+    """One announcement as a sink played it; times are `time.perf_counter()` seconds."""
+
+    label: str
+    started: float
+    first_frame: float = 0.0
+    ended: float = 0.0
+    frames: int = 0
+    path: Path | None = None
+
+
+class Sink(Protocol):
+    """Where samples go. `play` returns when the last frame has been played."""
+
+    rate: int
+
+    async def play(self, label: str, frames: Iterator[array[int]]) -> Playback: ...
+
+
+class WavFileSink:
+    """Writes each announcement to `<folder>/<n>-<label>.wav` instead of a loudspeaker.
+
+    `speed` > 0 paces the writing like a sound card at `speed` times real time, so an
+    announcement *takes time* and overlapping would be visible in `history`; 0 writes as fast
+    as possible. `on_first_frame` is called the moment the first frame is written.
+    """
+
+    def __init__(
+        self,
+        folder: Path,
+        *,
+        speed: float = 0.0,
+        rate: int = audio.SAMPLE_RATE,
+        on_first_frame: Callable[[Playback], None] | None = None,
+    ) -> None:
+        self.folder = folder
+        self.speed = speed
+        self.rate = rate
+        self.on_first_frame = on_first_frame
+        self.history: list[Playback] = []
+        folder.mkdir(parents=True, exist_ok=True)
+
+    async def play(self, label: str, frames: Iterator[array[int]]) -> Playback:
+        safe = "".join(c if c.isalnum() or c in "-_." else "_" for c in label)[:60]
+        path = self.folder / f"{len(self.history) + 1:04d}-{safe}.wav"
+        record = Playback(label, time.perf_counter(), path=path)
+        self.history.append(record)
+        with wave.open(str(path), "wb") as w:
+            w.setnchannels(1)
+            w.setsampwidth(2)
+            w.setframerate(self.rate)
+            for chunk in frames:
+                w.writeframes(chunk.tobytes())
+                if not record.frames:
+                    record.first_frame = time.perf_counter()
+                    if self.on_first_frame:
+                        self.on_first_frame(record)
+                record.frames += len(chunk)
+                if self.speed > 0:
+                    await asyncio.sleep(len(chunk) / self.rate / self.speed)
+                else:
+                    await asyncio.sleep(0)
+        record.ended = time.perf_counter()
+        return record
+
+
+class AplaySink:
+    """ALSA through `aplay` reading raw PCM on stdin: present on every Raspberry Pi OS."""
+
+    def __init__(self, device: str | None = None, rate: int = audio.SAMPLE_RATE) -> None:
+        binary = shutil.which("aplay")
+        if binary is None:
+            raise RuntimeError("aplay not found (apt-get install alsa-utils)")
+        self.binary = binary
+        self.device = device
+        self.rate = rate
+
+    async def play(self, label: str, frames: Iterator[array[int]]) -> Playback:
+        cmd = [self.binary, "-q", "-t", "raw", "-f", "S16_LE", "-c", "1", "-r", str(self.rate)]
+        if self.device:
+            cmd += ["-D", self.device]
+        record = Playback(label, time.perf_counter())
+        proc = await asyncio.create_subprocess_exec(
+            *cmd, stdin=asyncio.subprocess.PIPE, stderr=asyncio.subprocess.PIPE
+        )
+        assert proc.stdin is not None
+        try:
+            for chunk in frames:
+                proc.stdin.write(chunk.tobytes())
+                await proc.stdin.drain()  # aplay's pipe fills: we move at playback speed
+                if not record.frames:
+                    record.first_frame = time.perf_counter()
+                record.frames += len(chunk)
+            proc.stdin.close()
+        except (BrokenPipeError, ConnectionResetError):
+            log.error("aplay stopped early")
+        _, err = await proc.communicate()
+        if proc.returncode:
+            log.error("aplay exited %s: %s", proc.returncode, err.decode(errors="replace")[:300])
+        record.ended = time.perf_counter()
+        return record
+
+
+# ---------------------------------------------------------------------------------------------
+# The node
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class SpeakerConfig:
+    """Everything a speaker node needs; the CLI fills it from flags."""
+
+    speaker_id: str
+    cache_dir: Path
+    office: str = "kantor"
+    host: str = "127.0.0.1"
+    port: int = 1883
+    hub_url: str | None = None
+    username: str | None = None
+    password: str | None = None
+    volume: int = 80
+    gap_ms: int = audio.DEFAULT_GAP_MS
+    lang: str = "id"
+
+
+@dataclass(frozen=True)
+class Call:
+    """One announcement waiting in the node's queue."""
+
+    call_id: str
+    clips: tuple[str, ...]
+    text: str
+    expires_at: datetime | None
+    received: float
+
+
+def parse_time(value: object) -> datetime | None:
+    """An ISO 8601 time with offset, or None. A naive time is taken as UTC."""
+    if not isinstance(value, str):
+        return None
+    try:
+        parsed = datetime.fromisoformat(value)
+    except ValueError:
+        return None
+    return parsed if parsed.tzinfo else parsed.replace(tzinfo=UTC)
+
+
+def parse_play(raw: bytes, received: float) -> Call:
+    """A `play` payload -> Call; ValueError says what is wrong with it."""
+    if len(raw) > MAX_PLAY_BYTES:
+        raise ValueError(f"play message too large ({len(raw)} bytes)")
+    body = json.loads(raw.decode("utf-8"))
+    if not isinstance(body, dict):
+        raise ValueError("play payload must be a JSON object")
+    clips = body.get("clips")
+    if not isinstance(clips, list) or not clips or not all(isinstance(c, str) for c in clips):
+        raise ValueError("play needs `clips`, a non-empty list of clip ids")
+    bad = [c for c in clips if not valid_clip_id(c)]
+    if bad:
+        raise ValueError(f"invalid clip ids: {bad[:3]}")
+    expires = parse_time(body.get("expires_at"))
+    if expires is None:
+        issued = parse_time(body.get("issued_at"))
+        expires = issued + timedelta(seconds=PLAY_EXPIRY_S) if issued else None
+    return Call(
+        call_id=str(body.get("id") or body.get("ticket") or "call")[:40],
+        clips=tuple(clips),
+        text=str(body.get("text", ""))[:300],
+        expires_at=expires,
+        received=received,
+    )
+
+
+@dataclass
+class SpeakerStats:
+    """What the node did, for logs, tests and the benchmark."""
+
+    played: list[str] = field(default_factory=list)
+    dropped: list[str] = field(default_factory=list)
+    rejected: int = 0
+    fetched: Counter[str] = field(default_factory=Counter)
+    fetch_failed: Counter[str] = field(default_factory=Counter)
+
+
+class SpeakerNode:
+    """One speaker: MQTT in, a queue, a single player task, a sink out."""
+
+    def __init__(
+        self,
+        config: SpeakerConfig,
+        sink: Sink,
+        *,
+        now: Callable[[], datetime] = lambda: datetime.now(UTC),
+    ) -> None:
+        self.config = config
+        self.sink = sink
+        self.now = now
+        self.topics = Topics(config.office)
+        self.cache = ClipCache(config.cache_dir)
+        self.volume = config.volume
+        self.stats = SpeakerStats()
+        self.connected = asyncio.Event()
+        self.queue: asyncio.Queue[Call] = asyncio.Queue()
+        self._fetching: dict[str, asyncio.Task[bool]] = {}
+        self._http: aiohttp.ClientSession | None = None
+
+    # -- playing -------------------------------------------------------------------------
+    def expired(self, call: Call) -> bool:
+        return call.expires_at is not None and self.now() >= call.expires_at
+
+    async def player(self) -> None:
+        """Plays queued calls one at a time: the only place that touches the sink."""
+        while True:
+            call = await self.queue.get()
+            try:
+                await self.play(call)
+            except Exception:
+                log.exception("playing %s failed", call.call_id)
+            finally:
+                self.queue.task_done()
+
+    async def play(self, call: Call) -> None:
+        if self.expired(call):
+            self._drop(call)
+            return
+        await self.ensure_clips(call.clips)
+        if self.expired(call):  # fetching took too long
+            self._drop(call)
+            return
+        parts: list[tuple[str, audio.Pcm]] = []
+        for clip_id in call.clips:
+            try:
+                parts.append((clip_id, self.cache.load(clip_id)))
+            except (OSError, audio.AudioError) as exc:
+                log.warning("call %s: clip %s unavailable (%s)", call.call_id, clip_id, exc)
+        gain = volume_gain(self.volume)
+        stream = (c for _, c in audio.stream(parts, self.config.gap_ms))
+        frames = (audio.scale(c, gain) for c in chunks(stream))
+        log.info("playing %s: %s", call.call_id, call.text)
+        await self.sink.play(call.call_id, frames)
+        self.stats.played.append(call.call_id)
+
+    def _drop(self, call: Call) -> None:
+        log.warning("%s", t(self.config.lang, "speaker_expired", call=call.call_id))
+        self.stats.dropped.append(call.call_id)
+
+    # -- clips from the hub --------------------------------------------------------------
+    async def ensure_clips(self, clips: Iterable[str]) -> None:
+        """Fetch every clip missing locally, each once even if several calls need it."""
+        missing = sorted({c for c in clips if not self.cache.has(c)})
+        if not missing:
+            return
+        tasks = []
+        for clip_id in missing:
+            task = self._fetching.get(clip_id)
+            if task is None:
+                task = asyncio.create_task(self._fetch(clip_id))
+                self._fetching[clip_id] = task
+                task.add_done_callback(self._fetch_done)
+            tasks.append(task)
+        await asyncio.gather(*tasks)
+
+    def _fetch_done(self, task: asyncio.Task[bool]) -> None:
+        self._fetching = {k: v for k, v in self._fetching.items() if v is not task}
+
+    async def _fetch(self, clip_id: str) -> bool:
+        if not self.config.hub_url:
+            log.warning("clip %s missing and no hub URL to fetch it from", clip_id)
+            return False
+        url = f"{self.config.hub_url.rstrip('/')}/audio/clip/{clip_id}.wav"
+        if self._http is None:
+            self._http = aiohttp.ClientSession(timeout=aiohttp.ClientTimeout(total=5))
+        try:
+            async with self._http.get(url) as resp:
+                if resp.status != 200:
+                    raise RuntimeError(f"HTTP {resp.status}")
+                data = await resp.read()
+            self.cache.store(clip_id, data)
+        except (aiohttp.ClientError, TimeoutError, RuntimeError, audio.AudioError) as exc:
+            self.stats.fetch_failed[clip_id] += 1
+            log.warning("fetching clip %s from %s failed: %s", clip_id, url, exc)
+            return False
+        self.stats.fetched[clip_id] += 1
+        log.info("fetched clip %s from the hub", clip_id)
+        return True
+
+    # -- MQTT ----------------------------------------------------------------------------
+    def handle(self, topic: str, payload: bytes) -> None:
+        """One incoming message: queue a call or change the volume."""
+        if topic == self.topics.device_play(self.config.speaker_id):
+            try:
+                call = parse_play(payload, time.perf_counter())
+            except (ValueError, UnicodeDecodeError) as exc:
+                self.stats.rejected += 1
+                log.warning("ignored play message: %s", exc)
+                return
+            if self.expired(call):
+                self._drop(call)
+                return
+            self.queue.put_nowait(call)
+        elif topic == self.topics.device_set(self.config.speaker_id):
+            try:
+                body = json.loads(payload.decode("utf-8"))
+                volume = body["volume"]
+                if isinstance(volume, bool) or not isinstance(volume, int | float):
+                    raise TypeError("volume must be a number")
+            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+                log.warning("ignored set message: %s", exc)
+                return
+            self.volume = max(0, min(100, int(volume)))
+            log.info("volume set to %d", self.volume)
+
+    def _client(self) -> aiomqtt.Client:
+        availability = self.topics.device_availability(self.config.speaker_id)
+        return aiomqtt.Client(
+            self.config.host,
+            self.config.port,
+            identifier=f"antrian-speaker-{self.config.speaker_id}",
+            username=self.config.username,
+            password=self.config.password,
+            will=aiomqtt.Will(availability, b"offline", qos=1, retain=True),
+            clean_session=False,  # QoS 1 calls sent during a short drop still arrive
+            socket_options=NODELAY,
+            keepalive=30,
+        )
+
+    def _log_started(self) -> None:
+        c = self.config
+        log.info("%s", t(c.lang, "speaker_start", speaker=c.speaker_id, host=c.host, port=c.port))
+
+    async def run(self) -> None:
+        """Connect, serve, reconnect forever. Cancel the task to stop (publishes `offline`)."""
+        player = asyncio.create_task(self.player())
+        availability = self.topics.device_availability(self.config.speaker_id)
+        try:
+            while True:
+                try:
+                    async with self._client() as client:
+                        await client.subscribe(self.topics.device_play(self.config.speaker_id), 1)
+                        await client.subscribe(self.topics.device_set(self.config.speaker_id), 1)
+                        await client.publish(availability, b"online", qos=1, retain=True)
+                        self.connected.set()
+                        self._log_started()
+                        try:
+                            async for message in client.messages:
+                                payload = message.payload
+                                if isinstance(payload, bytes | bytearray):
+                                    self.handle(message.topic.value, bytes(payload))
+                        except asyncio.CancelledError:
+                            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                                await asyncio.wait_for(
+                                    client.publish(availability, b"offline", qos=1, retain=True),
+                                    2,
+                                )
+                            raise
+                except aiomqtt.MqttError as exc:
+                    self.connected.clear()
+                    log.warning("MQTT connection lost (%s); retrying in 2 s", exc)
+                    await asyncio.sleep(2)
+        finally:
+            player.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await player
+            if self._http is not None:
+                await self._http.close()
