@@ -1,0 +1,156 @@
+"""ESC/POS for 58 mm and 80 mm thermal printers, and the antrian ticket layout.
+
+Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bold), GS !
+(character size), ESC d (feed), GS ( k (native QR, model 2), GS V (cut) and DLE EOT (real
+time status). Text is sent as plain ASCII: code pages differ between printer brands, and
+the ticket needs no accents.
+"""
+
+ESC = 0x1B
+GS = 0x1D
+DLE = 0x10
+
+#: Characters a line at the normal font: 58 mm paper (384 dots) and 80 mm paper (576 dots).
+COLUMNS = {58: 32, 80: 48}
+
+DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
+MONTHS = (
+    "Januari", "Februari", "Maret", "April", "Mei", "Juni",
+    "Juli", "Agustus", "September", "Oktober", "November", "Desember",
+)
+ZONES = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
+
+#: DLE EOT 4: paper roll sensor. Bits 5 and 6 set = paper end; bits 2 and 3 = near end.
+STATUS_PAPER = b"\x10\x04\x04"
+PAPER_END = 0x60
+PAPER_NEAR_END = 0x0C
+
+
+def ascii_only(text):
+    """Printer-safe text: anything outside printable ASCII becomes '?'."""
+    return "".join(c if " " <= c <= "~" else "?" for c in text)
+
+
+def wrap(text, width):
+    """Greedy word wrap to `width` columns (words longer than a line are cut)."""
+    lines = []
+    line = ""
+    for word in text.split():
+        while len(word) > width:
+            if line:
+                lines.append(line)
+                line = ""
+            lines.append(word[:width])
+            word = word[width:]
+        if not line:
+            line = word
+        elif len(line) + 1 + len(word) <= width:
+            line += " " + word
+        else:
+            lines.append(line)
+            line = word
+    if line:
+        lines.append(line)
+    return lines
+
+
+def weekday(y, m, d):
+    """0 = Monday ... 6 = Sunday (Sakamoto's method; the device has no calendar)."""
+    t = (0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4)
+    if m < 3:
+        y -= 1
+    sunday0 = (y + y // 4 - y // 100 + y // 400 + t[m - 1] + d) % 7
+    return (sunday0 + 6) % 7
+
+
+def local_when(iso):
+    """`2026-11-29T08:40:12+07:00` -> ("Minggu, 29 November 2026", "08.40 WIB").
+
+    The hub sends local time with its offset; the device only reformats it, so the ticket
+    shows the office's own clock even if the device has never synced one.
+    """
+    y, m, d = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
+    zone = ZONES.get(iso[19:25], iso[19:25])
+    date = "%s, %d %s %d" % (DAYS[weekday(y, m, d)], d, MONTHS[m - 1], y)
+    return date, "%s.%s %s" % (iso[11:13], iso[14:16], zone)
+
+
+class Job:
+    """Builds one print job as bytes."""
+
+    def __init__(self):
+        self.buf = bytearray(b"\x1b@")  # ESC @: reset modes left over from a cut-off job
+
+    def align(self, n):
+        self.buf += bytes((ESC, 0x61, n))
+        return self
+
+    def bold(self, on):
+        self.buf += bytes((ESC, 0x45, 1 if on else 0))
+        return self
+
+    def size(self, width, height):
+        """GS ! : 1..8 times the normal width and height."""
+        self.buf += bytes((GS, 0x21, (width - 1) << 4 | (height - 1)))
+        return self
+
+    def line(self, text=""):
+        self.buf += ascii_only(text).encode() + b"\n"
+        return self
+
+    def feed(self, n):
+        self.buf += bytes((ESC, 0x64, n))
+        return self
+
+    def qr(self, data, module=6):
+        """Native QR (GS ( k): model 2, module size in dots, error level M, store, print."""
+        d = data.encode()
+        n = len(d) + 3
+        self.buf += bytes((GS, 0x28, 0x6B, 4, 0, 0x31, 0x41, 0x32, 0))
+        self.buf += bytes((GS, 0x28, 0x6B, 3, 0, 0x31, 0x43, module))
+        self.buf += bytes((GS, 0x28, 0x6B, 3, 0, 0x31, 0x45, 0x31))
+        self.buf += bytes((GS, 0x28, 0x6B, n & 0xFF, n >> 8, 0x31, 0x50, 0x30)) + d
+        self.buf += bytes((GS, 0x28, 0x6B, 3, 0, 0x31, 0x51, 0x30))
+        return self
+
+    def cut(self):
+        """GS V 66 n: feed to the cutter and cut (partial), so no ticket is left inside."""
+        self.buf += bytes((GS, 0x56, 0x42, 3))
+        return self
+
+
+def ticket(t, paper=58, reprint=False):
+    """The ticket of a `take_ticket` response as one ESC/POS job."""
+    cols = COLUMNS.get(paper, 32)
+    j = Job().align(1)
+    j.bold(True)
+    for ln in wrap(t.get("office", ""), cols):
+        j.line(ln)
+    j.bold(False)
+    for ln in wrap(t.get("service_name", ""), cols):
+        j.line(ln)
+    j.line("Nomor antrean")
+    j.size(2, 2).bold(True).line(t["ticket"]).size(1, 1).bold(False)
+    if t.get("priority"):
+        j.bold(True).size(1, 2).line("PRIORITAS").size(1, 1).bold(False)
+    if t.get("issued_at"):
+        date, clock = local_when(t["issued_at"])
+        zone = clock[6:]
+        j.line(date).line(clock)
+    else:
+        zone = "WIB"
+    j.line("Antrean di depan Anda: %d" % t.get("ahead", 0))
+    if t.get("estimated_wait_min") is not None:
+        j.line("Perkiraan dipanggil +-%d menit" % t["estimated_wait_min"])
+        if t.get("estimated_call_at"):
+            j.line("(~%s %s)" % (t["estimated_call_at"], zone))
+    if t.get("completion"):
+        for ln in wrap("Selesai dalam " + t["completion"], cols):
+            j.line(ln)
+    if t.get("status_url"):
+        j.qr(t["status_url"], 6 if cols <= 32 else 8)
+        j.line("Pindai untuk melihat antrean")
+    j.bold(True).line("Berlaku hari ini").bold(False)
+    if reprint:
+        j.line("(cetak ulang)")
+    return j.feed(2).cut().buf

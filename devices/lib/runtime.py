@@ -1,0 +1,186 @@
+"""What every antrian device does the same way: config, WiFi, MQTT, requests, `set`.
+
+A device owns `antrian/{office}/device/{id}/...`. On every (re)connect it announces itself
+(`availability` = `online`, retained, with `offline` as its last will; `info` retained),
+resubscribes, and sends again every request still waiting for its response. Each request
+carries a `transaction` made of a random boot id and a press counter, so a resend after a
+lost response gets the hub's first answer back instead of a second ticket, and a reboot
+never reuses an id the hub has already seen.
+"""
+
+import asyncio
+import json
+import os
+
+from mqtt import MQTTClient
+
+FIRMWARE = "antrian-mpy 0.1.0"
+
+try:
+    from time import ticks_diff, ticks_ms
+except ImportError:  # pragma: no cover
+    pass
+
+
+def load_config(path="config.json"):
+    """The device's one config file (WiFi, broker, id, credentials, pins), as a dict."""
+    with open(path) as f:
+        return json.load(f)
+
+
+class Device:
+    """The MQTT side of a device. Roles subclass it and fill `subscriptions()`/`handle()`."""
+
+    role = "device"
+
+    def __init__(self, cfg, board):
+        self.cfg = cfg
+        self.board = board
+        self.id = cfg["id"]
+        self.base = "antrian/" + cfg.get("office", "kantor")
+        self.me = self.base + "/device/" + self.id
+        self.boot = "".join("%02x" % b for b in os.urandom(3))
+        self.seq = 0
+        self.hub_online = False
+        self._waiting = {}  # transaction -> [command, payload bytes, response or None, Event]
+        m = cfg.get("mqtt", {})
+        self.resend_ms = m.get("resend_ms", 5000)
+        self.mqtt = MQTTClient(
+            m.get("client_id", self.id),
+            m.get("host", "192.168.1.10"),
+            m.get("port", 1883),
+            user=m.get("user"),
+            password=m.get("password"),
+            keepalive=m.get("keepalive", 30),
+            will=(self.me + "/availability", b"offline", True, 1),
+            on_message=self._on_message,
+            on_connect=self._on_connect,
+            on_down=self._on_down,
+            backoff_ms=(m.get("backoff_min_ms", 500), m.get("backoff_max_ms", 30000)),
+            log=board.log,
+        )
+
+    # -- to be filled by roles ------------------------------------------------------------
+
+    def subscriptions(self):
+        """Extra topics to follow besides responses, `set` and the hub state."""
+        return ()
+
+    def handle(self, topic, payload, retained):
+        """A message on one of `subscriptions()`."""
+
+    def link_changed(self):
+        """Called when the broker link or the hub's state changes (redraw the status)."""
+
+    def brightness(self, level):
+        """`set` {"brightness": 0-15}."""
+
+    async def main(self):
+        """The role's own loop (buttons, display refresh)."""
+        while True:
+            await asyncio.sleep(3600)
+
+    # -- runtime ----------------------------------------------------------------------------
+
+    @property
+    def online(self):
+        """True when the device can ask the hub something right now."""
+        return self.mqtt.connected and self.hub_online
+
+    async def run(self):
+        """Join WiFi, then keep the MQTT link and the role's loop running forever."""
+        await self.board.wifi(self.cfg.get("wifi", {}))
+        asyncio.create_task(self.mqtt.run())
+        asyncio.create_task(self._resender())
+        await self.main()
+
+    async def _on_connect(self):
+        me = self.me
+        for t in (me + "/response/+", me + "/set", self.base + "/hub/state"):
+            await self.mqtt.subscribe(t, 1)
+        for t in self.subscriptions():
+            await self.mqtt.subscribe(t, 1)
+        await self.mqtt.publish(me + "/availability", b"online", retain=True, qos=1)
+        info = {"firmware": FIRMWARE, "model": "esp32", "role": self.role}
+        await self.mqtt.publish(me + "/info", json.dumps(info), retain=True, qos=1)
+        # A response that was lost with the old connection: ask again, same transaction.
+        for tx, w in list(self._waiting.items()):
+            if w[2] is None:
+                await self.mqtt.publish(me + "/request/" + w[0], w[1], qos=1)
+        self.board.log("device: announced")
+        self.link_changed()
+
+    def _on_down(self):
+        self.link_changed()
+
+    def _on_message(self, topic, payload, retained):
+        if topic.startswith(self.me + "/response/"):
+            try:
+                msg = json.loads(payload)
+            except ValueError:
+                return
+            w = self._waiting.get(msg.get("transaction"))
+            if w is not None and w[2] is None:
+                w[2] = msg
+                w[3].set()
+        elif topic == self.me + "/set":
+            self._on_set(payload)
+        elif topic == self.base + "/hub/state":
+            try:
+                state = json.loads(payload).get("state")
+            except (ValueError, AttributeError):
+                state = None
+            self.hub_online = state == "online"
+            self.link_changed()
+        else:
+            self.handle(topic, payload, retained)
+
+    def _on_set(self, payload):
+        try:
+            msg = json.loads(payload)
+        except ValueError:
+            return
+        if "brightness" in msg:
+            level = msg["brightness"]
+            if isinstance(level, int) and 0 <= level <= 15:
+                self.brightness(level)
+        if msg.get("reboot") is True:
+            self.board.reboot()
+
+    def transaction(self):
+        """A fresh id for one press: unique across reboots, reused by every resend."""
+        self.seq += 1
+        return "%s-%d" % (self.boot, self.seq)
+
+    async def request(self, command, fields):
+        """Send `{base}/device/{id}/request/{command}` and wait for its response.
+
+        Never gives up: while it waits the request is sent again on every reconnect and
+        every `resend_ms`, always with the same transaction, so the hub acts on it once.
+        """
+        tx = self.transaction()
+        fields["transaction"] = tx
+        payload = json.dumps(fields)
+        ev = asyncio.Event()
+        w = [command, payload, None, ev]
+        self._waiting[tx] = w
+        w.append(ticks_ms())
+        try:
+            if self.mqtt.connected:
+                await self.mqtt.publish(self.me + "/request/" + command, payload, qos=1)
+            await ev.wait()
+            return w[2]
+        finally:
+            del self._waiting[tx]
+
+    async def _resender(self):
+        """Ask again for a response that is late while connected (hub restarted, lost)."""
+        while True:
+            await asyncio.sleep_ms(self.resend_ms // 2)
+            if not self.mqtt.connected:
+                continue
+            now = ticks_ms()
+            for w in list(self._waiting.values()):
+                if w[2] is None and ticks_diff(now, w[4]) >= self.resend_ms:
+                    w[4] = now
+                    await self.mqtt.publish(self.me + "/request/" + w[0], w[1], qos=1)

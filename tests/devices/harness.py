@@ -1,0 +1,281 @@
+"""Harness that runs the device firmware on the real MicroPython interpreter.
+
+`firmware(cfg)` starts `devices/*` under `.venv/bin/micropython` with the hardware fakes of
+`tests/devices/mp/`; everything the fakes record comes back as JSON lines on stdout and is
+collected in `Firmware.events`. The MQTT side is real: the firmware's own client talks to a
+real Mosquitto, and `hub` runs the real hub (`antrian run`) against it.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import queue
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+
+from hub.testing import Mosquitto
+
+ROOT = Path(__file__).resolve().parents[2]
+DEVICES = ROOT / "devices"
+MP_DIR = Path(__file__).resolve().parent / "mp"
+MICROPYTHON = Path(sys.executable).parent / "micropython"
+#: Heap given to the interpreter. The unix port has 64-bit pointers, so objects take up to
+#: twice what they take on an ESP32; passing with this heap is a safe bound for a board.
+HEAP = "96K"
+
+HUB_CONFIG = """
+[office]
+slug = "kantor"
+name = "Kantor Kecamatan Contoh"
+public_url = "http://192.168.1.10:8080"
+
+[[services]]
+letter = "A"
+name = "Administrasi kependudukan"
+minutes = 10
+completion = "1 hari kerja"
+
+[[services]]
+letter = "B"
+name = "Surat keterangan & legalisasi"
+minutes = 10
+completion = "selesai hari ini"
+
+[[services]]
+letter = "D"
+name = "Pengambilan dokumen"
+minutes = 5
+
+[[counters]]
+number = 1
+services = ["A", "B"]
+
+[[counters]]
+number = 2
+services = ["D"]
+
+[[devices]]
+id = "kiosk-1"
+role = "kiosk"
+services = ["A", "B", "D"]
+
+[[devices]]
+id = "pad-1"
+role = "call_pad"
+counter = 1
+
+[[devices]]
+id = "board-1"
+role = "led_board"
+counter = 1
+
+[[devices]]
+id = "board-2"
+role = "led_board"
+counter = 1
+"""
+
+KIOSK_PINS = {"A": 32, "B": 33, "D": 25}
+PAD_PINS = {"next": 12, "recall": 13, "skip": 14, "done": 27, "transfer": 26, "pause": 25}
+
+
+def mqtt_cfg(broker: Mosquitto) -> dict[str, Any]:
+    return {
+        "host": broker.host,
+        "port": broker.port,
+        "user": "dev",
+        "password": "secret",
+        "keepalive": 10,
+        "backoff_min_ms": 100,
+        "backoff_max_ms": 1000,
+        "resend_ms": 2000,
+    }
+
+
+def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
+    return {
+        "id": "kiosk-1",
+        "role": "kiosk",
+        "office": "kantor",
+        "wifi": {"ssid": "kantor", "password": "x"},
+        "mqtt": mqtt_cfg(broker),
+        "kiosk": {
+            "services": KIOSK_PINS,
+            "priority_pin": 26,
+            "leds": {"ready": 2, "error": 4, "priority": 15},
+        },
+        "printer": {"paper": 58, **printer},
+    }
+
+
+def pad_config(broker: Mosquitto) -> dict[str, Any]:
+    return {
+        "id": "pad-1",
+        "role": "call_pad",
+        "mqtt": mqtt_cfg(broker),
+        "pad": {"counter": 1, "buttons": PAD_PINS, "transfer_services": ["B", "D"]},
+        "display": {"width": 128, "height": 32},
+    }
+
+
+def board_config(broker: Mosquitto, panel: dict[str, Any], dev_id: str = "board-1"):
+    return {"id": dev_id, "role": "led_board", "mqtt": mqtt_cfg(broker), "panel": panel}
+
+
+class Firmware:
+    """One device: a MicroPython process with the fake board, restartable (power cycle)."""
+
+    def __init__(self, cfg: dict[str, Any], workdir: Path) -> None:
+        self.cfg = cfg
+        self.cfg_path = workdir / f"{cfg['id']}.json"
+        self.cfg_path.write_text(json.dumps(cfg))
+        self.events: list[dict[str, Any]] = []
+        self.cond = threading.Condition()
+        self.proc: subprocess.Popen[bytes] | None = None
+        self.stderr: list[str] = []
+        self.boots = 0
+
+    def start(self) -> None:
+        path = [DEVICES / "lib", DEVICES / "esp32-button", DEVICES / "esp32-display", MP_DIR]
+        env = dict(os.environ, MICROPYPATH=":".join(str(p) for p in path) + ":.frozen")
+        self.proc = subprocess.Popen(
+            [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"),
+             str(self.cfg_path)],
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            stderr=subprocess.PIPE,
+            env=env,
+        )  # fmt: skip
+        self.boots += 1
+        threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
+        threading.Thread(target=self._read_err, args=(self.proc,), daemon=True).start()
+
+    def _read(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stdout is not None
+        for raw in proc.stdout:
+            line = raw.decode(errors="replace").rstrip("\n")
+            ev = json.loads(line[2:]) if line.startswith("@@") else {"ev": "stdout", "msg": line}
+            ev["t"] = time.monotonic()
+            ev["boot"] = self.boots
+            with self.cond:
+                self.events.append(ev)
+                self.cond.notify_all()
+
+    def _read_err(self, proc: subprocess.Popen[bytes]) -> None:
+        assert proc.stderr is not None
+        for raw in proc.stderr:
+            self.stderr.append(raw.decode(errors="replace"))
+
+    def send(self, line: str) -> None:
+        assert self.proc is not None
+        assert self.proc.stdin is not None
+        self.proc.stdin.write(line.encode() + b"\n")
+        self.proc.stdin.flush()
+
+    def press(self, name: str) -> float:
+        """Press a button by its name in the config; returns the moment of the press."""
+        role = self.cfg["role"]
+        if role == "kiosk":
+            pins = {**self.cfg["kiosk"]["services"], "priority": self.cfg["kiosk"]["priority_pin"]}
+        else:
+            pins = self.cfg["pad"]["buttons"]
+        t = time.monotonic()
+        self.send(f"press {pins[name]}")
+        return t
+
+    def wait(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 10.0,
+             since: int = 0) -> dict[str, Any]:  # fmt: skip
+        """The first event from index `since` on that matches `pred`."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for ev in self.events[since:]:
+                    if pred(ev):
+                        return ev
+                left = deadline - time.monotonic()
+                if left <= 0 or (self.proc and self.proc.poll() is not None and not left):
+                    raise AssertionError(
+                        f"{self.cfg['id']}: no matching event in {timeout}s; last events: "
+                        f"{self.events[-8:]}; stderr: {''.join(self.stderr)[-1500:]}"
+                    )
+                self.cond.wait(min(left, 0.2))
+
+    def wait_log(self, text: str, timeout: float = 10.0, since: int = 0) -> dict[str, Any]:
+        return self.wait(lambda e: e["ev"] == "log" and text in e["msg"], timeout, since)
+
+    def mark(self) -> int:
+        with self.cond:
+            return len(self.events)
+
+    def of(self, kind: str, since: int = 0) -> list[dict[str, Any]]:
+        with self.cond:
+            return [e for e in self.events[since:] if e["ev"] == kind]
+
+    def heap(self) -> dict[str, Any]:
+        n = self.mark()
+        self.send("heap")
+        return self.wait(lambda e: e["ev"] == "heap", 5, since=n)
+
+    def stop(self) -> None:
+        if self.proc and self.proc.poll() is None:
+            self.proc.kill()
+            self.proc.wait(5)
+
+    def restart(self) -> None:
+        """A power cycle: kill (no DISCONNECT, the last will fires) and boot again."""
+        self.stop()
+        self.start()
+
+
+class Watcher:
+    """A paho client that records every message under `antrian/#` (the test's eyes)."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.msgs: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
+        self.seen: list[tuple[str, bytes, bool]] = []
+        self.lock = threading.Lock()
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
+        self.client.on_message = self._on_message
+        self.client.on_connect = lambda c, *_a: c.subscribe("antrian/#", 1)
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+
+    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
+        with self.lock:
+            self.seen.append((msg.topic, msg.payload, bool(msg.retain)))
+
+    def wait(self, topic: str, pred: Callable[[bytes], bool] = lambda _p: True,
+             timeout: float = 10.0) -> bytes:  # fmt: skip
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            with self.lock:
+                for t, p, _r in reversed(self.seen):
+                    if t == topic and pred(p):
+                        return p
+            time.sleep(0.02)
+        raise AssertionError(f"nothing on {topic} in {timeout}s")
+
+    def count(self, topic: str) -> int:
+        with self.lock:
+            return sum(1 for t, _p, _r in self.seen if t == topic)
+
+    def publish(self, topic: str, payload: Any, retain: bool = False) -> None:
+        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
+        self.client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()
+
+
+def online(fw: Firmware, since: int = 0, timeout: float = 10.0) -> None:
+    """Wait until the device has (re)announced itself on the broker."""
+    fw.wait_log("device: announced", timeout, since)

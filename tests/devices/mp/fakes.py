@@ -1,0 +1,207 @@
+"""Hardware fakes for the MicroPython unix port: the board the firmware runs on in tests.
+
+Everything the firmware would drive (printer UART, LED outputs, SPI panels, I2C OLED, the
+P10 port) is recorded as one JSON line on stdout, prefixed `@@`, which the pytest side
+decodes. The test drives the fakes through stdin: `press <pin>`, `paper ok|out|out_after_job`,
+`heap`. Nothing here touches MQTT: the firmware's own client talks to a real broker.
+"""
+
+import asyncio
+import binascii
+import gc
+import json
+import sys
+
+
+def emit(ev, **kw):
+    kw["ev"] = ev
+    sys.stdout.write("@@" + json.dumps(kw) + "\n")
+
+
+def _hex(data):
+    return binascii.hexlify(bytes(data)).decode()
+
+
+class FakeButton:
+    def __init__(self):
+        self.v = 0
+
+    def value(self):
+        return self.v
+
+    async def press(self, hold_ms=80):
+        # Contact bounce first: the firmware must not see these as presses.
+        for v in (1, 0, 1, 0, 1, 0):
+            self.v = v
+            await asyncio.sleep_ms(3)
+        self.v = 1
+        await asyncio.sleep_ms(hold_ms)
+        for v in (0, 1, 0):
+            self.v = v
+            await asyncio.sleep_ms(3)
+
+
+class FakePin:
+    def __init__(self, pin, value=0):
+        self.pin = pin
+        self.v = value
+
+    def value(self, v=None):
+        if v is None:
+            return self.v
+        if v != self.v:
+            self.v = v
+            emit("pin", pin=self.pin, v=v)
+        return None
+
+
+class FakePrinter:
+    """An ESC/POS printer on a UART: records jobs, answers DLE EOT 4 from its paper state."""
+
+    def __init__(self):
+        self.paper = "ok"
+        self.rx = bytearray()
+
+    def write(self, data):
+        data = bytes(data)
+        if data == b"\x10\x04\x04":
+            self.rx += bytes((0x12 | (0x60 if self.paper == "out" else 0),))
+            return len(data)
+        if self.paper == "out":
+            emit("uart_lost", n=len(data))  # a printer with no paper prints nothing
+            return len(data)
+        emit("uart", data=_hex(data))
+        if self.paper == "out_after_job" and b"\x1dVB" in data:
+            self.paper = "out"
+        return len(data)
+
+    def any(self):
+        return len(self.rx)
+
+    def read(self, n=-1):
+        if not self.rx:
+            return None
+        n = len(self.rx) if n < 0 else n
+        out = bytes(self.rx[:n])
+        self.rx = self.rx[n:]
+        return out
+
+
+class FakeSPI:
+    def __init__(self, name):
+        self.name = name
+
+    def write(self, data):
+        emit("spi", bus=self.name, data=_hex(data))
+
+
+class FakeI2C:
+    def writeto(self, addr, data):
+        data = bytes(data)
+        if data[0] == 0x40:  # only frame data; commands are noise for the tests
+            emit("i2c", addr=addr, data=_hex(data[1:]))
+
+
+class FakeHub12:
+    def __init__(self):
+        self.rows = [None] * 4
+        self.level = None
+
+    def write_row(self, row, data):
+        data = bytes(data)
+        if self.rows[row] != data:
+            self.rows[row] = data
+            emit("hub12", row=row, data=_hex(data))
+
+    def set_brightness(self, level):
+        self.level = level
+        emit("hub12_brightness", level=level)
+
+
+class FakeBoard:
+    def __init__(self, cfg):
+        self.cfg = cfg
+        self.buttons = {}
+        self.printer = None
+        self.tickers = []
+        self.peak = 0
+        self.peak_raw = 0
+
+    def log(self, *args):
+        emit("log", msg=" ".join(str(a) for a in args))
+
+    async def wifi(self, cfg):
+        emit("wifi", ssid=cfg.get("ssid", ""))
+
+    def reboot(self):
+        emit("reboot")
+        sys.stdout.flush()
+        sys.exit(75)
+
+    def button(self, pin):
+        b = self.buttons[pin] = FakeButton()
+        return b
+
+    def output(self, pin, value=0):
+        return FakePin(pin, value)
+
+    def uart(self, cfg):
+        self.printer = FakePrinter()
+        return self.printer
+
+    def spi(self, cfg):
+        return FakeSPI(cfg.get("name", "spi"))
+
+    def i2c(self, cfg):
+        return FakeI2C()
+
+    def hub12(self, cfg):
+        return FakeHub12()
+
+    def ticker(self, period_ms, callback):
+        self.tickers.append(callback)
+
+    # -- test side ------------------------------------------------------------------------
+
+    async def control(self):
+        """Commands from the test on stdin."""
+        reader = asyncio.StreamReader(sys.stdin)
+        while True:
+            line = await reader.readline()
+            if not line:
+                return
+            parts = line.decode().split()
+            if not parts:
+                continue
+            if parts[0] == "press":
+                asyncio.create_task(self.buttons[int(parts[1])].press())  # noqa: RUF006 - the MicroPython loop keeps tasks
+            elif parts[0] == "paper":
+                self.printer.paper = parts[1]
+                emit("paper", state=parts[1])
+            elif parts[0] == "heap":
+                gc.collect()
+                emit("heap", peak=self.peak, peak_raw=self.peak_raw, now=gc.mem_alloc())
+
+    async def run_tickers(self):
+        """The P10 scan timer, slowed down: the fake records rows only when they change."""
+        while True:
+            for cb in self.tickers:
+                for _ in range(4):
+                    cb()
+            await asyncio.sleep_ms(10)
+
+    async def heap_monitor(self):
+        """Peak heap: live objects after a collection, sampled every 20 ms.
+
+        `peak_raw` (allocated before collecting, garbage included) is reported too: it is
+        what the heap must hold between automatic collections.
+        """
+        while True:
+            raw = gc.mem_alloc()
+            if raw > self.peak_raw:
+                self.peak_raw = raw
+            gc.collect()
+            now = gc.mem_alloc()
+            if now > self.peak:
+                self.peak = now
+            await asyncio.sleep_ms(20)
