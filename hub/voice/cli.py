@@ -13,10 +13,12 @@ import logging
 import os
 import sys
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
 from hub.announce import Wording, build
+from hub.config import Config, ConfigError, MqttConfig, load_config
 from hub.contract import parse_ticket_code
 from hub.voice import audio
 from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
@@ -51,23 +53,42 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _wording(args: argparse.Namespace) -> Wording:
-    return Wording(
-        prefix=args.prefix,
-        direction=args.direction,
-        counter_word=args.counter_word,
-        repeat=args.repeat,
-        digit_mode=args.digits,
-    )
+def _config(args: argparse.Namespace) -> Config | None:
+    """The office configuration: `--config`, else ./antrian.toml where it exists."""
+    path = args.config or ("antrian.toml" if Path("antrian.toml").exists() else None)
+    if path is None:
+        return None
+    try:
+        return load_config(path)
+    except ConfigError as exc:
+        raise SystemExit(f"Konfigurasi salah / bad configuration: {exc}") from None
+
+
+def _wording(args: argparse.Namespace, cfg: Config | None) -> Wording:
+    """The configured wording, with any flag given on the command line on top."""
+    base = cfg.wording if cfg else Wording()
+    flags = {
+        "prefix": args.prefix,
+        "direction": args.direction,
+        "counter_word": args.counter_word,
+        "repeat": args.repeat,
+        "digit_mode": True if args.digits else None,
+    }
+    return replace(base, **{k: v for k, v in flags.items() if v is not None})
+
+
+def _spoken_names(cfg: Config | None) -> dict[int, str]:
+    return {c.number: c.spoken_name for c in cfg.counters if c.spoken_name} if cfg else {}
 
 
 def _add_wording_flags(p: argparse.ArgumentParser) -> None:
     w = Wording()
+    p.add_argument("-c", "--config", default=None, help="antrian.toml (default ./antrian.toml)")
     p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="clip cache folder")
-    p.add_argument("--prefix", default=w.prefix, help=f"call opening (default {w.prefix!r})")
-    p.add_argument("--direction", default=w.direction, help=f"default {w.direction!r}")
-    p.add_argument("--counter-word", default=w.counter_word, help=f"default {w.counter_word!r}")
-    p.add_argument("--repeat", type=int, default=w.repeat, help="times the call is said")
+    p.add_argument("--prefix", default=None, help=f"call opening (default {w.prefix!r})")
+    p.add_argument("--direction", default=None, help=f"default {w.direction!r}")
+    p.add_argument("--counter-word", default=None, help=f"default {w.counter_word!r}")
+    p.add_argument("--repeat", type=int, default=None, help=f"times said (default {w.repeat})")
     p.add_argument("--digits", action="store_true", help='digit mode: "A nol satu dua"')
     p.add_argument(
         "--lang", choices=("id", "en"), default=default_lang(), help="language of messages"
@@ -76,7 +97,9 @@ def _add_wording_flags(p: argparse.ArgumentParser) -> None:
 
 def cmd_tts_build(args: argparse.Namespace) -> int:
     """Build or refresh the clip cache; exit 1 if any clip is missing afterwards."""
-    texts = office_clip_texts(_wording(args), args.counter_name or [])
+    cfg = _config(args)
+    names = [*_spoken_names(cfg).values(), *(args.counter_name or [])]
+    texts = office_clip_texts(_wording(args, cfg), names)
     engines = default_engines(
         args.cache,
         [e.strip() for e in args.engines.split(",") if e.strip()],
@@ -112,7 +135,9 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
         print(f"ticket must look like A-012: {args.ticket!r}", file=sys.stderr)
         return 2
     letter, number = parsed
-    ann = build(letter, number, args.counter, counter_name=args.name, wording=_wording(args))
+    cfg = _config(args)
+    name = args.name or _spoken_names(cfg).get(args.counter)
+    ann = build(letter, number, args.counter, counter_name=name, wording=_wording(args, cfg))
     pcm, _ = ClipCache(args.cache).render(ann.clips, args.gap_ms)
     args.output.write_bytes(audio.wav_bytes(pcm))
     print(ann.text)
@@ -124,15 +149,20 @@ def cmd_speaker(args: argparse.Namespace) -> int:
     """Run a speaker node until interrupted."""
     from hub.voice.speaker import AplaySink, Sink, SpeakerConfig, SpeakerNode, WavFileSink
 
+    cfg = _config(args)
+    mqtt = cfg.mqtt if cfg else MqttConfig()
+    username = args.username or mqtt.username
     config = SpeakerConfig(
         speaker_id=args.id,
         cache_dir=args.cache,
-        office=args.office,
-        host=args.host,
-        port=args.port,
-        hub_url=args.hub_url,
-        username=args.username,
-        password=os.environ.get("ANTRIAN_MQTT_PASSWORD") if args.username else None,
+        office=args.office or (cfg.office.slug if cfg else "kantor"),
+        host=args.host or mqtt.host,
+        port=args.port or mqtt.port,
+        hub_url=args.hub_url or (cfg.office.public_url if cfg else None),
+        username=username,
+        password=os.environ.get("ANTRIAN_MQTT_PASSWORD", mqtt.password or "") or None
+        if username
+        else None,
         volume=args.volume,
         gap_ms=args.gap_ms,
         lang=args.lang,
@@ -174,9 +204,10 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     sp = subparsers.add_parser("speaker", help="jalankan node pengeras suara / run a speaker node")
     sp.add_argument("--id", required=True, help="device id of this speaker, e.g. speaker-1")
-    sp.add_argument("--office", default="kantor", help="office slug (default kantor)")
-    sp.add_argument("--host", default="127.0.0.1", help="MQTT broker host")
-    sp.add_argument("--port", type=int, default=1883, help="MQTT broker port")
+    sp.add_argument("-c", "--config", default=None, help="antrian.toml, if this machine has one")
+    sp.add_argument("--office", default=None, help="office slug (default kantor)")
+    sp.add_argument("--host", default=None, help="MQTT broker host (default 127.0.0.1)")
+    sp.add_argument("--port", type=int, default=None, help="MQTT broker port (default 1883)")
     sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
     sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
     sp.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="local clip cache folder")
