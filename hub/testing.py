@@ -187,3 +187,82 @@ class HubProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+class Probe:
+    """A plain paho client for tests: subscribe, publish, wait for messages, ask the hub.
+
+    Synchronous on purpose, so a test reads top to bottom. Every message received is kept in
+    `messages` (topic, payload bytes, retained flag) in arrival order.
+    """
+
+    def __init__(self, broker: Mosquitto, client_id: str = "", **auth: str) -> None:
+        import threading
+
+        import paho.mqtt.client as mqtt
+
+        self._cond = threading.Condition()
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if auth:
+            self.client.username_pw_set(auth.get("username"), auth.get("password"))
+        self.client.on_message = self._on_message
+        self.client.on_socket_open = lambda c, u, s: s.setsockopt(
+            socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
+        )
+        self.client.connect(broker.host, broker.port)
+        self.client.loop_start()
+        self._seq = 0
+
+    def _on_message(self, client: object, userdata: object, msg: object) -> None:
+        with self._cond:
+            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))  # type: ignore[attr-defined]
+            self._cond.notify_all()
+
+    def subscribe(self, topic: str) -> None:
+        import threading
+
+        done = threading.Event()
+        self.client.on_subscribe = lambda *a: done.set()
+        self.client.subscribe(topic, qos=1)
+        if not done.wait(5):
+            raise TimeoutError(f"no SUBACK for {topic}")
+
+    def publish(self, topic: str, payload: bytes | str | dict[str, object], retain: bool = False) -> None:
+        import json
+
+        body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+        self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(5)
+
+    def wait_for(self, topic: str, predicate: object = None, timeout: float = 5.0,
+                 start: int = 0) -> bytes:  # fmt: skip
+        """The first payload on `topic` (from index `start`) that satisfies `predicate`."""
+        deadline = time.monotonic() + timeout
+        with self._cond:
+            while True:
+                for t, p, _ in self.messages[start:]:
+                    if t == topic and (predicate is None or predicate(p)):  # type: ignore[operator]
+                        return p
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"nothing on {topic} within {timeout}s")
+                self._cond.wait(left)
+
+    def request(self, request_topic: str, response_topic: str, payload: dict[str, object],
+                timeout: float = 5.0) -> dict[str, object]:  # fmt: skip
+        """Publish a request with a fresh transaction and return the matching response."""
+        import json
+
+        self._seq += 1
+        txn = payload.get("transaction") or f"probe-{id(self)}-{self._seq}"
+        body = {**payload, "transaction": txn}
+        start = len(self.messages)
+        self.publish(request_topic, body)
+        raw = self.wait_for(response_topic, lambda p: json.loads(p).get("transaction") == txn,
+                            timeout, start)  # fmt: skip
+        result: dict[str, object] = json.loads(raw)
+        return result
+
+    def close(self) -> None:
+        self.client.loop_stop()
+        self.client.disconnect()

@@ -1,0 +1,245 @@
+"""The hub over a real Mosquitto: requests, devices, validation, durability, reconnects, HA."""
+
+from __future__ import annotations
+
+import json
+
+import pytest
+
+from hub.contract import Topics
+
+T = Topics("kantor")
+
+DEVICES = {
+    "devices": [
+        {"id": "kiosk-1", "role": "kiosk", "services": ["A", "B", "D"]},
+        {"id": "pad-1", "role": "call_pad", "counter": 1},
+        {"id": "pad-3", "role": "call_pad", "counter": 3},
+        {"id": "board-1", "role": "led_board", "counter": 1},
+        {"id": "speaker-1", "role": "speaker"},
+    ]
+}
+
+
+def ask(probe, command, payload, device=None):
+    if device is None:
+        return probe.request(T.hub_request(command), T.hub_response(command), payload)
+    return probe.request(T.device_request(device, command), T.device_response(device, command),
+                         payload)  # fmt: skip
+
+
+@pytest.fixture
+def hub_and_probe(make_hub, probe):
+    probe.subscribe(f"{T.base}/#")
+    return make_hub(DEVICES), probe
+
+
+def test_kiosk_take_ticket_returns_everything_a_printed_ticket_needs(hub_and_probe):
+    hub, probe = hub_and_probe
+    r = ask(probe, "take_ticket", {"service": "A", "priority": True}, "kiosk-1")
+    assert r["status"] == "ok"
+    d = r["data"]
+    assert d["ticket"] == "A-001" and d["priority"] is True
+    assert d["service_name"] == "Administrasi kependudukan"
+    assert d["ahead"] == 0 and isinstance(d["estimated_wait_min"], int)
+    assert len(d["token"]) >= 20 and d["status_url"].endswith("/t/" + d["token"])
+    assert d["issued_at"].endswith("+07:00")
+    state = json.loads(probe.wait_for(T.service_state("A"), lambda p: json.loads(p)["waiting"] == 1))
+    assert state["last_issued"] == "A-001" and state["waiting_priority"] == 1
+
+
+def test_kiosk_may_only_issue_its_own_services(hub_and_probe):
+    _, probe = hub_and_probe
+    r = ask(probe, "take_ticket", {"service": "C"}, "kiosk-1")
+    assert r["status"] == "error" and r["data"]["code"] == "service_not_offered"
+    r = ask(probe, "take_ticket", {"service": "Z"}, "kiosk-1")
+    assert r["data"]["code"] == "unknown_service"
+
+
+def test_call_pad_acts_only_on_its_own_counter_whatever_the_payload_says(hub_and_probe):
+    hub, probe = hub_and_probe
+    ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+    r = ask(probe, "call_next", {"counter": 2}, "pad-1")
+    assert r["status"] == "ok" and r["data"]["counter"] == 1 and r["data"]["serving"] == "A-001"
+    assert hub.call(lambda: hub.core.state.counters[2].serving) is None
+    event = json.loads(probe.wait_for(T.counter_event(1)))
+    assert event == {"event_type": "called", "ticket": "A-001", "at": event["at"]}
+
+
+def test_unknown_device_and_forbidden_command_get_errors(hub_and_probe):
+    _, probe = hub_and_probe
+    r = ask(probe, "take_ticket", {"service": "A"}, "intruder")
+    assert r["data"]["code"] == "unknown_device"
+    r = ask(probe, "call_next", {}, "kiosk-1")
+    assert r["data"]["code"] == "not_allowed"
+    r = ask(probe, "take_ticket", {"service": "A"}, "pad-1")
+    assert r["data"]["code"] == "not_allowed"
+
+
+@pytest.mark.parametrize(
+    ("raw", "fragment"),
+    [
+        (b"{not json", "malformed JSON"),
+        (b"[1, 2]", "JSON object"),
+        (b'{"priority": true}', "missing field: 'service'"),
+        (b'{"service": 7}', "must be str"),
+        (b'{"service": "A", "servis": "B"}', "unknown field"),
+        (b'{"service": "A", "pad": "' + b"x" * 1100 + b'"}', "too large"),
+        (b"\xff\xfe", "malformed JSON"),
+    ],
+)
+def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_and_probe, raw,
+                                                                           fragment):  # fmt: skip
+    hub, probe = hub_and_probe
+    before = hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count()))
+    start = len(probe.messages)
+    probe.publish(T.hub_request("take_ticket"), raw)
+    resp = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
+    assert resp["status"] == "error" and fragment in resp["error"]
+    rejected = json.loads(probe.wait_for(T.hub_event, lambda p: b'"rejected"' in p, start=start))
+    assert rejected["data"]["code"] == "invalid_request"
+    assert hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count())) == before
+
+
+def test_unknown_command_is_rejected(hub_and_probe):
+    _, probe = hub_and_probe
+    r = ask(probe, "launch_rockets", {})
+    assert r["status"] == "error" and "unknown command" in r["error"]
+
+
+def test_same_transaction_gets_the_first_response_and_one_ticket(hub_and_probe):
+    hub, probe = hub_and_probe
+    first = ask(probe, "take_ticket", {"service": "B", "transaction": "press-1"}, "kiosk-1")
+    again = ask(probe, "take_ticket", {"service": "B", "transaction": "press-1"}, "kiosk-1")
+    assert again == first
+    assert hub.call(lambda: hub.core.state.services["B"].issued) == 1
+    # the same id from another sender is another request
+    other = ask(probe, "take_ticket", {"service": "B", "transaction": "press-1"})
+    assert other["data"]["ticket"] == "B-002"
+
+
+def test_state_and_idempotency_survive_a_hub_restart(make_hub, probe):
+    hub = make_hub(DEVICES)
+    probe.subscribe(f"{T.base}/#")
+    first = ask(probe, "take_ticket", {"service": "A", "transaction": "t-1"}, "kiosk-1")
+    ask(probe, "take_ticket", {"service": "A", "priority": True}, "kiosk-1")
+    ask(probe, "take_ticket", {"service": "D"}, "kiosk-1")
+    ask(probe, "call_next", {}, "pad-1")
+    before = hub.call(lambda: hub.core.state.snapshot())
+    hub.stop()
+
+    hub2 = make_hub(DEVICES)
+    assert hub2.call(lambda: hub2.core.state.snapshot()) == before
+    again = ask(probe, "take_ticket", {"service": "A", "transaction": "t-1"}, "kiosk-1")
+    assert again == first
+    nxt = ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+    assert nxt["data"]["ticket"] == "A-003"
+
+
+def test_led_board_gets_its_retained_display_and_speaker_gets_the_call(hub_and_probe):
+    _, probe = hub_and_probe
+    ask(probe, "take_ticket", {"service": "B"}, "kiosk-1")
+    ask(probe, "call_next", {}, "pad-1")
+    display = json.loads(probe.wait_for(T.device_display("board-1"),
+                                        lambda p: json.loads(p)["serving"] == "B-001"))  # fmt: skip
+    assert display["lines"] == ["B-001", "LOKET 1"] and display["expires_at"].endswith("+07:00")
+    play = json.loads(probe.wait_for(T.device_play("speaker-1")))
+    assert play["text"] == "Nomor antrean B satu, silakan menuju loket satu"
+    assert play["clips"][:2] == ["chime", "pause.300"]
+    assert play["clips"].count("letter.b") == 2
+    assert len(json.dumps(play).encode()) <= 1024
+
+
+def test_hub_birth_info_and_retained_state_reach_a_late_subscriber(hub_and_probe, broker):
+    from hub.testing import Probe
+
+    _, probe = hub_and_probe
+    ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+    late = Probe(broker)
+    try:
+        late.subscribe(f"{T.base}/#")
+        assert json.loads(late.wait_for(T.hub_state)) == {"state": "online"}
+        info = json.loads(late.wait_for(T.hub_info))
+        assert info["timezone"] == "Asia/Jakarta" and len(info["services"]) == 5
+        assert json.loads(late.wait_for(T.service_state("A"),
+                                        lambda p: json.loads(p)["waiting"] == 1))  # fmt: skip
+        assert all(retained for t, _, retained in late.messages if t == T.hub_info)
+    finally:
+        late.close()
+
+
+def test_hub_reconnects_after_a_broker_restart_and_republishes_retained_state(make_hub, broker):
+    from hub.testing import Probe
+
+    hub = make_hub(DEVICES)
+    p = Probe(broker)
+    p.subscribe(f"{T.base}/#")
+    ask(p, "take_ticket", {"service": "A"}, "kiosk-1")
+    p.close()
+    broker.restart()  # persistence off: the new broker has no retained messages
+    fresh = Probe(broker)
+    try:
+        fresh.subscribe(f"{T.base}/#")
+        state = json.loads(fresh.wait_for(T.service_state("A"), timeout=15))
+        assert state["waiting"] == 1
+        assert json.loads(fresh.wait_for(T.hub_state, timeout=15)) == {"state": "online"}
+        r = ask(fresh, "take_ticket", {"service": "A"}, "kiosk-1")
+        assert r["data"]["ticket"] == "A-002"
+        assert hub.service.connections >= 2
+    finally:
+        fresh.close()
+
+
+def test_hub_last_will_says_offline_when_it_dies(broker, tmp_path, probe):
+    from hub.testing import HubProcess
+
+    proc = HubProcess(broker, "[web]\nenabled = false\n", tmp_path)
+    probe.subscribe(T.hub_state)
+    proc.start()
+    try:
+        probe.wait_for(T.hub_state, lambda p: json.loads(p)["state"] == "online", timeout=15)
+        start = len(probe.messages)
+        proc.kill()
+        # keepalive 15 s: the broker notices the dead socket at once (connection reset)
+        probe.wait_for(T.hub_state, lambda p: json.loads(p)["state"] == "offline", timeout=30,
+                       start=start)  # fmt: skip
+    finally:
+        proc.kill()
+
+
+def test_home_assistant_discovery_is_published_and_republished_on_ha_birth(hub_and_probe):
+    _, probe = hub_and_probe
+    probe.subscribe("homeassistant/#")
+    topic = "homeassistant/sensor/antrian_kantor/service_a_waiting/config"
+    cfg = json.loads(probe.wait_for(topic))
+    assert cfg["unique_id"] == "antrian_kantor_service_a_waiting"
+    assert cfg["state_topic"] == T.service_state("A")
+    assert cfg["availability"][0]["topic"] == T.hub_state
+    assert cfg["origin"]["name"] == "antrian"
+    start = len(probe.messages)
+    probe.publish("homeassistant/status", b"online")
+    probe.wait_for("homeassistant/select/antrian_kantor/counter_1_status/config", start=start)
+
+
+def test_ha_button_payload_is_a_valid_request(hub_and_probe):
+    _, probe = hub_and_probe
+    probe.subscribe("homeassistant/#")
+    cfg = json.loads(probe.wait_for("homeassistant/button/antrian_kantor/service_b_take/config"))
+    start = len(probe.messages)
+    probe.publish(cfg["command_topic"], cfg["payload_press"].encode())
+    resp = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
+    assert resp["status"] == "ok" and resp["data"]["ticket"] == "B-001"
+
+
+def test_admin_actions_are_in_the_audit_log_with_actor_and_reason(hub_and_probe):
+    hub, probe = hub_and_probe
+    ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+    ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+    r = ask(probe, "call_ticket", {"counter": 2, "ticket": "A-002", "actor": "ani",
+                                   "reason": "ibu hamil"})  # fmt: skip
+    assert r["status"] == "ok"
+    events = hub.call(lambda: list(hub.core.store.events_of_day(hub.core.state.day)))
+    call = [e for e in events if e.type == "ticket_called"][-1]
+    assert (call.actor, call.reason, call.data["mode"]) == ("admin:ani", "ibu hamil", "out_of_order")
+    issue = [e for e in events if e.type == "ticket_issued"][0]
+    assert issue.actor == "device:kiosk-1"
