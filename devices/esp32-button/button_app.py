@@ -20,10 +20,7 @@ import asyncio
 import escpos
 from runtime import Device
 
-try:
-    from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:  # pragma: no cover
-    pass
+from time import ticks_add, ticks_diff, ticks_ms
 
 
 class Buttons:
@@ -41,7 +38,7 @@ class Buttons:
         self.stable = stable
         self.lock_ms = lock_ms
         self.count = [0] * len(self.items)
-        self.locked = [0] * len(self.items)
+        self.locked = [ticks_ms()] * len(self.items)
         self.armed = [True] * len(self.items)
 
     async def run(self):
@@ -258,7 +255,8 @@ class CallPad(Device):
     def _pick(self, name):
         """Transfer: `transfer` cycles the target service, `next` confirms, others cancel."""
         if name == "transfer":
-            self.picking = (self.picking + 1) % len(self.transfer_to)
+            i = (self.picking or 0) + 1
+            self.picking = i % len(self.transfer_to)
             self.msg = "ALIH KE: " + self.transfer_to[self.picking]
         elif name == "next" and self.online and not self.busy:
             svc = self.transfer_to[self.picking]
@@ -293,7 +291,7 @@ class CallPad(Device):
         o = self.oled
         o.fill(0)
         head = self.name[:9]
-        st = STATUS_TEXT.get(self.status, "")
+        st = STATUS_TEXT.get(self.status or "", "")
         o.text(head, 0, 0, 1)
         if st:
             o.text(st[:16 - len(head) - 1], 128 - 8 * min(len(st), 16 - len(head) - 1), 0, 1)

@@ -16,14 +16,9 @@ only a small part of it. The lessons kept:
 """
 
 import asyncio
-import time
+import os
 
-try:
-    from time import ticks_add, ticks_diff, ticks_ms
-except ImportError:  # pragma: no cover - CPython has no ticks_*; only used by type checkers
-    ticks_ms = time.ticks_ms  # type: ignore[attr-defined]
-    ticks_diff = time.ticks_diff  # type: ignore[attr-defined]
-    ticks_add = time.ticks_add  # type: ignore[attr-defined]
+from time import ticks_diff, ticks_ms
 
 CONNECT = 0x10
 CONNACK = 0x20
@@ -104,7 +99,7 @@ class MQTTClient:
         self._pid = 0
         self._inflight = {}  # pid -> PUBLISH packet (QoS 1, waiting for PUBACK)
         self._acked = asyncio.Event()
-        self._last_rx = 0
+        self._last_rx = ticks_ms()
         self._up = asyncio.Event()
         self._dead = asyncio.Event()
 
@@ -159,7 +154,7 @@ class MQTTClient:
             except (OSError, MQTTError, EOFError) as exc:  # noqa: PERF203
                 self.log("mqtt: down", repr(exc))
             await self._close()
-            jitter = ticks_ms() % 250
+            jitter = os.urandom(1)[0]  # spread many devices after a broker restart
             await asyncio.sleep_ms(delay + jitter)
             delay = min(delay * 2, self.backoff_ms[1])
 
@@ -189,7 +184,7 @@ class MQTTClient:
         self.log("mqtt: connecting", self.host, self.port)
         self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
         try:  # Nagle against delayed ACKs costs ~40 ms per request/response round trip.
-            self._writer.s.setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
+            getattr(self._writer, "s").setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
         except (AttributeError, OSError):
             pass
         flags = 0x02  # clean session: we resubscribe ourselves
@@ -206,7 +201,7 @@ class MQTTClient:
                 payload += _str(self.password)
         body = _str("MQTT") + bytes([4, flags]) + self.keepalive.to_bytes(2, "big") + payload
         await self._send(_packet(CONNECT, body))
-        head = await asyncio.wait_for_ms(self._reader.readexactly(4), 5000)
+        head: bytes = await asyncio.wait_for_ms(self._reader.readexactly(4), 5000)
         if head[0] != CONNACK or head[3] != 0:
             raise MQTTError("connack refused rc=%d" % head[3])
         self.connected = True

@@ -16,10 +16,7 @@ from mqtt import MQTTClient
 
 FIRMWARE = "antrian-mpy 0.1.0"
 
-try:
-    from time import ticks_diff, ticks_ms
-except ImportError:  # pragma: no cover
-    pass
+from time import ticks_diff, ticks_ms
 
 
 def load_config(path="config.json"):

@@ -5,6 +5,7 @@ The harness itself (MicroPython runner, configs, event collection) is in `harnes
 
 from __future__ import annotations
 
+import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -28,11 +29,12 @@ def hub(broker: Mosquitto, tmp_path: Path, watcher: Watcher) -> Iterator[HubProc
     (tmp_path / "hub").mkdir()
     h = HubProcess(broker, HUB_CONFIG, workdir=tmp_path / "hub")
     h.start()
-    try:
-        watcher.wait("antrian/kantor/hub/state", lambda p: b"online" in p, timeout=20)
-    except AssertionError:
-        h.stop()
-        raise AssertionError(f"hub did not come up: {h.log()[-3000:]}") from None
+    deadline = time.monotonic() + 20
+    while b"online" not in watcher.last("antrian/kantor/hub/state"):
+        if time.monotonic() > deadline or (h.proc and h.proc.poll() is not None):
+            h.stop()
+            raise AssertionError(f"hub did not come up: {h.log()[-3000:]}")
+        time.sleep(0.02)
     yield h
     h.stop()
 

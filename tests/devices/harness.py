@@ -263,6 +263,14 @@ class Watcher:
             time.sleep(0.02)
         raise AssertionError(f"nothing on {topic} in {timeout}s")
 
+    def last(self, topic: str) -> bytes:
+        """The latest payload seen on `topic` (b"" if none yet)."""
+        with self.lock:
+            for t, p, _r in reversed(self.seen):
+                if t == topic:
+                    return p
+        return b""
+
     def count(self, topic: str) -> int:
         with self.lock:
             return sum(1 for t, _p, _r in self.seen if t == topic)

@@ -1,0 +1,146 @@
+"""LED board firmware: the ticket being served above one counter, from the hub's retained
+`device/{id}/display` topic.
+
+Why the board keeps no state of its own: the display topic is retained, so after a reboot
+or a reconnect the broker hands the current picture straight back. What it shows:
+* connected and the hub online: `lines` from the hub, one per 8-dot row (a row that is too
+  wide scrolls); a notice scrolls on the last row; `call_seq` changing blinks the ticket;
+* the broker link or the hub down: the offline sign "TERPUTUS", never a stale ticket that
+  people would wait for in vain.
+"""
+
+import asyncio
+import json
+
+import font5x7
+from runtime import Device
+
+OFFLINE = "TERPUTUS"
+BLINK_MS = 3000
+BLINK_HALF_MS = 250
+TICK_MS = 50
+
+from time import ticks_add, ticks_diff, ticks_ms
+
+
+class LedBoard(Device):
+    role = "led_board"
+
+    def __init__(self, cfg, board):
+        super().__init__(cfg, board)
+        self.fb = panel(board, cfg.get("panel", {}))
+        self.rows = max(1, self.fb.height // 8)
+        self.content = None  # last display payload
+        self.call_seq = None
+        self.blink_until = None
+        self.scroll = 0
+        self.last_key = None
+        self.dirty = True
+
+    def subscriptions(self):
+        return (self.me + "/display",)
+
+    def handle(self, topic, payload, retained):
+        if not payload:  # the hub cleared the retained picture (end of day)
+            self.content = None
+            self.dirty = True
+            return
+        try:
+            msg = json.loads(payload)
+        except ValueError:
+            return
+        seq = msg.get("call_seq")
+        # A call we see live blinks; the retained copy after boot/reconnect does not.
+        if self.call_seq is not None and seq != self.call_seq and not retained:
+            self.blink_until = ticks_add(ticks_ms(), BLINK_MS)
+        self.call_seq = seq
+        self.content = msg
+        self.dirty = True
+
+    def link_changed(self):
+        self.dirty = True
+
+    def brightness(self, level):
+        self.fb.brightness(level)
+        self.board.log("board: brightness", level)
+
+    def texts(self):
+        """What each row should say right now."""
+        if not self.online:
+            name = (self.content or {}).get("name") or ""
+            texts = [OFFLINE, name.upper()]
+        elif self.content is None:
+            texts = ["---", ""]
+        else:
+            c = self.content
+            texts = list(c.get("lines") or [c.get("serving") or "---", c.get("name") or ""])
+            if c.get("notice"):
+                texts.append(c["notice"].upper())
+        if self.rows == 1:
+            return [" ".join(t for t in texts if t)]
+        out = texts[: self.rows]
+        if len(texts) > self.rows:  # the notice takes the last row, after the counter name
+            out[-1] = "   ".join(t for t in texts[self.rows - 1 :] if t)
+        while len(out) < self.rows:
+            out.append("")
+        return out
+
+    def frame(self, now):
+        """Draw the current picture; returns a key that changes when the pixels change."""
+        texts = self.texts()
+        hidden = False
+        if self.blink_until is not None:
+            left = ticks_diff(self.blink_until, now)
+            if left <= 0:
+                self.blink_until = None
+            else:
+                hidden = ((BLINK_MS - left) // BLINK_HALF_MS) % 2 == 1
+        fb = self.fb
+        fb.fill(0)
+        scrolling = False
+        for r, text in enumerate(texts):
+            if r == 0 and hidden:
+                continue
+            w = font5x7.width(text)
+            if w <= fb.width:
+                font5x7.draw(fb, text, (fb.width - w) // 2, r * 8)
+            else:
+                scrolling = True
+                span = w + fb.width
+                x = fb.width - self.scroll % span
+                font5x7.draw(fb, text, x, r * 8)
+        if scrolling:
+            self.scroll += 1
+        else:
+            self.scroll = 0
+        return (tuple(texts), hidden, self.scroll)
+
+    async def main(self):
+        while True:
+            now = ticks_ms()
+            if self.dirty or self.blink_until is not None or self.scroll:
+                key = self.frame(now)
+                if key != self.last_key:
+                    self.last_key = key
+                    self.fb.show()
+                self.dirty = key[2] != 0
+            await asyncio.sleep_ms(TICK_MS)
+
+
+def panel(board, p):
+    """The frame buffer of the configured panels: MAX7219 chain or P10 (HUB12)."""
+    if p.get("type", "max7219") == "p10":
+        from p10 import P10
+
+        return P10(board.hub12(p), p.get("panels", 1), board.ticker)
+    from max7219 import Max7219
+
+    return Max7219(board.spi(p), board.output(p.get("cs", 5), 1), p.get("modules", 4))
+
+
+def make(cfg, board):
+    return LedBoard(cfg, board)
+
+
+def start(cfg, board):
+    asyncio.run(make(cfg, board).run())
