@@ -1,0 +1,38 @@
+"""Locking the broker down: one MQTT account per device, ACLs, TLS, and the files that say so.
+
+`antrian devices add/remove/list` keeps a small registry (`registry.json`) in a broker folder
+and regenerates everything else from it each time, so the files can never drift apart:
+
+* `passwd`: Mosquitto password file (PBKDF2-SHA512 `$7$` hashes, the format of
+  `mosquitto_passwd`), one account per device, plus the hub and Home Assistant;
+* `acl`: what each account may read and write (a device writes only its own requests,
+  availability and info; the hub alone writes a device's display, play, set and response);
+* `mosquitto.conf`: anonymous off, `set_tcp_nodelay true`, client id = user name, an optional
+  TLS listener with a local CA;
+* `devices/{id}.json`: the device's own config file, for flashing;
+* `hub-devices.toml`: the `[[devices]]` tables the hub needs (also written into a marked block
+  of the hub's `antrian.toml` when one is given).
+
+The plain-text password of an account exists only in the file handed to its owner (the device
+config, `secrets/hub-mqtt.toml`, `secrets/homeassistant.json`); the registry keeps hashes.
+"""
+
+from hub.provision.files import (
+    HA_USER,
+    HUB_USER,
+    BrokerFolder,
+    DeviceEntry,
+    ProvisionError,
+    hash_password,
+    verify_password,
+)
+
+__all__ = [
+    "HA_USER",
+    "HUB_USER",
+    "BrokerFolder",
+    "DeviceEntry",
+    "ProvisionError",
+    "hash_password",
+    "verify_password",
+]

@@ -1,0 +1,201 @@
+"""`antrian devices add | remove | list`: accounts for the broker, one per device.
+
+    antrian devices add pad-1 --role call_pad --counter 1 --host 192.168.1.10 \\
+        --hub-config antrian.toml [--tls]
+    antrian devices remove pad-1 --hub-config antrian.toml
+    antrian devices list
+
+Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
+its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
+that file; without it, `hub-devices.toml` in the folder holds the tables to copy in.
+Messages are in Bahasa Indonesia; `--lang en` gives English.
+"""
+
+from __future__ import annotations
+
+import argparse
+import sys
+from typing import Any, Final
+
+from hub.provision.files import BrokerFolder, ProvisionError
+
+MESSAGES: Final[dict[str, dict[str, str]]] = {
+    "added": {
+        "id": "Perangkat {id} ({role}) ditambahkan. File konfigurasi untuk di-flash: {file}",
+        "en": "Device {id} ({role}) added. Config file to flash: {file}",
+    },
+    "removed": {
+        "id": "Perangkat {id} dicabut: akun, ACL dan file konfigurasinya dihapus.",
+        "en": "Device {id} revoked: its account, ACL and config file are gone.",
+    },
+    "reload": {
+        "id": "Muat ulang broker agar berlaku: systemctl reload mosquitto (atau kill -HUP <pid>)."
+        " Koneksi perangkat yang dicabut diputus saat itu.",
+        "en": "Reload the broker for this to take effect: systemctl reload mosquitto (or kill"
+        " -HUP <pid>). A revoked device's connection is closed then.",
+    },
+    "restart_tls": {
+        "id": "Listener TLS baru: mulai ulang broker (systemctl restart mosquitto).",
+        "en": "New TLS listener: restart the broker (systemctl restart mosquitto).",
+    },
+    "hub_synced": {
+        "id": "Daftar [[devices]] di {file} diperbarui; mulai ulang hub.",
+        "en": "The [[devices]] list in {file} was updated; restart the hub.",
+    },
+    "hub_manual": {
+        "id": "Salin tabel [[devices]] dari {file} ke antrian.toml hub (atau pakai --hub-config).",
+        "en": "Copy the [[devices]] tables from {file} into the hub's antrian.toml (or use"
+        " --hub-config).",
+    },
+    "accounts": {
+        "id": "Akun hub dan Home Assistant dibuat: {folder}/secrets/ (hub-mqtt.toml ->"
+        " bagian [mqtt] antrian.toml; homeassistant.json -> integrasi MQTT).",
+        "en": "Hub and Home Assistant accounts created: {folder}/secrets/ (hub-mqtt.toml ->"
+        " the [mqtt] section of antrian.toml; homeassistant.json -> the MQTT integration).",
+    },
+    "unreachable": {
+        "id": "Peringatan: pengguna 'mosquitto' tidak bisa masuk ke {dir}; pindahkan folder"
+        " (mis. /etc/mosquitto/antrian) atau pakai --conf-dir.",
+        "en": "Warning: the 'mosquitto' user cannot enter {dir}; move the folder (e.g."
+        " /etc/mosquitto/antrian) or use --conf-dir.",
+    },
+    "none": {"id": "Belum ada perangkat.", "en": "No devices yet."},
+    "error": {"id": "Gagal: {error}", "en": "Failed: {error}"},
+    "header": {
+        "id": "{n} perangkat, kantor {office}, broker {host}:{port}{tls}",
+        "en": "{n} devices, office {office}, broker {host}:{port}{tls}",
+    },
+}
+
+
+def msg(key: str, lang: str, **params: Any) -> str:  # noqa: ANN401
+    """One user-facing line in the chosen language (Indonesian unless `--lang en`)."""
+    table = MESSAGES[key]
+    return table.get(lang, table["id"]).format(**params)
+
+
+def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
+    """Add `devices` to the `antrian` command line."""
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--dir", default="broker", help="folder broker (default: ./broker)")
+    common.add_argument("--lang", choices=("id", "en"), default="id")
+    common.add_argument("--hub-config", help="antrian.toml hub: blok [[devices]] diperbarui")
+    common.add_argument("--office", help="slug kantor (topik antrian/<slug>/...)")
+    common.add_argument("--host", help="alamat broker untuk perangkat dan hub")
+    common.add_argument("--port", type=int, help="port biasa (default 1883; 0 = hanya TLS)")
+    common.add_argument("--bind", help="alamat listener di broker (default: semua)")
+    common.add_argument("--tls", action="store_true", default=None,
+                        help="listener TLS + CA lokal dan sertifikat server")  # fmt: skip
+    common.add_argument("--tls-port", type=int, help="port TLS (default 8883)")
+    common.add_argument("--tls-host", action="append", dest="tls_hosts",
+                        help="nama/IP di sertifikat server (boleh diulang)")  # fmt: skip
+    common.add_argument("--conf-dir", help="lokasi file di mesin broker (default: --dir)")
+
+    p = sub.add_parser("devices", help="akun MQTT perangkat, ACL, TLS / device credentials")
+    dsub = p.add_subparsers(dest="devices_command", required=True)
+
+    a = dsub.add_parser("add", parents=[common], help="tambah perangkat / add a device")
+    a.add_argument("id", help="id perangkat, mis. pad-1")
+    a.add_argument("--role", required=True, help="kiosk, call_pad, led_board, speaker, screen")
+    a.add_argument("--counter", type=int, help="nomor loket (call_pad, led_board)")
+    a.add_argument("--services", help="huruf layanan, mis. A,B (kiosk)")
+    a.set_defaults(func=cmd_add)
+
+    r = dsub.add_parser("remove", parents=[common], help="cabut perangkat / revoke a device")
+    r.add_argument("id")
+    r.set_defaults(func=cmd_remove)
+
+    ls = dsub.add_parser("list", parents=[common], help="daftar perangkat / list devices")
+    ls.set_defaults(func=cmd_list)
+
+    w = dsub.add_parser("write", parents=[common],
+                        help="buat ulang semua file / regenerate every file")  # fmt: skip
+    w.set_defaults(func=cmd_write)
+
+
+def _folder(args: argparse.Namespace) -> BrokerFolder:
+    folder = BrokerFolder(args.dir)
+    folder.configure(office=args.office, host=args.host, port=args.port, bind=args.bind,
+                     tls=args.tls, tls_port=args.tls_port, tls_hosts=args.tls_hosts,
+                     conf_dir=args.conf_dir)  # fmt: skip
+    return folder
+
+
+def _finish(folder: BrokerFolder, args: argparse.Namespace, tls_before: bool) -> None:
+    lang = args.lang
+    folder.write()
+    if folder.created:
+        print(msg("accounts", lang, folder=folder.path))
+    if args.hub_config:
+        folder.sync_hub_config(args.hub_config)
+        print(msg("hub_synced", lang, file=args.hub_config))
+    else:
+        print(msg("hub_manual", lang, file=folder.path / "hub-devices.toml"))
+    if folder.settings.tls and not tls_before:
+        print(msg("restart_tls", lang))
+    else:
+        print(msg("reload", lang))
+    if not folder.settings.conf_dir and folder.broker_unreachable_dirs():
+        print(msg("unreachable", lang, dir=folder.broker_unreachable_dirs()[0]), file=sys.stderr)
+
+
+def _run(args: argparse.Namespace, body: Any) -> int:  # noqa: ANN401
+    try:
+        body()
+    except ProvisionError as exc:
+        print(msg("error", args.lang, error=exc), file=sys.stderr)
+        return 2
+    return 0
+
+
+def cmd_add(args: argparse.Namespace) -> int:
+    def body() -> None:
+        folder = BrokerFolder(args.dir)
+        tls_before = folder.exists and folder.settings.tls
+        folder = _folder(args)
+        services = (
+            [s.strip() for s in args.services.split(",") if s.strip()] if args.services else []
+        )
+        folder.add(args.id, args.role, services, args.counter)
+        _finish(folder, args, tls_before)
+        print(msg("added", args.lang, id=args.id, role=args.role,
+                  file=folder.path / "devices" / f"{args.id}.json"))  # fmt: skip
+
+    return _run(args, body)
+
+
+def cmd_remove(args: argparse.Namespace) -> int:
+    def body() -> None:
+        folder = _folder(args)
+        folder.remove(args.id)
+        _finish(folder, args, folder.settings.tls)
+        print(msg("removed", args.lang, id=args.id))
+
+    return _run(args, body)
+
+
+def cmd_write(args: argparse.Namespace) -> int:
+    def body() -> None:
+        folder = BrokerFolder(args.dir)
+        tls_before = folder.exists and folder.settings.tls
+        folder = _folder(args)
+        _finish(folder, args, tls_before)
+
+    return _run(args, body)
+
+
+def cmd_list(args: argparse.Namespace) -> int:
+    def body() -> None:
+        folder = BrokerFolder(args.dir)
+        s = folder.settings
+        devices = folder.devices()
+        tls = f", TLS {s.tls_port}" if s.tls else ""
+        print(msg("header", args.lang, n=len(devices), office=s.office, host=s.host, port=s.port,
+                  tls=tls))  # fmt: skip
+        if not devices:
+            print(msg("none", args.lang))
+        for d in devices:
+            where = f"loket {d.counter}" if d.counter is not None else ",".join(d.services)
+            print(f"  {d.id:<20} {d.role:<10} {where}")
+
+    return _run(args, body)

@@ -1,0 +1,528 @@
+"""The broker folder: a registry of accounts and every file generated from it.
+
+Why a registry and regeneration rather than editing `passwd`/`acl` in place: removing a device
+must remove *every* trace of it (password line, ACL block, `[[devices]]` table, its config
+file) in one step, and a file rewritten whole from one source cannot keep a stale line.
+Writes go through a temporary file and `os.replace`, so a broker reloading at the wrong moment
+reads the old file or the new one, never half of one.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import ipaddress
+import json
+import os
+import pwd
+import secrets
+import shutil
+import subprocess
+import tempfile
+from collections.abc import Iterable, Sequence
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any, Final
+
+from hub.config import ROLES, ConfigError, load_config
+from hub.contract import is_slug
+
+HUB_USER: Final = "antrian-hub"
+HA_USER: Final = "homeassistant"
+RESERVED_USERS: Final = frozenset({HUB_USER, HA_USER})
+#: The system user Debian's Mosquitto drops to: it must be able to read passwd, acl and certs.
+BROKER_SYSTEM_USER: Final = "mosquitto"
+
+#: PBKDF2 iterations of Mosquitto's `$7$` format. 101 is `mosquitto_passwd`'s own default; the
+#: passwords are 24 random characters (144 bits), so the cost only has to beat nothing, and
+#: every CONNECT pays it.
+PBKDF2_ITERATIONS: Final = 101
+
+BLOCK_START: Final = "# >>> antrian devices: dibuat otomatis / generated, jangan disunting >>>"
+BLOCK_END: Final = "# <<< antrian devices <<<"
+
+REGISTRY_VERSION: Final = 1
+
+
+class ProvisionError(RuntimeError):
+    """Something the officer must fix (bad id, unknown counter, openssl missing)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# passwords
+# ---------------------------------------------------------------------------------------------
+
+
+def hash_password(password: str, *, salt: bytes | None = None,
+                  iterations: int = PBKDF2_ITERATIONS) -> str:  # fmt: skip
+    """A Mosquitto 2.x password-file hash: `$7$iterations$salt$hash`, PBKDF2-SHA512.
+
+    Written here rather than by calling `mosquitto_passwd` so that provisioning also works on
+    a machine that is not the broker (the files are then copied over).
+    """
+    salt = salt if salt is not None else secrets.token_bytes(12)
+    digest = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, iterations, 64)
+    b64 = base64.b64encode
+    return f"$7${iterations}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when `password` matches a `$7$` hash (for tests and `devices list --check`)."""
+    parts = stored.split("$")
+    if len(parts) != 5 or parts[1] != "7":
+        return False
+    salt, expected = base64.b64decode(parts[3]), base64.b64decode(parts[4])
+    got = hashlib.pbkdf2_hmac(
+        "sha512", password.encode("utf-8"), salt, int(parts[2]), len(expected)
+    )
+    return hmac.compare_digest(got, expected)
+
+
+def new_password() -> str:
+    """24 URL-safe random characters: typeable on a config screen, 144 bits of entropy."""
+    return secrets.token_urlsafe(18)
+
+
+# ---------------------------------------------------------------------------------------------
+# the registry
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class DeviceEntry:
+    """One provisioned device: what the hub needs to know, and its password hash."""
+
+    id: str
+    role: str
+    services: tuple[str, ...] = ()
+    counter: int | None = None
+    hash: str = ""
+
+    def hub_table(self) -> str:
+        """The `[[devices]]` table of the hub's TOML for this device."""
+        lines = ["[[devices]]", f'id = "{self.id}"', f'role = "{self.role}"']
+        if self.services:
+            lines.append("services = [" + ", ".join(f'"{s}"' for s in self.services) + "]")
+        if self.counter is not None:
+            lines.append(f"counter = {self.counter}")
+        return "\n".join(lines)
+
+
+@dataclass
+class Settings:
+    """Where the broker listens and how devices reach it."""
+
+    office: str = "kantor"
+    host: str = "192.168.1.10"  # what devices and the hub connect to
+    port: int = 1883  # plain listener; 0 = none (TLS only)
+    bind: str = ""  # listener address on the broker; "" = every interface
+    tls: bool = False
+    tls_port: int = 8883
+    tls_hosts: list[str] = field(default_factory=list)  # names/IPs in the server certificate
+    conf_dir: str = ""  # where the files live on the broker host; "" = this folder
+
+
+class BrokerFolder:
+    """A folder holding the registry and everything generated from it."""
+
+    def __init__(self, path: str | Path) -> None:
+        self.path = Path(path)
+        self.registry_path = self.path / "registry.json"
+        self.settings = Settings()
+        self.accounts: dict[str, str] = {}  # hub / Home Assistant user -> hash
+        self.device_map: dict[str, DeviceEntry] = {}
+        self.created = False
+        self._pending_password: tuple[str, str] | None = None
+        if self.registry_path.exists():
+            self._load()
+
+    # -- registry --------------------------------------------------------------------------
+
+    def _load(self) -> None:
+        try:
+            raw = json.loads(self.registry_path.read_text(encoding="utf-8"))
+            s = raw["settings"]
+            self.settings = Settings(**s)
+            self.accounts = dict(raw["accounts"])
+            self.device_map = {
+                d["id"]: DeviceEntry(
+                    d["id"], d["role"], tuple(d.get("services", ())), d.get("counter"), d["hash"]
+                )
+                for d in raw["devices"]
+            }
+        except (OSError, ValueError, KeyError, TypeError) as exc:
+            raise ProvisionError(f"{self.registry_path}: unreadable registry ({exc})") from None
+
+    def _save(self) -> None:
+        body = {
+            "version": REGISTRY_VERSION,
+            "settings": asdict(self.settings),
+            "accounts": self.accounts,
+            "devices": [{**asdict(d), "services": list(d.services)} for d in self.devices()],
+        }
+        _write(self.registry_path, json.dumps(body, indent=2) + "\n", 0o600)
+
+    @property
+    def exists(self) -> bool:
+        return self.registry_path.exists()
+
+    def devices(self) -> list[DeviceEntry]:
+        return [self.device_map[k] for k in sorted(self.device_map)]
+
+    @property
+    def conf_dir(self) -> str:
+        return self.settings.conf_dir or str(self.path.resolve())
+
+    # -- changes ---------------------------------------------------------------------------
+
+    def configure(self, **changes: Any) -> None:  # noqa: ANN401
+        """Change settings (None values are ignored); creates the hub and HA accounts once."""
+        for key, value in changes.items():
+            if value is None:
+                continue
+            if not hasattr(self.settings, key):
+                raise ProvisionError(f"unknown setting {key}")
+            setattr(self.settings, key, value)
+        if not is_slug(self.settings.office):
+            raise ProvisionError(
+                f"office: use lower-case letters, digits, - or _ ({self.settings.office!r})"
+            )
+        if self.settings.port == 0 and not self.settings.tls:
+            raise ProvisionError("port 0 (no plain listener) needs --tls")
+        self.path.mkdir(parents=True, exist_ok=True)
+        for user in (HUB_USER, HA_USER):
+            if user not in self.accounts:
+                password = new_password()
+                self.accounts[user] = hash_password(password)
+                self._write_account_secret(user, password)
+                self.created = True
+
+    def add(self, device_id: str, role: str, services: Sequence[str] = (),
+            counter: int | None = None) -> str:  # fmt: skip
+        """Register a device; returns its new password (written to its config file too)."""
+        if not is_slug(device_id):
+            raise ProvisionError(f"id {device_id!r}: lower-case letters, digits, - or _, max 32")
+        if device_id in RESERVED_USERS:
+            raise ProvisionError(f"id {device_id!r} is reserved")
+        if device_id in self.device_map:
+            raise ProvisionError(f"device {device_id} exists already (remove it first)")
+        if role not in ROLES:
+            raise ProvisionError(f"role {role!r}: one of {', '.join(ROLES)}")
+        if role in ("call_pad", "led_board") and counter is None:
+            raise ProvisionError(f"a {role} needs --counter")
+        if role not in ("call_pad", "led_board"):
+            counter = None
+        password = new_password()
+        self.device_map[device_id] = DeviceEntry(device_id, role, tuple(services), counter,
+                                                 hash_password(password))  # fmt: skip
+        self._pending_password = (device_id, password)
+        return password
+
+    def remove(self, device_id: str) -> None:
+        """Forget a device: its account, ACL and config file go with the next `write`."""
+        if device_id not in self.device_map:
+            raise ProvisionError(f"no device {device_id}")
+        del self.device_map[device_id]
+        (self.path / "devices" / f"{device_id}.json").unlink(missing_ok=True)
+
+    # -- generation ------------------------------------------------------------------------
+
+    def write(self) -> list[Path]:
+        """Regenerate every file from the registry; returns what was written."""
+        self.path.mkdir(parents=True, exist_ok=True)
+        os.chmod(self.path, 0o755)  # noqa: S103 - the broker user must reach passwd/acl/tls
+        written: list[Path] = []
+        if self.settings.tls:
+            written += self._ensure_tls()
+        written.append(_write(self.path / "passwd", self.passwd_text(), 0o600, broker=True))
+        written.append(_write(self.path / "acl", self.acl_text(), 0o600, broker=True))
+        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644,
+                              broker=True))  # fmt: skip
+        written.append(_write(self.path / "hub-devices.toml", self.hub_devices_text(), 0o644))
+        pending = self._pending_password
+        if pending is not None:
+            written.append(self._write_device_config(*pending))
+            self._pending_password = None
+        self._save()
+        written.append(self.registry_path)
+        return written
+
+    def passwd_text(self) -> str:
+        lines = [f"{user}:{h}" for user, h in sorted(self.accounts.items())]
+        lines += [f"{d.id}:{d.hash}" for d in self.devices()]
+        return "\n".join(lines) + "\n"
+
+    def acl_text(self) -> str:
+        """Who may read and write what. Mosquitto denies whatever no line allows."""
+        base = f"antrian/{self.settings.office}"
+        out = [
+            "# antrian: ACL broker. Dibuat oleh `antrian devices`; jangan disunting.",
+            "# Generated by `antrian devices`; do not edit: changes are overwritten.",
+            "",
+            "# The hub: the whole office tree and Home Assistant discovery.",
+            f"user {HUB_USER}",
+            f"topic readwrite {base}/#",
+            "topic readwrite homeassistant/#",
+            "",
+            "# Home Assistant: reads everything of the office, asks the hub, owns its discovery.",
+            f"user {HA_USER}",
+            f"topic read {base}/#",
+            f"topic write {base}/hub/request/+",
+            "topic readwrite homeassistant/#",
+        ]
+        for d in self.devices():
+            me = f"{base}/device/{d.id}"
+            out += [
+                "",
+                f"# {d.role} {d.id}" + (f" (loket {d.counter})" if d.counter else ""),
+                f"user {d.id}",
+                # reads: its own subtree (display, play, set, responses) and the public state
+                f"topic read {me}/#",
+                f"topic read {base}/hub/state",
+                f"topic read {base}/hub/info",
+                f"topic read {base}/service/+/state",
+                f"topic read {base}/counter/+/state",
+                f"topic read {base}/counter/+/event",
+                # writes: only what a device says about itself; display/play/set/response are
+                # the hub's words to the device, so a device cannot forge them
+                f"topic write {me}/availability",
+                f"topic write {me}/info",
+                f"topic write {me}/request/+",
+            ]
+        return "\n".join(out) + "\n"
+
+    def mosquitto_conf(self) -> str:
+        s = self.settings
+        d = self.conf_dir
+        bind = f" {s.bind}" if s.bind else ""
+        lines = [
+            f"# antrian: broker kantor {s.office}. dibuat `antrian devices`, jangan disunting.",
+            "# Generated by `antrian devices`: regenerate instead of editing.",
+            "",
+            "per_listener_settings false",
+            "# No anonymous clients: every device, the hub and Home Assistant have an account.",
+            "allow_anonymous false",
+            f"password_file {d}/passwd",
+            f"acl_file {d}/acl",
+            "# The client id is the user name: a device cannot take over (and disconnect) the",
+            "# hub's or another device's session by reusing its client id.",
+            "use_username_as_clientid true",
+            "# Requests and responses are small QoS 1 messages. With Nagle's algorithm on (the",
+            "# default) each round trip stalls 40-90 ms against delayed ACKs; off, it is < 1 ms.",
+            "set_tcp_nodelay true",
+            "# Retained state is republished by the hub and devices on every reconnect.",
+            "persistence false",
+            "# stderr, not stdout: stdout into a file is block-buffered and loses the last lines.",
+            "log_dest stderr",
+            "log_type error",
+            "log_type warning",
+            "log_type notice",
+            "",
+        ]
+        if s.port:
+            lines += [f"listener {s.port}{bind}", ""]
+        if s.tls:
+            lines += [
+                f"listener {s.tls_port}{bind}",
+                f"cafile {d}/tls/ca.crt",
+                f"certfile {d}/tls/server.crt",
+                f"keyfile {d}/tls/server.key",
+                "tls_version tlsv1.2",
+                "",
+            ]
+        return "\n".join(lines)
+
+    def hub_devices_text(self) -> str:
+        tables = [d.hub_table() for d in self.devices()]
+        return "\n\n".join([BLOCK_START, *tables, BLOCK_END]) + "\n"
+
+    def hub_mqtt_text(self, password: str) -> str:
+        s = self.settings
+        port = s.tls_port if s.tls and not s.port else s.port
+        lines = ["[mqtt]", f'host = "{s.host}"', f"port = {port}", f'username = "{HUB_USER}"',
+                 f'password = "{password}"', f'client_id = "{HUB_USER}"']  # fmt: skip
+        lines.append(f'# tls_ca = "{self.conf_dir}/tls/ca.crt"   # with port = {s.tls_port}')
+        return "\n".join(lines) + "\n"
+
+    def _write_account_secret(self, user: str, password: str) -> None:
+        folder = self.path / "secrets"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        if user == HUB_USER:
+            _write(folder / "hub-mqtt.toml", self.hub_mqtt_text(password), 0o600)
+        else:
+            s = self.settings
+            body = {"broker": s.host, "port": s.port or s.tls_port, "username": user,
+                    "password": password, "tls": bool(s.tls and not s.port)}  # fmt: skip
+            _write(folder / "homeassistant.json", json.dumps(body, indent=2) + "\n", 0o600)
+
+    def _write_device_config(self, device_id: str, password: str) -> Path:
+        """The device's `config.json`: identity, broker, credentials; WiFi left to fill in."""
+        s = self.settings
+        d = self.device_map[device_id]
+        use_tls = s.tls and not s.port
+        mqtt: dict[str, Any] = {"host": s.host, "port": s.tls_port if use_tls else s.port,
+                                "user": d.id, "password": password, "client_id": d.id}  # fmt: skip
+        if s.tls:
+            mqtt["tls"] = use_tls
+            mqtt["tls_port"] = s.tls_port
+            mqtt["ca"] = "ca.crt"
+        body: dict[str, Any] = {"id": d.id, "office": s.office, "role": d.role}
+        if d.counter is not None:
+            body["counter"] = d.counter
+        if d.services:
+            body["services"] = list(d.services)
+        body["mqtt"] = mqtt
+        body["wifi"] = {"ssid": "", "password": ""}
+        folder = self.path / "devices"
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o700)
+        ca = self.path / "tls" / "ca.crt"
+        if s.tls and ca.exists():
+            shutil.copyfile(ca, folder / "ca.crt")  # flashed beside config.json
+        return _write(folder / f"{d.id}.json", json.dumps(body, indent=2) + "\n", 0o600)
+
+    # -- TLS -------------------------------------------------------------------------------
+
+    def _ensure_tls(self) -> list[Path]:
+        """A local CA and a server certificate, made once (adding a device never rotates them)."""
+        tls = self.path / "tls"
+        tls.mkdir(parents=True, exist_ok=True)
+        os.chmod(tls, 0o755)  # noqa: S103 - certificates are public; the keys are 0600
+        ca_key, ca_crt = tls / "ca.key", tls / "ca.crt"
+        key, crt = tls / "server.key", tls / "server.crt"
+        written: list[Path] = []
+        if not (ca_key.exists() and ca_crt.exists()):
+            _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                     "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "3650",
+                     "-subj", f"/O=antrian/CN=antrian {self.settings.office} local CA",
+                     "-addext", "basicConstraints=critical,CA:TRUE",
+                     "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+            key.unlink(missing_ok=True)  # a new CA means a new server certificate
+            written += [ca_key, ca_crt]
+        os.chmod(ca_key, 0o600)  # stays with root: the broker never needs the CA key
+        os.chmod(ca_crt, 0o644)
+        if not (key.exists() and crt.exists()):
+            names = self.settings.tls_hosts or [self.settings.host, "localhost", "127.0.0.1"]
+            with tempfile.TemporaryDirectory() as tmp:
+                csr, ext = Path(tmp) / "server.csr", Path(tmp) / "ext.cnf"
+                ext.write_text(
+                    f"subjectAltName={_san(names)}\nbasicConstraints=CA:FALSE\n"
+                    "keyUsage=critical,digitalSignature,keyEncipherment\n"
+                    "extendedKeyUsage=serverAuth\n"
+                )
+                _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
+                         "-nodes", "-keyout", str(key), "-out", str(csr),
+                         "-subj", f"/O=antrian/CN={names[0]}")  # fmt: skip
+                _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
+                         "-CAcreateserial", "-CAserial", str(Path(tmp) / "ca.srl"),
+                         "-out", str(crt), "-days", "825", "-extfile", str(ext))  # fmt: skip
+            written += [key, crt]
+        _own(key, 0o600, broker=True)
+        _own(crt, 0o644, broker=True)
+        _own(ca_crt, 0o644, broker=True)
+        if (self.path / "devices").exists():
+            shutil.copyfile(ca_crt, self.path / "devices" / "ca.crt")
+        return written
+
+    # -- the hub's TOML --------------------------------------------------------------------
+
+    def sync_hub_config(self, path: str | Path) -> None:
+        """Write the `[[devices]]` block into the hub's TOML, and check the result loads.
+
+        The block sits between two marker comments and is replaced whole each time; devices
+        declared by hand elsewhere in the file stay as they are. A result the hub would refuse
+        (a counter that does not exist, an id declared twice) is rolled back.
+        """
+        p = Path(path)
+        old = p.read_text(encoding="utf-8") if p.exists() else ""
+        new = replace_block(old, self.hub_devices_text())
+        _write(p, new, 0o644, keep_mode=True)
+        try:
+            load_config(p)
+        except ConfigError as exc:
+            _write(p, old, 0o644, keep_mode=True)
+            raise ProvisionError(f"{p}: {exc}") from None
+
+    def broker_unreachable_dirs(self) -> list[Path]:
+        """Folders above this one that the broker user cannot enter (it would refuse to start)."""
+        bad: list[Path] = []
+        for parent in self.path.resolve().parents:
+            if parent.exists() and not os.stat(parent).st_mode & 0o001:
+                bad.append(parent)
+        return bad
+
+
+def replace_block(text: str, block: str) -> str:
+    """`text` with the generated `[[devices]]` block replaced (or appended when absent)."""
+    start = text.find(BLOCK_START)
+    end = text.find(BLOCK_END)
+    if start != -1 and end != -1 and end > start:
+        after = text[end + len(BLOCK_END) :].lstrip("\n")
+        return text[:start] + block + ("\n" + after if after else "")
+    sep = "" if not text or text.endswith("\n\n") else ("\n" if text.endswith("\n") else "\n\n")
+    return text + sep + block
+
+
+# ---------------------------------------------------------------------------------------------
+# helpers
+# ---------------------------------------------------------------------------------------------
+
+
+def _san(names: Iterable[str]) -> str:
+    out: list[str] = []
+    for name in dict.fromkeys(names):
+        try:
+            ipaddress.ip_address(name)
+            out.append(f"IP:{name}")
+        except ValueError:
+            out.append(f"DNS:{name}")
+    return ",".join(out)
+
+
+def _openssl(*args: str) -> None:
+    binary = shutil.which("openssl")
+    if binary is None:
+        raise ProvisionError("openssl is not installed (apt-get install openssl)")
+    proc = subprocess.run([binary, *args], capture_output=True, text=True, check=False)  # noqa: S603
+    if proc.returncode != 0:
+        raise ProvisionError(f"openssl {args[0]} failed: {proc.stderr.strip()[-500:]}")
+
+
+def _broker_ids() -> tuple[int, int] | None:
+    """uid/gid of the broker's system user when we are root and it exists, else None."""
+    if os.geteuid() != 0:
+        return None
+    try:
+        entry = pwd.getpwnam(BROKER_SYSTEM_USER)
+    except KeyError:
+        return None
+    return entry.pw_uid, entry.pw_gid
+
+
+def _own(path: Path, mode: int, *, broker: bool) -> None:
+    os.chmod(path, mode)
+    ids = _broker_ids() if broker else None
+    if ids is not None:
+        os.chown(path, *ids)
+
+
+def _write(path: Path, text: str, mode: int, *, broker: bool = False,
+           keep_mode: bool = False) -> Path:  # fmt: skip
+    """Atomically replace `path`: a reader sees the old file or the new, never half."""
+    path.parent.mkdir(parents=True, exist_ok=True)
+    if keep_mode and path.exists():
+        mode = path.stat().st_mode & 0o777
+    fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
+    try:
+        with os.fdopen(fd, "w", encoding="utf-8") as f:
+            f.write(text)
+            f.flush()
+            os.fsync(f.fileno())
+        _own(Path(tmp), mode, broker=broker)
+        os.replace(tmp, path)
+    except BaseException:
+        Path(tmp).unlink(missing_ok=True)
+        raise
+    return path
