@@ -117,4 +117,4 @@ async def wait_for(predicate, timeout: float = 10.0) -> None:  # type: ignore[no
 def out_dir(tmp_path: Path) -> Iterator[Path]:
     d = tmp_path / "played"
     d.mkdir()
-    yield d
+    return d

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import itertools
 import subprocess
 import sys
 from pathlib import Path
@@ -32,7 +33,7 @@ def _check_announcement(path: Path, cache: ClipCache, clips: tuple[str, ...]) ->
         else:
             assert samples[seg.start : seg.end] == cache.load(seg.clip_id).samples, seg.clip_id
     # gaps between spoken clips: 80-150 ms of silence
-    for a, b in zip(timeline, timeline[1:], strict=False):
+    for a, b in itertools.pairwise(timeline):
         if not a.clip_id.startswith("pause.") and not b.clip_id.startswith("pause."):
             gap_ms = (b.start - a.end) * 1000 / rate
             assert 80 <= gap_ms <= 150
@@ -80,30 +81,32 @@ def test_digit_mode_and_counter_name(built_cache: BuiltCache, tmp_path: Path) ->
 
 def test_hub_serves_the_same_audio_to_browsers(built_cache: BuiltCache, tmp_path: Path) -> None:
     async def scenario() -> None:
-        async with hub_server(built_cache.root, counter_names={4: COUNTER_NAME}) as hub:
-            async with aiohttp.ClientSession() as http:
-                async with http.get(f"{hub.url}/audio/call.wav?ticket=A-012&counter=3") as r:
-                    assert r.status == 200
-                    assert r.content_type == "audio/wav"
-                    (tmp_path / "call.wav").write_bytes(await r.read())
-                clips = ",".join(A012.clips)
-                async with http.get(f"{hub.url}/audio/call.wav?clips={clips}") as r:
-                    assert r.status == 200
-                    assert await r.read() == (tmp_path / "call.wav").read_bytes()
-                async with http.get(f"{hub.url}/audio/call.wav?ticket=B-005&counter=4") as r:
-                    (tmp_path / "named.wav").write_bytes(await r.read())
-                async with http.get(f"{hub.url}/audio/clip/letter.a.wav") as r:
-                    assert r.status == 200
-                    data = await r.read()
-                    assert data == (built_cache.root / "clips" / "letter.a.wav").read_bytes()
-                for bad, status in [
-                    ("/audio/clip/nope.none.wav", 404),
-                    ("/audio/clip/..%2Fmanifest.wav", 400),
-                    ("/audio/call.wav?ticket=12&counter=3", 400),
-                    ("/audio/call.wav?clips=chime,number.sejuta", 404),
-                ]:
-                    async with http.get(hub.url + bad) as r:
-                        assert r.status == status, bad
+        async with (
+            hub_server(built_cache.root, counter_names={4: COUNTER_NAME}) as hub,
+            aiohttp.ClientSession() as http,
+        ):
+            async with http.get(f"{hub.url}/audio/call.wav?ticket=A-012&counter=3") as r:
+                assert r.status == 200
+                assert r.content_type == "audio/wav"
+                (tmp_path / "call.wav").write_bytes(await r.read())
+            clips = ",".join(A012.clips)
+            async with http.get(f"{hub.url}/audio/call.wav?clips={clips}") as r:
+                assert r.status == 200
+                assert await r.read() == (tmp_path / "call.wav").read_bytes()
+            async with http.get(f"{hub.url}/audio/call.wav?ticket=B-005&counter=4") as r:
+                (tmp_path / "named.wav").write_bytes(await r.read())
+            async with http.get(f"{hub.url}/audio/clip/letter.a.wav") as r:
+                assert r.status == 200
+                data = await r.read()
+                assert data == (built_cache.root / "clips" / "letter.a.wav").read_bytes()
+            for bad, status in [
+                ("/audio/clip/nope.none.wav", 404),
+                ("/audio/clip/..%2Fmanifest.wav", 400),
+                ("/audio/call.wav?ticket=12&counter=3", 400),
+                ("/audio/call.wav?clips=chime,number.sejuta", 404),
+            ]:
+                async with http.get(hub.url + bad) as r:
+                    assert r.status == status, bad
 
     asyncio.run(scenario())
     cache = ClipCache(built_cache.root)

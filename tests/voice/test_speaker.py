@@ -4,6 +4,7 @@ is replaced (by WAV files written at 20x real time, so playback still takes time
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import os
 import signal
 import subprocess
@@ -54,10 +55,8 @@ async def _start(node: SpeakerNode) -> asyncio.Task[None]:
 
 async def _stop(task: asyncio.Task[None]) -> None:
     task.cancel()
-    try:
+    with contextlib.suppress(asyncio.CancelledError):
         await task
-    except asyncio.CancelledError:
-        pass
 
 
 def test_two_calls_at_once_play_one_after_the_other(
