@@ -67,10 +67,12 @@ def bench_build(work: Path) -> Path:
         again = build_cache(root, office_clip_texts(), default_engines(root, ["espeak-ng"],
                             espeak_voice=voice))  # fmt: skip
         rebuild = time.perf_counter() - t1
-        print(f"  espeak-ng -v {voice:<7} {len(report.built)} clips in {took:5.2f} s, "
-              f"no-change rebuild {rebuild:4.2f} s ({len(again.reused)} reused), "
-              f"{size / 1024:.0f} KiB; spoken clip {min(durs):.2f}-{max(durs):.2f} s "
-              f"(mean {statistics.mean(durs):.2f}); RMS {min(levels):.1f}..{max(levels):.1f} dBFS")  # fmt: skip
+        print(
+            f"  espeak-ng -v {voice:<7} {len(report.built)} clips in {took:5.2f} s, "
+            f"no-change rebuild {rebuild:4.2f} s ({len(again.reused)} reused), "
+            f"{size / 1024:.0f} KiB; spoken clip {min(durs):.2f}-{max(durs):.2f} s "
+            f"(mean {statistics.mean(durs):.2f}); RMS {min(levels):.1f}..{max(levels):.1f} dBFS"
+        )
         pcm, _ = ClipCache(root).render(build("A", 12, 3).clips)
         print(f"    'A-012 -> loket 3' (said twice): {pcm.duration:.2f} s")
     return root
@@ -226,8 +228,10 @@ def main() -> int:
         played = sorted((work / "played").glob("*.wav"))
         if played:
             pcm = audio.read_wav(played[-1])
-            print(f"  last announcement written: {pcm.duration:.2f} s, "
-                  f"RMS {audio.rms_dbfs(pcm):.1f} dBFS, peak {audio.peak_dbfs(pcm):.1f} dBFS")  # fmt: skip
+            print(
+                f"  last announcement written: {pcm.duration:.2f} s, "
+                f"RMS {audio.rms_dbfs(pcm):.1f} dBFS, peak {audio.peak_dbfs(pcm):.1f} dBFS"
+            )
     finally:
         shutil.rmtree(work, ignore_errors=True)
     return 0
