@@ -108,6 +108,8 @@ class Device:
         self.link_changed()
 
     def _on_down(self):
+        # The broker may have lost the retained hub state: wait to hear it again.
+        self.hub_online = False
         self.link_changed()
 
     def _on_message(self, topic, payload, retained):

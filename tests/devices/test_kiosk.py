@@ -14,6 +14,17 @@ def printed(fw, since=0):
     return decode(stream)
 
 
+def wait_tickets(fw, since, count, timeout=10.0):
+    """Wait until `count` complete (cut) tickets were printed since event `since`."""
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        tickets = printed(fw, since)
+        if len(tickets) >= count and tickets[count - 1].cut:
+            return tickets
+        time.sleep(0.05)
+    raise AssertionError(f"{len(printed(fw, since))} tickets printed, wanted {count}")
+
+
 def test_press_prints_the_hubs_ticket(broker, hub, watcher, firmware):
     fw = firmware(kiosk_config(broker))
     online(fw)
@@ -37,3 +48,53 @@ def test_press_prints_the_hubs_ticket(broker, hub, watcher, firmware):
     assert "PRIORITAS" not in texts
     assert any(t.endswith(" WIB") for t in texts)
     print(f"press-to-print {elapsed * 1000:.0f} ms")
+
+
+def error_blinks(fw, since):
+    return [e for e in fw.of("pin", since) if e["pin"] == 4 and e["v"] == 1]
+
+
+def test_priority_bounce_and_lock(broker, hub, watcher, firmware):
+    fw = firmware(kiosk_config(broker))
+    online(fw)
+    n = fw.mark()
+    fw.press("priority")
+    fw.wait(lambda e: e["ev"] == "pin" and e["pin"] == 15 and e["v"] == 1, since=n)
+    fw.press("B")
+    time.sleep(0.3)
+    fw.press("B")  # inside the 2 s lock: ignored, not a second ticket
+    fw.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n)
+    time.sleep(0.5)
+    [ticket] = printed(fw, n)
+    assert ticket.find("PRIORITAS").bold
+    assert "B-001" in ticket.texts()
+    assert watcher.count("antrian/kantor/device/kiosk-1/request/take_ticket") == 1
+
+
+def test_paper_out_refuses_and_reprints(broker, hub, watcher, firmware):
+    fw = firmware(kiosk_config(broker))
+    online(fw)
+    req = "antrian/kantor/device/kiosk-1/request/take_ticket"
+    # Paper out before the press: refused visibly, the hub never hears of it.
+    fw.send("paper out")
+    n = fw.mark()
+    fw.press("A")
+    fw.wait(lambda e: e["ev"] == "pin" and e["pin"] == 4 and e["v"] == 1, since=n)
+    fw.wait_log("refused printer", since=n)
+    assert watcher.count(req) == 0
+    # Paper runs out during the job: the ticket is kept and printed again once paper is back.
+    fw.send("paper out_after_job")
+    time.sleep(2.1)  # the A button's lock after the refused press
+    n = fw.mark()
+    fw.press("A")
+    fw.wait_log("reprint pending", since=n)
+    fw.press("D")  # refused while a ticket waits for paper
+    fw.wait_log("refused busy", since=n)
+    fw.send("paper ok")
+    first, again = wait_tickets(fw, n, 2)
+    assert "(cetak ulang)" in again.texts()
+    assert first.texts()[:8] == again.texts()[:8]
+    assert "A-001" in again.texts()
+    assert again.qr == first.qr
+    assert watcher.count(req) == 1
+    fw.wait(lambda e: e["ev"] == "pin" and e["pin"] == 2 and e["v"] == 1, since=n)
