@@ -126,6 +126,7 @@ class FakeBoard:
         self.tickers = []
         self.peak = 0
         self.peak_raw = 0
+        self.baseline = 0
 
     def log(self, *args):
         emit("log", msg=" ".join(str(a) for a in args))
@@ -180,7 +181,13 @@ class FakeBoard:
                 emit("paper", state=parts[1])
             elif parts[0] == "heap":
                 gc.collect()
-                emit("heap", peak=self.peak, peak_raw=self.peak_raw, now=gc.mem_alloc())
+                emit(
+                    "heap",
+                    peak=self.peak,
+                    peak_raw=self.peak_raw,
+                    now=gc.mem_alloc(),
+                    baseline=self.baseline,
+                )
 
     async def run_tickers(self):
         """The P10 scan timer, slowed down: the fake records rows only when they change."""

@@ -4,6 +4,7 @@ Usage: micropython run_fw.py config.json   (MICROPYPATH: firmware dirs, this dir
 """
 
 import asyncio
+import gc
 import json
 import sys
 
@@ -14,6 +15,8 @@ def main():
     with open(sys.argv[1]) as f:
         cfg = json.load(f)
     board = FakeBoard(cfg)
+    gc.collect()
+    board.baseline = gc.mem_alloc()  # interpreter + this harness, before any firmware
     if cfg["role"] == "led_board":
         import display_app as app
     else:
