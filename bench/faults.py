@@ -1,0 +1,735 @@
+"""Fault injection: crash the hub, restart the broker, resend, break the disk, move the clock, fuzz.
+
+    python bench/faults.py                   # the full run (>= 50 kills, >= 100,000 payloads)
+    python bench/faults.py --quick           # a short run, same table
+
+Every scenario uses real parts: a real Mosquitto on a free loopback port, the hub as a child
+process (`antrian run`) killed with SIGKILL, and the hub core in-process with an injected
+clock where time has to move. Each scenario returns a `Result` whose counters must be zero
+where the promise says zero; the script prints them as a table (`RELIABILITY.md` keeps the
+last one). `tests/faults` runs the same scenarios with small counts.
+
+The script stops by itself: every wait has a timeout, and the hub and broker it started are
+stopped in `finally` blocks.
+"""
+
+from __future__ import annotations
+
+import argparse
+import atexit
+import copy
+import json
+import logging
+import random
+import shutil
+import sqlite3
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+if str(ROOT) not in sys.path:
+    sys.path.insert(0, str(ROOT))
+
+import paho.mqtt.client as mqtt  # noqa: E402
+
+from hub import views  # noqa: E402
+from hub.config import load_config, parse_config  # noqa: E402
+from hub.contract import COMMAND_SCHEMAS, HA_STATUS_TOPIC, Topics  # noqa: E402
+from hub.core import HubCore, Origin  # noqa: E402
+from hub.store import EventStore  # noqa: E402
+from hub.testing import HubProcess, Mosquitto  # noqa: E402
+
+T = Topics("kantor")
+
+#: The office of every process scenario: open all day (so no expiry fires mid-run), no web
+#: server (nothing listens beyond the loopback broker), the devices the fuzz addresses.
+HUB_TOML = """
+[office]
+slug = "kantor"
+opening = "00:00"
+closing = "23:59"
+
+[web]
+enabled = false
+
+[[devices]]
+id = "kiosk-1"
+role = "kiosk"
+
+[[devices]]
+id = "pad-1"
+role = "call_pad"
+counter = 1
+
+[[devices]]
+id = "board-1"
+role = "led_board"
+counter = 1
+
+[[devices]]
+id = "speaker-1"
+role = "speaker"
+"""
+
+#: Fields of the retained service state that the event log alone decides (not the estimate).
+STATE_FIELDS = ("status", "waiting", "waiting_priority", "issued", "last_issued", "last_called")
+
+
+@dataclass
+class Result:
+    """What one scenario did and what went wrong. `failures` must be empty."""
+
+    name: str
+    runs: int = 0
+    requests: int = 0
+    accepted: int = 0
+    lost: int = 0
+    reissued: int = 0
+    double: int = 0
+    state_mismatch: int = 0
+    crashes: int = 0
+    seconds: float = 0.0
+    notes: list[str] = field(default_factory=list)
+
+    @property
+    def failures(self) -> list[str]:
+        keys = ("lost", "reissued", "double", "state_mismatch", "crashes")
+        bad = [f"{k}={getattr(self, k)}" for k in keys if getattr(self, k)]
+        return bad + [n for n in self.notes if n.startswith("FAIL")]
+
+
+# ---------------------------------------------------------------------------------------------
+# a device-like client: sends requests, keeps every response, resends what went unanswered
+# ---------------------------------------------------------------------------------------------
+
+
+class Client:
+    """A paho client that reconnects by itself and remembers every response by transaction."""
+
+    def __init__(self, broker: Mosquitto, name: str) -> None:
+        self.cond = threading.Condition()
+        self.responses: dict[str, list[dict[str, Any]]] = {}
+        self.sent: dict[str, tuple[str, bytes]] = {}
+        self.latest: dict[str, dict[str, Any]] = {}
+        self.connected = threading.Event()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name)
+        c.on_connect = self._on_connect
+        c.on_disconnect = lambda *a: self.connected.clear()
+        c.on_message = self._on_message
+        c.on_socket_open = lambda cl, ud, sock: sock.setsockopt(6, 1, 1)  # TCP_NODELAY
+        c.reconnect_delay_set(0.05, 0.5)
+        c.max_inflight_messages_set(1000)
+        self.c = c
+        c.connect(broker.host, broker.port, keepalive=5)
+        c.loop_start()
+        if not self.connected.wait(5):
+            raise TimeoutError("client did not connect")
+
+    def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
+        client.subscribe([(f"{T.base}/hub/response/+", 1), (f"{T.base}/device/+/response/+", 1),
+                          (T.service_state("A"), 1), (T.hub_state, 1)])  # fmt: skip
+        self.connected.set()
+
+    def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
+        try:
+            body = json.loads(msg.payload)
+        except ValueError:
+            return
+        with self.cond:
+            if "/response/" in msg.topic:
+                txn = body.get("transaction")
+                if isinstance(txn, str):
+                    self.responses.setdefault(txn, []).append(body)
+            else:
+                self.latest[msg.topic] = body
+            self.cond.notify_all()
+
+    def send(self, topic: str, payload: dict[str, Any]) -> None:
+        raw = json.dumps(payload).encode()
+        with self.cond:
+            self.sent[payload["transaction"]] = (topic, raw)
+        self.c.publish(topic, raw, qos=1)
+
+    def pending(self) -> list[str]:
+        with self.cond:
+            return [t for t in self.sent if t not in self.responses]
+
+    def resend_pending(self, timeout: float = 10.0) -> int:
+        """Send every unanswered request again (what a device does after a reconnect)."""
+        todo = self.pending()
+        deadline = time.monotonic() + timeout
+        while todo and time.monotonic() < deadline:
+            for txn in todo:
+                topic, raw = self.sent[txn]
+                self.c.publish(topic, raw, qos=1)
+            with self.cond:
+                self.cond.wait_for(lambda: not self.pending(), timeout=1.0)
+            todo = self.pending()
+        return len(todo)
+
+    def wait_answered(self, txns: list[str], timeout: float = 10.0) -> bool:
+        with self.cond:
+            return self.cond.wait_for(lambda: all(t in self.responses for t in txns), timeout)
+
+    def ready(self, timeout: float = 15.0) -> bool:
+        """True once the hub answers a `sync`: it is connected, subscribed and serving."""
+        deadline = time.monotonic() + timeout
+        while time.monotonic() < deadline:
+            txn = f"sync-{random.getrandbits(48):x}"
+            self.send(T.hub_request("sync"), {"transaction": txn})
+            if self.wait_answered([txn], 0.5):
+                return True
+        return False
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+# ---------------------------------------------------------------------------------------------
+# checks against the event log
+# ---------------------------------------------------------------------------------------------
+
+
+def log_tickets(db: Path) -> tuple[dict[tuple[str, str], int], dict[str, str], int]:
+    """(day, code) -> times issued; token -> code; take_ticket transactions stored."""
+    con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+    try:
+        issued: dict[tuple[str, str], int] = {}
+        tokens: dict[str, str] = {}
+        for day, data in con.execute("SELECT day, data FROM events WHERE type='ticket_issued'"):
+            d = json.loads(data)
+            issued[(day, d["ticket"])] = issued.get((day, d["ticket"]), 0) + 1
+            tokens[d["token"]] = d["ticket"]
+        txns = con.execute("SELECT count(*) FROM transactions WHERE command='take_ticket'")
+        return issued, tokens, int(txns.fetchone()[0])
+    finally:
+        con.close()
+
+
+def check_log(result: Result, client: Client, db: Path) -> None:
+    """Lost, reissued and double tickets, from the responses seen and the log on disk."""
+    issued, tokens, stored_txns = log_tickets(db)
+    with client.cond:
+        answers = {t: r for t, r in client.responses.items() if not t.startswith("sync-")}
+    for bodies in answers.values():
+        oks = [b for b in bodies if b.get("status") == "ok" and "ticket" in b.get("data", {})]
+        if not oks:
+            continue
+        result.accepted += 1
+        codes = {(b["data"]["ticket"], b["data"]["token"]) for b in oks}
+        if len(codes) > 1:
+            result.double += 1  # one press, two different tickets
+        code, token = next(iter(codes))
+        if tokens.get(token) != code:
+            result.lost += 1  # answered ok, but not in the log
+    result.reissued += sum(n - 1 for n in issued.values() if n > 1)
+    result.double += max(0, sum(issued.values()) - stored_txns)
+
+
+def log_state(config: Path) -> dict[str, Any]:
+    """Service A as the event log says it is (a fresh core replaying the log)."""
+    cfg = load_config(config)
+    store = EventStore(cfg.database)
+    try:
+        core = HubCore(cfg, store)
+        full = views.service_state(core.state, "A", datetime.now(UTC))
+    finally:
+        store.close()
+    return {k: full[k] for k in STATE_FIELDS}
+
+
+def published_matches_log(client: Client, hub: HubProcess, timeout: float = 5.0) -> bool:
+    """The hub's retained service state equals the log's, within `timeout`."""
+    want = log_state(hub.config_path)
+    topic = T.service_state("A")
+
+    def same() -> bool:
+        got = client.latest.get(topic)
+        return got is not None and {k: got.get(k) for k in STATE_FIELDS} == want
+
+    with client.cond:
+        return client.cond.wait_for(same, timeout)
+
+
+@contextmanager
+def hub_on_broker(workdir: Path) -> Iterator[tuple[Mosquitto, HubProcess]]:
+    (workdir / "broker").mkdir(parents=True, exist_ok=True)
+    (workdir / "hub").mkdir(parents=True, exist_ok=True)
+    broker = Mosquitto(workdir=workdir / "broker")
+    broker.start()
+    hub = HubProcess(broker, HUB_TOML, workdir / "hub")
+    try:
+        yield broker, hub
+    finally:
+        hub.stop()
+        broker.stop()
+
+
+def _workdir() -> Path:
+    """A scratch folder, removed when the process exits."""
+    path = Path(tempfile.mkdtemp(prefix="antrian-faults-"))
+    atexit.register(shutil.rmtree, path, ignore_errors=True)
+    return path
+
+
+# ---------------------------------------------------------------------------------------------
+# scenarios
+# ---------------------------------------------------------------------------------------------
+
+
+def kill_runs(kills: int, *, seed: int = 1, interval_s: float = 0.004,
+              max_alive_s: float = 0.6) -> Result:  # fmt: skip
+    """SIGKILL the hub at random moments under a steady stream of take_ticket requests.
+
+    After each restart the client resends what went unanswered (as devices do), and the
+    hub's retained state must equal what a fresh replay of the log says.
+    """
+    rng = random.Random(seed)
+    res = Result("kill -9 hub under load")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        client = Client(broker, "load-kill")
+        try:
+            n = 0
+            for _ in range(kills + 1):
+                hub.start()
+                if not client.ready():
+                    res.notes.append("FAIL hub did not come back")
+                    break
+                if client.resend_pending() or not published_matches_log(client, hub):
+                    res.state_mismatch += 1
+                if res.runs == kills:
+                    break
+                stop_at = time.monotonic() + rng.uniform(0.02, max_alive_s)
+                while time.monotonic() < stop_at:
+                    n += 1
+                    client.send(T.hub_request("take_ticket"),
+                                {"service": "A", "transaction": f"k{n}"})  # fmt: skip
+                    time.sleep(interval_s)
+                hub.kill()
+                res.runs += 1
+            res.requests = n
+            client.resend_pending()
+            hub.stop()
+            check_log(res, client, hub.database)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def broker_restarts(restarts: int, *, seed: int = 2, interval_s: float = 0.004) -> Result:
+    """Stop and restart the broker (losing every retained message) under load.
+
+    The hub and the client must reconnect by themselves; a fresh subscriber must then get
+    the right retained state from the hub; resends must not make double tickets.
+    """
+    rng = random.Random(seed)
+    res = Result("broker stop/restart under load")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        hub.start()
+        client = Client(broker, "load-broker")
+        try:
+            if not client.ready():
+                res.notes.append("FAIL hub never served")
+            n = 0
+            for _ in range(restarts):
+                stop_at = time.monotonic() + rng.uniform(0.05, 0.4)
+                while time.monotonic() < stop_at:
+                    n += 1
+                    client.send(T.hub_request("take_ticket"),
+                                {"service": "A", "transaction": f"b{n}"})  # fmt: skip
+                    time.sleep(interval_s)
+                broker.restart()
+                res.runs += 1
+                if not client.connected.wait(10) or not client.ready():
+                    res.notes.append("FAIL no resume after broker restart")
+                    break
+                if client.resend_pending():
+                    res.state_mismatch += 1
+                if not fresh_subscriber_sees_log_state(broker, hub):
+                    res.state_mismatch += 1
+            res.requests = n
+            check_log(res, client, hub.database)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def fresh_subscriber_sees_log_state(broker: Mosquitto, hub: HubProcess) -> bool:
+    """A client that connects now gets the retained service state the log says."""
+    probe = Client(broker, f"fresh-{random.getrandbits(32):x}")
+    try:
+        return published_matches_log(probe, hub)
+    finally:
+        probe.close()
+
+
+def duplicates(requests: int, *, copies: int = 3) -> Result:
+    """Every request delivered `copies` times at once, then all resent after a hub restart."""
+    res = Result("duplicate deliveries / resends")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        hub.start()
+        client = Client(broker, "dup")
+        try:
+            client.ready()
+            txns = []
+            for i in range(requests):
+                txn = f"d{i}"
+                txns.append(txn)
+                # half through the hub's own topic, half as the kiosk device
+                topic = (T.hub_request("take_ticket") if i % 2 else
+                         T.device_request("kiosk-1", "take_ticket"))  # fmt: skip
+                for _ in range(copies):
+                    client.send(topic, {"service": "B", "transaction": txn})
+            ok = client.wait_answered(txns, 20)
+            hub.stop()
+            hub.start()
+            client.ready()
+            for txn in txns:  # the device resends everything after the hub came back
+                topic, raw = client.sent[txn]
+                client.c.publish(topic, raw, qos=1)
+            with client.cond:
+                client.cond.wait_for(
+                    lambda: all(len(client.responses.get(t, ())) >= copies + 1 for t in txns), 20)
+            res.requests = requests * (copies + 1)
+            res.runs = 1
+            if not ok:
+                res.notes.append("FAIL not every request was answered")
+            for txn in txns:
+                bodies = client.responses.get(txn, [])
+                if len({json.dumps(b, sort_keys=True) for b in bodies}) > 1:
+                    res.double += 1  # a resend got a different answer
+            hub.stop()
+            check_log(res, client, hub.database)
+            issued, _, _ = log_tickets(hub.database)
+            if sum(issued.values()) != requests:
+                res.double += abs(sum(issued.values()) - requests)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+# -- in-process scenarios ---------------------------------------------------------------------
+
+WIB = timedelta(hours=7)
+
+
+class FakeClock:
+    """A wall clock the test moves: forwards, backwards, across midnight."""
+
+    def __init__(self, now: datetime) -> None:
+        self.now = now
+
+    def __call__(self) -> datetime:
+        return self.now
+
+
+def core_for(db: Path, clock: Callable[[], datetime], *, sync: str = "FULL") -> HubCore:
+    import tomllib
+
+    cfg = parse_config({**tomllib.loads(HUB_TOML), "database": str(db)})
+    counter = iter(range(10**9))
+    return HubCore(cfg, EventStore(db, synchronous=sync), clock=clock,
+                   token_factory=lambda: f"tok{next(counter)}")  # fmt: skip
+
+
+def snap(core: HubCore) -> dict[str, Any]:
+    """A deep copy of the state's snapshot: `snapshot()` shares its lists with the live state,
+    so a shallow one taken before a change would change with it and hide the change."""
+    return copy.deepcopy(core.state.snapshot())
+
+
+def ask(core: HubCore, command: str, payload: dict[str, Any],
+        device: str | None = None) -> dict[str, Any]:  # fmt: skip
+    """One request through `handle`; the response body."""
+    out = core.handle(Origin(device), command, json.dumps(payload).encode())
+    body: dict[str, Any] = json.loads(out[0].payload)
+    return body
+
+
+def unwritable(tickets: int = 20) -> Result:
+    """The log becomes unwritable (disk full, then read-only): refuse clearly, lose nothing."""
+    res = Result("database unwritable")
+    start = time.monotonic()
+    db = _workdir() / "antrian.db"
+    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    core = core_for(db, clock)
+    accepted = [ask(core, "take_ticket", {"service": "A", "transaction": f"u{i}"})["data"]["ticket"]
+                for i in range(tickets)]  # fmt: skip
+    res.accepted = len(accepted)
+    for mode in ("full", "readonly"):
+        before, count = snap(core), core.store.count()
+        original = core.store.db
+        if mode == "full":
+            pages = original.execute("PRAGMA page_count").fetchone()[0]
+            original.execute(f"PRAGMA max_page_count={pages}")
+            body = ask(core, "take_ticket", {"service": "A", "transaction": "u-full0"})
+            for i in range(500):  # fill the last free pages until the cap bites
+                if body["status"] == "error":
+                    break
+                res.accepted += 1
+                accepted.append(body["data"]["ticket"])
+                before, count = snap(core), core.store.count()
+                body = ask(core, "take_ticket", {"service": "A", "transaction": f"uf{i}"})
+        else:
+            core.store.db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None,
+                                            check_same_thread=False)  # fmt: skip
+            body = ask(core, "take_ticket", {"service": "A", "transaction": "u-ro"})
+        res.requests += 1
+        code = body.get("data", {}).get("code")
+        if body["status"] != "error" or code != "storage_failed":
+            res.notes.append(f"FAIL {mode}: not refused with storage_failed ({body})")
+        if snap(core) != before or core.store.count() != count:
+            res.state_mismatch += 1
+        # writable again: the refused request is simply answered now, numbering goes on
+        if mode == "full":
+            original.execute("PRAGMA max_page_count=1073741823")
+        else:
+            core.store.db.close()
+            core.store.db = original
+        again = ask(core, "take_ticket", {"service": "A", "transaction": f"u-{mode}"})
+        if again["status"] != "ok":
+            res.notes.append(f"FAIL {mode}: not accepted after recovery ({again})")
+        else:
+            accepted.append(again["data"]["ticket"])
+            res.accepted += 1
+        res.runs += 1
+    core.store.close()
+    fresh = core_for(db, clock)
+    in_log = set(fresh.state.tickets)
+    res.lost = sum(1 for c in accepted if c not in in_log)
+    res.reissued = len(accepted) - len(set(accepted))
+    if snap(fresh) != snap(core):
+        res.state_mismatch += 1
+    fresh.store.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def rollover_and_clock_jumps() -> Result:
+    """Expiry at closing, midnight, a clock jumping back and jumping forward two days."""
+    res = Result("day rollover / clock jump")
+    start = time.monotonic()
+    db = _workdir() / "antrian.db"
+    # office hours 07:30-16:00 WIB for this one: expiry at closing must fire
+    import tomllib
+
+    raw = tomllib.loads(HUB_TOML)
+    raw["office"].update(opening="07:30", closing="16:00")
+    cfg = parse_config({**raw, "database": str(db)})
+
+    def local(day: int, hh: int, mm: int, ss: int = 0) -> datetime:
+        return datetime(2025, 3, day, hh, mm, ss, tzinfo=UTC) - WIB
+
+    clock = FakeClock(local(3, 15, 50))
+    core = HubCore(cfg, EventStore(db), clock=clock)
+
+    def expect(cond: bool, what: str) -> None:
+        res.runs += 1
+        if not cond:
+            res.notes.append(f"FAIL {what}")
+
+    def take(txn: str) -> str:
+        res.requests += 1
+        body = ask(core, "take_ticket", {"service": "A", "transaction": txn})
+        return str(body["data"].get("ticket"))
+
+    def replay_equal() -> None:
+        fresh = HubCore(cfg, EventStore(db), clock=clock)
+        if snap(fresh) != snap(core):
+            res.state_mismatch += 1
+        fresh.store.close()
+
+    expect([take(f"r{i}") for i in range(3)] == ["A-001", "A-002", "A-003"], "day 1 numbering")
+    core.tick()
+    expect(all(t.state == "waiting" for t in core.state.tickets.values()), "no expiry before 16:00")
+    clock.now = local(3, 16, 0, 1)
+    core.tick()
+    expect(all(t.state == "expired" for t in core.state.tickets.values()), "expiry at closing")
+    replay_equal()
+    clock.now = local(3, 23, 59, 59)
+    expect(take("r3") == "A-004", "23:59:59 is still day 1")
+    clock.now = local(4, 0, 0, 0)
+    expect(take("r4") == "A-001", "00:00:00 local starts day 2 at A-001")
+    expect(core.state.tickets["A-001"].issued_at == clock.now, "new day's ticket")
+    replay_equal()
+    clock.now = local(3, 22, 0)  # NTP or a dead RTC pulls the clock back an hour and more
+    expect(take("r5") == "A-002", "clock back: the day does not go backwards")
+    expect(core.state.day == "2025-03-04", "day stays 2025-03-04")
+    replay_equal()
+    clock.now = local(6, 9, 0)  # the clock leaps two days ahead
+    expect(take("r6") == "A-001", "clock forward: numbering restarts on the new day")
+    day_started = [e for e in core.store.events_of_day("2025-03-06") if e.type == "day_started"]
+    expect(bool(day_started) and sorted(day_started[0].data["expired"]) == ["A-001", "A-002"],
+           "yesterday's unserved tickets expire with the jump")  # fmt: skip
+    replay_equal()
+    issued, _, _ = log_tickets(db)
+    res.reissued = sum(n - 1 for n in issued.values() if n > 1)
+    core.store.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def fuzz_topics(core: HubCore) -> list[tuple[str, Origin | None]]:
+    """Every inbound topic: (command, origin) for requests; None origin = non-request topic."""
+    devices = [d.id for d in core.cfg.devices] + ["ghost"]
+    commands = [*COMMAND_SCHEMAS, "nope", "", "take_ticket/x"]
+    out: list[tuple[str, Origin | None]] = [(c, Origin()) for c in commands]
+    out += [(c, Origin(d)) for d in devices for c in commands]
+    return out
+
+
+def bad_payload(rng: random.Random) -> bytes:
+    """A payload that breaks the contract somehow: bytes, wrong JSON, wrong types, extra keys."""
+    kind = rng.randrange(8)
+    junk: list[Any] = [None, True, 0, -1, 10**30, 1.5, "", "A" * 70, [], {}, "A-001", "🙂", "\x00"]
+    if kind == 0:
+        return rng.randbytes(rng.randrange(0, 64))
+    if kind == 1:
+        return json.dumps(rng.choice(junk)).encode()
+    if kind == 2:
+        return b"{" + rng.randbytes(rng.randrange(0, 20)) + b"}"
+    if kind == 3:
+        return b"x" * rng.choice((1025, 4096))
+    if kind == 4:  # a known field with a wrong type or out of range
+        name = rng.choice(["service", "counter", "ticket", "status", "priority", "token"])
+        return json.dumps({name: rng.choice(junk), "transaction": rng.choice(junk)}).encode()
+    if kind == 5:  # an unknown field beside a correct one
+        return json.dumps({"service": "A", rng.choice(["servis", "x", "Service"]): 1}).encode()
+    if kind == 6:
+        body = {"service": "A", "counter": 1, "transaction": rng.choice(junk[:8])}
+        return json.dumps(body).encode()
+    return bytes(rng.choice(b"{}[]\":,0123456789aeflnrstu\\ ") for _ in range(rng.randrange(40)))
+
+
+def fuzz(payloads: int, *, seed: int = 3) -> Result:
+    """Bad payloads on every inbound topic: no exception, no state change, no log write.
+
+    Requests go through `HubCore.handle` (which must never raise); the other inbound topics
+    (availability, info, Home Assistant status, unknown topics) through `HubService.dispatch`,
+    whose catch-all logs instead of raising, so a logged exception counts as a crash too.
+    """
+    from hub.service import HubService
+
+    rng = random.Random(seed)
+    res = Result("fuzz every inbound topic")
+    start = time.monotonic()
+    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    core = core_for(_workdir() / "antrian.db", clock, sync="OFF")
+    for i in range(6):  # something to act on: waiting tickets, one being served
+        ask(core, "take_ticket", {"service": "A", "transaction": f"f{i}"})
+    ask(core, "call_next", {"counter": 1, "transaction": "fc"}, "pad-1")
+    service = HubService(core)
+    crashes: list[str] = []
+
+    class Catch(logging.Handler):
+        def emit(self, record: logging.LogRecord) -> None:
+            if record.exc_info:
+                crashes.append(record.getMessage())
+
+    handler = Catch()
+    logging.getLogger("antrian").addHandler(handler)
+    topics = fuzz_topics(core)
+    other = [T.device_availability("pad-1"), T.device_info("kiosk-1"), HA_STATUS_TOPIC,
+             T.device_availability("ghost"), f"{T.base}/device/pad-1", f"{T.base}/hub/request",
+             f"{T.base}/device//request/take_ticket", f"{T.base}/device/pad-1/request/"]
+    try:
+        before, count = snap(core), core.store.count()
+        for i in range(payloads):
+            raw = bad_payload(rng)
+            res.requests += 1
+            if i % 10 == 9:
+                service.dispatch(rng.choice(other), raw, bool(rng.getrandbits(1)))
+                changed = core.store.count() != count
+            else:
+                command, origin = rng.choice(topics)
+                try:
+                    out = core.handle(origin or Origin(), command, raw)
+                except Exception as exc:
+                    crashes.append(f"{command} {raw[:40]!r}: {exc!r}")
+                    continue
+                status = json.loads(out[0].payload).get("status") if out else None
+                if status == "ok":
+                    res.accepted += 1  # a valid request after all (e.g. a sync): fine
+                    if core.store.count() != count:
+                        before, count = snap(core), core.store.count()
+                    continue
+                changed = core.store.count() != count
+            if changed or snap(core) != before:
+                res.state_mismatch += 1
+                before, count = snap(core), core.store.count()
+    finally:
+        logging.getLogger("antrian").removeHandler(handler)
+        core.store.close()
+    res.crashes = len(crashes)
+    res.notes += [f"crash: {c}" for c in crashes[:3]]
+    res.runs = 1
+    res.seconds = time.monotonic() - start
+    return res
+
+
+# ---------------------------------------------------------------------------------------------
+# the table
+# ---------------------------------------------------------------------------------------------
+
+
+def table(results: list[Result]) -> str:
+    head = ("scenario", "runs", "requests", "accepted", "lost", "reissued", "double",
+            "state!=log", "crashes", "seconds")  # fmt: skip
+    rows = [head] + [
+        (r.name, str(r.runs), str(r.requests), str(r.accepted), str(r.lost), str(r.reissued),
+         str(r.double), str(r.state_mismatch), str(r.crashes), f"{r.seconds:.1f}")
+        for r in results
+    ]  # fmt: skip
+    widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
+             for row in rows]  # fmt: skip
+    lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
+    return "\n".join(lines)
+
+
+def main(argv: list[str] | None = None) -> int:
+    p = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    p.add_argument("--quick", action="store_true", help="small counts (about 30 s)")
+    p.add_argument("--kills", type=int, default=50)
+    p.add_argument("--restarts", type=int, default=10)
+    p.add_argument("--fuzz", type=int, default=100_000)
+    p.add_argument("--duplicates", type=int, default=200)
+    args = p.parse_args(argv)
+    if args.quick:
+        args.kills, args.restarts, args.fuzz, args.duplicates = 5, 3, 5_000, 40
+    logging.basicConfig(level=logging.CRITICAL)
+    started = time.monotonic()
+    results = []
+    for run in (lambda: kill_runs(args.kills), lambda: broker_restarts(args.restarts),
+                lambda: duplicates(args.duplicates), unwritable, rollover_and_clock_jumps,
+                lambda: fuzz(args.fuzz)):  # fmt: skip
+        r = run()
+        results.append(r)
+        print(f"  {r.name}: {r.seconds:.1f} s {'OK' if not r.failures else r.failures}",
+              file=sys.stderr, flush=True)  # fmt: skip
+    print(table(results))
+    verdict = "FAILURES" if any(r.failures for r in results) else "all promises held"
+    print(f"\ntotal {time.monotonic() - started:.0f} s; {verdict}")
+    for r in results:
+        for note in r.notes:
+            print(f"  {r.name}: {note}")
+    return 1 if any(r.failures for r in results) else 0
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
