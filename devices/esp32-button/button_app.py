@@ -76,7 +76,7 @@ class Kiosk(Device):
         leds = k.get("leds", {})
         self.led_ready = board.output(leds.get("ready", 2))
         self.led_error = board.output(leds.get("error", 4))
-        self.led_priority = board.output(leds.get("priority", 15))
+        self.led_priority = board.output(leds.get("priority", 13))
         p = cfg.get("printer", {})
         self.paper = p.get("paper", 58)
         self.status_query = p.get("status_query", True)

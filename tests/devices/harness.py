@@ -84,7 +84,7 @@ counter = 1
 """
 
 KIOSK_PINS = {"A": 32, "B": 33, "D": 25}
-PAD_PINS = {"next": 12, "recall": 13, "skip": 14, "done": 27, "transfer": 26, "pause": 25}
+PAD_PINS = {"next": 32, "recall": 33, "skip": 25, "done": 26, "transfer": 27, "pause": 14}
 
 
 def mqtt_cfg(broker: Mosquitto) -> dict[str, Any]:
@@ -109,8 +109,8 @@ def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
         "mqtt": mqtt_cfg(broker),
         "kiosk": {
             "services": KIOSK_PINS,
-            "priority_pin": 26,
-            "leds": {"ready": 2, "error": 4, "priority": 15},
+            "priority_pin": 14,
+            "leds": {"ready": 2, "error": 4, "priority": 13},
         },
         "printer": {"paper": 58, **printer},
     }

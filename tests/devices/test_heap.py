@@ -2,7 +2,8 @@
 
 Measured on the unix port, whose 64-bit objects are larger than an ESP32's, so the figure is
 an upper bound. `baseline` (the interpreter and the fake board, before any firmware is
-imported) is taken off: a board carries neither the fakes nor the test runner. The target is 48 KB: an ESP32 without PSRAM has ~110 KB free for Python.
+imported) is taken off: a board carries neither the fakes nor the test runner. The target
+is 48 KB: an ESP32 without PSRAM has ~110 KB free for Python.
 """
 
 from __future__ import annotations

@@ -59,7 +59,7 @@ def test_priority_bounce_and_lock(broker, hub, watcher, firmware):
     online(fw)
     n = fw.mark()
     fw.press("priority")
-    fw.wait(lambda e: e["ev"] == "pin" and e["pin"] == 15 and e["v"] == 1, since=n)
+    fw.wait(lambda e: e["ev"] == "pin" and e["pin"] == 13 and e["v"] == 1, since=n)
     fw.press("B")
     time.sleep(0.3)
     fw.press("B")  # inside the 2 s lock: ignored, not a second ticket
