@@ -1,0 +1,179 @@
+"""Officer and admin accounts, login sessions and CSRF tokens, in the hub's SQLite file.
+
+Why here and not in the event log: accounts are not queue events, and a password hash must never
+end up in an export. The tables live beside the events (`web_users`, `web_sessions`) so one
+backup of the database file carries everything.
+
+Passwords are hashed with scrypt from the standard library (no extra dependency on an office
+box). Session cookies are random; only their SHA-256 is stored, so a copied database does not
+log anybody in. CSRF tokens are an HMAC of the cookie that identifies the browser (the session,
+or before login an anonymous cookie) with a secret kept in the database: a page from another
+site cannot know it.
+"""
+
+from __future__ import annotations
+
+import base64
+import hashlib
+import hmac
+import secrets
+import sqlite3
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+from typing import Final
+
+ROLES: Final = ("admin", "officer")
+SESSION_HOURS: Final = 12
+#: scrypt cost: 16 MiB of memory and ~50 ms per check on a small office PC.
+_SCRYPT_N: Final = 2**14
+_SCRYPT_R: Final = 8
+_SCRYPT_P: Final = 1
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS web_users (
+    name     TEXT PRIMARY KEY,
+    role     TEXT NOT NULL,
+    password TEXT NOT NULL,
+    created  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_sessions (
+    id_hash  TEXT PRIMARY KEY,
+    name     TEXT NOT NULL,
+    role     TEXT NOT NULL,
+    expires  TEXT NOT NULL
+);
+CREATE TABLE IF NOT EXISTS web_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+"""
+
+
+class AccountError(ValueError):
+    """A user name, role or password that cannot be accepted."""
+
+
+@dataclass(frozen=True)
+class User:
+    """Who is logged in: the name goes into the audit log as `role:name`."""
+
+    name: str
+    role: str
+
+    @property
+    def actor(self) -> str:
+        return f"{self.role}:{self.name}"[:32]
+
+
+def hash_password(password: str) -> str:
+    """A self-describing scrypt hash: `scrypt$n$r$p$salt$hash` (base64)."""
+    salt = secrets.token_bytes(16)
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
+                            dklen=32)  # fmt: skip
+    b64 = base64.b64encode
+    return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
+
+
+def verify_password(password: str, stored: str) -> bool:
+    """True when `password` matches `stored`; constant time for a given hash."""
+    try:
+        kind, n, r, p, salt, digest = stored.split("$")
+        if kind != "scrypt":
+            return False
+        want = base64.b64decode(digest)
+        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
+                             p=int(p), dklen=len(want))  # fmt: skip
+    except (ValueError, TypeError):
+        return False
+    return hmac.compare_digest(got, want)
+
+
+def _valid_name(name: str) -> bool:
+    return 1 <= len(name) <= 24 and all(c.isalnum() or c in "._-" for c in name)
+
+
+def _now() -> datetime:
+    return datetime.now(UTC)
+
+
+def _sha(text: str) -> str:
+    return hashlib.sha256(text.encode()).hexdigest()
+
+
+class Accounts:
+    """Users, sessions and the CSRF secret over one SQLite connection."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        self.db.executescript(SCHEMA)
+        self._dummy_hash = hash_password(secrets.token_hex(8))
+        row = self.db.execute("SELECT value FROM web_meta WHERE key='csrf_secret'").fetchone()
+        if row is None:
+            secret = secrets.token_hex(32)
+            self.db.execute("INSERT OR IGNORE INTO web_meta VALUES ('csrf_secret', ?)", (secret,))
+            row = self.db.execute("SELECT value FROM web_meta WHERE key='csrf_secret'").fetchone()
+        self._secret = bytes.fromhex(str(row[0]))
+
+    # users ------------------------------------------------------------------------------------
+
+    def add_user(self, name: str, role: str, password: str) -> None:
+        """Create or replace a user (replacing is how a password is reset)."""
+        if not _valid_name(name):
+            raise AccountError("name: 1-24 letters, digits, '.', '_' or '-'")
+        if role not in ROLES:
+            raise AccountError(f"role: one of {', '.join(ROLES)}")
+        if len(password) < 8:
+            raise AccountError("password: at least 8 characters")
+        self.db.execute("INSERT OR REPLACE INTO web_users VALUES (?,?,?,?)",
+                        (name, role, hash_password(password), _now().isoformat()))  # fmt: skip
+        self.db.execute("DELETE FROM web_sessions WHERE name=?", (name,))
+
+    def remove_user(self, name: str) -> bool:
+        cur = self.db.execute("DELETE FROM web_users WHERE name=?", (name,))
+        self.db.execute("DELETE FROM web_sessions WHERE name=?", (name,))
+        return cur.rowcount > 0
+
+    def users(self) -> list[User]:
+        rows = self.db.execute("SELECT name, role FROM web_users ORDER BY name").fetchall()
+        return [User(str(n), str(r)) for n, r in rows]
+
+    def check(self, name: str, password: str) -> User | None:
+        """The user when the password is right. Unknown names cost as much as wrong passwords."""
+        row = self.db.execute("SELECT role, password FROM web_users WHERE name=?",
+                              (name,)).fetchone()  # fmt: skip
+        if row is None:
+            verify_password(password, self._dummy_hash)
+            return None
+        return User(name, str(row[0])) if verify_password(password, str(row[1])) else None
+
+    # sessions ---------------------------------------------------------------------------------
+
+    def open_session(self, user: User) -> str:
+        """A new session cookie value for `user`."""
+        token = secrets.token_urlsafe(32)
+        expires = (_now() + timedelta(hours=SESSION_HOURS)).isoformat()
+        self.db.execute("DELETE FROM web_sessions WHERE expires < ?", (_now().isoformat(),))
+        self.db.execute("INSERT INTO web_sessions VALUES (?,?,?,?)",
+                        (_sha(token), user.name, user.role, expires))  # fmt: skip
+        return token
+
+    def session_user(self, token: str | None) -> User | None:
+        if not token:
+            return None
+        row = self.db.execute("SELECT name, role, expires FROM web_sessions WHERE id_hash=?",
+                              (_sha(token),)).fetchone()  # fmt: skip
+        if row is None or str(row[2]) < _now().isoformat():
+            return None
+        return User(str(row[0]), str(row[1]))
+
+    def close_session(self, token: str | None) -> None:
+        if token:
+            self.db.execute("DELETE FROM web_sessions WHERE id_hash=?", (_sha(token),))
+
+    # CSRF -------------------------------------------------------------------------------------
+
+    def csrf_token(self, binding: str) -> str:
+        """The CSRF token of the browser identified by `binding` (its session or anon cookie)."""
+        return hmac.new(self._secret, binding.encode(), hashlib.sha256).hexdigest()
+
+    def csrf_ok(self, binding: str | None, token: str | None) -> bool:
+        if not binding or not token:
+            return False
+        return hmac.compare_digest(self.csrf_token(binding), token)

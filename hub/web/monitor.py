@@ -1,0 +1,111 @@
+"""A live view of every topic of the office and of Home Assistant discovery, like MQTT Explorer.
+
+Why a connection of its own: the hub subscribes only to what it must answer (requests,
+availability), but an admin needs to see everything on the broker, including what devices
+and the hub publish. Retained values are kept per topic, and the last messages in a ring.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+import secrets
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Final
+
+import aiomqtt
+
+from hub.config import Config
+from hub.service import NODELAY
+
+log = logging.getLogger("antrian.web.monitor")
+
+#: Longest payload text kept per message (device payloads are at most 1 KiB by contract).
+MAX_TEXT: Final = 1200
+RECENT: Final = 200
+
+
+@dataclass
+class TopicEntry:
+    """The last message seen on one topic."""
+
+    payload: str
+    retained: bool
+    at: str
+    count: int = 1
+
+    def to_json(self, topic: str) -> dict[str, Any]:
+        return {"topic": topic, "payload": self.payload, "retained": self.retained, "at": self.at,
+                "count": self.count}  # fmt: skip
+
+
+def _text(payload: bytes) -> str:
+    text = payload.decode("utf-8", "replace")
+    return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+class TopicMonitor:
+    """Subscribes to `antrian/{office}/#` and `homeassistant/#`; reconnects by itself."""
+
+    def __init__(self, cfg: Config) -> None:
+        self.cfg = cfg
+        self.topics: dict[str, TopicEntry] = {}
+        self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
+        self.listeners: list[Callable[[dict[str, Any]], None]] = []
+        self.connected = False
+
+    def record(self, topic: str, payload: bytes, retained: bool) -> None:
+        """Keep one message and tell the listeners (the admin pages' event streams)."""
+        at = datetime.now(self.cfg.office.tz).isoformat(timespec="seconds")
+        text = _text(payload)
+        entry = self.topics.get(topic)
+        if not payload:  # an empty retained message clears the topic
+            self.topics.pop(topic, None)
+        elif entry is None:
+            self.topics[topic] = TopicEntry(text, retained, at)
+        else:
+            entry.payload, entry.retained, entry.at = text, retained, at
+            entry.count += 1
+        msg = {"topic": topic, "payload": text, "retained": retained, "at": at}
+        self.recent.append(msg)
+        for listener in self.listeners:
+            listener(msg)
+
+    def snapshot(self) -> dict[str, Any]:
+        return {
+            "connected": self.connected,
+            "topics": [e.to_json(t) for t, e in sorted(self.topics.items())],
+            "recent": list(self.recent)[-50:],
+        }
+
+    async def run(self, stop: asyncio.Event) -> None:
+        m = self.cfg.mqtt
+        filters = (f"antrian/{self.cfg.office.slug}/#", "homeassistant/#")
+        delay = 0.5
+        while not stop.is_set():
+            try:
+                async with aiomqtt.Client(
+                    m.host, m.port, username=m.username, password=m.password,
+                    identifier=f"{m.client_id}-web-{secrets.token_hex(3)}",
+                    socket_options=NODELAY, keepalive=15, timeout=5,
+                ) as client:  # fmt: skip
+                    for f in filters:
+                        await client.subscribe(f, qos=0)
+                    self.connected = True
+                    delay = 0.5
+                    async for message in client.messages:
+                        raw = message.payload
+                        payload = bytes(raw) if isinstance(raw, bytes | bytearray) else (
+                            str(raw).encode() if raw is not None else b"")  # fmt: skip
+                        self.record(str(message.topic), payload, bool(message.retain))
+            except aiomqtt.MqttError as exc:
+                log.info("topic monitor: broker unreachable (%s)", exc)
+            finally:
+                self.connected = False
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(stop.wait(), delay)
+            delay = min(delay * 2, 5.0)

@@ -1,0 +1,168 @@
+/* Admin dashboard: live services, counters, queue, devices, MQTT topics, stats, audit, CSV. */
+"use strict";
+(function () {
+  const app = document.getElementById("app");
+  const topics = new Map();
+  let recent = [];
+  const openPaths = new Set([""]);
+  let treeDirty = false;
+  app.innerHTML = `
+    <div class="admin-grid">
+      <section class="card"><h2>${esc(T.services)}</h2><table id="services"></table></section>
+      <section class="card"><h2>${esc(T.counters)}</h2><table id="counters"></table></section>
+      <section class="card"><h2>${esc(T.queue)}</h2>
+        <div class="row"><label>${esc(T.call_out_of_order)} <select id="ooo-counter"></select></label>
+        <label>${esc(T.reason)} <input id="reason" maxlength="200"></label></div>
+        <div id="queue"></div><p id="result" class="result" role="status"></p></section>
+      <section class="card"><h2>${esc(T.devices)}</h2><table id="devices"></table></section>
+      <section class="card wide"><h2>${esc(T.monitor)} <span class="pill" id="mqtt-state"></span></h2>
+        <div class="monitor"><div id="tree" class="tree"></div>
+        <div><h3>${esc(T.recent_messages)}</h3><ol id="recent-msgs" class="msgs"></ol></div></div></section>
+      <section class="card"><h2>${esc(T.stats)}</h2><div id="stats"></div></section>
+      <section class="card"><h2>${esc(T.export)}</h2>
+        <form id="export" action="/admin/export.csv" method="get" class="row">
+          <label>${esc(T.from)} <input type="date" name="from" value="${esc(BOOT.today)}"></label>
+          <label>${esc(T.to)} <input type="date" name="to" value="${esc(BOOT.today)}"></label>
+          <button class="primary" id="export-btn">${esc(T.download)}</button></form></section>
+      <section class="card wide"><h2>${esc(T.audit)}</h2><table id="audit"></table></section>
+    </div>`;
+
+  function reason() { return document.getElementById("reason").value || undefined; }
+  async function act(body) {
+    const r = await post("/api/action", body);
+    const out = document.getElementById("result");
+    out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
+    out.textContent = r.status === "ok" ? `${T.done_ok}: ${body.command}` : `${T.error}: ${r.error}`;
+    loadAudit(); loadStats();
+    return r;
+  }
+  window.antrianAct = act;
+
+  app.addEventListener("click", (e) => {
+    const b = e.target.closest("button[data-act]");
+    if (!b) return;
+    const body = JSON.parse(b.dataset.act);
+    if (body.command === "call_ticket") body.counter = Number(document.getElementById("ooo-counter").value);
+    const why = reason();
+    if (why) body.reason = why;
+    act(body);
+  });
+  const A = (obj) => esc(JSON.stringify(obj));
+
+  function render(s) {
+    document.getElementById("services").innerHTML =
+      `<tr><th></th><th>${esc(T.services)}</th><th>${esc(T.status)}</th><th>${esc(T.waiting_title)}</th><th></th></tr>` +
+      s.services.map((v) => `<tr data-service="${esc(v.service)}"><td class="letter">${esc(v.service)}</td>
+        <td>${esc(v.name)}</td><td class="status-${esc(v.status)}">${esc(T[v.status] || v.status)}</td>
+        <td>${v.waiting} <small>${esc(waitText(v.estimated_wait_min))}</small></td>
+        <td>${v.status === "open"
+          ? `<button data-act="${A({ command: "service_status", service: v.service, status: "paused" })}" id="pause-${esc(v.service)}">${esc(T.pause)}</button>`
+          : `<button data-act="${A({ command: "service_status", service: v.service, status: "open" })}" id="resume-${esc(v.service)}">${esc(T.resume)}</button>`}</td></tr>`).join("");
+    document.getElementById("counters").innerHTML = s.counters.map((c) => `<tr data-counter="${c.counter}">
+        <td>${esc(c.name)}</td><td class="status-${esc(c.status)}">${esc(statusText(c))}</td>
+        <td class="ticket">${esc(c.serving || "—")}</td><td>${c.served} ${esc(T.served)}</td>
+        <td><button data-act="${A({ command: "counter_status", counter: c.counter, status: "open" })}">${esc(T.open)}</button>
+        <button data-act="${A({ command: "counter_status", counter: c.counter, status: "break" })}">${esc(T.break)}</button>
+        <button data-act="${A({ command: "counter_status", counter: c.counter, status: "closed" })}">${esc(T.closed)}</button></td></tr>`).join("");
+    const ooo = document.getElementById("ooo-counter");
+    if (ooo.options.length !== s.counters.length) {
+      ooo.innerHTML = s.counters.map((c) => `<option value="${c.counter}">${esc(c.name)}</option>`).join("");
+    }
+    document.getElementById("queue").innerHTML =
+      s.waiting.map((t) => `<span class="chip${t.priority ? " prio" : ""}">${esc(t.ticket)}
+        <button data-act="${A({ command: "call_ticket", ticket: t.ticket })}" title="${esc(T.call_out_of_order)}">▶</button></span>`).join("") +
+      s.skipped.map((t) => `<span class="chip skipped">${esc(t.ticket)}
+        <button data-act="${A({ command: "reinsert", ticket: t.ticket })}">${esc(T.reinsert)}</button></span>`).join("");
+    document.getElementById("devices").innerHTML =
+      `<tr><th>ID</th><th>${esc(T.role)}</th><th>${esc(T.status)}</th><th>${esc(T.last_seen)}</th><th>${esc(T.firmware)}</th></tr>` +
+      s.devices.map((d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}${d.registered ? "" : " ⚠"}</td>
+        <td>${esc(d.role)}${d.counter ? " · " + d.counter : ""}</td>
+        <td class="${d.availability === "online" ? "status-open" : "status-closed"}">${esc(d.availability === "online" ? T.online : T.offline_dev)}</td>
+        <td>${esc((d.last_seen || "—").replace("T", " ").slice(0, 19))}</td><td>${esc(d.firmware || "—")}</td></tr>`).join("");
+    const ms = document.getElementById("mqtt-state");
+    ms.textContent = s.monitor_connected ? T.online : T.offline_dev;
+    ms.className = `pill ${s.monitor_connected ? "status-open" : "status-closed"}`;
+  }
+
+  function addMessage(m) {
+    if (m.payload === "") topics.delete(m.topic);
+    else {
+      const old = topics.get(m.topic);
+      topics.set(m.topic, { ...m, count: (old ? old.count : 0) + 1 });
+    }
+    recent.push(m);
+    if (recent.length > 40) recent = recent.slice(-40);
+    treeDirty = true;
+  }
+
+  function pretty(text) {
+    try { return JSON.stringify(JSON.parse(text), null, 1); } catch { return text; }
+  }
+
+  function drawTree() {
+    if (!treeDirty) return;
+    treeDirty = false;
+    const root = { children: new Map(), path: "" };
+    for (const [topic, entry] of [...topics.entries()].sort()) {
+      let node = root;
+      const parts = topic.split("/");
+      parts.forEach((part, i) => {
+        if (!node.children.has(part)) {
+          node.children.set(part, { children: new Map(), path: parts.slice(0, i + 1).join("/") });
+        }
+        node = node.children.get(part);
+      });
+      node.entry = entry;
+    }
+    const count = (n) => (n.entry ? 1 : 0) + [...n.children.values()].reduce((a, c) => a + count(c), 0);
+    const draw = (name, n) => {
+      const value = n.entry ? `<div class="value${n.entry.retained ? " retained" : ""}" data-topic="${esc(n.entry.topic)}">
+          ${n.entry.retained ? `<span class="pill">${esc(T.retained)}</span>` : ""}<small>${esc(n.entry.at.slice(11, 19))} ·
+          ${n.entry.count}×</small><pre>${esc(pretty(n.entry.payload))}</pre></div>` : "";
+      if (!n.children.size) return `<div class="leaf"><span class="k">${esc(name)}</span>${value}</div>`;
+      const open = openPaths.has(n.path) ? " open" : "";
+      return `<details data-path="${esc(n.path)}"${open}><summary>${esc(name)} <small>(${count(n)})</small></summary>
+        ${value}${[...n.children.entries()].map(([k, c]) => draw(k, c)).join("")}</details>`;
+    };
+    const tree = document.getElementById("tree");
+    tree.innerHTML = [...root.children.entries()].map(([k, c]) => draw(k, c)).join("");
+    for (const d of tree.querySelectorAll("details")) {
+      d.addEventListener("toggle", () => { if (d.open) openPaths.add(d.dataset.path); else openPaths.delete(d.dataset.path); });
+    }
+    document.getElementById("recent-msgs").innerHTML = recent.slice().reverse().map((m) =>
+      `<li><small>${esc(m.at.slice(11, 19))}</small> <b>${esc(m.topic)}</b>${m.retained ? " (R)" : ""}
+       <code>${esc(m.payload.slice(0, 160))}</code></li>`).join("");
+  }
+  setInterval(drawTree, 700);
+
+  async function loadStats() {
+    const r = await fetch("/admin/stats", { credentials: "same-origin" });
+    if (r.ok) document.getElementById("stats").innerHTML = await r.text();
+  }
+  async function loadAudit() {
+    const r = await fetch("/admin/audit", { credentials: "same-origin" });
+    if (!r.ok) return;
+    const { rows } = await r.json();
+    document.getElementById("audit").innerHTML =
+      `<tr><th>${esc(T.time)}</th><th>${esc(T.event)}</th><th>${esc(T.actor)}</th><th>${esc(T.details)}</th><th>${esc(T.reason)}</th></tr>` +
+      rows.slice(0, 200).map((r) => `<tr class="${r.notable ? "notable" : ""}" data-type="${esc(r.type)}">
+        <td>${esc(r.at)}</td><td>${esc(r.type)}</td><td>${esc(r.actor)}</td>
+        <td><code>${esc(Object.entries(r.data).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v}`).join(" "))}</code></td>
+        <td>${esc(r.reason)}</td></tr>`).join("");
+  }
+  loadStats(); loadAudit();
+  setInterval(loadStats, 30000);
+  setInterval(loadAudit, 15000);
+
+  live("/events/admin", {
+    state: render,
+    monitor: (snap) => {
+      topics.clear();
+      for (const t of snap.topics) topics.set(t.topic, t);
+      recent = snap.recent.slice(-40);
+      treeDirty = true;
+      drawTree();
+    },
+    mqtt: (batch) => { for (const m of batch.messages) addMessage(m); },
+  });
+})();

@@ -1,0 +1,79 @@
+/* Shared by every page: boot data, text, live updates over server-sent events, actions. */
+"use strict";
+const BOOT = JSON.parse(document.getElementById("boot").textContent);
+const T = BOOT.text;
+const LANG = BOOT.lang;
+const CSRF = document.querySelector('meta[name="csrf"]').content;
+let serverSkew = 0;
+
+function esc(value) {
+  return String(value ?? "").replace(/[&<>"']/g, (c) => ({
+    "&": "&amp;", "<": "&lt;", ">": "&gt;", '"': "&quot;", "'": "&#39;",
+  })[c]);
+}
+
+function fmt(template, params) {
+  return template.replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
+}
+
+/* Follow an event stream; EventSource reconnects by itself, and we reopen it if it gives up. */
+function live(url, handlers) {
+  const banner = document.getElementById("offline");
+  let source = null;
+  function open() {
+    source = new EventSource(url);
+    source.addEventListener("open", () => { banner.hidden = true; });
+    for (const [name, fn] of Object.entries(handlers)) {
+      source.addEventListener(name, (e) => {
+        banner.hidden = true;
+        const data = JSON.parse(e.data);
+        if (data.now) serverSkew = Date.parse(data.now) - Date.now();
+        fn(data);
+      });
+    }
+    source.onerror = () => {
+      banner.hidden = false;
+      if (source.readyState === EventSource.CLOSED) setTimeout(open, 3000);
+    };
+  }
+  open();
+}
+
+async function post(url, body) {
+  try {
+    const r = await fetch(url, {
+      method: "POST", credentials: "same-origin",
+      headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
+      body: JSON.stringify(body),
+    });
+    try { return await r.json(); } catch { return { status: "error", error: `HTTP ${r.status}` }; }
+  } catch (err) {
+    return { status: "error", error: T.offline };
+  }
+}
+
+function waitText(minutes) {
+  if (minutes === null || minutes === undefined) return T.unknown_wait;
+  return minutes === 0 ? T.soon : `± ${minutes} ${T.minutes}`;
+}
+
+function statusText(counter) {
+  if (counter.status === "break") {
+    return counter.until ? fmt(T.break_until, { until: counter.until }) : T.break;
+  }
+  return T[counter.status] || counter.status;
+}
+
+/* The office clock (server time, office time zone), e.g. 09.05. */
+function officeClock(tz, withSeconds) {
+  const opts = { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz };
+  if (withSeconds) opts.second = "2-digit";
+  return new Intl.DateTimeFormat("id-ID", opts).format(new Date(Date.now() + serverSkew))
+    .replace(/:/g, ".");
+}
+
+function officeDate(tz) {
+  return new Intl.DateTimeFormat(LANG === "en" ? "en-GB" : "id-ID", {
+    weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: tz,
+  }).format(new Date(Date.now() + serverSkew));
+}

@@ -1,0 +1,87 @@
+/* Tablet kiosk: choose a service (and priority), get the number with its QR code. */
+"use strict";
+(function () {
+  const app = document.getElementById("app");
+  let priority = false;
+  let busy = false;
+  let closeTimer = null;
+  app.innerHTML = `
+    <header class="kiosk-head"><h1 id="office"></h1><div class="sub">${esc(T.choose_service)}</div></header>
+    <div class="svc-grid" id="grid"></div>
+    <button id="priority" class="prio" aria-pressed="false">♿ ${esc(T.priority_button)}</button>
+    <div class="overlay" id="result" hidden></div>`;
+  const prioBtn = document.getElementById("priority");
+  prioBtn.onclick = () => {
+    priority = !priority;
+    prioBtn.setAttribute("aria-pressed", String(priority));
+    prioBtn.classList.toggle("on", priority);
+  };
+
+  function newTransaction() {
+    const a = new Uint8Array(12);
+    crypto.getRandomValues(a);
+    return "k" + Array.from(a, (b) => b.toString(16).padStart(2, "0")).join("");
+  }
+
+  function show(html) {
+    const box = document.getElementById("result");
+    box.innerHTML = html;
+    box.hidden = false;
+    document.getElementById("close").onclick = hide;
+    clearTimeout(closeTimer);
+    closeTimer = setTimeout(hide, 30000);
+  }
+  function hide() {
+    const box = document.getElementById("result");
+    box.hidden = true;
+    box.innerHTML = "";
+    priority = false;
+    prioBtn.setAttribute("aria-pressed", "false");
+    prioBtn.classList.remove("on");
+  }
+
+  async function take(letter) {
+    if (busy) return;
+    busy = true;
+    try {
+      const r = await post("/api/ticket", { service: letter, priority, transaction: newTransaction() });
+      if (r.status === "ok") {
+        const d = r.data;
+        show(`<div class="ticket-card" id="ticket-card">
+            <div class="office">${esc(d.office)}</div>
+            <div class="label">${esc(T.your_ticket)}</div>
+            <div class="big-ticket" id="issued-ticket">${esc(d.ticket)}</div>
+            ${d.priority ? `<div class="prio-badge">${esc(T.priority)}</div>` : ""}
+            <div class="svc-name">${esc(d.service_name)}</div>
+            <div class="facts"><div><div class="label">${esc(T.people_ahead)}</div>
+              <div class="num" id="issued-ahead">${d.ahead}</div></div>
+              <div><div class="label">${esc(T.estimated_call)}</div>
+              <div class="num small">${esc(waitText(d.estimated_wait_min))}${d.estimated_call_at ? ` (~${esc(d.estimated_call_at)})` : ""}</div></div></div>
+            <div class="qr">${d.qr}</div>
+            <p>${esc(T.scan_qr)}</p>
+            <a id="status-link" class="fine" href="${esc(d.status_url)}">${esc(d.status_url)}</a>
+            <p class="fine">${esc(T.valid_today)}</p>
+            <button id="close" class="primary">${esc(T.ok)}</button></div>`);
+      } else {
+        show(`<div class="ticket-card error-card"><div class="big">${esc(T.refused)}</div>
+            <p class="error" id="kiosk-error">${esc(r.error || "")}</p>
+            <button id="close" class="primary">${esc(T.ok)}</button></div>`);
+      }
+    } finally {
+      busy = false;
+    }
+  }
+
+  function render(s) {
+    document.getElementById("office").textContent = s.office;
+    const grid = document.getElementById("grid");
+    grid.innerHTML = s.services.map((v) => `
+      <button class="svc-btn status-${esc(v.status)}" data-service="${esc(v.service)}">
+        <span class="letter">${esc(v.service)}</span>
+        <span class="name">${esc(v.name)}</span>
+        <span class="meta">${v.status === "open" ? `${v.waiting} ${esc(T.waiting)}` : esc(T.paused)}</span>
+      </button>`).join("");
+    for (const b of grid.querySelectorAll("button")) b.onclick = () => take(b.dataset.service);
+  }
+  live("/events/public", { state: render });
+})();

@@ -1,0 +1,75 @@
+/* Officer call pad for counters without a hardware pad. */
+"use strict";
+(function () {
+  const app = document.getElementById("app");
+  const params = new URLSearchParams(location.search);
+  let counter = Number(params.get("counter") || localStorage.getItem("antrian.counter") || 0);
+  let services = [];
+  app.innerHTML = `
+    <main class="card officer">
+      <div class="row"><label>${esc(T.choose_counter)} <select id="counter"></select></label>
+        <span class="pill" id="status"></span></div>
+      <div class="label">${esc(T.serving_now)}</div>
+      <div class="big-ticket" id="serving">—</div>
+      <div class="meta"><b id="waiting">0</b> ${esc(T.waiting)}</div>
+      <div class="pad">
+        <button class="primary big" data-cmd="call_next" id="btn-next">${esc(T.call_next)}</button>
+        <button data-cmd="recall" id="btn-recall">${esc(T.recall)}</button>
+        <button data-cmd="skip" id="btn-skip">${esc(T.skip)}</button>
+        <button data-cmd="done" id="btn-done">${esc(T.done)}</button>
+      </div>
+      <div class="row"><select id="transfer-to"></select>
+        <button id="btn-transfer">${esc(T.transfer)}</button></div>
+      <div class="row"><input id="until" type="time" value="12:00">
+        <button id="btn-break">${esc(T.take_break)}</button>
+        <button id="btn-open">${esc(T.open_counter)}</button>
+        <button id="btn-close">${esc(T.close_counter)}</button></div>
+      <p id="result" class="result" role="status"></p>
+    </main>`;
+  const sel = document.getElementById("counter");
+  sel.onchange = () => { counter = Number(sel.value); localStorage.setItem("antrian.counter", counter); redraw(); };
+  let last = null;
+
+  async function act(command, extra) {
+    const r = await post("/api/action", { command, counter, ...(extra || {}) });
+    const out = document.getElementById("result");
+    out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
+    out.textContent = r.status === "ok"
+      ? `${T.done_ok}${r.data && r.data.ticket ? ": " + r.data.ticket : ""}${r.data && r.data.message ? " — " + r.data.message : ""}`
+      : `${T.error}: ${r.error}`;
+  }
+  for (const b of app.querySelectorAll("[data-cmd]")) b.onclick = () => act(b.dataset.cmd);
+  document.getElementById("btn-transfer").onclick = () =>
+    act("transfer", { service: document.getElementById("transfer-to").value });
+  document.getElementById("btn-break").onclick = () =>
+    act("counter_status", { status: "break", until: document.getElementById("until").value });
+  document.getElementById("btn-open").onclick = () => act("counter_status", { status: "open" });
+  document.getElementById("btn-close").onclick = () => act("counter_status", { status: "closed" });
+
+  function redraw() {
+    if (!last) return;
+    const c = last.counters.find((x) => x.counter === counter) || last.counters[0];
+    if (!c) return;
+    counter = c.counter;
+    sel.value = String(counter);
+    document.getElementById("serving").textContent = c.serving || "—";
+    document.getElementById("waiting").textContent = c.waiting;
+    const st = document.getElementById("status");
+    st.textContent = statusText(c);
+    st.className = `pill status-${c.status}`;
+  }
+
+  function render(s) {
+    last = s;
+    if (sel.options.length !== s.counters.length) {
+      sel.innerHTML = s.counters.map((c) => `<option value="${c.counter}">${esc(c.name)}</option>`).join("");
+    }
+    if (services.length !== s.services.length) {
+      services = s.services;
+      document.getElementById("transfer-to").innerHTML = services.map((v) =>
+        `<option value="${esc(v.service)}">${esc(v.service)} · ${esc(v.name)}</option>`).join("");
+    }
+    redraw();
+  }
+  live("/events/public", { state: render });
+})();

@@ -1,0 +1,137 @@
+"""Today's statistics, the audit log and the CSV export, all read from the event log.
+
+The event log is the single record of what happened (who called whom, which ticket jumped the
+queue and why), so reports are computed from it rather than kept as counters of their own:
+they cannot disagree with the audit log.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import json
+from collections import Counter, defaultdict
+from collections.abc import Iterable
+from datetime import datetime
+from html import escape
+from typing import Any, Final
+
+from hub.config import Config
+from hub.queue import Event
+
+#: Events an auditor looks at first: queue order changed by a person.
+NOTABLE: Final = frozenset({"priority_changed", "ticket_transferred", "ticket_reinserted",
+                            "ticket_skipped", "service_status_changed"})  # fmt: skip
+
+
+def _public_data(data: dict[str, Any]) -> dict[str, Any]:
+    """Event data without the status token (a credential of the citizen, not audit content)."""
+    return {k: v for k, v in data.items() if k != "token"}
+
+
+def daily_stats(events: Iterable[Event], cfg: Config) -> dict[str, Any]:
+    """Tickets per hour, mean wait per service, no-show share, from one day's events."""
+    per_hour: Counter[int] = Counter()
+    issued_at: dict[str, datetime] = {}
+    service_of: dict[str, str] = {}
+    waits: dict[str, list[float]] = defaultdict(list)
+    done: Counter[str] = Counter()
+    skipped: Counter[str] = Counter()
+    issued: Counter[str] = Counter()
+    for e in events:
+        d = e.data
+        if e.type == "ticket_issued":
+            per_hour[e.at.astimezone(cfg.office.tz).hour] += 1
+            issued_at[d["ticket"]] = e.at
+            service_of[d["ticket"]] = d["service"]
+            issued[d["service"]] += 1
+        elif e.type == "ticket_called" and d["ticket"] in issued_at:
+            svc = service_of[d["ticket"]]
+            waits[svc].append((e.at - issued_at.pop(d["ticket"])).total_seconds() / 60)
+        elif e.type == "ticket_transferred":
+            service_of[d["ticket"]] = d["to"]
+            issued_at[d["ticket"]] = e.at
+        elif e.type == "ticket_done":
+            done[service_of.get(d["ticket"], "?")] += 1
+        elif e.type == "ticket_skipped":
+            skipped[service_of.get(d["ticket"], "?")] += 1
+    letters = [s.letter for s in cfg.services]
+    finished = sum(done.values()) + sum(skipped.values())
+    return {
+        "per_hour": dict(sorted(per_hour.items())),
+        "wait_minutes": {k: round(sum(v) / len(v), 1) for k, v in waits.items() if v},
+        "issued": {k: issued[k] for k in letters},
+        "done": sum(done.values()),
+        "skipped": sum(skipped.values()),
+        "no_show_share": round(sum(skipped.values()) / finished, 3) if finished else 0.0,
+    }
+
+
+def bar_chart(values: dict[str, float], *, title: str, unit: str = "", width: int = 520,
+              height: int = 200) -> str:  # fmt: skip
+    """A plain inline SVG bar chart (no script, no CDN), labelled for a screen reader."""
+    n = max(len(values), 1)
+    top = max([*values.values(), 1.0])
+    slot = (width - 40) / n
+    bars = []
+    for i, (label, v) in enumerate(values.items()):
+        h = (height - 50) * v / top
+        x = 30 + i * slot + slot * 0.15
+        y = height - 25 - h
+        bars.append(
+            f'<rect x="{x:.1f}" y="{y:.1f}" width="{slot * 0.7:.1f}" height="{h:.1f}" '
+            f'fill="#1d6fd8">'
+            f"<title>{escape(label)}: {v:g}{escape(unit)}</title></rect>"
+            f'<text x="{x + slot * 0.35:.1f}" y="{height - 8}" text-anchor="middle" '
+            f'font-size="13">{escape(label)}</text>'
+            f'<text x="{x + slot * 0.35:.1f}" y="{y - 4:.1f}" text-anchor="middle" '
+            f'font-size="13" font-weight="bold">{v:g}</text>'
+        )
+    axis = f'<line x1="25" y1="{height - 25}" x2="{width - 5}" y2="{height - 25}" stroke="#333"/>'
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(title)}">{axis}{"".join(bars)}</svg>')  # fmt: skip
+
+
+def share_chart(share: float, *, title: str, width: int = 520, height: int = 60) -> str:
+    """One horizontal bar: the share of called tickets whose holder did not come."""
+    w = (width - 20) * min(max(share, 0.0), 1.0)
+    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+            f'aria-label="{escape(title)}">'
+            f'<rect x="10" y="10" width="{width - 20}" height="30" fill="#e6e9ef"/>'
+            f'<rect x="10" y="10" width="{w:.1f}" height="30" fill="#c0392b"/>'
+            f'<text x="{width / 2}" y="31" text-anchor="middle" font-size="16" font-weight="bold">'
+            f"{share * 100:.0f}%</text></svg>")  # fmt: skip
+
+
+def audit_rows(events: Iterable[tuple[int, Event]], cfg: Config) -> list[dict[str, Any]]:
+    """Audit log rows, newest first, without tokens."""
+    rows = []
+    for seq, e in events:
+        rows.append({
+            "seq": seq, "day": e.day,
+            "at": e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"),
+            "type": e.type, "actor": e.actor, "reason": e.reason or "",
+            "data": _public_data(dict(e.data)), "notable": e.type in NOTABLE or (
+                e.type == "ticket_called" and (e.data.get("mode") == "out_of_order"
+                                               or bool(e.data.get("as_priority")))),
+        })  # fmt: skip
+    rows.reverse()
+    return rows
+
+
+CSV_COLUMNS: Final = ("seq", "day", "time", "type", "actor", "ticket", "service", "counter",
+                      "priority", "reason", "data")  # fmt: skip
+
+
+def export_csv(events: Iterable[tuple[int, Event]], cfg: Config) -> str:
+    """Every event of a period as CSV (one row per event, local time), for spreadsheets."""
+    out = io.StringIO()
+    w = csv.writer(out)
+    w.writerow(CSV_COLUMNS)
+    for seq, e in events:
+        d = _public_data(dict(e.data))
+        w.writerow([seq, e.day, e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"), e.type,
+                    e.actor, d.get("ticket", ""), d.get("service", ""), d.get("counter", ""),
+                    d.get("priority", ""), e.reason or "",
+                    json.dumps(d, ensure_ascii=False, sort_keys=True)])  # fmt: skip
+    return out.getvalue()
