@@ -406,7 +406,7 @@ async def login(request: web.Request) -> web.Response:
 @routes.post("/logout")
 async def logout(request: web.Request) -> web.Response:
     app = _app(request)
-    form = await _checked_form(app, request)
+    await _checked_form(app, request)
     app.accounts.close_session(request.cookies.get(SESSION_COOKIE))
     resp = web.HTTPFound("/login")
     resp.del_cookie(SESSION_COOKIE, path="/")
