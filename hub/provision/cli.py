@@ -123,11 +123,13 @@ def _folder(args: argparse.Namespace) -> BrokerFolder:
 
 def _finish(folder: BrokerFolder, args: argparse.Namespace, tls_before: bool) -> None:
     lang = args.lang
+    if args.hub_config:
+        # first: a change the hub would refuse (unknown counter) is refused before any file
+        folder.sync_hub_config(args.hub_config)
     folder.write()
     if folder.created:
         print(msg("accounts", lang, folder=folder.path))
     if args.hub_config:
-        folder.sync_hub_config(args.hub_config)
         print(msg("hub_synced", lang, file=args.hub_config))
     else:
         print(msg("hub_manual", lang, file=folder.path / "hub-devices.toml"))

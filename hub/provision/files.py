@@ -305,9 +305,6 @@ class BrokerFolder:
             "allow_anonymous false",
             f"password_file {d}/passwd",
             f"acl_file {d}/acl",
-            "# The client id is the user name: a device cannot take over (and disconnect) the",
-            "# hub's or another device's session by reusing its client id.",
-            "use_username_as_clientid true",
             "# Requests and responses are small QoS 1 messages. With Nagle's algorithm on (the",
             "# default) each round trip stalls 40-90 ms against delayed ACKs; off, it is < 1 ms.",
             "set_tcp_nodelay true",
@@ -319,12 +316,18 @@ class BrokerFolder:
             "log_type warning",
             "log_type notice",
             "",
+            "# Listener options follow their `listener` line (an option placed before the first",
+            "# listener would open a default listener on port 1883 as well).",
+            "# use_username_as_clientid: the client id is the user name, so a device cannot take",
+            "# over (and disconnect) the hub's or another device's session by reusing its id.",
+            "",
         ]
         if s.port:
-            lines += [f"listener {s.port}{bind}", ""]
+            lines += [f"listener {s.port}{bind}", "use_username_as_clientid true", ""]
         if s.tls:
             lines += [
                 f"listener {s.tls_port}{bind}",
+                "use_username_as_clientid true",
                 f"cafile {d}/tls/ca.crt",
                 f"certfile {d}/tls/server.crt",
                 f"keyfile {d}/tls/server.key",
