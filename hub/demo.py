@@ -282,6 +282,9 @@ async def _demo(args: argparse.Namespace) -> int:
         stop = asyncio.Event()
         hub_task = asyncio.create_task(service.run(stop))
         await asyncio.wait_for(service.connected.wait(), 10)
+        from hub.web.server import start_demo  # the pages, live during the demo
+
+        web_stop = await start_demo(service.core, service, print)
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
         stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7))
         st = service.core.state
@@ -293,6 +296,7 @@ async def _demo(args: argparse.Namespace) -> int:
                 await hub_task
         stop.set()
         await hub_task
+        await web_stop()
         store.close()
     tmp.cleanup()
     return 0

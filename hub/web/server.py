@@ -580,13 +580,14 @@ def build_app(webapp: WebApp) -> web.Application:
     return app
 
 
-async def start(core: HubCore, service: HubService) -> Callable[[], Awaitable[None]]:
+async def start(core: HubCore, service: HubService, *,
+                port: int | None = None) -> Callable[[], Awaitable[None]]:  # fmt: skip
     """Serve the pages on `[web] host:port` beside the hub; returns the coroutine that stops it."""
     webapp = WebApp(core, service)
     webapp.loop = asyncio.get_running_loop()
     runner = web.AppRunner(build_app(webapp), access_log=None, shutdown_timeout=2.0)
     await runner.setup()
-    site = web.TCPSite(runner, core.cfg.web.host, core.cfg.web.port)
+    site = web.TCPSite(runner, core.cfg.web.host, core.cfg.web.port if port is None else port)
     await site.start()
     stop_monitor = asyncio.Event()
     monitor_task = asyncio.create_task(webapp.monitor.run(stop_monitor))
@@ -604,3 +605,24 @@ async def start(core: HubCore, service: HubService) -> Callable[[], Awaitable[No
     return stop
 
 
+
+
+DEMO_ACCOUNTS: Final = (("admin", "admin", "demo-admin"), ("petugas", "officer", "demo-petugas"))
+
+
+async def start_demo(core: HubCore, service: HubService,
+                     say: Callable[[str], None]) -> Callable[[], Awaitable[None]]:  # fmt: skip
+    """`antrian demo`: the pages on port 8080 (or a free one), with demo accounts, announced."""
+    from hub.testing import free_port, port_open
+
+    accounts = Accounts(core.store.db)
+    for name, role, password in DEMO_ACCOUNTS:
+        accounts.add_user(name, role, password)
+    port = core.cfg.web.port
+    if port_open("127.0.0.1", port):
+        port = free_port()
+    stop = await start(core, service, port=port)
+    base = f"http://127.0.0.1:{port}"
+    say(f"Web: {base}/tv  {base}/kiosk  {base}/officer  {base}/admin")
+    say("     " + ", ".join(f"{role} {name} / {pw}" for name, role, pw in DEMO_ACCOUNTS))
+    return stop
