@@ -1,4 +1,4 @@
-"""The fault scenarios live in `bench/faults.py` (long runs, table of figures); tests run them short."""
+"""The fault scenarios live in `bench/faults.py` (long runs, the table); tests run them short."""
 
 from __future__ import annotations
 
@@ -14,7 +14,8 @@ BENCH = Path(__file__).resolve().parents[2] / "bench" / "faults.py"
 
 def _load() -> ModuleType:
     spec = importlib.util.spec_from_file_location("antrian_bench_faults", BENCH)
-    assert spec is not None and spec.loader is not None
+    assert spec is not None
+    assert spec.loader is not None
     module = importlib.util.module_from_spec(spec)
     sys.modules[spec.name] = module
     spec.loader.exec_module(module)

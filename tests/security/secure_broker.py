@@ -1,0 +1,209 @@
+"""Helpers: a real Mosquitto started from the files `antrian devices` generates, and the hub.
+
+The folder is made world-traversable on purpose: Mosquitto drops to its own user and must
+read passwd, acl and the certificates (pytest's own tmp folders are private to root).
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import shutil
+import socket
+import ssl
+import tempfile
+import threading
+import time
+import tomllib
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+import paho.mqtt.client as mqtt
+import pytest
+
+from hub.provision import BrokerFolder
+from hub.testing import HubProcess, Mosquitto, free_port
+
+OFFICE = "kantor"
+BASE = f"antrian/{OFFICE}"
+HUB_TOML = """
+[office]
+slug = "kantor"
+opening = "00:00"
+closing = "23:59"
+
+[web]
+enabled = false
+"""
+
+
+def public_tmpdir() -> Path:
+    path = Path(tempfile.mkdtemp(prefix="antrian-sec-"))
+    os.chmod(path, 0o755)
+    return path
+
+
+def generated_broker(folder: BrokerFolder, run_dir: Path) -> Mosquitto:
+    """A Mosquitto running the generated mosquitto.conf (not one of the test helper's)."""
+    run_dir.mkdir(parents=True, exist_ok=True)
+    broker = Mosquitto(port=folder.settings.port, workdir=run_dir)
+    broker.conf_path = folder.path / "mosquitto.conf"
+    broker.start()
+    return broker
+
+
+def make_folder(path: Path, *, tls: bool = True) -> tuple[BrokerFolder, dict[str, str]]:
+    folder = BrokerFolder(path)
+    port = free_port()
+    tls_port = free_port()
+    while tls_port == port:
+        tls_port = free_port()
+    folder.configure(office=OFFICE, host="127.0.0.1", port=port, bind="127.0.0.1",
+                     tls=tls, tls_port=tls_port, tls_hosts=["127.0.0.1", "localhost"])  # fmt: skip
+    passwords = {}
+    for dev, role, services, counter in (("kiosk-1", "kiosk", ["A", "B"], None),
+                                         ("pad-1", "call_pad", [], 1),
+                                         ("pad-2", "call_pad", [], 2),
+                                         ("board-1", "led_board", [], 1)):  # fmt: skip
+        passwords[dev] = folder.add(dev, role, services, counter)
+        folder.write()
+    return folder, passwords
+
+
+def secret(folder: BrokerFolder, name: str) -> dict[str, Any]:
+    path = folder.path / "secrets" / name
+    if name.endswith(".toml"):
+        return dict(tomllib.loads(path.read_text())["mqtt"])
+    return dict(json.loads(path.read_text()))
+
+
+class Client:
+    """A paho client with credentials; keeps every message; `connect_rc` says how it went."""
+
+    def __init__(self, port: int, username: str | None = None, password: str | None = None,
+                 *, client_id: str = "", ca: Path | None = None,
+                 tls: bool = False) -> None:  # fmt: skip
+        self.messages: list[tuple[str, bytes, bool]] = []
+        self.cond = threading.Condition()
+        self.result: str | None = None
+        self.connected = threading.Event()
+        self.answered = threading.Event()
+        self.disconnected = threading.Event()
+        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        if username is not None:
+            c.username_pw_set(username, password)
+        if tls:
+            ctx = ssl.create_default_context(cafile=str(ca) if ca else None)
+            c.tls_set_context(ctx)
+        c.on_connect = self._on_connect
+        c.on_message = self._on_message
+        c.on_disconnect = lambda *a: self.disconnected.set()
+        c.on_socket_open = lambda cl, ud, s: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
+        self.c = c
+        try:
+            c.connect("127.0.0.1", port, keepalive=10)
+        except (ssl.SSLError, OSError) as exc:
+            self.result = f"tls: {exc}"
+            self.answered.set()
+            return
+        c.loop_start()
+        self.answered.wait(5)
+
+    def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any,
+                    props: Any = None) -> None:  # fmt: skip
+        self.result = str(rc)
+        if not rc.is_failure:
+            self.connected.set()
+        else:
+            client.disconnect()
+        self.answered.set()
+
+    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
+        with self.cond:
+            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            self.cond.notify_all()
+
+    @property
+    def ok(self) -> bool:
+        return self.connected.is_set()
+
+    def subscribe(self, topic: str) -> None:
+        done = threading.Event()
+        self.c.on_subscribe = lambda *a: done.set()
+        self.c.subscribe(topic, qos=1)
+        assert done.wait(5), f"no SUBACK for {topic}"
+
+    def publish(self, topic: str, payload: bytes | dict[str, Any], retain: bool = False) -> None:
+        raw = json.dumps(payload).encode() if isinstance(payload, dict) else payload
+        self.c.publish(topic, raw, qos=1, retain=retain).wait_for_publish(5)
+
+    def wait_for(self, topic: str, pred: Any = None, timeout: float = 5.0) -> bytes:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                for t, p, _ in self.messages:
+                    if t == topic and (pred is None or pred(p)):
+                        return p
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise TimeoutError(f"nothing on {topic}")
+                self.cond.wait(left)
+
+    def topics(self) -> list[str]:
+        with self.cond:
+            return [t for t, _, _ in self.messages]
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+@dataclass
+class Office:
+    folder: BrokerFolder
+    passwords: dict[str, str]
+    broker: Mosquitto
+    hub: HubProcess
+    hub_auth: dict[str, Any]
+
+    def client(self, user: str, **kw: Any) -> Client:
+        password = self.passwords.get(user) or (self.hub_auth["password"] if user == "antrian-hub"
+                                                else None)  # fmt: skip
+        return Client(self.broker.port, user, password, client_id=kw.pop("client_id", user), **kw)
+
+    def events(self) -> int:
+        import sqlite3
+
+        con = sqlite3.connect(f"file:{self.hub.database}?mode=ro", uri=True)
+        try:
+            return int(con.execute("SELECT count(*) FROM events").fetchone()[0])
+        finally:
+            con.close()
+
+
+@pytest.fixture(scope="module")
+def office() -> Iterator[Office]:
+    root = public_tmpdir()
+    folder, passwords = make_folder(root / "broker")
+    broker = generated_broker(folder, root / "run")
+    hub_auth = secret(folder, "hub-mqtt.toml")
+    mqtt_section = "\n".join(f"{k} = {json.dumps(v)}" for k, v in hub_auth.items())
+    text = (HUB_TOML + "\n[mqtt]\n" + mqtt_section + "\n\n"
+            + folder.hub_devices_text())  # fmt: skip
+    hub_dir = root / "hub"
+    hub_dir.mkdir()
+    hub = HubProcess(broker, text, hub_dir)
+    hub.start()
+    try:
+        ha = secret(folder, "homeassistant.json")
+        probe = Client(broker.port, "homeassistant", ha["password"])
+        probe.subscribe(f"{BASE}/hub/state")
+        probe.wait_for(f"{BASE}/hub/state", lambda p: b"online" in p, timeout=20)
+        probe.close()
+        yield Office(folder, passwords, broker, hub, hub_auth)
+    finally:
+        hub.stop()
+        broker.close()
+        shutil.rmtree(root, ignore_errors=True)
