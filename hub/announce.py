@@ -110,7 +110,7 @@ def build(
     counter: int,
     *,
     counter_name: str | None = None,
-    wording: Wording = Wording(),  # noqa: B008 - frozen dataclass, safe as a default
+    wording: Wording = Wording(),
 ) -> Announcement:
     """The announcement for ticket `letter`-`number` called to `counter`.
 

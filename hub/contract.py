@@ -274,7 +274,7 @@ def response(
     *,
     data: Mapping[str, Any] | None = None,
     error: str | None = None,
-    transaction: Any = None,
+    transaction: Any = None,  # noqa: ANN401 - echoed as the sender chose it
 ) -> dict[str, Any]:
     """The response envelope shared by `hub/response/*` and `device/{id}/response/*`."""
     body: dict[str, Any] = {"status": status, "data": dict(data or {})}

@@ -20,7 +20,7 @@ import json
 import logging
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
@@ -47,7 +47,7 @@ log = logging.getLogger("antrian.hub")
 ROLE_COMMANDS: Final[dict[str, frozenset[str]]] = {
     "kiosk": frozenset({"take_ticket", "ticket_status", "sync"}),
     "call_pad": frozenset({"call_next", "recall", "skip", "done", "transfer", "call_ticket",
-                           "counter_status", "sync"}),  # fmt: skip
+                           "counter_status", "sync"}),
     "led_board": frozenset({"sync"}),
     "speaker": frozenset({"sync"}),
     "screen": frozenset({"ticket_status", "sync"}),
@@ -66,6 +66,18 @@ class Outgoing:
     payload: bytes
     retain: bool = False
     qos: int = 1
+
+
+@dataclass(frozen=True)
+class _Accepted:
+    """A request the rules accepted: its events are applied in memory, not yet committed."""
+
+    command: str
+    events: list[Event]
+    sender: str
+    txn: Any
+    topic: str
+    body: dict[str, Any]
 
 
 @dataclass(frozen=True)
@@ -134,8 +146,61 @@ class HubCore:
         return key, t(key, self.lang, **params)
 
     def handle(self, origin: Origin, command: str, raw: bytes) -> list[Outgoing]:
-        """Answer one request. Never raises for anything a sender can put on the wire."""
+        """Answer one request: its response, then its effects. Never raises on bad input."""
+        responses, effects = self.handle_batch([(origin, command, raw)])
+        return responses + effects()
+
+    def handle_batch(
+        self, requests: Sequence[tuple[Origin, str, bytes]]
+    ) -> tuple[list[Outgoing], Callable[[], list[Outgoing]]]:
+        """Answer requests that arrived together, with one durable commit for all of them.
+
+        Returns the responses (in request order, to publish at once) and a function that
+        computes the effects (events, retained state, displays, announcements). The transport
+        publishes the responses first and the effects right after: a caller waits for its
+        answer, not for the dashboard's. One fsync per batch instead of one per request is what
+        lets the hub keep up when many requests arrive at once.
+        """
         now = self.clock()
+        outputs: list[Outgoing | _Accepted] = []
+        accepted: list[_Accepted] = []
+        in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+        for origin, command, raw in requests:
+            item = self._decide_one(origin, command, raw, now, in_batch)
+            outputs.extend(item)
+            accepted.extend(a for a in item if isinstance(a, _Accepted))
+
+        events = [e for a in accepted for e in a.events]
+        if accepted:
+            try:
+                self.store.append(events, transactions=[
+                    (a.sender, a.txn, a.command, a.body) for a in accepted if a.txn is not None
+                ])  # fmt: skip
+            except StorageError as exc:
+                # Nothing was committed: forget what was applied in memory, refuse visibly.
+                log.error("event log not writable, %d request(s) refused: %s", len(accepted), exc)
+                self.rebuild()
+                key, text = self._error("storage_failed", detail=str(exc))
+                failed = {id(a): Outgoing(a.topic, dumps(response("error", error=text,
+                          transaction=a.txn, data={"code": key}))) for a in accepted}  # fmt: skip
+                return [failed[id(o)] if isinstance(o, _Accepted) else o for o in outputs], list
+            for listener in self.listeners:
+                listener(events)
+        responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else o
+                     for o in outputs]  # fmt: skip
+        if not events:
+            return responses, list
+        return responses, lambda: self._effects(events, now)
+
+    def _decide_one(
+        self,
+        origin: Origin,
+        command: str,
+        raw: bytes,
+        now: datetime,
+        in_batch: dict[tuple[str, str], dict[str, Any]],
+    ) -> list[Outgoing | _Accepted]:
+        """Check one request and, if accepted, apply its events in memory (not yet committed)."""
         resp_topic = self._response_topic(origin, command)
         txn: Any = None
         try:
@@ -144,15 +209,16 @@ class HubCore:
             device = self._device_for(origin, command, payload)
             args = validate_request(command, payload)
         except ContractError as exc:
-            return self._reject(origin, command, resp_topic, txn, "invalid_request", str(exc), now)
+            return [*self._reject(origin, command, resp_topic, txn, "invalid_request", str(exc), now)]
         except DomainError as exc:
-            return self._reject(origin, command, resp_topic, txn, exc.key,
-                                t(exc.key, self.lang, **exc.params), now)  # fmt: skip
+            return [*self._reject(origin, command, resp_topic, txn, exc.key,
+                                  t(exc.key, self.lang, **exc.params), now)]  # fmt: skip
 
         sender = origin.device or args.get("sender") or "_client"
         txn = args.get("transaction")
         if txn is not None:
-            earlier = self._errors.get((sender, txn)) or self.store.transaction_response(sender, txn)
+            earlier = (in_batch.get((sender, txn)) or self._errors.get((sender, txn))
+                       or self.store.transaction_response(sender, txn))  # fmt: skip
             if earlier is not None:
                 return [Outgoing(resp_topic, dumps(earlier))]
 
@@ -167,33 +233,13 @@ class HubCore:
                                t(exc.key, self.lang, **exc.params), now)  # fmt: skip
             if txn is not None:
                 self._remember_error(sender, txn, out[0])
-            return out
-        return self._commit_and_publish(command, events, sender, txn, resp_topic, now)
-
-    def _commit_and_publish(
-        self,
-        command: str,
-        events: list[Event],
-        sender: str,
-        txn: Any,  # noqa: ANN401
-        resp_topic: str,
-        now: datetime,
-    ) -> list[Outgoing]:
+            return [*out]
         for e in events:
             self.state.apply(e)
         body = response("ok", data=self._result(command, events, now), transaction=txn)
-        try:
-            self.store.append(events, transaction=(sender, txn, command, body) if txn else None)
-        except StorageError as exc:
-            # Nothing was committed: forget what was applied in memory, refuse visibly.
-            log.error("event log not writable, request refused: %s", exc)
-            self.rebuild()
-            key, text = self._error("storage_failed", detail=str(exc))
-            return [Outgoing(resp_topic, dumps(response("error", error=text, transaction=txn,
-                                                        data={"code": key})))]  # fmt: skip
-        for listener in self.listeners:
-            listener(events)
-        return [Outgoing(resp_topic, dumps(body)), *self._effects(events, now)]
+        if txn is not None:
+            in_batch[(sender, txn)] = body
+        return [_Accepted(command, events, sender, txn, resp_topic, body)]
 
     def _device_for(self, origin: Origin, command: str, payload: dict[str, Any]) -> DeviceConfig | None:
         """Check a device's right to `command`; binds call pads to their counter."""
@@ -218,7 +264,7 @@ class HubCore:
         if origin.device is not None:
             return f"device:{origin.device}"
         who = args.get("actor") or "admin"
-        return who if ":" in who else f"admin:{who}"
+        return who if ":" in who or who == "system" else f"admin:{who}"
 
     def _remember_error(self, sender: str, txn: str, out: Outgoing) -> None:
         self._errors[(sender, txn)] = json.loads(out.payload)
@@ -239,7 +285,8 @@ class HubCore:
         if not isinstance(txn, str | int) or isinstance(txn, bool):
             txn = None
         body = response("error", error=text, data={"code": key}, transaction=txn)
-        event = {"type": "rejected", "at": now.isoformat(timespec="seconds"),
+        event = {"type": "rejected",
+                 "at": now.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
                  "data": {"command": command[:40], "device": origin.device, "code": key,
                           "error": text}}  # fmt: skip
         log.info("rejected %s from %s: %s", command[:40], origin.device or "client", text)
@@ -260,8 +307,8 @@ class HubCore:
                 key, text = self._error("unknown_token")
                 body = response("error", error=text, data={"code": key}, transaction=txn)
             else:
-                data = views.ticket_view(self.state, self.state.tickets[code], now)
-                body = response("ok", data=data, transaction=txn)
+                view = views.ticket_view(self.state, self.state.tickets[code], now)
+                body = response("ok", data=view, transaction=txn)
         else:  # sync: a device asks for its picture again
             data: dict[str, Any] = {"day": self.state.day or None}
             if device is not None and device.counter is not None:
@@ -297,13 +344,14 @@ class HubCore:
 
     def _effects(self, events: Iterable[Event], now: datetime) -> list[Outgoing]:
         """Everything the events change for the outside world, after they are committed."""
-        out = [Outgoing(self.topics.hub_event, dumps(e.to_json())) for e in events]
+        tz = self.cfg.office.tz
+        out = [Outgoing(self.topics.hub_event, dumps(e.to_json(tz))) for e in events]
         for e in events:
             if e.type in ("ticket_called", "ticket_recalled", "ticket_skipped", "ticket_done"):
                 kind = e.type.removeprefix("ticket_")
+                at = e.at.astimezone(tz).isoformat(timespec="seconds")
                 out.append(Outgoing(self.topics.counter_event(e.data["counter"]),
-                                    dumps({"event_type": kind, "ticket": e.data["ticket"],
-                                           "at": e.at.isoformat(timespec="seconds")})))  # fmt: skip
+                                    dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at})))
             if e.type in ("ticket_called", "ticket_recalled"):
                 self._call_seq += 1
                 payload = views.play(self.cfg, f"call-{self._call_seq}", e.data["ticket"],
@@ -365,14 +413,10 @@ class HubCore:
         return self.state_messages(now)
 
     def _system(self, command: str, now: datetime) -> list[Outgoing]:
-        try:
-            events = self.state.decide(command, {"reason": "jam layanan berakhir"}, "system", now)
-        except DomainError:  # pragma: no cover - close_day never refuses
-            return []
-        if not events:
-            return []
-        out = self._commit_and_publish(command, events, "system", None, self.topics.hub_response(command), now)
-        return out[1:]  # no one asked: drop the response
+        """A command the hub gives itself (closing time, a new day); no one waits for a response."""
+        payload = dumps({"actor": "system", "reason": "jam layanan berakhir"})
+        _, effects = self.handle_batch([(Origin(), command, payload)])
+        return effects()
 
 
 def _counter_commands(command: str) -> frozenset[str]:

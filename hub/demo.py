@@ -128,7 +128,7 @@ class SimDevice:
                                  "model": "simulasi"}), qos=1, retain=True)  # fmt: skip
             ready.set()
             async for m in client.messages:
-                body = json.loads(bytes(m.payload)) if m.payload else {}  # type: ignore[arg-type]
+                body = json.loads(m.payload) if isinstance(m.payload, bytes) and m.payload else {}
                 fut = self.pending.pop(str(body.get("transaction")), None)
                 if fut is not None and not fut.done():
                     fut.set_result(body)

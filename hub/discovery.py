@@ -16,7 +16,7 @@ from hub.config import Config
 from hub.contract import HA_DISCOVERY_PREFIX, Topics, dumps
 from hub.core import Outgoing
 
-ORIGIN: Final = {"name": "antrian", "sw": __version__, "url": "https://github.com/antrian"}
+ORIGIN: Final = {"name": "antrian", "sw": __version__}
 
 
 def _node(cfg: Config) -> str:
@@ -72,7 +72,8 @@ def entities(cfg: Config) -> dict[str, dict[str, Any]]:
             "name": "Status loket", "state_topic": tp.counter_state(n),
             "value_template": "{{ value_json.status }}", "options": ["open", "break", "closed"],
             "command_topic": tp.hub_request("counter_status"),
-            "command_template": '{"counter": %d, "status": "{{ value }}", "actor": "homeassistant"}' % n,
+            "command_template": '{"counter": ' + str(n)
+            + ', "status": "{{ value }}", "actor": "homeassistant"}',
         }, dev)  # fmt: skip
     return out
 

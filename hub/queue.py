@@ -19,11 +19,12 @@ calls in a row it takes the lowest-order regular ticket, so regular tickets neve
 from __future__ import annotations
 
 import bisect
+import copy
 import math
 import secrets
 from collections.abc import Mapping
-from dataclasses import dataclass, field, replace
-from datetime import date, datetime, timedelta
+from dataclasses import dataclass, field
+from datetime import date, datetime, timedelta, tzinfo
 from typing import Any, Final
 
 from hub.config import Config
@@ -56,8 +57,9 @@ class Event:
     data: Mapping[str, Any]
     reason: str | None = None
 
-    def to_json(self) -> dict[str, Any]:
-        body: dict[str, Any] = {"type": self.type, "at": self.at.isoformat(timespec="seconds"),
+    def to_json(self, tz: tzinfo | None = None) -> dict[str, Any]:
+        at = self.at.astimezone(tz) if tz is not None else self.at
+        body: dict[str, Any] = {"type": self.type, "at": at.isoformat(timespec="seconds"),
                                 "actor": self.actor, "data": dict(self.data)}  # fmt: skip
         if self.reason:
             body["reason"] = self.reason
@@ -463,14 +465,14 @@ class QueueState:
 
     def snapshot(self) -> dict[str, Any]:
         """A plain comparable picture of the whole state (for tests and `antrian queue`)."""
-        return {
+        return copy.deepcopy({
             "day": self.day,
             "order_seq": self.order_seq,
-            "tickets": {c: replace(t).__dict__ for c, t in sorted(self.tickets.items())},
-            "services": {k: dict(v.__dict__) for k, v in sorted(self.services.items())},
-            "counters": {k: dict(v.__dict__) for k, v in sorted(self.counters.items())},
-            "recent_calls": list(self.recent_calls),
-        }
+            "tickets": {c: t.__dict__ for c, t in sorted(self.tickets.items())},
+            "services": {k: v.__dict__ for k, v in sorted(self.services.items())},
+            "counters": {k: v.__dict__ for k, v in sorted(self.counters.items())},
+            "recent_calls": self.recent_calls,
+        })
 
 
 def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:

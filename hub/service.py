@@ -30,6 +30,8 @@ from hub.core import HubCore, Origin, Outgoing
 log = logging.getLogger("antrian.mqtt")
 
 TICK_SECONDS: Final = 10.0
+#: At most this many requests share one commit (bounded latency for the first of them).
+MAX_BATCH: Final = 64
 #: TCP_NODELAY: without it, request/response over QoS 1 stalls 40-90 ms (Nagle vs delayed ACK).
 NODELAY: Final = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 
@@ -141,8 +143,21 @@ class HubService:
                 task.cancel()
 
     async def _consume(self, client: aiomqtt.Client) -> None:
-        async for message in client.messages:
-            self.dispatch(str(message.topic), _payload(message.payload), bool(message.retain))
+        """Take messages in batches: whatever arrived together is committed together."""
+        messages = client.messages
+        async for first in messages:
+            batch = [first]
+            while len(messages) and len(batch) < MAX_BATCH:
+                batch.append(await anext(messages))
+            effects = self.dispatch_batch(
+                [(str(m.topic), _payload(m.payload), bool(m.retain)) for m in batch]
+            )
+            if effects is not None:
+                # Let the responses reach the socket before the effects are computed: a few
+                # loop turns (publish task, then the socket writer), not a timer.
+                for _ in range(3):
+                    await asyncio.sleep(0)
+                self._publish_effects(effects)
 
     async def drain(self, timeout: float = 5.0) -> None:
         """Wait until queued publishes are acknowledged (clean shutdown, tests)."""
@@ -165,30 +180,60 @@ class HubService:
             store.set_meta("discovery_topics", json.dumps(sorted(discovery.entities(self.cfg))))
 
     def dispatch(self, topic: str, payload: bytes, retained: bool = False) -> None:
-        """Route one inbound message. Never raises: a bad message is answered, not fatal."""
-        tp = self.topics
-        for hook in self.on_message_hooks:
-            hook(topic, payload, retained)
+        """Route one inbound message and publish everything it causes."""
+        effects = self.dispatch_batch([(topic, payload, retained)])
+        if effects is not None:
+            self._publish_effects(effects)
+
+    def _publish_effects(self, effects: Callable[[], list[Outgoing]]) -> None:
         try:
-            command = tp.parse_hub_request(topic)
-            if command is not None:
-                self.publish(self.core.handle(Origin(), command, payload))
-                return
-            parsed = tp.parse_device_topic(topic)
-            if parsed is not None:
-                device, kind, command = parsed
-                if kind == "request" and command:
-                    self.publish(self.core.handle(Origin(device), command, payload))
-                elif kind == "availability":
-                    self._seen(device, availability=payload.decode("utf-8", "replace")[:16])
-                elif kind == "info":
-                    self._seen(device, info=_json_or_none(payload))
-                return
-            if topic == HA_STATUS_TOPIC and payload.strip() == b"online":
-                log.info("Home Assistant came online: publishing discovery again")
-                self.publish_discovery()
-        except Exception:  # the hub must outlive any bug a payload can trigger
-            log.exception("error handling %s", topic)
+            self.publish(effects())
+        except Exception:  # the hub must outlive any bug; state is committed already
+            log.exception("error publishing effects")
+
+    def dispatch_batch(
+        self, messages: list[tuple[str, bytes, bool]]
+    ) -> Callable[[], list[Outgoing]] | None:
+        """Route inbound messages: answer requests (responses published now), note devices.
+
+        Returns the function computing the requests' effects, for the caller to publish after
+        the responses. Never raises: a bad message is answered, not fatal.
+        """
+        tp = self.topics
+        requests: list[tuple[Origin, str, bytes]] = []
+        for topic, payload, retained in messages:
+            for hook in self.on_message_hooks:
+                hook(topic, payload, retained)
+            try:
+                command = tp.parse_hub_request(topic)
+                parsed = None if command is not None else tp.parse_device_topic(topic)
+                if retained and (command is not None or (parsed and parsed[1] == "request")):
+                    # Commands are never retained: a retained one would replay on every reconnect.
+                    log.warning("ignored a retained request on %s", topic)
+                elif command is not None:
+                    requests.append((Origin(), command, payload))
+                elif parsed is not None:
+                    device, kind, command = parsed
+                    if kind == "request" and command:
+                        requests.append((Origin(device), command, payload))
+                    elif kind == "availability":
+                        self._seen(device, availability=payload.decode("utf-8", "replace")[:16])
+                    elif kind == "info":
+                        self._seen(device, info=_json_or_none(payload))
+                elif topic == HA_STATUS_TOPIC and payload.strip() == b"online":
+                    log.info("Home Assistant came online: publishing discovery again")
+                    self.publish_discovery()
+            except Exception:  # the hub must outlive any bug a payload can trigger
+                log.exception("error handling %s", topic)
+        if not requests:
+            return None
+        try:
+            responses, effects = self.core.handle_batch(requests)
+        except Exception:
+            log.exception("error handling %d request(s)", len(requests))
+            return None
+        self.publish(responses)
+        return effects
 
     def _seen(self, device: str, **fields: Any) -> None:  # noqa: ANN401
         entry = self.devices_seen.setdefault(device, {"availability": None, "info": None})

@@ -68,12 +68,14 @@ class EventStore:
         events: Iterable[Event],
         *,
         transaction: tuple[str, str, str, dict[str, Any]] | None = None,
+        transactions: Iterable[tuple[str, str, str, dict[str, Any]]] = (),
     ) -> list[int]:
-        """Commit `events` (and the response of `transaction`) atomically; their sequence numbers.
+        """Commit `events` (and the responses of `transactions`) atomically; their sequence numbers.
 
-        `transaction` is (sender, transaction id, command, response). Raises StorageError and
+        Each transaction is (sender, transaction id, command, response). Raises StorageError and
         commits nothing when SQLite cannot write.
         """
+        txns = [*transactions, *([transaction] if transaction is not None else [])]
         seqs: list[int] = []
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -87,8 +89,7 @@ class EventStore:
                          json.dumps(dict(e.data), ensure_ascii=False)),
                     )  # fmt: skip
                     seqs.append(int(cur.lastrowid or 0))
-                if transaction is not None:
-                    sender, txn, command, resp = transaction
+                for sender, txn, command, resp in txns:
                     self.db.execute(
                         "INSERT OR IGNORE INTO transactions VALUES (?,?,?,?,?)",
                         (sender, txn, day, command, json.dumps(resp, ensure_ascii=False)),

@@ -150,6 +150,7 @@ class HubProcess:
         import sys
 
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="antrian-hub-"))
+        self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "antrian.toml"
         text = config_text
         if "database" not in text:
@@ -200,14 +201,15 @@ class Probe:
         import threading
 
         import paho.mqtt.client as mqtt
+        from paho.mqtt.enums import CallbackAPIVersion
 
         self._cond = threading.Condition()
         self.messages: list[tuple[str, bytes, bool]] = []
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
+        self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
         if auth:
             self.client.username_pw_set(auth.get("username"), auth.get("password"))
         self.client.on_message = self._on_message
-        self.client.on_socket_open = lambda c, u, s: s.setsockopt(
+        self.client.on_socket_open = lambda c, u, s: s.setsockopt(  # type: ignore[attr-defined]
             socket.IPPROTO_TCP, socket.TCP_NODELAY, 1
         )
         self.client.connect(broker.host, broker.port)

@@ -35,23 +35,28 @@ def hub_and_probe(make_hub, probe):
 
 
 def test_kiosk_take_ticket_returns_everything_a_printed_ticket_needs(hub_and_probe):
-    hub, probe = hub_and_probe
+    _hub, probe = hub_and_probe
     r = ask(probe, "take_ticket", {"service": "A", "priority": True}, "kiosk-1")
     assert r["status"] == "ok"
     d = r["data"]
-    assert d["ticket"] == "A-001" and d["priority"] is True
+    assert d["ticket"] == "A-001"
+    assert d["priority"] is True
     assert d["service_name"] == "Administrasi kependudukan"
-    assert d["ahead"] == 0 and isinstance(d["estimated_wait_min"], int)
-    assert len(d["token"]) >= 20 and d["status_url"].endswith("/t/" + d["token"])
+    assert d["ahead"] == 0
+    assert isinstance(d["estimated_wait_min"], int)
+    assert len(d["token"]) >= 20
+    assert d["status_url"].endswith("/t/" + d["token"])
     assert d["issued_at"].endswith("+07:00")
     state = json.loads(probe.wait_for(T.service_state("A"), lambda p: json.loads(p)["waiting"] == 1))
-    assert state["last_issued"] == "A-001" and state["waiting_priority"] == 1
+    assert state["last_issued"] == "A-001"
+    assert state["waiting_priority"] == 1
 
 
 def test_kiosk_may_only_issue_its_own_services(hub_and_probe):
     _, probe = hub_and_probe
     r = ask(probe, "take_ticket", {"service": "C"}, "kiosk-1")
-    assert r["status"] == "error" and r["data"]["code"] == "service_not_offered"
+    assert r["status"] == "error"
+    assert r["data"]["code"] == "service_not_offered"
     r = ask(probe, "take_ticket", {"service": "Z"}, "kiosk-1")
     assert r["data"]["code"] == "unknown_service"
 
@@ -60,7 +65,9 @@ def test_call_pad_acts_only_on_its_own_counter_whatever_the_payload_says(hub_and
     hub, probe = hub_and_probe
     ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
     r = ask(probe, "call_next", {"counter": 2}, "pad-1")
-    assert r["status"] == "ok" and r["data"]["counter"] == 1 and r["data"]["serving"] == "A-001"
+    assert r["status"] == "ok"
+    assert r["data"]["counter"] == 1
+    assert r["data"]["serving"] == "A-001"
     assert hub.call(lambda: hub.core.state.counters[2].serving) is None
     event = json.loads(probe.wait_for(T.counter_event(1)))
     assert event == {"event_type": "called", "ticket": "A-001", "at": event["at"]}
@@ -95,7 +102,8 @@ def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_a
     start = len(probe.messages)
     probe.publish(T.hub_request("take_ticket"), raw)
     resp = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
-    assert resp["status"] == "error" and fragment in resp["error"]
+    assert resp["status"] == "error"
+    assert fragment in resp["error"]
     rejected = json.loads(probe.wait_for(T.hub_event, lambda p: b'"rejected"' in p, start=start))
     assert rejected["data"]["code"] == "invalid_request"
     assert hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count())) == before
@@ -104,7 +112,8 @@ def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_a
 def test_unknown_command_is_rejected(hub_and_probe):
     _, probe = hub_and_probe
     r = ask(probe, "launch_rockets", {})
-    assert r["status"] == "error" and "unknown command" in r["error"]
+    assert r["status"] == "error"
+    assert "unknown command" in r["error"]
 
 
 def test_same_transaction_gets_the_first_response_and_one_ticket(hub_and_probe):
@@ -142,7 +151,8 @@ def test_led_board_gets_its_retained_display_and_speaker_gets_the_call(hub_and_p
     ask(probe, "call_next", {}, "pad-1")
     display = json.loads(probe.wait_for(T.device_display("board-1"),
                                         lambda p: json.loads(p)["serving"] == "B-001"))  # fmt: skip
-    assert display["lines"] == ["B-001", "LOKET 1"] and display["expires_at"].endswith("+07:00")
+    assert display["lines"] == ["B-001", "LOKET 1"]
+    assert display["expires_at"].endswith("+07:00")
     play = json.loads(probe.wait_for(T.device_play("speaker-1")))
     assert play["text"] == "Nomor antrean B satu, silakan menuju loket satu"
     assert play["clips"][:2] == ["chime", "pause.300"]
@@ -160,7 +170,8 @@ def test_hub_birth_info_and_retained_state_reach_a_late_subscriber(hub_and_probe
         late.subscribe(f"{T.base}/#")
         assert json.loads(late.wait_for(T.hub_state)) == {"state": "online"}
         info = json.loads(late.wait_for(T.hub_info))
-        assert info["timezone"] == "Asia/Jakarta" and len(info["services"]) == 5
+        assert info["timezone"] == "Asia/Jakarta"
+        assert len(info["services"]) == 5
         assert json.loads(late.wait_for(T.service_state("A"),
                                         lambda p: json.loads(p)["waiting"] == 1))  # fmt: skip
         assert all(retained for t, _, retained in late.messages if t == T.hub_info)
@@ -228,7 +239,8 @@ def test_ha_button_payload_is_a_valid_request(hub_and_probe):
     start = len(probe.messages)
     probe.publish(cfg["command_topic"], cfg["payload_press"].encode())
     resp = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
-    assert resp["status"] == "ok" and resp["data"]["ticket"] == "B-001"
+    assert resp["status"] == "ok"
+    assert resp["data"]["ticket"] == "B-001"
 
 
 def test_admin_actions_are_in_the_audit_log_with_actor_and_reason(hub_and_probe):
@@ -241,5 +253,5 @@ def test_admin_actions_are_in_the_audit_log_with_actor_and_reason(hub_and_probe)
     events = hub.call(lambda: list(hub.core.store.events_of_day(hub.core.state.day)))
     call = [e for e in events if e.type == "ticket_called"][-1]
     assert (call.actor, call.reason, call.data["mode"]) == ("admin:ani", "ibu hamil", "out_of_order")
-    issue = [e for e in events if e.type == "ticket_issued"][0]
+    issue = next(e for e in events if e.type == "ticket_issued")
     assert issue.actor == "device:kiosk-1"

@@ -83,9 +83,9 @@ def test_a_wall_clock_jumping_back_never_reissues_numbers(q):
 
 def test_counter_calls_oldest_priority_first_then_regular_after_the_streak(q):
     state, clock = q
-    for i in range(5):
+    for _i in range(5):
         run(state, "take_ticket", clock, service="A", priority=False)
-    for i in range(5):
+    for _i in range(5):
         run(state, "take_ticket", clock, service="A", priority=True)
     order = [called(run(state, "call_next", clock, counter=1)) for _ in range(10)]
     # K=3 priority, then one regular, repeat; priority tickets are A-006..A-010

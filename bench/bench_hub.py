@@ -1,0 +1,282 @@
+"""Benchmark of the hub on loopback Mosquitto, compared with the raw broker round trip.
+
+    .venv/bin/python bench/bench_hub.py [--quick]
+
+Measures, in one run on one broker of its own:
+  1. raw broker QoS 1 round trip (publish -> own subscription), paho, TCP_NODELAY;
+  2. take_ticket and call_next request -> response through the hub (a separate process,
+     durable commits with synchronous=FULL), at a steady 100 requests/s and flat out;
+  3. hub start-up time with a year of synthetic history in the event log;
+  4. hub resident memory after the load.
+Prints each figure and the ratio to the raw round trip. Nothing here is asserted: the
+figures go into the docs and the closing notes.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import random
+import sys
+import tempfile
+import threading
+import time
+from datetime import UTC, datetime, timedelta
+from pathlib import Path
+
+import paho.mqtt.client as mqtt
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
+
+from hub.config import parse_config
+from hub.contract import Topics
+from hub.queue import QueueState
+from hub.store import EventStore
+from hub.testing import HubProcess, Mosquitto
+
+T = Topics("kantor")
+CONFIG = """
+[web]
+enabled = false
+
+[[devices]]
+id = "kiosk-1"
+role = "kiosk"
+
+[[devices]]
+id = "pad-1"
+role = "call_pad"
+counter = 1
+
+[[devices]]
+id = "pad-2"
+role = "call_pad"
+counter = 2
+"""
+
+
+def step(text: str) -> None:
+    print(f"  .. {text}", file=sys.stderr, flush=True)
+
+
+def pct(values: list[float], p: float) -> float:
+    s = sorted(values)
+    return s[min(len(s) - 1, round(p / 100 * (len(s) - 1)))]
+
+
+class Client:
+    """A paho client that records when each response (by transaction) arrives."""
+
+    def __init__(self, broker: Mosquitto) -> None:
+        self.c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=f"bench-{random.random()}")
+        self.c.max_inflight_messages_set(1000)
+        self.c.on_socket_open = lambda c, u, s: s.setsockopt(6, 1, 1)  # TCP_NODELAY
+        self.arrived: dict[str, float] = {}
+        self.bodies: dict[str, dict[str, object]] = {}
+        self.cond = threading.Condition()
+        self.c.on_message = self._on_message
+        self.c.connect(broker.host, broker.port)
+        self.c.loop_start()
+
+    def _on_message(self, c: object, u: object, msg: mqtt.MQTTMessage) -> None:
+        now = time.perf_counter()
+        try:
+            body = json.loads(msg.payload)
+        except ValueError:
+            return
+        key = body.get("transaction") if isinstance(body, dict) else None
+        if key is None:
+            key = msg.topic + ":" + msg.payload.decode(errors="replace")[:40]
+        with self.cond:
+            self.arrived[str(key)] = now
+            self.bodies[str(key)] = body
+            self.cond.notify_all()
+
+    def subscribe(self, topic: str) -> None:
+        done = threading.Event()
+        self.c.on_subscribe = lambda *a: done.set()
+        self.c.subscribe(topic, qos=1)
+        done.wait(5)
+
+    def wait(self, keys: list[str], timeout: float = 60) -> None:
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while not all(k in self.arrived for k in keys):
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    missing = [k for k in keys if k not in self.arrived]
+                    raise TimeoutError(f"{len(missing)} responses missing")
+                self.cond.wait(left)
+
+    def close(self) -> None:
+        self.c.loop_stop()
+        self.c.disconnect()
+
+
+def raw_round_trip(broker: Mosquitto, n: int) -> list[float]:
+    cl = Client(broker)
+    cl.subscribe("bench/raw")
+    out = []
+    for i in range(n):
+        key = f"raw-{i}"
+        t0 = time.perf_counter()
+        cl.c.publish("bench/raw", json.dumps({"transaction": key}), qos=1)
+        cl.wait([key], 5)
+        out.append(cl.arrived[key] - t0)
+    cl.close()
+    return out
+
+
+def requests(cl: Client, topic: str, payloads: list[dict[str, object]], rate: float | None,
+             window: int = 64) -> tuple[list[float], float]:  # fmt: skip
+    """Send payloads at `rate`/s (or flat out with `window` outstanding); latencies, seconds."""
+    sent: dict[str, float] = {}
+    keys = [str(p["transaction"]) for p in payloads]
+    base = len(cl.arrived)  # only responses to this batch arrive meanwhile
+    start = time.perf_counter()
+    for i, p in enumerate(payloads):
+        if rate is not None:
+            due = start + i / rate
+            while (now := time.perf_counter()) < due:
+                time.sleep(min(due - now, 0.002))
+        else:
+            with cl.cond:
+                while i - (len(cl.arrived) - base) >= window:
+                    cl.cond.wait(0.01)
+        sent[keys[i]] = time.perf_counter()
+        cl.c.publish(topic, json.dumps(p), qos=1)
+    cl.wait(keys, 120)
+    elapsed = max(cl.arrived[k] for k in keys) - start
+    return [cl.arrived[k] - sent[k] for k in keys], elapsed
+
+
+def year_of_history(db: Path) -> int:
+    """~250 working days x ~300 tickets, each issued, called and done: a busy office's year."""
+    cfg = parse_config({})
+    store = EventStore(db, synchronous="OFF")
+    rng = random.Random(1)
+    day0 = datetime(2025, 11, 3, 1, 0, tzinfo=UTC)
+    n = 0
+    for d in range(365):
+        start = day0 + timedelta(days=d)
+        if start.weekday() >= 5:
+            continue
+        state = QueueState(cfg)
+        at = start
+        batch = []
+        for i in range(300):
+            at += timedelta(seconds=rng.randint(10, 90))
+            for cmd, args in (("take_ticket", {"service": rng.choice("ABCDE")}),
+                              ("call_next", {"counter": rng.randint(1, 3)})):  # fmt: skip
+                for e in state.decide(cmd, args, "device:sim", at, token=f"tok{d}-{i}"):
+                    state.apply(e)
+                    batch.append(e)
+        store.append(batch)
+        n += len(batch)
+    store.close()
+    return n
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def wait_online(broker: Mosquitto, timeout: float = 30) -> float:
+    cl = Client(broker)
+    t0 = time.perf_counter()
+    done = threading.Event()
+    cl.c.on_message = lambda c, u, m: done.set() if b"online" in m.payload else None
+    cl.subscribe(T.hub_state)
+    done.wait(timeout)
+    cl.close()
+    return time.perf_counter() - t0
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser()
+    ap.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    args = ap.parse_args()
+    steady_n = 300 if args.quick else 1500
+    flat_n = 1000 if args.quick else 5000
+    rows: list[tuple[str, str, str]] = []
+
+    with tempfile.TemporaryDirectory() as tmp:
+        broker = Mosquitto()
+        broker.start()
+        try:
+            step("raw broker round trip")
+            raw = raw_round_trip(broker, 2000)
+            raw_p50, raw_p99 = pct(raw, 50) * 1e3, pct(raw, 99) * 1e3
+            rows.append(("raw broker QoS 1 round trip", f"p50 {raw_p50:.3f} ms",
+                         f"p99 {raw_p99:.3f} ms"))  # fmt: skip
+
+            hub = HubProcess(broker, CONFIG, Path(tmp) / "hub")
+            step("starting the hub")
+            hub.start()
+            wait_online(broker)
+            cl = Client(broker)
+            for dev in ("kiosk-1", "pad-1", "pad-2"):
+                cl.subscribe(T.device(dev) + "/response/+")
+
+            def tickets(n: int, tag: str) -> list[dict[str, object]]:
+                return [{"service": "AB"[i % 2], "transaction": f"{tag}-{i}"} for i in range(n)]
+
+            for label, rate, n in (("steady 100/s", 100.0, steady_n), ("flat out", None, flat_n)):
+                step(f"take_ticket {label}, {n} requests")
+                lat, secs = requests(cl, T.device_request("kiosk-1", "take_ticket"),
+                                     tickets(n, f"take-{label}"), rate)  # fmt: skip
+                p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+                rows.append((f"take_ticket {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                             f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+            for label, rate, n in (("steady 100/s", 100.0, steady_n // 2), ("flat out", None, flat_n // 2)):
+                step(f"call_next {label}, {n} requests")
+                calls = [{"transaction": f"call-{label}-{i}"} for i in range(n)]
+                lat, secs = requests(cl, T.device_request("pad-1", "call_next"), calls, rate)
+                p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+                rows.append((f"call_next {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                             f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+            assert hub.proc is not None
+            rows.append(("hub resident memory after load", f"{rss_mb(hub.proc.pid):.1f} MB", ""))
+            cl.close()
+            hub.stop()
+
+            # start-up with a year of history
+            hist = HubProcess(broker, CONFIG, Path(tmp) / "year")
+            step("writing a year of synthetic history")
+            t0 = time.perf_counter()
+            n_events = year_of_history(hist.database)
+            gen = time.perf_counter() - t0
+            from hub.core import HubCore
+
+            cfg = parse_config({})
+            store = EventStore(hist.database)
+            t0 = time.perf_counter()
+            core = HubCore(cfg, store)
+            rebuild = time.perf_counter() - t0
+            store.close()
+            today = len(core.state.tickets)
+            rows.append((f"rebuild with a year of history ({n_events:,} events)",
+                         f"{rebuild * 1e3:.1f} ms", f"today's tickets {today}"))  # fmt: skip
+            hist.start()
+            online = wait_online(broker)
+            assert hist.proc is not None
+            rss = rss_mb(hist.proc.pid)
+            rows.append(("hub process start to `online` (same log)", f"{online * 1e3:.0f} ms",
+                         f"RSS {rss:.1f} MB; history generated in {gen:.0f} s"))  # fmt: skip
+            hist.stop()
+        finally:
+            broker.close()
+
+    width = max(len(r[0]) for r in rows)
+    print(f"\nantrian hub benchmark - loopback Mosquitto, {datetime.now():%Y-%m-%d %H:%M}")
+    for name, a, b in rows:
+        print(f"  {name:<{width}}  {a:<28} {b}")
+    print("\nTargets: take_ticket p50 <= 3x raw, p99 <= 5 ms at 100/s; >= 1,000 tickets/s;"
+          " start-up < 1 s with a year of history; RSS < 80 MB.")
+
+
+if __name__ == "__main__":
+    main()
