@@ -172,6 +172,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.add_argument("--db", help="file database (default: sementara)")
     p.add_argument("--keep-running", action="store_true", help="hub tetap jalan setelah skenario")
+    p.add_argument("--audio-dir", help="simpan audio panggilan (WAV) di folder ini")
+    p.add_argument("--sound", action="store_true", help="putar suara lewat ALSA (aplay)")
     p.set_defaults(func=cmd_demo)
 
     p = sub.add_parser("queue", help="antrean hari ini / today's queue")

@@ -46,7 +46,10 @@ TEXT = {
              "Counter {counter}: {ticket} did not come - skipped"),
     "empty": ("Loket {counter}  : tidak ada antrean", "Counter {counter}: nobody waiting"),
     "board": ("Papan {counter}  : [{lines}]", "Board {counter}  : [{lines}]"),
-    "speaker": ("Pengeras : \"{text}\" ({clips} klip)", "Speaker  : \"{text}\" ({clips} clips)"),
+    "speaker": ("Pengeras : memutar {call} - {secs:.1f} detik audio -> {file}",
+                "Speaker  : plays {call} - {secs:.1f} s of audio -> {file}"),
+    "speaker_start": ("Pengeras : node speaker-1 memakai klip offline di {cache}; audio ke {out}",
+                      "Speaker  : node speaker-1 uses the offline clips in {cache}; audio to {out}"),
     "pause": ("Admin    : layanan A dihentikan sementara (SIAK pusat gangguan)",
               "Admin    : service A paused (national population system down)"),
     "resume": ("Admin    : layanan A dibuka kembali", "Admin    : service A open again"),
@@ -155,33 +158,56 @@ async def _watch_boards(board: SimDevice, counter: int, say: Say) -> None:
         shown = now
 
 
-async def _watch_speaker(speaker: SimDevice, say: Say) -> None:
-    while True:
-        _, body = await speaker.inbox.get()
-        if "text" in body:
-            say("speaker", text=body["text"], clips=len(body.get("clips", [])))
+#: The clip cache shipped with the project (espeak-ng voice), used by the demo's speaker node.
+TTS_CACHE = Path(__file__).resolve().parents[1] / "tts_cache"
+
+
+class _TellingSink:
+    """Wraps the speaker node's sink to print each announcement as it is played."""
+
+    def __init__(self, inner: Any, say: Say) -> None:  # noqa: ANN401
+        self.inner = inner
+        self.rate = inner.rate
+        self.say = say
+
+    async def play(self, label: str, frames: Any) -> Any:  # noqa: ANN401
+        record = await self.inner.play(label, frames)
+        where = record.path.name if record.path is not None else "aplay"
+        self.say("speaker", call=label, secs=record.frames / self.rate, file=where)
+        return record
+
+
+async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound: bool) -> None:
+    """The real speaker node (hub.voice), writing WAV files, or to ALSA with `--sound`."""
+    from hub.voice.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
+
+    inner: Any = AplaySink() if sound else WavFileSink(out)
+    say("speaker_start", cache=TTS_CACHE, out="ALSA (aplay)" if sound else out)
+    node = SpeakerNode(SpeakerConfig(device_id, TTS_CACHE, office=cfg.office.slug,
+                                     host=cfg.mqtt.host, port=cfg.mqtt.port,
+                                     hub_url=cfg.office.public_url), _TellingSink(inner, say))  # fmt: skip
+    await node.run()
 
 
 async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
-                   rng: random.Random) -> dict[str, int]:  # fmt: skip
+                   rng: random.Random, audio_out: Path, sound: bool = False) -> dict[str, int]:  # fmt: skip
     """Citizens arrive, officers call, one service pauses for a while."""
     tp = Topics(cfg.office.slug)
-    devs = {d.id: SimDevice(d.id, tp, host, port) for d in cfg.devices}
-    tasks: list[asyncio.Task[None]] = []
+    devs = {d.id: SimDevice(d.id, tp, host, port) for d in cfg.devices if d.role != "speaker"}
+    tasks: list[asyncio.Task[None]] = [
+        asyncio.create_task(_speaker_node(cfg, d.id, say, audio_out, sound))
+        for d in cfg.devices if d.role == "speaker"
+    ]  # fmt: skip
     for d in cfg.devices:
-        subs = []
-        if d.role == "led_board":
-            subs = [tp.device_display(d.id)]
-        elif d.role == "speaker":
-            subs = [tp.device_play(d.id)]
+        if d.role == "speaker":
+            continue
+        subs = [tp.device_display(d.id)] if d.role == "led_board" else []
         ready = asyncio.Event()
         tasks.append(asyncio.create_task(devs[d.id].run(subs, ready)))
         await asyncio.wait_for(ready.wait(), 10)
     for d in cfg.devices:
         if d.role == "led_board" and d.counter is not None:
             tasks.append(asyncio.create_task(_watch_boards(devs[d.id], d.counter, say)))
-        elif d.role == "speaker":
-            tasks.append(asyncio.create_task(_watch_speaker(devs[d.id], say)))
     kiosk = next(devs[d.id] for d in cfg.devices if d.role == "kiosk")
     pads = [(d.counter, devs[d.id]) for d in cfg.devices if d.role == "call_pad"]
     letters = [s.letter for s in cfg.services]
@@ -235,9 +261,10 @@ async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
                 say("call", counter=counter, ticket=ticket) if ticket else say("empty", counter=counter)
             await asyncio.sleep(rng.uniform(0.6, 1.4))
     finally:
-        await asyncio.sleep(0.3)
+        await asyncio.sleep(0.5)
         for t in tasks:
             t.cancel()
+        await asyncio.gather(*tasks, return_exceptions=True)
     return stats
 
 
@@ -286,7 +313,9 @@ async def _demo(args: argparse.Namespace) -> int:
 
         web_stop = await start_demo(service.core, service, print)
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
-        stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7))
+        audio_out = Path(args.audio_dir) if args.audio_dir else Path(tmp.name) / "suara"
+        stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7), audio_out,
+                               sound=args.sound)  # fmt: skip
         st = service.core.state
         say("summary", issued=stats["issued"],
             served=sum(c.served for c in st.counters.values()),
