@@ -136,9 +136,7 @@ def requests(cl: Client, topic: str, payloads: list[dict[str, object]], rate: fl
     start = time.perf_counter()
     for i, p in enumerate(payloads):
         if rate is not None:
-            due = start + i / rate
-            while (now := time.perf_counter()) < due:
-                time.sleep(min(due - now, 0.002))
+            time.sleep(max(0.0, start + i / rate - time.perf_counter()))
         else:
             with cl.cond:
                 while i - (len(cl.arrived) - base) >= window:
@@ -148,6 +146,37 @@ def requests(cl: Client, topic: str, payloads: list[dict[str, object]], rate: fl
     cl.wait(keys, 120)
     elapsed = max(cl.arrived[k] for k in keys) - start
     return [cl.arrived[k] - sent[k] for k in keys], elapsed
+
+
+ECHO = """
+import asyncio, socket, sys
+import aiomqtt
+async def main():
+    async with aiomqtt.Client("127.0.0.1", int(sys.argv[1]),
+                              socket_options=[(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]) as c:
+        await c.subscribe("bench/echo/request", qos=1)
+        print("ready", flush=True)
+        async for m in c.messages:
+            asyncio.ensure_future(c.publish("bench/echo/response", m.payload, qos=1))
+asyncio.run(main())
+"""
+
+
+def echo_round_trip(broker: Mosquitto, n: int) -> list[float]:
+    """Request -> response through a bare aiomqtt responder in its own process: the floor
+    that any aiomqtt service has, before it does any work."""
+    import subprocess
+
+    proc = subprocess.Popen([sys.executable, "-c", ECHO, str(broker.port)], stdout=subprocess.PIPE)
+    assert proc.stdout is not None
+    proc.stdout.readline()
+    cl = Client(broker)
+    cl.subscribe("bench/echo/response")
+    lat, _ = requests(cl, "bench/echo/request", [{"transaction": f"echo-{i}"} for i in range(n)], 100.0)
+    cl.close()
+    proc.terminate()
+    proc.wait(5)
+    return lat
 
 
 def year_of_history(db: Path) -> int:
@@ -214,6 +243,12 @@ def main() -> None:
                          f"p99 {raw_p99:.3f} ms"))  # fmt: skip
 
             hub = HubProcess(broker, CONFIG, Path(tmp) / "hub")
+            step("bare aiomqtt responder (reference)")
+            echo = echo_round_trip(broker, 500)
+            e50 = pct(echo, 50) * 1e3
+            rows.append(("bare aiomqtt responder, 100/s (the floor)",
+                         f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
+                         f"p99 {pct(echo, 99) * 1e3:.3f} ms"))  # fmt: skip
             step("starting the hub")
             hub.start()
             wait_online(broker)

@@ -131,7 +131,14 @@ class SimDevice:
                                  "model": "simulasi"}), qos=1, retain=True)  # fmt: skip
             ready.set()
             async for m in client.messages:
-                body = json.loads(m.payload) if isinstance(m.payload, bytes) and m.payload else {}
+                # amqtt may also send retained messages of other clients' subscriptions, such
+                # as plain-text availability: read only JSON objects.
+                try:
+                    body = json.loads(m.payload) if isinstance(m.payload, bytes) and m.payload else {}
+                except ValueError:
+                    continue
+                if not isinstance(body, dict):
+                    continue
                 fut = self.pending.pop(str(body.get("transaction")), None)
                 if fut is not None and not fut.done():
                     fut.set_result(body)
@@ -151,7 +158,9 @@ class SimDevice:
 async def _watch_boards(board: SimDevice, counter: int, say: Say) -> None:
     shown: tuple[list[str], int] | None = None
     while True:
-        _, body = await board.inbox.get()
+        topic, body = await board.inbox.get()
+        if topic != board.tp.device_display(board.id):
+            continue
         now = (body.get("lines") or [], body.get("call_seq", 0))
         if now[0] and now != shown:
             say("board", counter=counter, lines=" | ".join(now[0]))

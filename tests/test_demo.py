@@ -1,0 +1,53 @@
+"""`antrian demo` end to end: with a broker that answers, and with none (embedded amqtt)."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+import wave
+
+import pytest
+
+from hub.testing import free_port
+
+
+def run_demo(tmp_path, broker: str, *extra: str) -> str:
+    audio = tmp_path / "audio"
+    proc = subprocess.run(
+        [sys.executable, "-m", "hub.cli", "demo", "--broker", broker, "--seconds", "5",
+         "--audio-dir", str(audio), *extra],
+        capture_output=True, text=True, timeout=120, check=False,
+    )  # fmt: skip
+    assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
+    return proc.stdout
+
+
+def check_announcements(tmp_path) -> None:
+    wavs = sorted((tmp_path / "audio").glob("*.wav"))
+    assert wavs, "the speaker node wrote no announcement"
+    with wave.open(str(wavs[0])) as w:
+        seconds = w.getnframes() / w.getframerate()
+    assert 4 < seconds < 20  # chime + two calls of ~2-4 s each
+
+
+def test_demo_uses_a_broker_that_answers(tmp_path, broker):
+    out = run_demo(tmp_path, f"127.0.0.1:{broker.port}")
+    assert f"Memakai broker MQTT di 127.0.0.1:{broker.port}" in out
+    assert "warga mengambil A-001" in out
+    assert "memanggil" in out and "Papan 1" in out
+    assert "Pengeras : memutar call-1" in out
+    assert "Selesai." in out
+    check_announcements(tmp_path)
+
+
+@pytest.mark.parametrize("lang", ["id", "en"])
+def test_demo_starts_an_embedded_broker_when_none_answers(tmp_path, lang):
+    port = free_port()
+    out = run_demo(tmp_path, f"127.0.0.1:{port}", "--lang", lang)
+    if lang == "id":
+        assert "menjalankan broker bawaan (amqtt)" in out
+        assert "tiket diambil" in out
+    else:
+        assert "starting the embedded broker (amqtt)" in out
+        assert "a citizen takes A-001" in out and "tickets taken" in out
+    check_announcements(tmp_path)
