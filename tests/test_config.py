@@ -13,8 +13,10 @@ def test_no_file_gives_a_working_kecamatan():
     assert [s.letter for s in cfg.services] == ["A", "B", "C", "D", "E"]
     assert [c.number for c in cfg.counters] == [1, 2, 3]
     assert cfg.office.timezone == "Asia/Jakarta"
-    assert cfg.wording.prefix == "Nomor antrean" and cfg.wording.direction == "silakan menuju"
-    assert cfg.queue.priority_streak == 3 and cfg.queue.max_recalls == 2
+    assert cfg.wording.prefix == "Nomor antrean"
+    assert cfg.wording.direction == "silakan menuju"
+    assert cfg.queue.priority_streak == 3
+    assert cfg.queue.max_recalls == 2
 
 
 def test_the_shipped_example_is_valid_and_declares_devices():
