@@ -105,6 +105,7 @@ class Config:
     queue: QueueConfig = field(default_factory=QueueConfig)
     wording: Wording = field(default_factory=Wording)
     database: str = "antrian.db"
+    tts_cache: str = "tts_cache"
     web: WebConfig = field(default_factory=WebConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
@@ -378,6 +379,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
     queue = _queue(top.get("queue", dict, {}))
     wording = _wording(top.get("announcement", dict, {}))
     database = top.get("database", str, "antrian.db")
+    tts_cache = top.get("tts_cache", str, "tts_cache")
     services = _services(top.get("services", list, None)) if "services" in raw else DEFAULT_SERVICES
     if not services:
         raise ConfigError("services: at least one service is needed")
@@ -393,7 +395,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
     devices = _devices(top.get("devices", list, []), letters, {c.number for c in counters})
     web = _web(top.get("web", dict, {}))
     top.finish()
-    return Config(office, mqtt, queue, wording, database, web, services, counters, devices)
+    return Config(office, mqtt, queue, wording, database, tts_cache, web, services, counters, devices)
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -410,12 +412,11 @@ def load_config(path: str | Path | None) -> Config:
     except tomllib.TOMLDecodeError as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     cfg = parse_config(raw)
-    db = Path(cfg.database)
-    if not db.is_absolute():
-        # A relative database path is relative to the config file, not to wherever the
-        # service manager happened to start the hub.
-        cfg = replace(cfg, database=str(p.parent / db))
-    return cfg
+    # Relative paths are relative to the config file, not to wherever the service manager
+    # happened to start the hub.
+    db, cache = Path(cfg.database), Path(cfg.tts_cache)
+    return replace(cfg, database=str(db if db.is_absolute() else p.parent / db),
+                   tts_cache=str(cache if cache.is_absolute() else p.parent / cache))
 
 
 def demo_devices(counters: Sequence[CounterConfig], letters: Sequence[str]) -> tuple[DeviceConfig, ...]:

@@ -297,6 +297,7 @@ def demo_config(lang: str, db: str, host: str, port: int) -> Config:
         office=OfficeConfig(slug="demo", name="Kantor Kecamatan Contoh (demo)", language=lang),
         mqtt=MqttConfig(host=host, port=port, client_id=f"antrian-hub-demo-{rng_id()}"),
         database=db,
+        tts_cache=str(TTS_CACHE),
         devices=demo_devices(base.counters, [s.letter for s in base.services]),
     )
 

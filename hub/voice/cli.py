@@ -57,11 +57,15 @@ def _config(args: argparse.Namespace) -> Config | None:
     """The office configuration: `--config`, else ./antrian.toml where it exists."""
     path = args.config or ("antrian.toml" if Path("antrian.toml").exists() else None)
     if path is None:
+        args.cache = args.cache or DEFAULT_CACHE
         return None
     try:
-        return load_config(path)
+        cfg = load_config(path)
     except ConfigError as exc:
         raise SystemExit(f"Konfigurasi salah / bad configuration: {exc}") from None
+    if args.cache is None:  # the configured cache, unless --cache says otherwise
+        args.cache = Path(cfg.tts_cache)
+    return cfg
 
 
 def _wording(args: argparse.Namespace, cfg: Config | None) -> Wording:
@@ -84,7 +88,8 @@ def _spoken_names(cfg: Config | None) -> dict[int, str]:
 def _add_wording_flags(p: argparse.ArgumentParser) -> None:
     w = Wording()
     p.add_argument("-c", "--config", default=None, help="antrian.toml (default ./antrian.toml)")
-    p.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="clip cache folder")
+    p.add_argument("--cache", type=Path, default=None,
+                   help="clip cache folder (default: tts_cache of the configuration)")
     p.add_argument("--prefix", default=None, help=f"call opening (default {w.prefix!r})")
     p.add_argument("--direction", default=None, help=f"default {w.direction!r}")
     p.add_argument("--counter-word", default=None, help=f"default {w.counter_word!r}")
@@ -210,7 +215,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     sp.add_argument("--port", type=int, default=None, help="MQTT broker port (default 1883)")
     sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
     sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
-    sp.add_argument("--cache", type=Path, default=DEFAULT_CACHE, help="local clip cache folder")
+    sp.add_argument("--cache", type=Path, default=None, help="local clip cache folder")
     sp.add_argument("--volume", type=int, default=80, help="start volume 0-100")
     sp.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
     sp.add_argument("--alsa-device", default=None, help="ALSA device for aplay -D")

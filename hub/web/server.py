@@ -572,8 +572,8 @@ def build_app(webapp: WebApp) -> web.Application:
             raise
     else:
         cfg = webapp.cfg
-        cache = Path(cfg.database).parent / "tts_cache" if cfg.database != ":memory:" else None
-        if cache is not None:
+        cache = Path(cfg.tts_cache)
+        if cache.is_dir():
             names = {c.number: c.spoken_name for c in cfg.counters if c.spoken_name}
             app.add_routes(audio_routes(cache, cfg.wording, names))
             webapp.audio = True
