@@ -17,6 +17,7 @@ from __future__ import annotations
 import argparse
 import json
 import random
+import statistics
 import sys
 import tempfile
 import threading
@@ -213,15 +214,20 @@ def rss_mb(pid: int) -> float:
     return float("nan")
 
 
-def wait_online(broker: Mosquitto, timeout: float = 30) -> float:
+def start_and_wait_online(broker: Mosquitto, hub: HubProcess, timeout: float = 30) -> float:
+    """Start the hub process; seconds until its `online` birth message arrives."""
     cl = Client(broker)
-    t0 = time.perf_counter()
     done = threading.Event()
-    cl.c.on_message = lambda c, u, m: done.set() if b"online" in m.payload else None
     cl.subscribe(T.hub_state)
-    done.wait(timeout)
+    time.sleep(0.2)  # the retained state of an earlier run arrives first
+    cl.c.on_message = lambda c, u, m: done.set() if b"online" in m.payload else None
+    t0 = time.perf_counter()
+    hub.start()
+    if not done.wait(timeout):
+        raise TimeoutError("the hub did not come online")
+    elapsed = time.perf_counter() - t0
     cl.close()
-    return time.perf_counter() - t0
+    return elapsed
 
 
 def main() -> None:
@@ -250,8 +256,7 @@ def main() -> None:
                          f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
                          f"p99 {pct(echo, 99) * 1e3:.3f} ms"))  # fmt: skip
             step("starting the hub")
-            hub.start()
-            wait_online(broker)
+            start_and_wait_online(broker, hub)
             cl = Client(broker)
             for dev in ("kiosk-1", "pad-1", "pad-2"):
                 cl.subscribe(T.device(dev) + "/response/+")
@@ -295,13 +300,16 @@ def main() -> None:
             today = len(core.state.tickets)
             rows.append((f"rebuild with a year of history ({n_events:,} events)",
                          f"{rebuild * 1e3:.1f} ms", f"today's tickets {today}"))  # fmt: skip
-            hist.start()
-            online = wait_online(broker)
-            assert hist.proc is not None
-            rss = rss_mb(hist.proc.pid)
-            rows.append(("hub process start to `online` (same log)", f"{online * 1e3:.0f} ms",
+            starts = []
+            for _ in range(3):
+                starts.append(start_and_wait_online(broker, hist))
+                assert hist.proc is not None
+                rss = rss_mb(hist.proc.pid)
+                hist.stop()
+            online = statistics.median(starts)
+            rows.append(("hub process start to `online` (same log, median of 3)",
+                         f"{online * 1e3:.0f} ms",
                          f"RSS {rss:.1f} MB; history generated in {gen:.0f} s"))  # fmt: skip
-            hist.stop()
         finally:
             broker.close()
 

@@ -52,7 +52,11 @@ def _config(path: str | None) -> Config:
 def cmd_run(args: argparse.Namespace) -> int:
     _setup_logging(args.verbose)
     cfg = _config(args.config)
-    return asyncio.run(run_hub(cfg))
+    try:
+        import uvloop  # ~10-15% less latency per request/response than the default loop
+    except ImportError:  # pragma: no cover - optional (not on Windows)
+        return asyncio.run(run_hub(cfg))
+    return int(uvloop.run(run_hub(cfg)))
 
 
 async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
