@@ -208,7 +208,7 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
     "service_status": {"service": _SERVICE, "status": Field(str, choices=("open", "paused"))},
     "reinsert": {"ticket": _TICKET},
     "set_priority": {"ticket": _TICKET, "priority": Field(bool)},
-    "close_day": {},
+    "close_day": {"issued_before": Field(str, required=False, max_len=5)},
     "ticket_status": {"token": Field(str, max_len=64)},
     "sync": {},
 }

@@ -403,18 +403,19 @@ class HubCore:
         state = self.state
         today = local_day(now, self.cfg)
         if state.day and today > state.day:
-            return self._system("close_day", now)
+            return self._system("close_day", {})
         if state.day:
             _, closing = working_day_bounds(state.day, self.cfg)
-            live = any(tk.state in ("waiting", "called") for tk in state.tickets.values())
-            if now >= closing and live:
-                return self._system("close_day", now)
+            left = any(tk.state in ("waiting", "called") and tk.issued_at < closing
+                       for tk in state.tickets.values())  # fmt: skip
+            if now >= closing and left:
+                return self._system("close_day", {"issued_before": closing.strftime("%H:%M")})
         # estimates move with time even when nothing happens
         return self.state_messages(now)
 
-    def _system(self, command: str, now: datetime) -> list[Outgoing]:
+    def _system(self, command: str, fields: dict[str, Any]) -> list[Outgoing]:
         """A command the hub gives itself (closing time, a new day); no one waits for a response."""
-        payload = dumps({"actor": "system", "reason": "jam layanan berakhir"})
+        payload = dumps({**fields, "actor": "system", "reason": "jam layanan berakhir"})
         _, effects = self.handle_batch([(Origin(), command, payload)])
         return effects()
 

@@ -24,7 +24,7 @@ import math
 import secrets
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from datetime import date, datetime, timedelta, tzinfo
+from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 from hub.config import Config
@@ -323,7 +323,21 @@ class QueueState:
                                               "status": args["status"]})]  # fmt: skip
 
     def _decide_close_day(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
-        left = sorted(t.code for t in self.tickets.values() if t.state in (WAITING, CALLED))
+        """Expire unserved tickets; with `issued_before` ("16:00") only those taken before it.
+
+        At closing time the hub expires what was waiting then; a ticket taken after hours
+        (an office that serves late) is not swept away seconds later by the same rule.
+        """
+        cutoff: datetime | None = None
+        if args.get("issued_before"):
+            try:
+                hh, mm = str(args["issued_before"]).replace(".", ":").split(":")
+                at = time(int(hh), int(mm))
+            except ValueError:
+                raise DomainError("invalid_request", detail="issued_before must be HH:MM") from None
+            cutoff = datetime.combine(date.fromisoformat(self.day), at, self.cfg.office.tz)
+        left = sorted(t.code for t in self.tickets.values() if t.state in (WAITING, CALLED)
+                      and (cutoff is None or t.issued_at < cutoff))  # fmt: skip
         return [ev("tickets_expired", {"tickets": left})] if left else []
 
     def _ticket(self, code: str) -> Ticket:
