@@ -55,7 +55,8 @@ def test_tick_after_midnight_starts_a_new_day_and_resets_displays(tmp_path):
     assert core.state.day == "2026-12-01"
     assert core.state.tickets == {}
     service_a = [json.loads(m.payload) for m in out if m.topic.endswith("/service/A/state")]
-    assert service_a and service_a[-1]["waiting"] == 0
+    assert service_a
+    assert service_a[-1]["waiting"] == 0
     assert take(core)["data"]["ticket"] == "A-001"
 
 
