@@ -92,6 +92,14 @@ class WebConfig:
 
 
 @dataclass(frozen=True)
+class PrinterConfig:
+    """An ESC/POS ticket printer attached to the hub (for the tablet kiosk page)."""
+
+    device: str | None = None  # e.g. /dev/usb/lp0 (USB) or /dev/ttyUSB0 (serial)
+    paper: int = 58  # mm: 58 (32 characters a line) or 80 (48)
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -107,6 +115,7 @@ class Config:
     database: str = "antrian.db"
     tts_cache: str = "tts_cache"
     web: WebConfig = field(default_factory=WebConfig)
+    printer: PrinterConfig = field(default_factory=PrinterConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -264,6 +273,16 @@ def _web(raw: Mapping[str, Any]) -> WebConfig:
     return cfg
 
 
+def _printer(raw: Mapping[str, Any]) -> PrinterConfig:
+    r = _Reader(raw, "printer")
+    paper = r.get("paper", int, 58)
+    if paper not in (58, 80):
+        raise ConfigError(f"printer.paper: must be 58 or 80 (mm), got {paper}")
+    cfg = PrinterConfig(device=r.get("device", str, None), paper=paper)
+    r.finish()
+    return cfg
+
+
 def _wording(raw: Mapping[str, Any]) -> Wording:
     r = _Reader(raw, "announcement")
     d = Wording()
@@ -394,8 +413,11 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         )  # fmt: skip
     devices = _devices(top.get("devices", list, []), letters, {c.number for c in counters})
     web = _web(top.get("web", dict, {}))
+    printer = _printer(top.get("printer", dict, {}))
     top.finish()
-    return Config(office, mqtt, queue, wording, database, tts_cache, web, services, counters, devices)
+    return Config(office=office, mqtt=mqtt, queue=queue, wording=wording, database=database,
+                  tts_cache=tts_cache, web=web, printer=printer, services=services,
+                  counters=counters, devices=devices)  # fmt: skip
 
 
 def load_config(path: str | Path | None) -> Config:

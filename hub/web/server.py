@@ -30,6 +30,7 @@ from hub import views
 from hub.config import OfficeConfig
 from hub.contract import dumps
 from hub.core import HubCore, Origin
+from hub.printer import PrinterError, print_ticket
 from hub.queue import Event
 from hub.service import HubService
 from hub.web import pages, stats
@@ -471,9 +472,21 @@ async def api_ticket(request: web.Request) -> web.Response:
         data = result["data"]
         url = f"{app.public_base(request)}/t/{data['token']}"
         data["status_url"] = url
+        if app.cfg.printer.device is not None:
+            data["printed"], data["print_error"] = await _print(app, dict(data))
         data["qr"] = qr_svg(url)
         data.pop("token", None)
     return web.json_response(result)
+
+
+async def _print(app: WebApp, ticket: dict[str, Any]) -> tuple[bool, str | None]:
+    """Print on the hub's printer; the ticket is issued either way (it is on screen with its QR)."""
+    try:
+        await asyncio.get_running_loop().run_in_executor(None, print_ticket, app.cfg.printer, ticket)
+    except PrinterError as exc:
+        log.error("ticket %s not printed: %s", ticket.get("ticket"), exc)
+        return False, str(exc)
+    return True, None
 
 
 @routes.post("/api/action")

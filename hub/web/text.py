@@ -58,6 +58,9 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "scan_qr": ("Pindai kode QR untuk memantau antrean dari ponsel Anda",
                 "Scan the QR code to follow the queue on your phone"),
     "ok": ("Selesai", "Done"),
+    "not_printed": ("Tiket tidak tercetak: foto layar ini atau kode QR-nya, lalu hubungi petugas",
+                    "The ticket could not be printed: take a photo of this screen or its QR code "
+                    "and tell an officer"),
     "refused": ("Maaf, tiket tidak dapat dibuat", "Sorry, no ticket could be issued"),
     # officer
     "officer_title": ("Panel petugas loket", "Counter officer panel"),

@@ -37,6 +37,7 @@ class WebHub:
     def __init__(self, proc: HubProcess, port: int) -> None:
         self.proc = proc
         self.base = f"http://127.0.0.1:{port}"
+        self.printer: Path | None = None
 
     def state(self) -> dict:
         with urllib.request.urlopen(self.base + "/api/state", timeout=5) as r:
@@ -52,13 +53,16 @@ def web_hub(tmp_path_factory) -> Iterator[WebHub]:
     broker.start()
     port = free_port()
     workdir = tmp_path_factory.mktemp("webhub")
+    printer = workdir / "printer.bin"  # the printer's device node, as a file
     config = (f'[office]\nname = "Kantor Kecamatan Winongan"\n'
-              f'[web]\nport = {port}\nhost = "127.0.0.1"\n')
+              f'[web]\nport = {port}\nhost = "127.0.0.1"\n'
+              f'[printer]\ndevice = "{printer}"\n')
     proc = HubProcess(broker, config, workdir)
     _add_user(proc.config_path, ADMIN[0], "admin", ADMIN[1])
     _add_user(proc.config_path, OFFICER[0], "officer", OFFICER[1])
     proc.start()
     hub = WebHub(proc, port)
+    hub.printer = printer
     deadline = time.monotonic() + 15
     while True:
         try:

@@ -3,8 +3,13 @@
 from __future__ import annotations
 
 import re
+import sys
+from pathlib import Path
 
 from playwright.sync_api import expect
+
+sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "devices"))
+from escpos_decode import decode  # the decoder the firmware tests use
 
 
 def take_ticket(kiosk, letter: str) -> tuple[str, str]:
@@ -27,6 +32,12 @@ def test_ticket_flow_kiosk_tv_status_officer(web_hub, new_page, login, shot):
     assert first == "B-001"
     expect(kiosk.locator(".qr svg path")).to_have_count(1)
     shot(kiosk, "kiosk-ticket")
+    # ... and it came out of the hub's printer, in the ESP32 kiosk's layout
+    printed = decode(web_hub.printer.read_bytes())
+    assert len(printed) == 1
+    assert printed[0].find("B-001").width == 2
+    assert printed[0].qr == [kiosk.locator("#status-link").inner_text()]
+    assert printed[0].cut
     kiosk.click("#close")
     second, status_url = take_ticket(kiosk, "B")
     assert second == "B-002"

@@ -59,6 +59,7 @@
               <div class="num small">${esc(waitText(d.estimated_wait_min))}${d.estimated_call_at ? ` (~${esc(d.estimated_call_at)})` : ""}</div></div></div>
             <div class="qr">${d.qr}</div>
             <p>${esc(T.scan_qr)}</p>
+            ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
             <a id="status-link" class="fine" href="${esc(d.status_url)}">${esc(d.status_url)}</a>
             <p class="fine">${esc(T.valid_today)}</p>
             <button id="close" class="primary">${esc(T.ok)}</button></div>`);

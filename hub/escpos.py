@@ -1,0 +1,1 @@
+../devices/esp32-button/escpos.py

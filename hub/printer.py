@@ -1,0 +1,40 @@
+"""A ticket printer attached to the hub, for the tablet kiosk page.
+
+Offices without an ESP32 kiosk can print the web kiosk's tickets on an ESC/POS printer plugged
+into the hub PC (USB: `/dev/usb/lp0`, serial: `/dev/ttyUSB0`). The layout is the ESP32 kiosk
+firmware's own (`devices/esp32-button/escpos.py`, linked into this package as `hub.escpos`),
+so a ticket looks the same whichever machine printed it.
+"""
+
+from __future__ import annotations
+
+import importlib
+from pathlib import Path
+from typing import Any
+
+from hub.config import PrinterConfig
+
+
+class PrinterError(OSError):
+    """The printer could not be written to (unplugged, no paper, no permission)."""
+
+
+def ticket_bytes(ticket: dict[str, Any], paper: int = 58) -> bytes:
+    """The ESC/POS job of a `take_ticket` response (`data`)."""
+    escpos: Any = importlib.import_module("hub.escpos")
+    return bytes(escpos.ticket(ticket, paper))
+
+
+def print_ticket(printer: PrinterConfig, ticket: dict[str, Any]) -> None:
+    """Send one ticket to the configured printer; PrinterError says why it failed.
+
+    Blocking (a device node can stall while the printer is busy): call it from an executor.
+    """
+    if printer.device is None:
+        raise PrinterError("no printer configured")
+    data = ticket_bytes(ticket, printer.paper)
+    try:
+        with Path(printer.device).open("ab", buffering=0) as dev:
+            dev.write(data)
+    except OSError as exc:
+        raise PrinterError(f"{printer.device}: {exc.strerror or exc}") from exc
