@@ -84,7 +84,7 @@ def test_press_in_flight_survives_outage(broker, hub, watcher, firmware):
     time.sleep(0.5)
     watcher.client.on_message = watcher._on_message
     broker.start()
-    kiosk.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n, timeout=30)
+    kiosk.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n, timeout=60)
     time.sleep(1.0)
     tickets = printed(kiosk, n)
     assert len(tickets) == 1

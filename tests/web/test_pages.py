@@ -99,10 +99,10 @@ def test_admin_pause_is_refused_on_kiosk(web_hub, new_page, login, shot):
     # the audit log names the admin; the topic monitor shows the retained service state
     expect(admin.locator('#audit tr[data-type="service_status_changed"]').first).to_contain_text(
         "admin:ani")
-    admin.locator('#tree details[data-path="antrian"] > summary').click()
-    admin.locator('#tree details[data-path="antrian/kantor"] > summary').click()
-    admin.locator('#tree details[data-path="antrian/kantor/service"] > summary').click()
-    admin.locator('#tree details[data-path="antrian/kantor/service/C"] > summary').click()
+    for path in ("antrian", "antrian/kantor", "antrian/kantor/service", "antrian/kantor/service/C"):
+        node = admin.locator(f'#tree details[data-path="{path}"]')
+        node.locator("> summary").click()
+        expect(node).to_have_attribute("open", "")  # the tree is redrawn live: opened, and stays
     expect(admin.locator('[data-topic="antrian/kantor/service/C/state"]')).to_contain_text(
         '"paused"')
     expect(admin.locator("#stats svg.chart")).to_have_count(3)

@@ -125,6 +125,11 @@
         ${value}${[...n.children.entries()].map(([k, c]) => draw(k, c)).join("")}</details>`;
     };
     const tree = document.getElementById("tree");
+    // A click just before this redraw has opened a <details> whose "toggle" event has not fired
+    // yet: read the open state from the page itself, or that click would be lost.
+    for (const d of tree.querySelectorAll("details")) {
+      if (d.open) openPaths.add(d.dataset.path); else openPaths.delete(d.dataset.path);
+    }
     tree.innerHTML = [...root.children.entries()].map(([k, c]) => draw(k, c)).join("");
     for (const d of tree.querySelectorAll("details")) {
       d.addEventListener("toggle", () => { if (d.open) openPaths.add(d.dataset.path); else openPaths.delete(d.dataset.path); });
