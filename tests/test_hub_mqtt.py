@@ -255,3 +255,23 @@ def test_admin_actions_are_in_the_audit_log_with_actor_and_reason(hub_and_probe)
     assert (call.actor, call.reason, call.data["mode"]) == ("admin:ani", "ibu hamil", "out_of_order")
     issue = next(e for e in events if e.type == "ticket_issued")
     assert issue.actor == "device:kiosk-1"
+
+
+def test_a_retained_request_is_not_replayed_when_the_hub_reconnects(make_hub, probe):
+    hub = make_hub(DEVICES)
+    probe.subscribe(f"{T.base}/#")
+    # A buggy client retains a request. Live subscribers get it as a normal message (MQTT gives
+    # no way to tell), so it is answered once ...
+    start = len(probe.messages)
+    probe.publish(T.hub_request("take_ticket"), {"service": "A"}, retain=True)
+    first = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
+    assert first["data"]["ticket"] == "A-001"
+    hub.stop()
+    try:
+        # ... but every later subscription would get it again, flagged retained: ignored.
+        hub2 = make_hub(DEVICES)
+        r = ask(probe, "take_ticket", {"service": "B"})
+        assert r["data"]["ticket"] == "B-001"
+        assert hub2.call(lambda: hub2.core.state.services["A"].issued) == 1
+    finally:
+        probe.publish(T.hub_request("take_ticket"), b"", retain=True)  # clear it
