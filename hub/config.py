@@ -9,7 +9,7 @@ file never starts a half-configured hub: `load_config` raises ConfigError("servi
 from __future__ import annotations
 
 import tomllib
-from collections.abc import Mapping, Sequence
+from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
@@ -439,13 +439,3 @@ def load_config(path: str | Path | None) -> Config:
     db, cache = Path(cfg.database), Path(cfg.tts_cache)
     return replace(cfg, database=str(db if db.is_absolute() else p.parent / db),
                    tts_cache=str(cache if cache.is_absolute() else p.parent / cache))
-
-
-def demo_devices(counters: Sequence[CounterConfig], letters: Sequence[str]) -> tuple[DeviceConfig, ...]:
-    """The simulated devices of `antrian demo`: a kiosk, a pad and a board per counter, a speaker."""
-    devs = [DeviceConfig("kiosk-1", "kiosk", tuple(letters))]
-    for c in counters:
-        devs.append(DeviceConfig(f"pad-{c.number}", "call_pad", counter=c.number))
-        devs.append(DeviceConfig(f"board-{c.number}", "led_board", counter=c.number))
-    devs.append(DeviceConfig("speaker-1", "speaker"))
-    return tuple(devs)

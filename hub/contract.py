@@ -89,10 +89,6 @@ class Topics:
     def counter_event(self, counter: int) -> str:
         return f"{self.base}/counter/{counter}/event"
 
-    def ticket_state(self, token: str) -> str:
-        """Retained, per ticket token: what the citizen status page follows (no personal data)."""
-        return f"{self.base}/ticket/{token}/state"
-
     # -- devices -------------------------------------------------------------------------
     def device(self, device_id: str) -> str:
         return f"{self.base}/device/{device_id}"

@@ -17,7 +17,7 @@ import json
 import logging
 import random
 import tempfile
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
 from datetime import datetime
 from pathlib import Path
@@ -25,7 +25,7 @@ from typing import Any
 
 import aiomqtt
 
-from hub.config import Config, MqttConfig, OfficeConfig, demo_devices, parse_config
+from hub.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
 from hub.contract import Topics, dumps
 from hub.service import NODELAY
 from hub.testing import free_port, port_open
@@ -288,6 +288,16 @@ async def _admin(tp: Topics, host: str, port: int, command: str, **fields: Any) 
 
 def rng_id() -> str:
     return f"{random.getrandbits(32):08x}"
+
+
+def demo_devices(counters: Sequence[CounterConfig], letters: Sequence[str]) -> tuple[DeviceConfig, ...]:
+    """The simulated devices of `antrian demo`: a kiosk, a pad and a board per counter, a speaker."""
+    devs = [DeviceConfig("kiosk-1", "kiosk", tuple(letters))]
+    for c in counters:
+        devs.append(DeviceConfig(f"pad-{c.number}", "call_pad", counter=c.number))
+        devs.append(DeviceConfig(f"board-{c.number}", "led_board", counter=c.number))
+    devs.append(DeviceConfig("speaker-1", "speaker"))
+    return tuple(devs)
 
 
 def demo_config(lang: str, db: str, host: str, port: int) -> Config:

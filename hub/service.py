@@ -47,7 +47,6 @@ class HubService:
         self.client: aiomqtt.Client | None = None
         self.connected = asyncio.Event()
         self.devices_seen: dict[str, dict[str, Any]] = {}
-        self.on_message_hooks: list[Callable[[str, bytes, bool], None]] = []
         self._tasks: set[asyncio.Task[None]] = set()
         self.connections = 0
 
@@ -202,8 +201,6 @@ class HubService:
         tp = self.topics
         requests: list[tuple[Origin, str, bytes]] = []
         for topic, payload, retained in messages:
-            for hook in self.on_message_hooks:
-                hook(topic, payload, retained)
             try:
                 command = tp.parse_hub_request(topic)
                 parsed = None if command is not None else tp.parse_device_topic(topic)

@@ -8,13 +8,11 @@ request/response round trip stalls 40-90 ms against delayed ACKs.
 
 from __future__ import annotations
 
-import contextlib
 import shutil
 import socket
 import subprocess
 import tempfile
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 MOSQUITTO_CANDIDATES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
@@ -125,17 +123,6 @@ class Mosquitto:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
-
-
-@contextlib.contextmanager
-def running_mosquitto(**kwargs: object) -> Iterator[Mosquitto]:
-    """`with running_mosquitto() as broker:` a broker for the block, always stopped after."""
-    broker = Mosquitto(**kwargs)  # type: ignore[arg-type]
-    try:
-        broker.start()
-        yield broker
-    finally:
-        broker.close()
 
 
 class HubProcess:
