@@ -234,8 +234,8 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
     args = ap.parse_args()
-    steady_n = 300 if args.quick else 1500
-    flat_n = 1000 if args.quick else 5000
+    steady_n = 100 if args.quick else 1500
+    flat_n = 300 if args.quick else 5000
     rows: list[tuple[str, str, str]] = []
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -243,14 +243,14 @@ def main() -> None:
         broker.start()
         try:
             step("raw broker round trip")
-            raw = raw_round_trip(broker, 2000)
+            raw = raw_round_trip(broker, 200 if args.quick else 2000)
             raw_p50, raw_p99 = pct(raw, 50) * 1e3, pct(raw, 99) * 1e3
             rows.append(("raw broker QoS 1 round trip", f"p50 {raw_p50:.3f} ms",
                          f"p99 {raw_p99:.3f} ms"))  # fmt: skip
 
             hub = HubProcess(broker, CONFIG, Path(tmp) / "hub")
             step("bare aiomqtt responder (reference)")
-            echo = echo_round_trip(broker, 500)
+            echo = echo_round_trip(broker, 100 if args.quick else 500)
             e50 = pct(echo, 50) * 1e3
             rows.append(("bare aiomqtt responder, 100/s (the floor)",
                          f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
