@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Final
 
 from hub.config import Config, ConfigError, load_config
+from hub.i18n import t
 
 #: Modules that add subcommands: each has `add_commands(subparsers)`.
 EXTENSIONS: Final = ("hub.voice.cli", "hub.web.cli", "hub.provision.cli")
@@ -118,7 +119,8 @@ def cmd_queue(args: argparse.Namespace) -> int:
     print()
     for number in st.counters:
         c = views.counter_state(st, number)
-        print(f"{c['name']:<12} {c['status']:<9} melayani {c['serving'] or '-':<6} "
+        status = t(f"state.{c['status']}", cfg.office.language)
+        print(f"{c['name']:<12} {status:<11} melayani {c['serving'] or '-':<6} "
               f"layanan {','.join(c['services'])}")  # fmt: skip
     waiting = sorted((t for t in st.tickets.values() if t.state == "waiting"),
                      key=lambda t: (not t.priority, t.order))  # fmt: skip
