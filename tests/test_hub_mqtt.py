@@ -275,3 +275,19 @@ def test_a_retained_request_is_not_replayed_when_the_hub_reconnects(make_hub, pr
         assert hub2.call(lambda: hub2.core.state.services["A"].issued) == 1
     finally:
         probe.publish(T.hub_request("take_ticket"), b"", retain=True)  # clear it
+
+
+def test_discovery_of_a_removed_service_is_cleared(make_hub, probe):
+    probe.subscribe("homeassistant/#")
+    topic = "homeassistant/sensor/antrian_kantor/service_e_waiting/config"
+    hub = make_hub(DEVICES)
+    assert json.loads(probe.wait_for(topic))["unique_id"] == "antrian_kantor_service_e_waiting"
+    hub.stop()
+    start = len(probe.messages)
+    four = {**DEVICES, "services": [{"letter": x, "name": f"Layanan {x}"} for x in "ABCD"],
+            "counters": [{"number": 1, "services": ["A", "B"]},
+                         {"number": 3, "services": ["C", "D"]}]}  # fmt: skip
+    make_hub(four)  # same database: it remembers what it announced before
+    assert probe.wait_for(topic, lambda p: p == b"", start=start) == b""
+    retained_e = [t for t, p, _ in probe.messages[start:] if t == topic and p]
+    assert retained_e == []
