@@ -134,14 +134,20 @@ class Accounts:
         rows = self.db.execute("SELECT name, role FROM web_users ORDER BY name").fetchall()
         return [User(str(n), str(r)) for n, r in rows]
 
-    def check(self, name: str, password: str) -> User | None:
-        """The user when the password is right. Unknown names cost as much as wrong passwords."""
+    def lookup(self, name: str) -> tuple[str, str]:
+        """(role, stored hash) of `name`; for an unknown name, a dummy pair that never matches.
+
+        Reading is done here, on the caller's thread (the hub's SQLite connection is the event
+        log's); only the slow hash check may go to another thread.
+        """
         row = self.db.execute("SELECT role, password FROM web_users WHERE name=?",
                               (name,)).fetchone()  # fmt: skip
-        if row is None:
-            verify_password(password, self._dummy_hash)
-            return None
-        return User(name, str(row[0])) if verify_password(password, str(row[1])) else None
+        return (str(row[0]), str(row[1])) if row is not None else ("", self._dummy_hash)
+
+    def check(self, name: str, password: str) -> User | None:
+        """The user when the password is right. Unknown names cost as much as wrong passwords."""
+        role, stored = self.lookup(name)
+        return User(name, role) if verify_password(password, stored) and role else None
 
     # sessions ---------------------------------------------------------------------------------
 
