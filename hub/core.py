@@ -250,7 +250,7 @@ class HubCore:
             raise DomainError("unknown_device", device=origin.device)
         if command not in ROLE_COMMANDS.get(dev.role, frozenset()):
             raise DomainError("not_allowed", device=dev.id, role=dev.role, command=command[:40])
-        if dev.role in COUNTER_BOUND_ROLES and "counter" in _counter_commands(command):
+        if dev.role in COUNTER_BOUND_ROLES and "counter" in _fields(command):
             payload["counter"] = dev.counter
         if dev.role == "kiosk" and command == "take_ticket":
             svc = payload.get("service")
@@ -327,7 +327,7 @@ class HubCore:
             issued = next(e for e in events if e.type == "ticket_issued")
             return views.ticket_view(state, state.tickets[issued.data["ticket"]], now)
         data: dict[str, Any] = {}
-        if "counter" in _counter_commands(command):
+        if "counter" in _fields(command):
             counter = next((e.data["counter"] for e in events if "counter" in e.data), None)
             if counter is not None:
                 cs = views.counter_state(state, counter)
@@ -420,7 +420,7 @@ class HubCore:
         return effects()
 
 
-def _counter_commands(command: str) -> frozenset[str]:
+def _fields(command: str) -> frozenset[str]:
     """The fields a command takes (to ask: does it act on a counter?)."""
     return _FIELDS.get(command, frozenset())
 

@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 from hub.config import Config
-from hub.contract import parse_ticket_code, ticket_code
+from hub.contract import ticket_code
 
 WAITING: Final = "waiting"
 CALLED: Final = "called"
@@ -342,7 +342,7 @@ class QueueState:
 
     def _ticket(self, code: str) -> Ticket:
         ticket = self.tickets.get(code)
-        if ticket is None or parse_ticket_code(code) is None:
+        if ticket is None:
             raise DomainError("unknown_ticket", ticket=code)
         return ticket
 

@@ -67,7 +67,6 @@ class EventStore:
         self,
         events: Iterable[Event],
         *,
-        transaction: tuple[str, str, str, dict[str, Any]] | None = None,
         transactions: Iterable[tuple[str, str, str, dict[str, Any]]] = (),
     ) -> list[int]:
         """Commit `events` (and the responses of `transactions`) atomically; their sequence numbers.
@@ -75,7 +74,6 @@ class EventStore:
         Each transaction is (sender, transaction id, command, response). Raises StorageError and
         commits nothing when SQLite cannot write.
         """
-        txns = [*transactions, *([transaction] if transaction is not None else [])]
         seqs: list[int] = []
         try:
             self.db.execute("BEGIN IMMEDIATE")
@@ -89,7 +87,7 @@ class EventStore:
                          json.dumps(dict(e.data), ensure_ascii=False)),
                     )  # fmt: skip
                     seqs.append(int(cur.lastrowid or 0))
-                for sender, txn, command, resp in txns:
+                for sender, txn, command, resp in transactions:
                     self.db.execute(
                         "INSERT OR IGNORE INTO transactions VALUES (?,?,?,?,?)",
                         (sender, txn, day, command, json.dumps(resp, ensure_ascii=False)),

@@ -8,12 +8,18 @@ request/response round trip stalls 40-90 ms against delayed ACKs.
 
 from __future__ import annotations
 
+import json
 import shutil
 import socket
 import subprocess
+import sys
 import tempfile
+import threading
 import time
 from pathlib import Path
+
+import paho.mqtt.client as mqtt
+from paho.mqtt.enums import CallbackAPIVersion
 
 MOSQUITTO_CANDIDATES = ("/usr/sbin/mosquitto", "/usr/local/sbin/mosquitto")
 
@@ -134,8 +140,6 @@ class HubProcess:
 
     def __init__(self, broker: Mosquitto, config_text: str = "", workdir: Path | None = None,
                  *, extra_args: tuple[str, ...] = ()) -> None:  # fmt: skip
-        import sys
-
         self.workdir = workdir or Path(tempfile.mkdtemp(prefix="antrian-hub-"))
         self.workdir.mkdir(parents=True, exist_ok=True)
         self.config_path = self.workdir / "antrian.toml"
@@ -185,11 +189,6 @@ class Probe:
     """
 
     def __init__(self, broker: Mosquitto, client_id: str = "", **auth: str) -> None:
-        import threading
-
-        import paho.mqtt.client as mqtt
-        from paho.mqtt.enums import CallbackAPIVersion
-
         self._cond = threading.Condition()
         self.messages: list[tuple[str, bytes, bool]] = []
         self.client = mqtt.Client(CallbackAPIVersion.VERSION2, client_id=client_id)
@@ -209,8 +208,6 @@ class Probe:
             self._cond.notify_all()
 
     def subscribe(self, topic: str) -> None:
-        import threading
-
         done = threading.Event()
         self.client.on_subscribe = lambda *a: done.set()
         self.client.subscribe(topic, qos=1)
@@ -218,8 +215,6 @@ class Probe:
             raise TimeoutError(f"no SUBACK for {topic}")
 
     def publish(self, topic: str, payload: bytes | str | dict[str, object], retain: bool = False) -> None:
-        import json
-
         body = json.dumps(payload).encode() if isinstance(payload, dict) else payload
         self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(5)
 
@@ -240,8 +235,6 @@ class Probe:
     def request(self, request_topic: str, response_topic: str, payload: dict[str, object],
                 timeout: float = 5.0) -> dict[str, object]:  # fmt: skip
         """Publish a request with a fresh transaction and return the matching response."""
-        import json
-
         self._seq += 1
         txn = payload.get("transaction") or f"probe-{id(self)}-{self._seq}"
         body = {**payload, "transaction": txn}
