@@ -39,7 +39,7 @@ NODELAY: Final = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 class HubService:
     """Runs `HubCore` on a broker until `stop` is set."""
 
-    def __init__(self, core: HubCore, *, reconnect_max_s: float = 5.0) -> None:
+    def __init__(self, core: HubCore, *, reconnect_max_s: float = 2.0) -> None:
         self.core = core
         self.cfg = core.cfg
         self.topics = core.topics

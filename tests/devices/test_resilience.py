@@ -48,7 +48,7 @@ def test_broker_outage(broker, hub, watcher, firmware):
     broker.start()
     online(kiosk, since=nk, timeout=20)
     online(board, since=nb, timeout=20)
-    wait_rows(board, "---", "LOKET 1")
+    wait_rows(board, "---", "LOKET 1", timeout=30)  # the hub reconnects on its own backoff
     kiosk.wait(lambda e: e["ev"] == "pin" and e["pin"] == 2 and e["v"] == 1, since=nk)
     time.sleep(max(0.0, pressed + 2.1 - time.monotonic()))  # the button's lock
     n = kiosk.mark()
