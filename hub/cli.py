@@ -78,7 +78,13 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
              cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
     service = HubService(core)
-    web_stop = await _start_web(core, service) if cfg.web.enabled else None
+    web_stop = None
+    if cfg.web.enabled:
+        try:
+            web_stop = await _start_web(core, service)
+        except OSError as exc:  # e.g. the port is taken: the queue itself must still run
+            log.error("halaman web tidak berjalan / web pages not started (port %s): %s",
+                      cfg.web.port, exc)  # fmt: skip
     try:
         await service.run(stop)
     finally:

@@ -291,3 +291,25 @@ def test_discovery_of_a_removed_service_is_cleared(make_hub, probe):
     assert probe.wait_for(topic, lambda p: p == b"", start=start) == b""
     retained_e = [t for t, p, _ in probe.messages[start:] if t == topic and p]
     assert retained_e == []
+
+
+def test_the_queue_runs_even_when_the_web_port_is_taken(broker, tmp_path, probe):
+    import socket
+
+    from hub.testing import HubProcess, free_port
+
+    port = free_port()
+    with socket.socket() as squatter:
+        squatter.bind(("127.0.0.1", port))
+        squatter.listen()
+        proc = HubProcess(broker, f'[web]\nhost = "127.0.0.1"\nport = {port}\n'
+                          '[[devices]]\nid = "kiosk-1"\nrole = "kiosk"\n', tmp_path)  # fmt: skip
+        probe.subscribe(f"{T.base}/#")
+        proc.start()
+        try:
+            probe.wait_for(T.hub_state, lambda p: b"online" in p, timeout=15)
+            r = ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
+            assert r["data"]["ticket"] == "A-001"
+            assert "web pages not started" in proc.log()
+        finally:
+            proc.stop()

@@ -37,6 +37,9 @@ slug = "kantor"
 name = "Kantor Kecamatan Contoh"
 public_url = "http://192.168.1.10:8080"
 
+[web]
+enabled = false
+
 [[services]]
 letter = "A"
 name = "Administrasi kependudukan"
