@@ -4,7 +4,7 @@
     call         := "Nomor antrean", letter, number, ", silakan menuju", destination
     destination  := "loket", words(k)   or a configured name ("loket pengambilan dokumen")
 
-Calls are built from a small set of short clips (the 16 number words, the letters, a few
+Calls are built from a small set of short clips (the 18 number words, the letters, a few
 phrases) so that a speaker can play any call from its local cache, offline and at once. This
 module only decides *which* clips in *which* order; the audio lives in `tts_cache/`.
 
@@ -22,9 +22,9 @@ _UNITS: Final = (
     "nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
 )  # fmt: skip
 
-#: Every word `number_words` can produce for 0..1000: the clips a cache needs for numbers.
+#: Every word `number_words` can produce for 0..9999: the clips a cache needs for numbers.
 NUMBER_WORDS: Final = (
-    *_UNITS, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu",
+    *_UNITS, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu",
 )  # fmt: skip
 
 LETTER_NAMES: Final = {
@@ -40,14 +40,24 @@ PAUSE_BETWEEN_CALLS: Final = "pause.800"
 
 
 def number_words(n: int) -> list[str]:
-    """Indonesian words for 0..1000 (KBBI): 12 -> dua belas, 111 -> seratus sebelas."""
-    if not 0 <= n <= 1000:
-        raise ValueError(f"number out of range 0..1000: {n}")
-    if n == 1000:
-        return ["seribu"]
+    """Indonesian words for 0..9999 (KBBI): 12 -> dua belas, 1001 -> seribu satu.
+
+    The range is every ticket number the hub can issue (`MAX_TICKET_NUMBER`) and every counter.
+    """
+    if not 0 <= n <= 9999:
+        raise ValueError(f"number out of range 0..9999: {n}")
     if n < 10:
         return [_UNITS[n]]
     words: list[str] = []
+    thousands, n = divmod(n, 1000)
+    if thousands == 1:
+        words.append("seribu")
+    elif thousands > 1:
+        words += [_UNITS[thousands], "ribu"]
+    if n == 0:
+        return words
+    if n < 10:
+        return [*words, _UNITS[n]]
     hundreds, rest = divmod(n, 100)
     if hundreds == 1:
         words.append("seratus")

@@ -104,6 +104,11 @@ class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
     ewma_alpha: float = 0.3
+    #: Self-service priority tickets (kiosks, the kiosk page) may be at most this share of a
+    #: service's tickets of the day (after the first `priority_free`); staff can always mark
+    #: priority. A button anyone may press must not let one script empty the regular queue.
+    priority_share: float = 0.5
+    priority_free: int = 5
 
 
 @dataclass(frozen=True)
@@ -257,8 +262,15 @@ def _queue(raw: Mapping[str, Any]) -> QueueConfig:
     alpha = float(r.get("ewma_alpha", (int, float), d.ewma_alpha))
     if not 0 < alpha <= 1:
         raise ConfigError("queue.ewma_alpha: must be in (0, 1]")
+    share = float(r.get("priority_share", (int, float), d.priority_share))
+    if not 0 <= share <= 1:
+        raise ConfigError("queue.priority_share: must be in [0, 1]")
+    free = r.get("priority_free", int, d.priority_free)
+    if not 0 <= free <= 9999:
+        raise ConfigError("queue.priority_free: must be 0..9999")
     r.finish()
-    return QueueConfig(priority_streak=streak, max_recalls=recalls, ewma_alpha=alpha)
+    return QueueConfig(priority_streak=streak, max_recalls=recalls, ewma_alpha=alpha,
+                       priority_share=share, priority_free=free)  # fmt: skip
 
 
 def _web(raw: Mapping[str, Any]) -> WebConfig:

@@ -17,6 +17,10 @@ from typing import Any, Final
 
 #: Largest payload the hub accepts or a device may send (contract: 1 KiB).
 MAX_PAYLOAD_BYTES: Final = 1024
+#: Deepest nesting of arrays/objects accepted. Requests are flat objects; a deeper payload is
+#: refused before `json.loads` sees it, because 1,000 `[` (which fit in 1 KiB) exhaust the
+#: parser's recursion limit.
+MAX_PAYLOAD_DEPTH: Final = 32
 
 #: MQTT 5 message expiry for an announcement on a speaker's `play` topic, and the age after
 #: which a speaker drops an announcement it receives late (the payload carries `expires_at`
@@ -25,6 +29,10 @@ PLAY_EXPIRY_S: Final = 30
 
 HA_DISCOVERY_PREFIX: Final = "homeassistant"
 HA_STATUS_TOPIC: Final = "homeassistant/status"
+
+#: Highest ticket number of a service in one day: four digits on a ticket and a board, and
+#: every number up to it can be spoken (`hub.announce.number_words`).
+MAX_TICKET_NUMBER: Final = 9999
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _TICKET_CODE = re.compile(r"^([A-Z])-(\d{3,4})$")
@@ -154,7 +162,16 @@ class Topics:
 
 
 class ContractError(ValueError):
-    """A payload that breaks the contract. The message is shown to the sender as is."""
+    """A payload that breaks the contract. The message is shown to the sender as is.
+
+    `code` is the machine-readable error code of the response: `invalid_payload` when the
+    bytes are not a JSON object within the bounds, `invalid_request` when the object does not
+    match the command's schema.
+    """
+
+    def __init__(self, message: str, code: str = "invalid_request") -> None:
+        super().__init__(message)
+        self.code = code
 
 
 @dataclass(frozen=True)
@@ -216,16 +233,49 @@ READ_ONLY_COMMANDS: Final = frozenset({"ticket_status", "sync"})
 def decode_payload(raw: bytes) -> dict[str, Any]:
     """Bytes off the wire -> a JSON object, or ContractError saying why not."""
     if len(raw) > MAX_PAYLOAD_BYTES:
-        raise ContractError(f"payload too large: {len(raw)} bytes, limit {MAX_PAYLOAD_BYTES}")
+        raise ContractError(f"payload too large: {len(raw)} bytes, limit {MAX_PAYLOAD_BYTES}",
+                            "invalid_payload")  # fmt: skip
     if not raw.strip():
         return {}
+    depth = json_depth(raw)
+    if depth > MAX_PAYLOAD_DEPTH:
+        raise ContractError(f"payload nested too deep: depth {depth}, limit {MAX_PAYLOAD_DEPTH}",
+                            "invalid_payload")  # fmt: skip
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:
-        raise ContractError(f"malformed JSON: {exc}") from None
+        raise ContractError(f"malformed JSON: {exc}", "invalid_payload") from None
     if not isinstance(value, dict):
-        raise ContractError("payload must be a JSON object")
+        raise ContractError("payload must be a JSON object", "invalid_payload")
     return value
+
+
+def json_depth(raw: bytes) -> int:
+    """The deepest nesting of `[`/`{` in JSON text, brackets inside strings not counted.
+
+    Cheap on the usual request: with fewer brackets than the limit the nesting cannot exceed
+    it, so only a suspicious payload is scanned byte by byte.
+    """
+    if raw.count(b"[") + raw.count(b"{") <= MAX_PAYLOAD_DEPTH:
+        return min(raw.count(b"[") + raw.count(b"{"), MAX_PAYLOAD_DEPTH)
+    depth = deepest = 0
+    in_string = escaped = False
+    for byte in raw:
+        if in_string:
+            if escaped:
+                escaped = False
+            elif byte == 0x5C:  # backslash
+                escaped = True
+            elif byte == 0x22:  # quote
+                in_string = False
+        elif byte == 0x22:
+            in_string = True
+        elif byte in (0x5B, 0x7B):  # [ {
+            depth += 1
+            deepest = max(deepest, depth)
+        elif byte in (0x5D, 0x7D):  # ] }
+            depth -= 1
+    return deepest
 
 
 def validate_request(command: str, payload: Mapping[str, Any]) -> dict[str, Any]:

@@ -11,6 +11,11 @@ payload) and returns the messages to publish. The order of work is the promise t
 5. the events and the response are committed to the log (fsync) ...
 6. ... and only then is anything published.
 
+A request is answered alone: whatever goes wrong while handling it (a payload nested too deep,
+a bug) is that request's error response (`internal_error`), never its batch's. A batch commits
+exactly the requests answered `ok`, and after every batch the state in memory equals the
+replay of the log (a failed request's partial work is undone by replaying).
+
 The transport (`hub.service`) only moves bytes; the web side calls `handle` too.
 """
 
@@ -18,6 +23,7 @@ from __future__ import annotations
 
 import json
 import logging
+import os
 import secrets
 from collections import OrderedDict
 from collections.abc import Callable, Iterable, Sequence
@@ -38,7 +44,14 @@ from hub.contract import (
     validate_request,
 )
 from hub.i18n import t
-from hub.queue import DomainError, Event, QueueState, local_day, working_day_bounds
+from hub.queue import (
+    DomainError,
+    Event,
+    QueueState,
+    ReplayError,
+    local_day,
+    working_day_bounds,
+)
 from hub.store import EventStore, StorageError
 
 log = logging.getLogger("antrian.hub")
@@ -56,6 +69,10 @@ COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
 
 #: Error responses are remembered (in memory only) for this many transactions.
 _ERROR_CACHE_SIZE: Final = 2048
+
+#: Set (to 1) where a log that does not replay must stop the hub at once: the test suite. In
+#: production an event that cannot apply is reported and skipped, and the hub serves on.
+STRICT_REPLAY_ENV: Final = "ANTRIAN_STRICT_REPLAY"
 
 
 @dataclass(frozen=True)
@@ -75,6 +92,7 @@ class _Accepted:
     command: str
     events: list[Event]
     sender: str
+    day: str
     txn: Any
     topic: str
     body: dict[str, Any]
@@ -105,18 +123,27 @@ class HubCore:
         *,
         clock: Callable[[], datetime] = utc_now,
         token_factory: Callable[[], str] = lambda: secrets.token_urlsafe(16),
+        strict: bool | None = None,
     ) -> None:
         self.cfg = cfg
         self.store = store
         self.clock = clock
         self.token_factory = token_factory
+        self.strict = os.environ.get(STRICT_REPLAY_ENV) == "1" if strict is None else strict
         self.topics = Topics(cfg.office.slug)
         self.lang = cfg.office.language
         self.state = QueueState(cfg)
         self._published: dict[str, bytes] = {}
-        self._errors: OrderedDict[tuple[str, str], dict[str, Any]] = OrderedDict()
+        self._errors: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
         self._call_seq = 0
         self.listeners: list[Callable[[list[Event]], None]] = []
+        #: What start-up found wrong with the log (published as `hub/event`s on connect).
+        self.damage = store.integrity_problems()
+        if self.damage:
+            log.error("DATABASE DAMAGED (%s): %s. The queue keeps running from what can be read;"
+                      " run 'antrian log verify' and restore a backup.",
+                      store.path, "; ".join(self.damage[:5]))  # fmt: skip
+        self.inconsistencies: list[str] = []
         self.rebuild()
 
     # ------------------------------------------------------------------------------------------
@@ -124,14 +151,41 @@ class HubCore:
     # ------------------------------------------------------------------------------------------
 
     def rebuild(self) -> None:
-        """Today's state from the log: replay the events of the last working day only."""
+        """Today's state from the log: replay the events of the last working day only.
+
+        An event that cannot apply (a log this hub's rules did not write) stops a strict hub;
+        otherwise it is skipped, logged loudly and kept in `inconsistencies`, so a damaged log
+        never keeps the office from serving.
+        """
         state = QueueState(self.cfg)
+        problems: list[str] = []
         day = self.store.last_day()
         if day is not None:
-            for event in self.store.events_of_day(day):
-                state.apply(event)
+            for seq, event in self.store.events_between(day, day):
+                try:
+                    state.apply(event)
+                except ReplayError as exc:
+                    if self.strict:
+                        raise
+                    problems.append(f"#{seq} {exc}")
+        for problem in problems[:20]:
+            log.error("EVENT LOG INCONSISTENT, event skipped: %s", problem)
+        self.inconsistencies = problems
         self.state = state
         self._call_seq = sum(c.call_seq for c in state.counters.values())
+
+    def notices(self) -> list[Outgoing]:
+        """`hub/event`s that tell staff of a damaged or inconsistent log (sent on connect)."""
+        at = self.clock().astimezone(self.cfg.office.tz).isoformat(timespec="seconds")
+        out = []
+        for kind, problems in (("storage_damaged", self.damage),
+                               ("log_inconsistent", self.inconsistencies)):  # fmt: skip
+            if problems:
+                event = {"type": kind, "at": at, "actor": "system",
+                         "data": {"count": len(problems), "problems": problems[:10],
+                                  "hint": "antrian log verify"}}  # fmt: skip
+                out.append(Outgoing(self.topics.hub_event, dumps(event)))
+        return out
 
     # ------------------------------------------------------------------------------------------
     # requests
@@ -164,9 +218,13 @@ class HubCore:
         now = self.clock()
         outputs: list[Outgoing | _Accepted] = []
         accepted: list[_Accepted] = []
-        in_batch: dict[tuple[str, str], dict[str, Any]] = {}
+        in_batch: dict[tuple[str, str, str], dict[str, Any]] = {}
         for origin, command, raw in requests:
-            item = self._decide_one(origin, command, raw, now, in_batch)
+            try:
+                item = self._decide_one(origin, command, raw, now, in_batch)
+            except Exception as exc:  # any failure is this request's answer, not the batch's
+                item = self._failed(origin, command, raw, now, exc)
+                self._restore(accepted)
             outputs.extend(item)
             accepted.extend(a for a in item if isinstance(a, _Accepted))
 
@@ -174,23 +232,51 @@ class HubCore:
         if accepted:
             try:
                 self.store.append(events, transactions=[
-                    (a.sender, a.txn, a.command, a.body) for a in accepted if a.txn is not None
+                    (a.sender, a.day, a.txn, a.command, a.body) for a in accepted
+                    if a.txn is not None
                 ])  # fmt: skip
             except StorageError as exc:
                 # Nothing was committed: forget what was applied in memory, refuse visibly.
                 log.error("event log not writable, %d request(s) refused: %s", len(accepted), exc)
-                self.rebuild()
-                key, text = self._error("storage_failed", detail=str(exc))
+                self._restore([])
+                key, text = self._error(exc.code, detail=str(exc))
                 failed = {id(a): Outgoing(a.topic, dumps(response("error", error=text,
                           transaction=a.txn, data={"code": key}))) for a in accepted}  # fmt: skip
                 return [failed[id(o)] if isinstance(o, _Accepted) else o for o in outputs], list
             for listener in self.listeners:
-                listener(events)
+                try:
+                    listener(events)
+                except Exception:  # committed already: a listener's bug must not lose answers
+                    log.exception("event listener failed")
         responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else o
                      for o in outputs]  # fmt: skip
         if not events:
             return responses, list
         return responses, lambda: self._effects(events, now)
+
+    def _failed(self, origin: Origin, command: str, raw: bytes, now: datetime,
+                exc: Exception) -> list[Outgoing | _Accepted]:  # fmt: skip
+        """The error answer of a request whose handling raised (storage, or a bug)."""
+        if isinstance(exc, StorageError):
+            log.error("storage error on %s: %s", command[:40], exc)
+            key, text = self._error(exc.code, detail=str(exc))
+        else:
+            log.exception("internal error handling %s from %s", command[:40],
+                          origin.device or "client")  # fmt: skip
+            key, text = self._error("internal_error")
+        try:
+            txn = decode_payload(raw).get("transaction")
+        except ContractError:
+            txn = None
+        return [*self._reject(origin, command, self._response_topic(origin, command), txn, key,
+                              text, now)]  # fmt: skip
+
+    def _restore(self, accepted: Sequence[_Accepted]) -> None:
+        """Undo whatever a failed request did in memory: the log, then this batch's accepted."""
+        self.rebuild()
+        for a in accepted:
+            for e in a.events:
+                self.state.apply(e)
 
     def _decide_one(
         self,
@@ -198,7 +284,7 @@ class HubCore:
         command: str,
         raw: bytes,
         now: datetime,
-        in_batch: dict[tuple[str, str], dict[str, Any]],
+        in_batch: dict[tuple[str, str, str], dict[str, Any]],
     ) -> list[Outgoing | _Accepted]:
         """Check one request and, if accepted, apply its events in memory (not yet committed)."""
         resp_topic = self._response_topic(origin, command)
@@ -209,16 +295,21 @@ class HubCore:
             device = self._device_for(origin, command, payload)
             args = validate_request(command, payload)
         except ContractError as exc:
-            return [*self._reject(origin, command, resp_topic, txn, "invalid_request", str(exc), now)]
+            key, text = exc.code, str(exc)
+            if key == "invalid_payload":
+                text = t(key, self.lang, detail=text)
+            return [*self._reject(origin, command, resp_topic, txn, key, text, now)]
         except DomainError as exc:
             return [*self._reject(origin, command, resp_topic, txn, exc.key,
                                   t(exc.key, self.lang, **exc.params), now)]  # fmt: skip
 
         sender = origin.device or args.get("sender") or "_client"
         txn = args.get("transaction")
+        day = max(self.state.day, local_day(now, self.cfg))
         if txn is not None:
-            earlier = (in_batch.get((sender, txn)) or self._errors.get((sender, txn))
-                       or self.store.transaction_response(sender, txn))  # fmt: skip
+            key3 = (day, sender, txn)
+            earlier = (in_batch.get(key3) or self._errors.get(key3)
+                       or self.store.transaction_response(sender, day, txn))  # fmt: skip
             if earlier is not None:
                 return [Outgoing(resp_topic, dumps(earlier))]
 
@@ -232,14 +323,14 @@ class HubCore:
             out = self._reject(origin, command, resp_topic, txn, exc.key,
                                t(exc.key, self.lang, **exc.params), now)  # fmt: skip
             if txn is not None:
-                self._remember_error(sender, txn, out[0])
+                self._remember_error((day, sender, txn), out[0])
             return [*out]
         for e in events:
             self.state.apply(e)
         body = response("ok", data=self._result(command, events, now), transaction=txn)
         if txn is not None:
-            in_batch[(sender, txn)] = body
-        return [_Accepted(command, events, sender, txn, resp_topic, body)]
+            in_batch[(day, sender, txn)] = body
+        return [_Accepted(command, events, sender, day, txn, resp_topic, body)]
 
     def _device_for(self, origin: Origin, command: str, payload: dict[str, Any]) -> DeviceConfig | None:
         """Check a device's right to `command`; binds call pads to their counter."""
@@ -266,8 +357,8 @@ class HubCore:
         who = args.get("actor") or "admin"
         return who if ":" in who or who == "system" else f"admin:{who}"
 
-    def _remember_error(self, sender: str, txn: str, out: Outgoing) -> None:
-        self._errors[(sender, txn)] = json.loads(out.payload)
+    def _remember_error(self, key: tuple[str, str, str], out: Outgoing) -> None:
+        self._errors[key] = json.loads(out.payload)
         while len(self._errors) > _ERROR_CACHE_SIZE:
             self._errors.popitem(last=False)
 
@@ -354,8 +445,12 @@ class HubCore:
                                     dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at})))
             if e.type in ("ticket_called", "ticket_recalled"):
                 self._call_seq += 1
-                payload = views.play(self.cfg, f"call-{self._call_seq}", e.data["ticket"],
-                                     e.data["counter"], now)  # fmt: skip
+                try:
+                    payload = views.play(self.cfg, f"call-{self._call_seq}", e.data["ticket"],
+                                         e.data["counter"], now)  # fmt: skip
+                except ValueError:  # a call that cannot be spoken is still shown everywhere
+                    log.exception("no announcement for %s", e.data["ticket"])
+                    continue
                 out += [Outgoing(self.topics.device_play(d.id), dumps(payload))
                         for d in self.cfg.devices if d.role == "speaker"]  # fmt: skip
         if any(e.type == "day_started" for e in events):

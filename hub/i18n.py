@@ -64,6 +64,29 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Penyimpanan gagal; permintaan tidak diproses: {detail}",
         "Storage failed; the request was not processed: {detail}",
     ),
+    "storage_full": (
+        "Penyimpanan penuh; permintaan tidak diproses. Kosongkan disk hub lalu coba lagi",
+        "Storage is full; the request was not processed. Free disk space on the hub, then retry",
+    ),
+    "storage_damaged": (
+        "Berkas database rusak; permintaan tidak diproses. Jalankan 'antrian log verify'",
+        "The database file is damaged; the request was not processed. Run 'antrian log verify'",
+    ),
+    "internal_error": (
+        "Kesalahan internal hub; permintaan tidak diproses (sudah dicatat di log hub)",
+        "Internal hub error; the request was not processed (recorded in the hub's log)",
+    ),
+    "invalid_payload": ("Isi pesan tidak sah: {detail}", "Invalid payload: {detail}"),
+    "priority_share_reached": (
+        "Antrean prioritas layanan {service} hari ini sudah banyak; ambil antrean biasa dan"
+        " sampaikan ke petugas, yang dapat menandainya prioritas",
+        "Priority tickets of service {service} are many today; take a regular ticket and tell"
+        " the officer, who can mark it priority",
+    ),
+    "counter_retired": (
+        "Loket {counter} tidak ada lagi di konfigurasi",
+        "Counter {counter} is no longer configured",
+    ),
     "queue_empty": ("Tidak ada antrean", "Nobody is waiting"),
     # states, as people say them
     "state.open": ("buka", "open"),

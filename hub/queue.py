@@ -28,13 +28,22 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
 
 from hub.config import Config
-from hub.contract import ticket_code
+from hub.contract import MAX_TICKET_NUMBER, ticket_code
 
 WAITING: Final = "waiting"
 CALLED: Final = "called"
 DONE: Final = "done"
 SKIPPED: Final = "skipped"
 EXPIRED: Final = "expired"
+
+
+#: Status of a service or counter that today's log mentions but the configuration no longer
+#: has (changed mid-day): it is kept so the day replays, shown as closed, and takes no calls.
+RETIRED: Final = "closed"
+
+
+class ReplayError(Exception):
+    """A stored event that cannot be applied to the state (a log the rules did not write)."""
 
 
 class DomainError(Exception):
@@ -104,6 +113,7 @@ class ServiceQueue:
     status: str = "open"
     last_issued: int = 0
     issued: int = 0
+    priority_issued: int = 0
     last_called: str | None = None
     mean_minutes: float = 10.0
     priority: list[tuple[int, str]] = field(default_factory=list)
@@ -144,6 +154,8 @@ class QueueState:
             c.number: Counter(c.number, c.services, c.status) for c in cfg.counters
         }
         self.recent_calls: list[tuple[str, int, datetime]] = []
+        #: Services and counters today's log mentions that the configuration no longer has.
+        self.retired: set[str | int] = set()
 
     # ------------------------------------------------------------------------------------------
     # decide: command -> events (pure)
@@ -182,14 +194,15 @@ class QueueState:
         if handler is None:
             raise DomainError("invalid_request", detail=f"unknown command {command}")
         if command == "take_ticket":
-            events += state._decide_take_ticket(args, ev, token or secrets.token_urlsafe(16))
+            events += state._decide_take_ticket(args, ev, token or secrets.token_urlsafe(16), actor)
         else:
             events += handler(args, ev)
         return events
 
     # Each `_decide_*` gets the validated arguments and `ev`, the event factory for this call.
 
-    def _decide_take_ticket(self, args: Mapping[str, Any], ev: Any, token: str) -> list[Event]:  # noqa: ANN401
+    def _decide_take_ticket(self, args: Mapping[str, Any], ev: Any, token: str,  # noqa: ANN401
+                            actor: str) -> list[Event]:  # fmt: skip
         svc_cfg = self.cfg.service(args["service"])
         if svc_cfg is None:
             raise DomainError("unknown_service", service=args["service"])
@@ -199,16 +212,27 @@ class QueueState:
         if svc_cfg.quota is not None and svc.issued >= svc_cfg.quota:
             raise DomainError("quota_reached", service=svc.letter, quota=svc_cfg.quota)
         number = svc.last_issued + 1
+        if number > MAX_TICKET_NUMBER:  # every number issued must be printable and speakable
+            raise DomainError("quota_reached", service=svc.letter, quota=MAX_TICKET_NUMBER)
+        priority = bool(args.get("priority", False))
+        if priority and self_service(actor) and not self._priority_allowed(svc):
+            raise DomainError("priority_share_reached", service=svc.letter)
         return [ev("ticket_issued", {
             "ticket": ticket_code(svc.letter, number), "service": svc.letter, "number": number,
-            "priority": bool(args.get("priority", False)), "token": token,
-            "order": self.order_seq + 1,
+            "priority": priority, "token": token, "order": self.order_seq + 1,
         })]  # fmt: skip
+
+    def _priority_allowed(self, svc: ServiceQueue) -> bool:
+        """May a self-service press take one more priority ticket of `svc` today?"""
+        q = self.cfg.queue
+        return svc.priority_issued < max(q.priority_free, q.priority_share * (svc.issued + 1))
 
     def _counter(self, number: int, *, must_be_open: bool = True) -> Counter:
         counter = self.counters.get(number)
         if counter is None:
             raise DomainError("unknown_counter", counter=number)
+        if must_be_open and number in self.retired:
+            raise DomainError("counter_retired", counter=number)
         if must_be_open and counter.status != "open":
             raise DomainError("counter_not_open", counter=number, status=counter.status)
         return counter
@@ -286,7 +310,7 @@ class QueueState:
         counter = self._counter(args["counter"], must_be_open=False)
         ticket = self._serving(counter)
         target = args["service"]
-        if target not in self.services:
+        if target not in self.services or target in self.retired:
             raise DomainError("unknown_service", service=target)
         if target == ticket.service:
             raise DomainError("same_service", ticket=ticket.code, service=target)
@@ -309,6 +333,8 @@ class QueueState:
 
     def _decide_counter_status(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         counter = self._counter(args["counter"], must_be_open=False)
+        if counter.number in self.retired:
+            raise DomainError("counter_retired", counter=counter.number)
         status = args["status"]
         if status != "open" and counter.serving is not None:
             raise DomainError("counter_busy", counter=counter.number, ticket=counter.serving)
@@ -317,7 +343,7 @@ class QueueState:
                                               "until": until})]  # fmt: skip
 
     def _decide_service_status(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
-        if args["service"] not in self.services:
+        if args["service"] not in self.services or args["service"] in self.retired:
             raise DomainError("unknown_service", service=args["service"])
         return [ev("service_status_changed", {"service": args["service"],
                                               "status": args["status"]})]  # fmt: skip
@@ -351,8 +377,48 @@ class QueueState:
     # ------------------------------------------------------------------------------------------
 
     def apply(self, event: Event) -> None:
-        """Apply one event. Events come from `decide` or from the log, never from outside."""
-        getattr(self, f"_apply_{event.type}")(event)
+        """Apply one event. Events come from `decide` or from the log, never from outside.
+
+        Raises ReplayError, before changing anything, for an event that does not fit the state
+        (a ticket the day never issued): each `_apply_*` looks up everything it needs first.
+        A service or counter the configuration no longer has is kept as a retired entry.
+        """
+        handler = getattr(self, f"_apply_{event.type}", None)
+        if handler is None:
+            raise ReplayError(f"unknown event type {event.type!r}")
+        try:
+            handler(event)
+        except ReplayError:
+            raise
+        except (KeyError, TypeError, ValueError, AttributeError) as exc:
+            raise ReplayError(f"{event.type}: malformed data ({exc!r})") from exc
+
+    def _ticket_of(self, e: Event) -> Ticket:
+        code = e.data["ticket"]
+        t = self.tickets.get(code)
+        if t is None:
+            raise ReplayError(f"{e.type} of {code}, which was never issued on {self.day}")
+        return t
+
+    def _service_of(self, letter: str) -> ServiceQueue:
+        """The queue of `letter`, or a retired one if the configuration dropped the service."""
+        svc = self.services.get(letter)
+        if svc is None:
+            if not isinstance(letter, str) or not letter:
+                raise ReplayError(f"not a service: {letter!r}")
+            svc = self.services[letter] = ServiceQueue(letter, RETIRED)
+            self.retired.add(letter)
+        return svc
+
+    def _counter_of(self, number: int) -> Counter:
+        """Counter `number`, or a retired one if the configuration dropped it."""
+        counter = self.counters.get(number)
+        if counter is None:
+            if not isinstance(number, int):
+                raise ReplayError(f"not a counter: {number!r}")
+            counter = self.counters[number] = Counter(number, (), RETIRED)
+            self.retired.add(number)
+        return counter
 
     def _apply_day_started(self, e: Event) -> None:
         self.__init__(self.cfg, e.day)  # type: ignore[misc]
@@ -361,17 +427,22 @@ class QueueState:
         d = e.data
         t = Ticket(d["ticket"], d["service"], d["number"], d["service"], d["priority"],
                    d["token"], e.at, d["order"])  # fmt: skip
+        if t.code in self.tickets:
+            raise ReplayError(f"ticket_issued of {t.code} twice on {self.day}")
+        svc = self._service_of(t.service)
         self.tickets[t.code] = t
         self.by_token[t.token] = t.code
         self.order_seq = max(self.order_seq, t.order)
-        svc = self.services[t.service]
         svc.last_issued = max(svc.last_issued, t.number)
         svc.issued += 1
+        svc.priority_issued += t.priority
         svc.add(t)
 
     def _apply_ticket_called(self, e: Event) -> None:
-        t = self.tickets[e.data["ticket"]]
-        counter = self.counters[e.data["counter"]]
+        t = self._ticket_of(e)
+        counter = self._counter_of(e.data["counter"])
+        if t.state != WAITING:
+            raise ReplayError(f"ticket_called of {t.code}, which is {t.state}")
         self.services[t.service].remove(t)
         t.state, t.counter, t.called_at, t.recalls = CALLED, counter.number, e.at, 0
         counter.serving = t.code
@@ -382,20 +453,22 @@ class QueueState:
         self.recent_calls = [(t.code, counter.number, e.at), *self.recent_calls[:9]]
 
     def _apply_ticket_recalled(self, e: Event) -> None:
-        t = self.tickets[e.data["ticket"]]
+        t = self._ticket_of(e)
+        counter = self._counter_of(e.data["counter"])
         t.recalls = e.data["recalls"]
-        self.counters[e.data["counter"]].call_seq += 1
+        counter.call_seq += 1
         self.recent_calls = [(t.code, e.data["counter"], e.at), *self.recent_calls[:9]]
 
     def _release(self, t: Ticket, state: str, at: datetime) -> None:
-        if t.counter is not None and self.counters[t.counter].serving == t.code:
+        if t.counter is not None and self._counter_of(t.counter).serving == t.code:
             self.counters[t.counter].serving = None
         t.state, t.finished_at = state, at
 
     def _apply_ticket_done(self, e: Event) -> None:
-        t = self.tickets[e.data["ticket"]]
+        t = self._ticket_of(e)
+        counter = self._counter_of(e.data["counter"])
         self._release(t, DONE, e.at)
-        self.counters[e.data["counter"]].served += 1
+        counter.served += 1
         if t.called_at is not None:
             svc = self.services[t.service]
             default = self.cfg.service(t.service)
@@ -405,39 +478,52 @@ class QueueState:
             svc.mean_minutes = a * minutes + (1 - a) * svc.mean_minutes
 
     def _apply_ticket_skipped(self, e: Event) -> None:
-        self._release(self.tickets[e.data["ticket"]], SKIPPED, e.at)
+        self._release(self._ticket_of(e), SKIPPED, e.at)
 
     def _apply_ticket_transferred(self, e: Event) -> None:
-        t = self.tickets[e.data["ticket"]]
+        t = self._ticket_of(e)
+        target = self._service_of(e.data["to"])
+        order = int(e.data["order"])
         self._release(t, WAITING, e.at)
         t.finished_at, t.counter, t.called_at = None, None, None
-        t.service, t.order, t.recalls = e.data["to"], e.data["order"], 0
+        t.service, t.order, t.recalls = target.letter, order, 0
         t.transfers += 1
         self.order_seq = max(self.order_seq, t.order)
-        self.services[t.service].add(t)
+        target.add(t)
 
     def _apply_ticket_reinserted(self, e: Event) -> None:
         # The ticket keeps its original place: whoever missed the call is next among those
         # who came after them, not sent to the back of the queue.
-        t = self.tickets[e.data["ticket"]]
+        t = self._ticket_of(e)
+        if t.state != SKIPPED:
+            raise ReplayError(f"ticket_reinserted of {t.code}, which is {t.state}")
         t.state, t.finished_at, t.counter, t.called_at, t.recalls = WAITING, None, None, None, 0
         self.services[t.service].add(t)
 
     def _apply_priority_changed(self, e: Event) -> None:
-        t = self.tickets[e.data["ticket"]]
+        t = self._ticket_of(e)
         svc = self.services[t.service]
-        svc.remove(t)
-        t.priority = e.data["priority"]
-        svc.add(t)
+        if t.state == WAITING:
+            svc.remove(t)
+        t.priority = bool(e.data["priority"])
+        if t.state == WAITING:
+            svc.add(t)
 
     def _apply_counter_status_changed(self, e: Event) -> None:
-        c = self.counters[e.data["counter"]]
+        c = self._counter_of(e.data["counter"])
+        if c.number in self.retired:
+            return  # a retired counter stays closed whatever was said of it
         c.status, c.until = e.data["status"], e.data.get("until")
 
     def _apply_service_status_changed(self, e: Event) -> None:
-        self.services[e.data["service"]].status = e.data["status"]
+        svc = self._service_of(e.data["service"])
+        if svc.letter not in self.retired:
+            svc.status = e.data["status"]
 
     def _apply_tickets_expired(self, e: Event) -> None:
+        missing = [code for code in e.data["tickets"] if code not in self.tickets]
+        if missing:
+            raise ReplayError(f"tickets_expired of {', '.join(missing)}, never issued on {self.day}")
         for code in e.data["tickets"]:
             t = self.tickets[code]
             if t.state == WAITING:
@@ -487,6 +573,11 @@ class QueueState:
             "counters": {k: v.__dict__ for k, v in sorted(self.counters.items())},
             "recent_calls": self.recent_calls,
         })
+
+
+def self_service(actor: str) -> bool:
+    """Was this pressed by a citizen (a kiosk device, the kiosk page) rather than by staff?"""
+    return actor.startswith(("device:", "kiosk:"))
 
 
 def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:

@@ -26,6 +26,7 @@ import aiomqtt
 from hub import discovery
 from hub.contract import HA_STATUS_TOPIC, dumps
 from hub.core import HubCore, Origin, Outgoing
+from hub.store import StorageError
 
 log = logging.getLogger("antrian.mqtt")
 
@@ -122,6 +123,7 @@ class HubService:
         self.connections += 1
         await client.publish(tp.hub_state, dumps({"state": "online"}), qos=1, retain=True)
         self.publish(self.core.retained_all())
+        self.publish(self.core.notices())  # a damaged or inconsistent log, told on every connect
         self.publish_discovery()
         self.connected.set()
         log.info("connected to %s:%s as %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
@@ -173,7 +175,11 @@ class HubService:
     def publish_discovery(self) -> None:
         """Discovery for what is configured; clear what was published before and is gone."""
         store = self.core.store
-        previous = set(json.loads(store.meta("discovery_topics") or "[]"))
+        try:
+            previous = set(json.loads(store.meta("discovery_topics") or "[]"))
+        except (StorageError, ValueError) as exc:  # a damaged page must not stop the queue
+            log.error("discovery: earlier topics unreadable (%s); none cleared", exc)
+            previous = set()
         self.publish(discovery.messages(self.cfg, previous))
         with contextlib.suppress(Exception):
             store.set_meta("discovery_topics", json.dumps(sorted(discovery.entities(self.cfg))))

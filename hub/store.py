@@ -7,6 +7,9 @@ gets the first answer back and changes nothing.
 
 Start-up reads only the current working day (`events.day` is indexed), so it does not grow
 with months of history.
+
+A transaction id is remembered per sender per working day: a device that reuses an id on
+another day (a reset counter, a reflashed board) gets a new answer, not yesterday's ticket.
 """
 
 from __future__ import annotations
@@ -20,6 +23,16 @@ from typing import Any
 
 from hub.queue import Event
 
+#: The responses of requests with a `transaction`, one per sender, working day and id.
+_TRANSACTIONS = """transactions (
+    sender      TEXT NOT NULL,
+    day         TEXT NOT NULL,
+    transaction_id TEXT NOT NULL,
+    command     TEXT NOT NULL,
+    response    TEXT NOT NULL,
+    PRIMARY KEY (sender, day, transaction_id)
+) WITHOUT ROWID;"""
+
 SCHEMA = """
 CREATE TABLE IF NOT EXISTS events (
     seq    INTEGER PRIMARY KEY,
@@ -31,20 +44,41 @@ CREATE TABLE IF NOT EXISTS events (
     data   TEXT NOT NULL
 );
 CREATE INDEX IF NOT EXISTS events_day ON events(day, seq);
-CREATE TABLE IF NOT EXISTS transactions (
-    sender      TEXT NOT NULL,
-    transaction_id TEXT NOT NULL,
-    day         TEXT NOT NULL,
-    command     TEXT NOT NULL,
-    response    TEXT NOT NULL,
-    PRIMARY KEY (sender, transaction_id)
-) WITHOUT ROWID;
+CREATE TABLE IF NOT EXISTS {transactions}
 CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-"""
+""".replace("{transactions}", _TRANSACTIONS)
+
+#: Databases written before transactions were scoped to the day: key (sender, transaction_id).
+_MIGRATE_TRANSACTIONS = """
+ALTER TABLE transactions RENAME TO transactions_v1;
+CREATE TABLE {transactions}
+INSERT OR IGNORE INTO transactions SELECT sender, day, transaction_id, command, response
+    FROM transactions_v1;
+DROP TABLE transactions_v1;
+""".replace("{transactions}", _TRANSACTIONS)
 
 
 class StorageError(RuntimeError):
-    """The log could not be written (disk full, read-only, locked): nothing was accepted."""
+    """The log could not be written (disk full, read-only, locked, damaged): nothing was accepted.
+
+    `code` says which, for the error response: `storage_full` when the disk (or the database's
+    size limit) is full, `storage_damaged` when SQLite finds the file corrupt, `storage_failed`
+    for anything else.
+    """
+
+    def __init__(self, message: str, code: str = "storage_failed") -> None:
+        super().__init__(message)
+        self.code = code
+
+
+def _storage_error(exc: sqlite3.Error) -> StorageError:
+    """The StorageError for an SQLite error, with the code an officer can act on."""
+    errcode = getattr(exc, "sqlite_errorcode", None)
+    if errcode == sqlite3.SQLITE_FULL or "disk is full" in str(exc):
+        return StorageError(str(exc), "storage_full")
+    if errcode in (sqlite3.SQLITE_CORRUPT, sqlite3.SQLITE_NOTADB) or "malformed" in str(exc):
+        return StorageError(str(exc), "storage_damaged")
+    return StorageError(str(exc))
 
 
 class EventStore:
@@ -59,6 +93,9 @@ class EventStore:
         self.db.execute(f"PRAGMA synchronous={synchronous}")
         self.db.execute("PRAGMA busy_timeout=2000")
         self.db.executescript(SCHEMA)
+        columns = [row[1] for row in self.db.execute("PRAGMA table_info(transactions)")]
+        if columns[:3] != ["sender", "day", "transaction_id"]:
+            self.db.executescript(f"BEGIN IMMEDIATE;{_MIGRATE_TRANSACTIONS}COMMIT;")
 
     def close(self) -> None:
         self.db.close()
@@ -67,44 +104,49 @@ class EventStore:
         self,
         events: Iterable[Event],
         *,
-        transactions: Iterable[tuple[str, str, str, dict[str, Any]]] = (),
+        transactions: Iterable[tuple[str, str, str, str, dict[str, Any]]] = (),
     ) -> list[int]:
         """Commit `events` (and the responses of `transactions`) atomically; their sequence numbers.
 
-        Each transaction is (sender, transaction id, command, response). Raises StorageError and
-        commits nothing when SQLite cannot write.
+        Each transaction is (sender, day, transaction id, command, response). Raises StorageError
+        and commits nothing when SQLite cannot write.
         """
         seqs: list[int] = []
         try:
             self.db.execute("BEGIN IMMEDIATE")
             try:
-                day = ""
                 for e in events:
-                    day = e.day
                     cur = self.db.execute(
                         "INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
                         (e.day, e.at.isoformat(), e.type, e.actor, e.reason,
                          json.dumps(dict(e.data), ensure_ascii=False)),
                     )  # fmt: skip
                     seqs.append(int(cur.lastrowid or 0))
-                for sender, txn, command, resp in transactions:
+                for sender, day, txn, command, resp in transactions:
                     self.db.execute(
                         "INSERT OR IGNORE INTO transactions VALUES (?,?,?,?,?)",
-                        (sender, txn, day, command, json.dumps(resp, ensure_ascii=False)),
+                        (sender, day, txn, command, json.dumps(resp, ensure_ascii=False)),
                     )
                 self.db.execute("COMMIT")
             except BaseException:
-                self.db.execute("ROLLBACK")
+                # A failed COMMIT (disk full) may already have rolled back: rolling back again
+                # would raise "no transaction is active" and hide the real cause.
+                if self.db.in_transaction:
+                    self.db.execute("ROLLBACK")
                 raise
         except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
+            raise _storage_error(exc) from exc
         return seqs
 
-    def transaction_response(self, sender: str, txn: str) -> dict[str, Any] | None:
-        """The stored response of an earlier request with this transaction id, if any."""
-        row = self.db.execute(
-            "SELECT response FROM transactions WHERE sender=? AND transaction_id=?", (sender, txn)
-        ).fetchone()
+    def transaction_response(self, sender: str, day: str, txn: str) -> dict[str, Any] | None:
+        """The stored response of an earlier request of this sender and day with this id."""
+        try:
+            row = self.db.execute(
+                "SELECT response FROM transactions WHERE sender=? AND day=? AND transaction_id=?",
+                (sender, day, txn),
+            ).fetchone()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
         return json.loads(row[0]) if row else None
 
     def last_day(self) -> str | None:
@@ -130,14 +172,34 @@ class EventStore:
             yield seq, Event(type_, datetime.fromisoformat(at), day, actor, json.loads(data), reason)
 
     def meta(self, key: str) -> str | None:
-        row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        try:
+            row = self.db.execute("SELECT value FROM meta WHERE key=?", (key,)).fetchone()
+        except sqlite3.Error as exc:
+            raise _storage_error(exc) from exc
         return str(row[0]) if row else None
 
     def set_meta(self, key: str, value: str) -> None:
         try:
             self.db.execute("INSERT OR REPLACE INTO meta VALUES (?, ?)", (key, value))
         except sqlite3.Error as exc:
-            raise StorageError(str(exc)) from exc
+            raise _storage_error(exc) from exc
+
+    def integrity_problems(self, *, full: bool = False) -> list[str]:
+        """What SQLite finds wrong with the file (`quick_check`, or `integrity_check` if `full`).
+
+        Empty when the file is sound. Run at start-up: a damaged page outside today's events
+        does not stop the queue, but the officer must hear of it before the backup is too old.
+        """
+        pragma = "integrity_check" if full else "quick_check"
+        try:
+            rows = [str(r[0]) for r in self.db.execute(f"PRAGMA {pragma}(100)")]
+        except sqlite3.Error as exc:
+            return [str(exc)]
+        return [] if rows == ["ok"] else rows
+
+    def days(self) -> list[str]:
+        """Every working day that has events, oldest first (for `antrian log verify`)."""
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT day FROM events ORDER BY day")]
 
     def count(self) -> int:
         return int(self.db.execute("SELECT count(*) FROM events").fetchone()[0])

@@ -6,11 +6,17 @@
 
 from __future__ import annotations
 
+import os
 from collections.abc import Iterator
 
 import pytest
 
+from hub.core import STRICT_REPLAY_ENV
 from hub.testing import Mosquitto
+
+# A log that does not replay is a bug the suite must see, in this process and in every hub
+# process it starts (production reports such an event and serves on).
+os.environ[STRICT_REPLAY_ENV] = "1"
 
 
 @pytest.fixture

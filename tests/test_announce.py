@@ -6,18 +6,21 @@ import pytest
 from num2words import num2words
 
 from hub.announce import NUMBER_WORDS, Wording, build, clip_texts, number_words
+from hub.contract import MAX_TICKET_NUMBER
 
 
-def test_number_words_match_num2words_indonesian_for_0_to_1000():
-    wrong = [n for n in range(1001) if " ".join(number_words(n)) != num2words(n, lang="id")]
+def test_number_words_match_num2words_indonesian_for_every_ticket_number():
+    wrong = [n for n in range(MAX_TICKET_NUMBER + 1)
+             if " ".join(number_words(n)) != num2words(n, lang="id")]  # fmt: skip
     assert wrong == []
     with pytest.raises(ValueError, match="out of range"):
-        number_words(1001)
+        number_words(MAX_TICKET_NUMBER + 1)
 
 
-def test_the_sixteen_word_clips_cover_every_number():
-    used = {w for n in range(1001) for w in number_words(n)}
+def test_the_eighteen_word_clips_cover_every_number():
+    used = {w for n in range(MAX_TICKET_NUMBER + 1) for w in number_words(n)}
     assert used == set(NUMBER_WORDS)
+    assert len(NUMBER_WORDS) == 18
 
 
 def test_default_call_text_and_clips():

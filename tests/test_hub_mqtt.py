@@ -84,19 +84,22 @@ def test_unknown_device_and_forbidden_command_get_errors(hub_and_probe):
 
 
 @pytest.mark.parametrize(
-    ("raw", "fragment"),
+    ("raw", "fragment", "code"),
     [
-        (b"{not json", "malformed JSON"),
-        (b"[1, 2]", "JSON object"),
-        (b'{"priority": true}', "missing field: 'service'"),
-        (b'{"service": 7}', "must be str"),
-        (b'{"service": "A", "servis": "B"}', "unknown field"),
-        (b'{"service": "A", "pad": "' + b"x" * 1100 + b'"}', "too large"),
-        (b"\xff\xfe", "malformed JSON"),
+        (b"{not json", "malformed JSON", "invalid_payload"),
+        (b"[1, 2]", "JSON object", "invalid_payload"),
+        (b'{"priority": true}', "missing field: 'service'", "invalid_request"),
+        (b'{"service": 7}', "must be str", "invalid_request"),
+        (b'{"service": "A", "servis": "B"}', "unknown field", "invalid_request"),
+        (b'{"service": "A", "pad": "' + b"x" * 1100 + b'"}', "too large", "invalid_payload"),
+        (b"\xff\xfe", "malformed JSON", "invalid_payload"),
+        (b"[" * 1000, "nested too deep", "invalid_payload"),
+        (b'{"service": "A", "x": ' + b"{" * 40 + b"}" * 40 + b"}", "nested too deep",
+         "invalid_payload"),
     ],
 )
 def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_and_probe, raw,
-                                                                           fragment):  # fmt: skip
+                                                                           fragment, code):  # fmt: skip
     hub, probe = hub_and_probe
     before = hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count()))
     start = len(probe.messages)
@@ -105,7 +108,8 @@ def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_a
     assert resp["status"] == "error"
     assert fragment in resp["error"]
     rejected = json.loads(probe.wait_for(T.hub_event, lambda p: b'"rejected"' in p, start=start))
-    assert rejected["data"]["code"] == "invalid_request"
+    assert rejected["data"]["code"] == code
+    assert resp["data"]["code"] == code
     assert hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count())) == before
 
 

@@ -118,8 +118,8 @@ def test_cli_build_says_so_once_in_indonesian(tmp_path: Path) -> None:
     )  # fmt: skip
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Mesin suara gtts tidak dapat dipakai") == 1
-    assert "48/48" in proc.stderr  # the progress bar reached the end
-    assert "48 klip" in proc.stdout
+    assert "49/49" in proc.stderr  # the progress bar reached the end
+    assert "49 klip" in proc.stdout
     manifest = json.loads((tmp_path / MANIFEST).read_text())
     assert manifest["clips"]["name.loket_pengambilan_dokumen"]["engine"] == "espeak-ng"
 
