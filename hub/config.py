@@ -80,6 +80,11 @@ class MqttConfig:
     password: str | None = None
     client_id: str = "antrian-hub"
     tls_ca: str | None = None
+    #: The web topic monitor's own read-only account (`antrian devices` makes it). Never the
+    #: hub's: a broker that forces client id = user name would let the two logins take each
+    #: other's session over, again and again.
+    monitor_username: str | None = None
+    monitor_password: str | None = None
 
 
 @dataclass(frozen=True)
@@ -245,8 +250,13 @@ def _mqtt(raw: Mapping[str, Any]) -> MqttConfig:
         password=r.get("password", str, d.password),
         client_id=r.get("client_id", str, d.client_id),
         tls_ca=r.get("tls_ca", str, d.tls_ca),
+        monitor_username=r.get("monitor_username", str, d.monitor_username),
+        monitor_password=r.get("monitor_password", str, d.monitor_password),
     )
     r.finish()
+    if cfg.monitor_username is not None and cfg.monitor_username == cfg.username:
+        raise ConfigError("mqtt.monitor_username: must differ from mqtt.username (the topic"
+                          " monitor would take over the hub's session)")  # fmt: skip
     return cfg
 
 

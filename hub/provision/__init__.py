@@ -10,6 +10,8 @@ and regenerates everything else from it each time, so the files can never drift 
 * `mosquitto.conf`: anonymous off, `set_tcp_nodelay true`, client id = user name, an optional
   TLS listener with a local CA;
 * `devices/{id}.json`: the device's own config file, for flashing;
+* `secrets/hub-mqtt.toml`: the hub's `[mqtt]` section, with the read-only account of its web
+  topic monitor (`monitor_username`, `monitor_password`);
 * `hub-devices.toml`: the `[[devices]]` tables the hub needs (also written into a marked block
   of the hub's `antrian.toml` when one is given).
 
@@ -20,6 +22,7 @@ config, `secrets/hub-mqtt.toml`, `secrets/homeassistant.json`); the registry kee
 from hub.provision.files import (
     HA_USER,
     HUB_USER,
+    MONITOR_USER,
     BrokerFolder,
     DeviceEntry,
     ProvisionError,
@@ -30,6 +33,7 @@ from hub.provision.files import (
 __all__ = [
     "HA_USER",
     "HUB_USER",
+    "MONITOR_USER",
     "BrokerFolder",
     "DeviceEntry",
     "ProvisionError",

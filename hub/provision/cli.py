@@ -48,10 +48,12 @@ MESSAGES: Final[dict[str, dict[str, str]]] = {
         " --hub-config).",
     },
     "accounts": {
-        "id": "Akun hub dan Home Assistant dibuat: {folder}/secrets/ (hub-mqtt.toml ->"
-        " bagian [mqtt] antrian.toml; homeassistant.json -> integrasi MQTT).",
-        "en": "Hub and Home Assistant accounts created: {folder}/secrets/ (hub-mqtt.toml ->"
-        " the [mqtt] section of antrian.toml; homeassistant.json -> the MQTT integration).",
+        "id": "Akun hub, pemantau topiknya, dan Home Assistant dibuat: {folder}/secrets/"
+        " (hub-mqtt.toml -> bagian [mqtt] antrian.toml, termasuk monitor_username dan"
+        " monitor_password; homeassistant.json -> integrasi MQTT).",
+        "en": "Hub, topic monitor and Home Assistant accounts created: {folder}/secrets/"
+        " (hub-mqtt.toml -> the [mqtt] section of antrian.toml, monitor_username and"
+        " monitor_password included; homeassistant.json -> the MQTT integration).",
     },
     "unreachable": {
         "id": "Peringatan: pengguna 'mosquitto' tidak bisa masuk ke {dir}; pindahkan folder"

@@ -20,6 +20,7 @@ import secrets
 import shutil
 import subprocess
 import tempfile
+import tomllib
 from collections.abc import Iterable, Sequence
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
@@ -29,8 +30,12 @@ from hub.config import ROLES, ConfigError, load_config
 from hub.contract import is_slug
 
 HUB_USER: Final = "antrian-hub"
+#: The hub's web topic monitor (`/admin`). An account of its own because the broker forces
+#: client id = user name: a second login as `antrian-hub` would take over the hub's session,
+#: and the two would knock each other off the broker in a loop. It may read, never write.
+MONITOR_USER: Final = "antrian-monitor"
 HA_USER: Final = "homeassistant"
-RESERVED_USERS: Final = frozenset({HUB_USER, HA_USER})
+RESERVED_USERS: Final = frozenset({HUB_USER, MONITOR_USER, HA_USER})
 #: The system user Debian's Mosquitto drops to: it must be able to read passwd, acl and certs.
 BROKER_SYSTEM_USER: Final = "mosquitto"
 
@@ -177,7 +182,11 @@ class BrokerFolder:
     # -- changes ---------------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> None:  # noqa: ANN401
-        """Change settings (None values are ignored); creates the hub and HA accounts once."""
+        """Change settings (None values are ignored); creates the hub, monitor and HA accounts.
+
+        Each account is made once. A folder made before the monitor account existed gets it on
+        its next command, and `secrets/hub-mqtt.toml` gains the two `monitor_*` lines.
+        """
         for key, value in changes.items():
             if value is None:
                 continue
@@ -191,12 +200,16 @@ class BrokerFolder:
         if self.settings.port == 0 and not self.settings.tls:
             raise ProvisionError("port 0 (no plain listener) needs --tls")
         self.path.mkdir(parents=True, exist_ok=True)
-        for user in (HUB_USER, HA_USER):
+        fresh: dict[str, str] = {}
+        for user in (HUB_USER, MONITOR_USER, HA_USER):
             if user not in self.accounts:
-                password = new_password()
-                self.accounts[user] = hash_password(password)
-                self._write_account_secret(user, password)
+                fresh[user] = new_password()
+                self.accounts[user] = hash_password(fresh[user])
                 self.created = True
+        if HUB_USER in fresh or MONITOR_USER in fresh:
+            self._write_hub_secret(fresh.get(HUB_USER), fresh.get(MONITOR_USER))
+        if HA_USER in fresh:
+            self._write_ha_secret(fresh[HA_USER])
 
     def add(self, device_id: str, role: str, services: Sequence[str] = (),
             counter: int | None = None) -> str:  # fmt: skip
@@ -264,6 +277,11 @@ class BrokerFolder:
             f"user {HUB_USER}",
             f"topic readwrite {base}/#",
             "topic readwrite homeassistant/#",
+            "",
+            "# The hub's web topic monitor (/admin): reads what the hub reads, writes nothing.",
+            f"user {MONITOR_USER}",
+            f"topic read {base}/#",
+            "topic read homeassistant/#",
             "",
             "# Home Assistant: reads everything of the office, asks the hub, owns its discovery.",
             f"user {HA_USER}",
@@ -340,25 +358,49 @@ class BrokerFolder:
         tables = [d.hub_table() for d in self.devices()]
         return "\n\n".join([BLOCK_START, *tables, BLOCK_END]) + "\n"
 
-    def hub_mqtt_text(self, password: str) -> str:
+    def hub_mqtt_text(self, password: str | None, monitor_password: str | None) -> str:
+        """The hub's `[mqtt]` section; a password not known any more is left as a comment."""
         s = self.settings
         port = s.tls_port if s.tls and not s.port else s.port
-        lines = ["[mqtt]", f'host = "{s.host}"', f"port = {port}", f'username = "{HUB_USER}"',
-                 f'password = "{password}"', f'client_id = "{HUB_USER}"']  # fmt: skip
-        lines.append(f'# tls_ca = "{self.conf_dir}/tls/ca.crt"   # with port = {s.tls_port}')
+        unknown = "# {key} = (unchanged: the one already in antrian.toml)"
+        lines = [
+            "[mqtt]",
+            f'host = "{s.host}"',
+            f"port = {port}",
+            f'username = "{HUB_USER}"',
+            f'password = "{password}"' if password else unknown.format(key="password"),
+            f'client_id = "{HUB_USER}"',
+            "# The web pages' topic monitor logs in with its own read-only account: a second",
+            "# login as the hub would take over the hub's session (client id = user name).",
+            f'monitor_username = "{MONITOR_USER}"',
+            f'monitor_password = "{monitor_password}"' if monitor_password
+            else unknown.format(key="monitor_password"),
+            f'# tls_ca = "{self.conf_dir}/tls/ca.crt"   # with port = {s.tls_port}',
+        ]  # fmt: skip
         return "\n".join(lines) + "\n"
 
-    def _write_account_secret(self, user: str, password: str) -> None:
+    def _secrets(self) -> Path:
         folder = self.path / "secrets"
         folder.mkdir(parents=True, exist_ok=True)
         os.chmod(folder, 0o700)
-        if user == HUB_USER:
-            _write(folder / "hub-mqtt.toml", self.hub_mqtt_text(password), 0o600)
-        else:
-            s = self.settings
-            body = {"broker": s.host, "port": s.port or s.tls_port, "username": user,
-                    "password": password, "tls": bool(s.tls and not s.port)}  # fmt: skip
-            _write(folder / "homeassistant.json", json.dumps(body, indent=2) + "\n", 0o600)
+        return folder
+
+    def _write_hub_secret(self, password: str | None, monitor_password: str | None) -> None:
+        """`secrets/hub-mqtt.toml`, keeping a password made earlier that is still in the file."""
+        path = self._secrets() / "hub-mqtt.toml"
+        try:
+            earlier = tomllib.loads(path.read_text(encoding="utf-8")).get("mqtt", {})
+        except (OSError, ValueError):
+            earlier = {}
+        password = password or earlier.get("password")
+        monitor_password = monitor_password or earlier.get("monitor_password")
+        _write(path, self.hub_mqtt_text(password, monitor_password), 0o600)
+
+    def _write_ha_secret(self, password: str) -> None:
+        s = self.settings
+        body = {"broker": s.host, "port": s.port or s.tls_port, "username": HA_USER,
+                "password": password, "tls": bool(s.tls and not s.port)}  # fmt: skip
+        _write(self._secrets() / "homeassistant.json", json.dumps(body, indent=2) + "\n", 0o600)
 
     def _write_device_config(self, device_id: str, password: str) -> Path:
         """The device's `config.json`: identity, broker, credentials; WiFi left to fill in."""

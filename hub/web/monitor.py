@@ -3,6 +3,12 @@
 Why a connection of its own: the hub subscribes only to what it must answer (requests,
 availability), but an admin needs to see everything on the broker, including what devices
 and the hub publish. Retained values are kept per topic, and the last messages in a ring.
+
+Why an account of its own (`[mqtt] monitor_username`, read-only in the generated ACL): the
+broker config `antrian devices` writes forces client id = user name, so a monitor logged in as
+the hub would take over the hub's session, the hub would take it back, and so on about twice a
+second (hub/state flapping, requests lost). With only the hub's account configured the monitor
+stays off and says why.
 """
 
 from __future__ import annotations
@@ -11,6 +17,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import ssl
 from collections import deque
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -82,16 +89,34 @@ class TopicMonitor:
             "recent": list(self.recent)[-50:],
         }
 
+    def account(self) -> tuple[str | None, str | None] | None:
+        """User name and password to log in with; None when only the hub's account is known."""
+        m = self.cfg.mqtt
+        if m.monitor_username is not None:
+            return m.monitor_username, m.monitor_password
+        if m.username is None:
+            return None, None  # a broker open to anonymous clients (the demo, a test bench)
+        return None
+
     async def run(self, stop: asyncio.Event) -> None:
         m = self.cfg.mqtt
+        account = self.account()
+        if account is None:
+            log.warning("pemantau topik mati: isi [mqtt] monitor_username/monitor_password dari"
+                        " secrets/hub-mqtt.toml / topic monitor off: set [mqtt]"
+                        " monitor_username/monitor_password (from secrets/hub-mqtt.toml); it"
+                        " must not share the hub's account")  # fmt: skip
+            return
+        username, password = account
+        tls = aiomqtt.TLSParameters(ca_certs=m.tls_ca, cert_reqs=ssl.CERT_REQUIRED) if m.tls_ca else None
         filters = (f"antrian/{self.cfg.office.slug}/#", "homeassistant/#")
         delay = 0.5
         while not stop.is_set():
             try:
                 async with aiomqtt.Client(
-                    m.host, m.port, username=m.username, password=m.password,
+                    m.host, m.port, username=username, password=password,
                     identifier=f"{m.client_id}-web-{secrets.token_hex(3)}",
-                    socket_options=NODELAY, keepalive=15, timeout=5,
+                    socket_options=NODELAY, keepalive=15, timeout=5, tls_params=tls,
                 ) as client:  # fmt: skip
                     for f in filters:
                         await client.subscribe(f, qos=0)

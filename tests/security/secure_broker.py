@@ -1,5 +1,10 @@
 """Helpers: a real Mosquitto started from the files `antrian devices` generates, and the hub.
 
+The hub runs as production runs it: its own process, the `[mqtt]` section copied from
+`secrets/hub-mqtt.toml`, and the web pages on (their topic monitor is a second broker
+connection, which is exactly what once knocked the hub off a broker that forces client id =
+user name).
+
 The folder is made world-traversable on purpose: Mosquitto drops to its own user and must
 read passwd, acl and the certificates (pytest's own tmp folders are private to root).
 """
@@ -33,9 +38,6 @@ HUB_TOML = """
 slug = "kantor"
 opening = "00:00"
 closing = "23:59"
-
-[web]
-enabled = false
 """
 
 
@@ -167,6 +169,7 @@ class Office:
     broker: Mosquitto
     hub: HubProcess
     hub_auth: dict[str, Any]
+    web_port: int
 
     def client(self, user: str, **kw: Any) -> Client:
         password = self.passwords.get(user) or (self.hub_auth["password"] if user == "antrian-hub"
@@ -190,8 +193,9 @@ def office() -> Iterator[Office]:
     broker = generated_broker(folder, root / "run")
     hub_auth = secret(folder, "hub-mqtt.toml")
     mqtt_section = "\n".join(f"{k} = {json.dumps(v)}" for k, v in hub_auth.items())
-    text = (HUB_TOML + "\n[mqtt]\n" + mqtt_section + "\n\n"
-            + folder.hub_devices_text())  # fmt: skip
+    web_port = free_port()
+    text = (HUB_TOML + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
+            + "\n[mqtt]\n" + mqtt_section + "\n\n" + folder.hub_devices_text())  # fmt: skip
     hub_dir = root / "hub"
     hub_dir.mkdir()
     hub = HubProcess(broker, text, hub_dir)
@@ -202,7 +206,7 @@ def office() -> Iterator[Office]:
         probe.subscribe(f"{BASE}/hub/state")
         probe.wait_for(f"{BASE}/hub/state", lambda p: b"online" in p, timeout=20)
         probe.close()
-        yield Office(folder, passwords, broker, hub, hub_auth)
+        yield Office(folder, passwords, broker, hub, hub_auth, web_port)
     finally:
         hub.stop()
         broker.close()

@@ -1,0 +1,129 @@
+"""The documented production setup stays up: generated broker files, the hub with its web side.
+
+`antrian devices` makes Mosquitto force client id = user name. Anything else that logs in
+with the hub's account therefore takes over the hub's session; the web pages' topic monitor
+once did, and the two knocked each other off about twice a second. These tests run the hub
+exactly as the guide says (its own process, `[mqtt]` from `secrets/hub-mqtt.toml`, web on) and
+watch what a device and Home Assistant see.
+"""
+
+from __future__ import annotations
+
+import json
+import time
+
+from secure_broker import BASE, Client, secret
+
+
+def test_hub_state_does_not_flap_with_the_web_side_on(office):
+    ha = secret(office.folder, "homeassistant.json")
+    obs = Client(office.broker.port, "homeassistant", ha["password"])
+    try:
+        obs.subscribe(f"{BASE}/hub/state")
+        first = json.loads(obs.wait_for(f"{BASE}/hub/state"))
+        assert first["state"] == "online"
+        time.sleep(3.0)  # the flapping hub went offline/online every ~0.5 s
+        live = [json.loads(p) for t, p, retained in obs.messages if not retained]
+        assert live == [], f"hub/state changed {len(live)} times in 3 s: {live[:4]}"
+    finally:
+        obs.close()
+    # the topic monitor was on all along, with an account of its own
+    assert "as antrian-monitor" in office.broker.log()
+    assert "Client antrian-hub already connected" not in office.broker.log()
+
+
+def test_every_take_ticket_is_answered_with_the_web_side_on(office):
+    kiosk = office.client("kiosk-1")
+    try:
+        kiosk.subscribe(f"{BASE}/device/kiosk-1/response/take_ticket")
+        topic = f"{BASE}/device/kiosk-1/response/take_ticket"
+        unanswered = []
+        for i in range(100):
+            txn = f"prod-{i}"
+            kiosk.publish(f"{BASE}/device/kiosk-1/request/take_ticket",
+                          {"service": "AB"[i % 2], "transaction": txn})  # fmt: skip
+            try:
+                raw = kiosk.wait_for(topic, lambda p, txn=txn: json.loads(p).get("transaction")
+                                     == txn, timeout=1.0)  # fmt: skip
+            except TimeoutError:
+                unanswered.append(txn)
+                continue
+            assert json.loads(raw)["status"] == "ok"
+        assert unanswered == [], f"{len(unanswered)} of 100 take_ticket unanswered within 1 s"
+    finally:
+        kiosk.close()
+
+
+def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
+    auth = secret(office.folder, "hub-mqtt.toml")
+    assert auth["monitor_username"] == "antrian-monitor"
+    assert auth["monitor_username"] != auth["username"]
+    # a second login of the monitor's account must not touch the hub's session
+    spy = Client(office.broker.port, auth["monitor_username"], auth["monitor_password"],
+                 client_id="whatever")  # fmt: skip
+    kiosk = office.client("kiosk-1")
+    try:
+        assert spy.ok
+        spy.subscribe(f"{BASE}/#")
+        spy.subscribe("homeassistant/#")
+        assert json.loads(spy.wait_for(f"{BASE}/hub/state"))["state"] == "online"
+        spy.wait_for("homeassistant/sensor/antrian_kantor/service_a_waiting/config", timeout=5)
+        events = office.events()
+        spy.publish(f"{BASE}/hub/request/take_ticket", {"service": "A", "transaction": "spy-1"})
+        spy.publish(f"{BASE}/hub/state", {"state": "offline"}, retain=True)
+        # the broker handled the forged publishes before their PUBACKs; a request of the
+        # kiosk answered after that proves the hub had time to act on a forged one
+        kiosk.subscribe(f"{BASE}/device/kiosk-1/response/sync")
+        kiosk.publish(f"{BASE}/device/kiosk-1/request/sync", {"transaction": "after-spy"})
+        kiosk.wait_for(f"{BASE}/device/kiosk-1/response/sync")
+        time.sleep(0.3)
+        assert office.events() == events
+        assert not [t for t, _, _ in spy.messages if t.endswith("/hub/response/take_ticket")]
+        fresh = office.client("board-1")
+        fresh.subscribe(f"{BASE}/hub/state")
+        assert json.loads(fresh.wait_for(f"{BASE}/hub/state"))["state"] == "online"
+        fresh.close()
+    finally:
+        spy.close()
+        kiosk.close()
+
+
+def test_an_older_broker_folder_gains_the_monitor_account_and_keeps_the_hub_password(tmp_path):
+    from hub.provision import MONITOR_USER, BrokerFolder, verify_password
+
+    folder = BrokerFolder(tmp_path / "broker")
+    folder.configure(office="kantor", host="127.0.0.1")
+    folder.write()
+    # what an older version left: no monitor account, a secrets file without its lines
+    registry = json.loads(folder.registry_path.read_text())
+    del registry["accounts"][MONITOR_USER]
+    folder.registry_path.write_text(json.dumps(registry))
+    hub_secret = folder.path / "secrets" / "hub-mqtt.toml"
+    old = [line for line in hub_secret.read_text().splitlines() if "monitor" not in line]
+    hub_secret.write_text("\n".join(old) + "\n")
+    hub_password = secret(folder, "hub-mqtt.toml")["password"]
+
+    again = BrokerFolder(tmp_path / "broker")
+    again.configure()
+    again.write()
+    auth = secret(again, "hub-mqtt.toml")
+    assert auth["password"] == hub_password
+    passwd = dict(line.split(":", 1) for line in (again.path / "passwd").read_text().split())
+    assert verify_password(auth["monitor_password"], passwd[MONITOR_USER])
+    acl = (again.path / "acl").read_text()
+    block = acl.split(f"user {MONITOR_USER}\n", 1)[1].split("\n\n", 1)[0]
+    assert block.splitlines() == ["topic read antrian/kantor/#", "topic read homeassistant/#"]
+
+
+def test_the_topic_monitor_never_logs_in_with_the_hubs_account():
+    from hub.config import parse_config
+    from hub.web.monitor import TopicMonitor
+
+    hub_only = parse_config({"mqtt": {"username": "antrian-hub", "password": "x"}})
+    assert TopicMonitor(hub_only).account() is None  # stays off rather than take the session
+    both = parse_config({"mqtt": {"username": "antrian-hub", "password": "x",
+                                  "monitor_username": "antrian-monitor",
+                                  "monitor_password": "y"}})  # fmt: skip
+    assert TopicMonitor(both).account() == ("antrian-monitor", "y")
+    anonymous = parse_config({})
+    assert TopicMonitor(anonymous).account() == (None, None)
