@@ -4,6 +4,7 @@
     antrian demo [--lang en]             a full demo on this machine, simulated devices
     antrian queue [-c ...]               today's queue, from the event log
     antrian log [-c ...] [--day D]       the audit log of a day
+    antrian log verify [-c ...]          check the database file and replay every day's log
     antrian config check FILE | init    check a configuration / print the default one
 
 Other parts of the project add their own subcommands through `EXTENSIONS`.
@@ -19,12 +20,15 @@ import logging
 import signal
 import sys
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
 from hub.config import Config, ConfigError, load_config
 from hub.i18n import t
+
+if TYPE_CHECKING:
+    from hub.store import EventStore
 
 #: Modules that add subcommands: each has `add_commands(subparsers)`.
 EXTENSIONS: Final = ("hub.voice.cli", "hub.web.cli", "hub.provision.cli")
@@ -61,8 +65,14 @@ def cmd_run(args: argparse.Namespace) -> int:
 
 
 async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
-    """Run the hub (and whatever runs beside it) until SIGINT/SIGTERM or `stop`."""
+    """Run the hub (and whatever runs beside it) until SIGINT/SIGTERM or `stop`.
+
+    Returns 3 with a message (Indonesian, then English) when another hub holds this database's
+    lock or serves the office on the broker: two hubs of one office would fight over the
+    broker session and both write the log, so the second one does not start.
+    """
     from hub.core import HubCore
+    from hub.lock import AnotherHub, HubLock
     from hub.service import HubService
     from hub.store import EventStore
 
@@ -72,25 +82,33 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
         # not possible outside the main thread (tests run the hub in one): Ctrl+C still works
         with contextlib.suppress(NotImplementedError, RuntimeError):
             loop.add_signal_handler(sig, stop.set)
-    store = EventStore(cfg.database)
-    core = HubCore(cfg, store)
-    log = logging.getLogger("antrian.hub")
-    log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
-             cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
-    service = HubService(core)
-    web_stop = None
-    if cfg.web.enabled:
-        try:
-            web_stop = await _start_web(core, service)
-        except OSError as exc:  # e.g. the port is taken: the queue itself must still run
-            log.error("halaman web tidak berjalan / web pages not started (port %s): %s",
-                      cfg.web.port, exc)  # fmt: skip
+    lock = HubLock(cfg.database)
     try:
-        await service.run(stop)
+        lock.acquire()  # before the database is opened: one hub per event log
+        store = EventStore(cfg.database)
+        core = HubCore(cfg, store)
+        log = logging.getLogger("antrian.hub")
+        log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
+                 cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
+        service = HubService(core)
+        web_stop = None
+        if cfg.web.enabled:
+            try:
+                web_stop = await _start_web(core, service)
+            except OSError as exc:  # e.g. the port is taken: the queue itself must still run
+                log.error("halaman web tidak berjalan / web pages not started (port %s): %s",
+                          cfg.web.port, exc)  # fmt: skip
+        try:
+            await service.run(stop)
+        finally:
+            if web_stop is not None:
+                await web_stop()
+            store.close()
+    except AnotherHub as exc:
+        print(exc, file=sys.stderr)
+        return exc.exit_code
     finally:
-        if web_stop is not None:
-            await web_stop()
-        store.close()
+        lock.release()
     return 0
 
 
@@ -139,7 +157,16 @@ def cmd_log(args: argparse.Namespace) -> int:
     from hub.store import EventStore
 
     cfg = _config(args.config)
+    if args.day is not None:
+        try:
+            date.fromisoformat(args.day)
+        except ValueError:
+            print(f"Tanggal tidak sah / invalid date: {args.day!r} (YYYY-MM-DD, mis. 2026-11-27)",
+                  file=sys.stderr)  # fmt: skip
+            return 2
     store = EventStore(cfg.database)
+    if args.action == "verify":
+        return _verify(cfg, store, args.day)
     day = args.day or store.last_day()
     if day is None:
         print("Belum ada kejadian / no events yet")
@@ -152,6 +179,73 @@ def cmd_log(args: argparse.Namespace) -> int:
     return 0
 
 
+def _verify(cfg: Config, store: EventStore, only_day: str | None) -> int:
+    """`antrian log verify`: SQLite's integrity check, then every day's log replayed.
+
+    Exit 0 when all is sound, 1 when anything is wrong (each problem on its own line).
+    """
+    from hub.queue import replay
+    from hub.store import StorageError
+
+    bad = 0
+    damage = store.integrity_problems(full=True)
+    if damage:
+        bad += len(damage)
+        print(f"RUSAK / DAMAGED: berkas {store.path} rusak ({len(damage)} masalah). Hentikan hub,"
+              " salin berkasnya, lalu pulihkan cadangan terakhir. / Stop the hub, copy the file,"
+              " restore the latest backup.")  # fmt: skip
+        for line in damage[:20]:
+            print(f"  {line}")
+    try:
+        days = [only_day] if only_day else store.days()
+        for day in days:
+            _, problems = replay(cfg, store.events_between(day, day))
+            for problem in problems:
+                print(f"{day} TIDAK KONSISTEN / INCONSISTENT: {problem}")
+            bad += len(problems)
+    except StorageError as exc:
+        print(f"Log tidak terbaca / log unreadable: {exc}")
+        return 1
+    if bad:
+        return 1
+    print(f"OK: {store.path}, {len(days)} hari, {store.count()} kejadian; semua bisa diputar ulang"
+          " / all days replay")  # fmt: skip
+    return 0
+
+
+def _today_warnings(cfg: Config) -> list[str]:
+    """What a configuration change does to the day already in the log (retired entries)."""
+    from hub.queue import CALLED, WAITING, replay
+    from hub.store import EventStore, StorageError
+
+    if cfg.database == ":memory:" or not Path(cfg.database).exists():
+        return []
+    try:
+        store = EventStore(cfg.database)
+        day = store.last_day()
+        if day is None:
+            return []
+        state, _ = replay(cfg, store.events_between(day, day))
+        store.close()
+    except StorageError as exc:
+        return [f"database {cfg.database} tidak terbaca / unreadable: {exc}"]
+    out = []
+    for item in sorted(state.retired, key=str):
+        if isinstance(item, int):
+            c = state.counters[item]
+            busy = f", masih melayani {c.serving}" if c.serving else ""
+            out.append(f"loket {item} dihapus dari konfigurasi tetapi ada di log {day}{busy}; "
+                       f"ditampilkan tutup sampai hari berganti / counter {item} removed while "
+                       "today's log uses it: shown closed until the day ends")  # fmt: skip
+        else:
+            left = [t.code for t in state.tickets.values()
+                    if t.service == item and t.state in (WAITING, CALLED)]  # fmt: skip
+            out.append(f"layanan {item} dihapus dari konfigurasi tetapi {len(left)} tiketnya masih"
+                       f" menunggu hari ini ({day}); tiket itu tidak akan dipanggil / service "
+                       f"{item} removed while {len(left)} of its tickets still wait")  # fmt: skip
+    return out
+
+
 def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "init":
         print(EXAMPLE_CONFIG.read_text(encoding="utf-8"), end="")
@@ -159,6 +253,8 @@ def cmd_config(args: argparse.Namespace) -> int:
     cfg = _config(args.file)
     print(f"OK: {cfg.office.name} ({cfg.office.slug}), {len(cfg.services)} layanan, "
           f"{len(cfg.counters)} loket, {len(cfg.devices)} perangkat")  # fmt: skip
+    for warning in _today_warnings(cfg):
+        print(f"Peringatan / warning: {warning}")
     return 0
 
 
@@ -193,6 +289,8 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_queue)
 
     p = sub.add_parser("log", help="log audit / audit log")
+    p.add_argument("action", nargs="?", choices=("show", "verify"), default="show",
+                   help="show (default) atau verify: periksa berkas dan log / check file and log")
     p.add_argument("-c", "--config")
     p.add_argument("--day", help="YYYY-MM-DD (default: hari terakhir)")
     p.set_defaults(func=cmd_log)

@@ -48,8 +48,8 @@ from hub.queue import (
     DomainError,
     Event,
     QueueState,
-    ReplayError,
     local_day,
+    replay,
     working_day_bounds,
 )
 from hub.store import EventStore, StorageError
@@ -157,17 +157,9 @@ class HubCore:
         otherwise it is skipped, logged loudly and kept in `inconsistencies`, so a damaged log
         never keeps the office from serving.
         """
-        state = QueueState(self.cfg)
-        problems: list[str] = []
         day = self.store.last_day()
-        if day is not None:
-            for seq, event in self.store.events_between(day, day):
-                try:
-                    state.apply(event)
-                except ReplayError as exc:
-                    if self.strict:
-                        raise
-                    problems.append(f"#{seq} {exc}")
+        events = self.store.events_between(day, day) if day is not None else iter(())
+        state, problems = replay(self.cfg, events, strict=self.strict)
         for problem in problems[:20]:
             log.error("EVENT LOG INCONSISTENT, event skipped: %s", problem)
         self.inconsistencies = problems

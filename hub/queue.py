@@ -22,7 +22,7 @@ import bisect
 import copy
 import math
 import secrets
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import Any, Final
@@ -397,7 +397,7 @@ class QueueState:
         code = e.data["ticket"]
         t = self.tickets.get(code)
         if t is None:
-            raise ReplayError(f"{e.type} of {code}, which was never issued on {self.day}")
+            raise ReplayError(f"{e.type} of {code}, which was never issued on {e.day}")
         return t
 
     def _service_of(self, letter: str) -> ServiceQueue:
@@ -428,7 +428,7 @@ class QueueState:
         t = Ticket(d["ticket"], d["service"], d["number"], d["service"], d["priority"],
                    d["token"], e.at, d["order"])  # fmt: skip
         if t.code in self.tickets:
-            raise ReplayError(f"ticket_issued of {t.code} twice on {self.day}")
+            raise ReplayError(f"ticket_issued of {t.code} twice on {e.day}")
         svc = self._service_of(t.service)
         self.tickets[t.code] = t
         self.by_token[t.token] = t.code
@@ -523,7 +523,7 @@ class QueueState:
     def _apply_tickets_expired(self, e: Event) -> None:
         missing = [code for code in e.data["tickets"] if code not in self.tickets]
         if missing:
-            raise ReplayError(f"tickets_expired of {', '.join(missing)}, never issued on {self.day}")
+            raise ReplayError(f"tickets_expired of {', '.join(missing)}, never issued on {e.day}")
         for code in e.data["tickets"]:
             t = self.tickets[code]
             if t.state == WAITING:
@@ -573,6 +573,26 @@ class QueueState:
             "counters": {k: v.__dict__ for k, v in sorted(self.counters.items())},
             "recent_calls": self.recent_calls,
         })
+
+
+def replay(
+    cfg: Config, events: Iterable[tuple[int, Event]], *, strict: bool = False
+) -> tuple[QueueState, list[str]]:
+    """A day's state from its stored events (sequence number, event), and what did not apply.
+
+    Strict replay raises the first ReplayError; otherwise each event that cannot apply is
+    skipped and described (`#seq what`), so one bad event never keeps an office from serving.
+    """
+    state = QueueState(cfg)
+    problems: list[str] = []
+    for seq, event in events:
+        try:
+            state.apply(event)
+        except ReplayError as exc:
+            if strict:
+                raise ReplayError(f"#{seq} {exc}") from exc
+            problems.append(f"#{seq} {exc}")
+    return state, problems
 
 
 def self_service(actor: str) -> bool:
