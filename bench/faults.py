@@ -44,13 +44,14 @@ from hub import views  # noqa: E402
 from hub.config import load_config, parse_config  # noqa: E402
 from hub.contract import COMMAND_SCHEMAS, HA_STATUS_TOPIC, Topics  # noqa: E402
 from hub.core import HubCore, Origin  # noqa: E402
+from hub.queue import Event, ReplayError, replay  # noqa: E402
 from hub.store import EventStore  # noqa: E402
-from hub.testing import HubProcess, Mosquitto  # noqa: E402
+from hub.testing import HubProcess, Mosquitto, free_port  # noqa: E402
 
 T = Topics("kantor")
 
-#: The office of every process scenario: open all day (so no expiry fires mid-run), no web
-#: server (nothing listens beyond the loopback broker), the devices the fuzz addresses.
+#: The office of every process scenario: open all day (so no expiry fires mid-run), the web
+#: pages on (as in production; on loopback, a free port per hub), the devices the fuzz addresses.
 HUB_TOML = """
 [office]
 slug = "kantor"
@@ -58,7 +59,8 @@ opening = "00:00"
 closing = "23:59"
 
 [web]
-enabled = false
+host = "127.0.0.1"
+port = {web_port}
 
 [[devices]]
 id = "kiosk-1"
@@ -78,6 +80,13 @@ counter = 1
 id = "speaker-1"
 role = "speaker"
 """
+
+
+
+def hub_toml(web_port: int = 8080) -> str:
+    """The office's TOML with its web pages on `web_port`."""
+    return HUB_TOML.replace("{web_port}", str(web_port))
+
 
 #: Fields of the retained service state that the event log alone decides (not the estimate).
 STATE_FIELDS = ("status", "waiting", "waiting_priority", "issued", "last_issued", "last_called")
@@ -221,7 +230,7 @@ def check_log(result: Result, client: Client, db: Path) -> None:
     with client.cond:
         answers = {t: r for t, r in client.responses.items() if not t.startswith("sync-")}
     for bodies in answers.values():
-        oks = [b for b in bodies if b.get("status") == "ok" and "ticket" in b.get("data", {})]
+        oks = [b for b in bodies if b.get("status") == "ok" and "token" in b.get("data", {})]
         if not oks:
             continue
         result.accepted += 1
@@ -266,7 +275,7 @@ def hub_on_broker(workdir: Path) -> Iterator[tuple[Mosquitto, HubProcess]]:
     (workdir / "hub").mkdir(parents=True, exist_ok=True)
     broker = Mosquitto(workdir=workdir / "broker")
     broker.start()
-    hub = HubProcess(broker, HUB_TOML, workdir / "hub")
+    hub = HubProcess(broker, hub_toml(free_port()), workdir / "hub")
     try:
         yield broker, hub
     finally:
@@ -441,7 +450,8 @@ class FakeClock:
 def core_for(db: Path, clock: Callable[[], datetime], *, sync: str = "FULL") -> HubCore:
     import tomllib
 
-    cfg = parse_config({**tomllib.loads(HUB_TOML), "database": str(db)})
+    cfg = parse_config({**tomllib.loads(hub_toml()),
+                        "database": str(db)})  # fmt: skip
     counter = iter(range(10**9))
     return HubCore(cfg, EventStore(db, synchronous=sync), clock=clock,
                    token_factory=lambda: f"tok{next(counter)}")  # fmt: skip
@@ -528,7 +538,7 @@ def rollover_and_clock_jumps() -> Result:
     # office hours 07:30-16:00 WIB for this one: expiry at closing must fire
     import tomllib
 
-    raw = tomllib.loads(HUB_TOML)
+    raw = tomllib.loads(hub_toml())
     raw["office"].update(opening="07:30", closing="16:00")
     cfg = parse_config({**raw, "database": str(db)})
 
@@ -682,6 +692,252 @@ def fuzz(payloads: int, *, seed: int = 3) -> Result:
     return res
 
 
+# -- hostile input: deep JSON, huge payloads, open pages, mixed batches ------------------------
+
+
+def log_replays(db: Path, config: Path) -> int:
+    """How many stored events a strict replay of every day refuses (must be 0)."""
+    cfg = load_config(config)
+    store = EventStore(db)
+    bad = 0
+    try:
+        for day in store.days():
+            try:
+                replay(cfg, store.events_between(day, day), strict=True)
+            except ReplayError:
+                bad += 1
+    finally:
+        store.close()
+    return bad
+
+
+def hub_alive(res: Result, hub: HubProcess) -> None:
+    """A hub process that died, or logged a traceback, is a crash."""
+    text = hub.log()
+    if hub.proc is None or hub.proc.poll() is not None or "Traceback" in text:
+        res.crashes += 1
+        tail = text[text.rfind("Traceback"):].strip().splitlines()[-3:] if text else []
+        res.notes.append(f"crash: {' | '.join(tail)[:300]}")
+
+
+def deep_json(rounds: int, *, per_round: int = 50) -> Result:
+    """An LED board sends 1,000 `[` beside every ticket a kiosk takes; kill -9 after each round.
+
+    Every ticket must be answered and in the log, every deep payload refused alone, and the
+    log must replay strictly (no call of a ticket that was never issued).
+    """
+    res = Result("deep JSON beside tickets")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        hub.start()
+        client = Client(broker, "deep")
+        try:
+            client.ready()
+            n = 0
+            for _ in range(rounds):
+                for _ in range(per_round):
+                    n += 1
+                    client.send(T.device_request("kiosk-1", "take_ticket"),
+                                {"service": "A", "transaction": f"k{n}"})  # fmt: skip
+                    client.c.publish(T.device_request("board-1", "sync"), b"[" * 1000, qos=1)
+                    client.send(T.device_request("pad-1", "call_next"), {"transaction": f"p{n}"})
+                client.wait_answered(client.pending(), 10)
+                hub_alive(res, hub)
+                hub.kill()
+                hub.start()
+                res.runs += 1
+                if not client.ready() or client.resend_pending():
+                    res.notes.append("FAIL requests unanswered after restart")
+                if not published_matches_log(client, hub):
+                    res.state_mismatch += 1
+            res.requests = 3 * n
+            hub_alive(res, hub)
+            hub.stop()
+            check_log(res, client, hub.database)
+            res.state_mismatch += log_replays(hub.database, hub.config_path)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def _rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return 0.0
+
+
+def oversized(payloads: int, *, size: int = 4 * 1024 * 1024) -> Result:
+    """Payloads of `size` bytes on a device's request and info topics, beside real tickets.
+
+    The broker here has no `max_packet_size` (production's generated config has one): this is
+    the hub's own guard. Requests get `invalid_payload`; `info` is dropped unread; tickets are
+    still answered; the hub's memory does not keep what it was sent.
+    """
+    res = Result("oversized payloads")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        hub.start()
+        client = Client(broker, "big")
+        try:
+            client.ready()
+            assert hub.proc is not None
+            before = _rss_mb(hub.proc.pid)
+            blob = b'{"x": "' + b"y" * size + b'"}'
+            for i in range(payloads):
+                topic = (T.device_request("kiosk-1", "take_ticket") if i % 2 else
+                         T.device_info("kiosk-1"))  # fmt: skip
+                client.c.publish(topic, blob, qos=1).wait_for_publish(10)
+                client.send(T.hub_request("take_ticket"), {"service": "B", "transaction": f"o{i}"})
+                res.requests += 2
+            if not client.wait_answered([f"o{i}" for i in range(payloads)], 30):
+                res.notes.append("FAIL tickets unanswered beside big payloads")
+            after = _rss_mb(hub.proc.pid)
+            res.runs = 1
+            res.notes.append(f"hub memory {before:.0f} MB -> {after:.0f} MB after "
+                             f"{payloads} x {size / 2**20:.0f} MiB")  # fmt: skip
+            hub_alive(res, hub)
+            hub.stop()
+            check_log(res, client, hub.database)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+def _open_unread_streams(port: int, count: int) -> tuple[list[Any], int]:
+    """`count` sockets asking for /events/public and never reading; (sockets, refused)."""
+    import socket
+
+    socks, refused = [], 0
+    for _ in range(count):
+        try:
+            sock = socket.create_connection(("127.0.0.1", port), timeout=2)
+            sock.sendall(b"GET /events/public HTTP/1.1\r\nHost: hub\r\n\r\n")
+            socks.append(sock)
+        except OSError:
+            refused += 1
+    return socks, refused
+
+
+def sse_flood(streams: int, *, seconds: float = 5.0, rate: float = 100.0) -> Result:
+    """`streams` status pages that never read, while take_ticket runs at `rate` per second.
+
+    Every ticket must be answered (`lost` counts those unanswered after 10 s); the note gives
+    how many answers took longer than one second.
+    """
+    res = Result("open pages that never read")
+    start = time.monotonic()
+    with hub_on_broker(_workdir()) as (broker, hub):
+        hub.start()
+        client = Client(broker, "sse")
+        socks: list[Any] = []
+        try:
+            client.ready()
+            port = load_config(hub.config_path).web.port
+            socks, refused = _open_unread_streams(port, streams)
+            sent_at: dict[str, float] = {}
+            answered_at: dict[str, float] = {}
+            n = 0
+            t_end = time.monotonic() + seconds
+            while time.monotonic() < t_end:
+                n += 1
+                txn = f"s{n}"
+                sent_at[txn] = time.monotonic()
+                client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": txn})
+                time.sleep(1 / rate)
+                with client.cond:
+                    for t in list(sent_at):
+                        if t not in answered_at and t in client.responses:
+                            answered_at[t] = time.monotonic()
+            client.wait_answered(list(sent_at), 10)
+            with client.cond:
+                for t in sent_at:
+                    answered_at.setdefault(t, time.monotonic() if t in client.responses else -1)
+            late = sum(1 for t, at in answered_at.items() if at - sent_at[t] > 1.0)
+            res.lost += sum(1 for at in answered_at.values() if at < 0)
+            res.requests, res.runs = n, 1
+            res.notes.append(f"{streams} streams opened ({refused} refused at connect); "
+                             f"{late} of {n} tickets answered after more than 1 s")  # fmt: skip
+            hub_alive(res, hub)
+            hub.stop()
+            check_log(res, client, hub.database)
+        finally:
+            for sock in socks:
+                sock.close()
+            client.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
+class _FaultyCore(HubCore):
+    """A hub with a bug that strikes after a request's events were applied in memory."""
+
+    def _result(self, command: str, events: list[Event], now: datetime) -> dict[str, Any]:
+        if any(e.reason == "boom" for e in events):
+            raise RuntimeError("a bug after apply")
+        return super()._result(command, events, now)
+
+
+def mixed_batches(batches: int, *, seed: int = 4) -> Result:
+    """Batches mixing good, malformed, deep, huge and failing requests, through one commit each.
+
+    After every batch the live state must equal a strict replay of the log, and every request
+    must have had its own answer.
+    """
+    rng = random.Random(seed)
+    res = Result("mixed batches (good, bad, failing)")
+    start = time.monotonic()
+    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    db = _workdir() / "antrian.db"
+    import tomllib
+
+    cfg = parse_config({**tomllib.loads(hub_toml()), "database": str(db)})
+    core = _FaultyCore(cfg, EventStore(db, synchronous="OFF"), clock=clock, strict=True)
+    good = [("kiosk-1", "take_ticket", {"service": "A"}), (None, "take_ticket", {"service": "B"}),
+            ("pad-1", "call_next", {}), ("pad-1", "recall", {}), ("pad-1", "skip", {}),
+            (None, "call_next", {"counter": 2}), (None, "done", {"counter": 2}),
+            (None, "reinsert", {"ticket": "A-001"}), ("board-1", "sync", {})]
+    bad: list[tuple[str | None, str, Any]] = [
+        ("board-1", "sync", b"[" * 1000), ("kiosk-1", "take_ticket", b"{" * 50),
+        ("kiosk-1", "take_ticket", b"x" * 5000), ("ghost", "take_ticket", {"service": "A"}),
+        (None, "take_ticket", {"service": "A", "reason": "boom"}),
+        ("pad-1", "call_next", {"reason": "boom"})]  # fmt: skip
+    try:
+        for _ in range(batches):
+            batch = []
+            for _ in range(rng.randrange(1, 40)):
+                dev, command, body = rng.choice(good if rng.random() < 0.6 else bad)
+                raw = body if isinstance(body, bytes) else json.dumps(body).encode()
+                batch.append((Origin(dev), command, raw))
+            res.requests += len(batch)
+            try:
+                responses, effects = core.handle_batch(batch)
+                effects()
+            except Exception as exc:
+                res.crashes += 1
+                res.notes.append(f"crash: {exc!r}")
+                continue
+            replies = [json.loads(m.payload) for m in responses if "/response/" in m.topic]
+            if len(replies) != len(batch):
+                res.lost += len(batch) - len(replies)
+            res.accepted += sum(1 for r in replies if r["status"] == "ok")
+            day = core.store.last_day()
+            try:
+                rebuilt = replay(cfg, core.store.events_between(day, day), strict=True)[0]
+            except ReplayError:
+                res.state_mismatch += 1
+                continue
+            if rebuilt.snapshot() != core.state.snapshot():
+                res.state_mismatch += 1
+            res.runs += 1
+    finally:
+        core.store.close()
+    res.seconds = time.monotonic() - start
+    return res
+
+
 # ---------------------------------------------------------------------------------------------
 # the table
 # ---------------------------------------------------------------------------------------------
@@ -709,15 +965,20 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--restarts", type=int, default=10)
     p.add_argument("--fuzz", type=int, default=100_000)
     p.add_argument("--duplicates", type=int, default=200)
+    p.add_argument("--streams", type=int, default=1000, help="unread pages in the flood")
     args = p.parse_args(argv)
+    args.deep, args.batches, args.big = 10, 2000, 20
     if args.quick:
         args.kills, args.restarts, args.fuzz, args.duplicates = 5, 3, 5_000, 40
+        args.deep, args.batches, args.big, args.streams = 2, 200, 4, 200
     logging.basicConfig(level=logging.CRITICAL)
     started = time.monotonic()
     results = []
     for run in (lambda: kill_runs(args.kills), lambda: broker_restarts(args.restarts),
                 lambda: duplicates(args.duplicates), unwritable, rollover_and_clock_jumps,
-                lambda: fuzz(args.fuzz)):  # fmt: skip
+                lambda: fuzz(args.fuzz), lambda: deep_json(args.deep),
+                lambda: mixed_batches(args.batches), lambda: oversized(args.big),
+                lambda: sse_flood(args.streams)):  # fmt: skip
         r = run()
         results.append(r)
         print(f"  {r.name}: {r.seconds:.1f} s {'OK' if not r.failures else r.failures}",

@@ -67,6 +67,32 @@ def test_random_bad_payloads_on_every_topic(faults):
     assert not r.failures, r
 
 
+def test_deep_json_beside_tickets_leaves_a_log_that_replays(faults):
+    r = faults.deep_json(1, per_round=20)
+    assert r.accepted == 20  # every ticket answered and in the log
+    assert not r.failures, r
+
+
+def test_mixed_batches_commit_exactly_what_was_answered_ok(faults):
+    r = faults.mixed_batches(150, seed=14)
+    assert r.runs == 150
+    assert 0 < r.accepted < r.requests
+    assert not r.failures, r
+
+
+def test_oversized_payloads_are_refused_and_tickets_still_answered(faults):
+    r = faults.oversized(4, size=2 * 1024 * 1024)
+    assert r.accepted == 4
+    assert not r.failures, r
+
+
+def test_open_pages_that_never_read_do_not_stop_tickets(faults):
+    r = faults.sse_flood(150, seconds=2.0, rate=50)
+    assert r.requests >= 50
+    assert r.accepted == r.requests
+    assert not r.failures, r
+
+
 # -- hypothesis: generated payloads through `handle`, the state and the log never move -------
 
 JSON = st.recursive(
