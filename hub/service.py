@@ -7,6 +7,11 @@ the broker may be a fresh one that lost everything.
 
 Publishing never waits for a PUBACK inside the request path: each message goes out as its own
 task, in order, so one slow acknowledgement never delays the next request.
+
+One hub per office: the birth carries an `instance` id, random per process start. Before its
+first birth the hub reads the retained `hub/state`; when it names an instance other than this
+database's previous one, the hub watches for a sign of life (see `_check_alone`) and refuses
+to start while that other hub serves, instead of fighting it for the client id.
 """
 
 from __future__ import annotations
@@ -15,6 +20,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import secrets
 import socket
 import ssl
 from collections.abc import Callable, Iterable
@@ -26,6 +32,7 @@ import aiomqtt
 from hub import discovery
 from hub.contract import HA_STATUS_TOPIC, dumps
 from hub.core import HubCore, Origin, Outgoing
+from hub.lock import AnotherHub
 from hub.store import StorageError
 
 log = logging.getLogger("antrian.mqtt")
@@ -35,6 +42,13 @@ TICK_SECONDS: Final = 10.0
 MAX_BATCH: Final = 64
 #: TCP_NODELAY: without it, request/response over QoS 1 stalls 40-90 ms (Nagle vs delayed ACK).
 NODELAY: Final = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
+#: How long a starting hub watches for another live hub of its office before it serves. A live
+#: one shows itself well within it: it answers a `sync` at once, or (same client id) it is back
+#: on the broker, taking its session over again, after its first reconnect delay (0.2 s).
+STARTUP_GRACE_S: Final = 3.0
+#: Where this database remembers the instance that last served from it (a hub killed with -9
+#: leaves its `online` retained; its successor on this database recognises it).
+INSTANCE_META: Final = "hub_instance"
 
 
 class HubService:
@@ -50,6 +64,12 @@ class HubService:
         self.devices_seen: dict[str, dict[str, Any]] = {}
         self._tasks: set[asyncio.Task[None]] = set()
         self.connections = 0
+        self.instance = secrets.token_hex(8)
+        self.previous_instance: str | None = None
+        with contextlib.suppress(StorageError):
+            self.previous_instance = core.store.meta(INSTANCE_META)
+        self.startup_grace_s = STARTUP_GRACE_S
+        self._alone = False  # set once the start-up check found no other live hub
 
     # ------------------------------------------------------------------------------------------
 
@@ -62,7 +82,7 @@ class HubService:
             username=m.username,
             password=m.password,
             identifier=m.client_id,
-            will=aiomqtt.Will(self.topics.hub_state, dumps({"state": "offline"}), qos=1, retain=True),
+            will=aiomqtt.Will(self.topics.hub_state, self._state("offline"), qos=1, retain=True),
             keepalive=15,
             socket_options=NODELAY,
             tls_params=tls,
@@ -114,14 +134,23 @@ class HubService:
                 await asyncio.wait_for(stop.wait(), delay)
             delay = min(delay * 2, self.reconnect_max_s)
 
+    def _state(self, state: str) -> bytes:
+        return dumps({"state": state, "instance": self.instance})
+
     async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event) -> None:
         tp = self.topics
+        if not self._alone:
+            await self._check_alone(client)
+            self._alone = True
         for topic in (tp.hub_request_filter, tp.device_request_filter,
                       tp.device_availability_filter, tp.device_info_filter, HA_STATUS_TOPIC):
             await client.subscribe(topic, qos=1)  # fmt: skip
         self.client = client
         self.connections += 1
-        await client.publish(tp.hub_state, dumps({"state": "online"}), qos=1, retain=True)
+        await client.publish(tp.hub_state, self._state("online"), qos=1, retain=True)
+        if self.connections == 1:
+            with contextlib.suppress(StorageError):
+                self.core.store.set_meta(INSTANCE_META, self.instance)
         self.publish(self.core.retained_all())
         self.publish(self.core.notices())  # a damaged or inconsistent log, told on every connect
         self.publish_discovery()
@@ -137,11 +166,64 @@ class HubService:
                 consumer.result()  # the connection was lost: raises MqttError
                 return
             # leaving on purpose: say goodbye (the will is only for crashes)
-            await client.publish(tp.hub_state, dumps({"state": "offline"}), qos=1, retain=True)
+            await client.publish(tp.hub_state, self._state("offline"), qos=1, retain=True)
             await self.drain()
         finally:
             for task in (ticker, stopper, consumer):
                 task.cancel()
+
+    async def _check_alone(self, client: aiomqtt.Client) -> None:
+        """Raise AnotherHub while another hub of this office is alive on the broker.
+
+        The retained `hub/state` says who spoke last. Nothing retained (a fresh broker), or the
+        instance this database served last (a restart, even after kill -9: its stale `online`
+        or the will its stale session fired) means no one else: start at once. Any other
+        instance, or none named (an older hub), gets `STARTUP_GRACE_S` to show it is alive:
+        it answers a `sync` request; or, with the same client id (the usual mistake), our
+        login has just taken its session over and fired its will, so it comes back and takes
+        the session over in turn, which drops this connection while the broker is still up.
+        A hub that stays silent is gone (it crashed or stopped elsewhere): start.
+        """
+        tp = self.topics
+        retained = await _retained(client, tp.hub_state)
+        if retained is None:
+            return
+        other = _hub_state(retained)[1]
+        if other is not None and other == self.previous_instance:
+            return
+        m = self.cfg.mqtt
+        refusal = AnotherHub.on_broker(self.cfg.office.slug, other, f"{m.host}:{m.port}")
+        ping, answers = f"hub-check-{self.instance}", tp.hub_response("sync")
+        log.info("hub/state names instance %s: waiting %.1fs for signs of a live hub", other,
+                 self.startup_grace_s)  # fmt: skip
+        try:
+            await client.subscribe(tp.hub_state, qos=1)
+            await client.subscribe(answers, qos=1)
+            await client.publish(tp.hub_request("sync"), dumps({"transaction": ping}), qos=1)
+            loop = asyncio.get_running_loop()
+            deadline = loop.time() + self.startup_grace_s
+            while (left := deadline - loop.time()) > 0:
+                try:
+                    message = await asyncio.wait_for(anext(client.messages), left)
+                except TimeoutError:
+                    break
+                payload = _payload(message.payload)
+                if str(message.topic) == answers:
+                    if (_json_or_none(payload) or {}).get("transaction") == ping:
+                        raise refusal  # it answered
+                elif not message.retain:  # a live hub/state: someone is (re)born or gone
+                    state, instance = _hub_state(payload)
+                    if state == "online" and instance != self.instance:
+                        raise refusal
+            await client.unsubscribe(tp.hub_state)
+            await client.unsubscribe(answers)
+            while len(client.messages):  # leftovers of the check, not requests
+                await anext(client.messages)
+        except aiomqtt.MqttError:
+            if await _reachable(m.host, m.port):
+                raise refusal from None  # the broker is up: our session was taken back
+            raise  # the broker went away: an outage, retried as usual
+        log.info("no other hub answered: instance %s is gone; serving", other)
 
     async def _consume(self, client: aiomqtt.Client) -> None:
         """Take messages in batches: whatever arrived together is committed together."""
@@ -250,6 +332,43 @@ def _payload(raw: Any) -> bytes:  # noqa: ANN401
     if raw is None:
         return b""
     return str(raw).encode()
+
+
+async def _retained(client: aiomqtt.Client, topic: str) -> bytes | None:
+    """The retained message of `topic`, or None: subscribe, then unsubscribe as a barrier.
+
+    Mosquitto queues a subscription's retained message before it handles the next packet, so
+    once the UNSUBACK is in, the message (if any) is in the client's queue. Nothing else is
+    subscribed yet on this connection, so the queue holds only that topic.
+    """
+    await client.subscribe(topic, qos=1)
+    await client.unsubscribe(topic)
+    found = None
+    while len(client.messages):
+        message = await anext(client.messages)
+        if str(message.topic) == topic:
+            found = _payload(message.payload)
+    return found
+
+
+def _hub_state(raw: bytes) -> tuple[str | None, str | None]:
+    """(`state`, `instance`) of a `hub/state` payload; None for what it does not say."""
+    value = _json_or_none(raw) or {}
+    state, instance = value.get("state"), value.get("instance")
+    return (state if isinstance(state, str) else None,
+            instance if isinstance(instance, str) else None)  # fmt: skip
+
+
+async def _reachable(host: str, port: int) -> bool:
+    """True when the broker accepts TCP connections (it is up; someone else took our session)."""
+    try:
+        _, writer = await asyncio.wait_for(asyncio.open_connection(host, port), 1.0)
+    except (OSError, TimeoutError):
+        return False
+    writer.close()
+    with contextlib.suppress(OSError):
+        await writer.wait_closed()
+    return True
 
 
 def _json_or_none(raw: bytes) -> dict[str, Any] | None:
