@@ -501,8 +501,9 @@ def unwritable(tickets: int = 20) -> Result:
             body = ask(core, "take_ticket", {"service": "A", "transaction": "u-ro"})
         res.requests += 1
         code = body.get("data", {}).get("code")
-        if body["status"] != "error" or code != "storage_failed":
-            res.notes.append(f"FAIL {mode}: not refused with storage_failed ({body})")
+        want = "storage_full" if mode == "full" else "storage_failed"
+        if body["status"] != "error" or code != want:
+            res.notes.append(f"FAIL {mode}: not refused with {want} ({body})")
         if snap(core) != before or core.store.count() != count:
             res.state_mismatch += 1
         # writable again: the refused request is simply answered now, numbering goes on
