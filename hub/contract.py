@@ -21,6 +21,12 @@ MAX_PAYLOAD_BYTES: Final = 1024
 #: refused before `json.loads` sees it, because 1,000 `[` (which fit in 1 KiB) exhaust the
 #: parser's recursion limit.
 MAX_PAYLOAD_DEPTH: Final = 32
+#: Largest MQTT packet (topic, payload and headers) on the office broker: `max_packet_size` of
+#: the mosquitto.conf `antrian devices` writes, and what the hub never exceeds itself. The
+#: broker disconnects a sender of anything bigger before reading it, so a 100 MB payload
+#: never reaches the hub. The hub's largest retained message, `hub/info` of an office with 26
+#: services and 99 counters, is ~24 KiB; discovery configs are under 1 KiB each.
+MAX_PACKET_BYTES: Final = 64 * 1024
 
 #: MQTT 5 message expiry for an announcement on a speaker's `play` topic, and the age after
 #: which a speaker drops an announcement it receives late (the payload carries `expires_at`

@@ -30,7 +30,7 @@ from typing import Any, Final
 import aiomqtt
 
 from hub import discovery
-from hub.contract import HA_STATUS_TOPIC, dumps
+from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, dumps
 from hub.core import HubCore, Origin, Outgoing
 from hub.lock import AnotherHub
 from hub.store import StorageError
@@ -98,6 +98,12 @@ class HubService:
         if client is None:
             return  # offline: retained state is republished in full on reconnect
         for m in messages:
+            if _packet_size(m.topic, m.payload) > MAX_PACKET_BYTES:
+                # the broker would drop the hub's connection for it (max_packet_size): lose
+                # this one message (the event log keeps what it said), not the connection
+                log.error("not published: %d bytes on %s exceed the broker's packet limit (%d)",
+                          len(m.payload), m.topic, MAX_PACKET_BYTES)  # fmt: skip
+                continue
             task = asyncio.get_running_loop().create_task(
                 self._publish_one(client, m.topic, m.payload, m.qos, m.retain)
             )
@@ -349,6 +355,11 @@ async def _retained(client: aiomqtt.Client, topic: str) -> bytes | None:
         if str(message.topic) == topic:
             found = _payload(message.payload)
     return found
+
+
+def _packet_size(topic: str, payload: bytes) -> int:
+    """Bytes of a QoS 1 PUBLISH: header (at most 5), topic with its length, packet id, payload."""
+    return 5 + 2 + len(topic.encode("utf-8")) + 2 + len(payload)
 
 
 def _hub_state(raw: bytes) -> tuple[str | None, str | None]:

@@ -114,7 +114,7 @@ def test_a_second_hub_of_the_office_elsewhere_refuses_and_the_first_keeps_servin
     broker, tmp_path, probe, first
 ):
     """Another machine (its own database), same office and client id: the usual mistake."""
-    hub, instance = first
+    _, instance = first
     second = HubProcess(broker, CONFIG, tmp_path / "elsewhere")
     second.start()
     exits_refusing(second)
@@ -129,7 +129,7 @@ def test_a_second_hub_of_the_office_elsewhere_refuses_and_the_first_keeps_servin
 def test_a_second_hub_with_another_client_id_is_refused_when_the_first_answers(
     broker, tmp_path, probe, first
 ):
-    hub, instance = first
+    _, instance = first
     text = CONFIG + f'[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\nclient_id = "other-pc"\n'
     second = HubProcess(broker, text, tmp_path / "other")
     second.start()

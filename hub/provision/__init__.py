@@ -7,8 +7,9 @@ and regenerates everything else from it each time, so the files can never drift 
   `mosquitto_passwd`), one account per device, plus the hub and Home Assistant;
 * `acl`: what each account may read and write (a device writes only its own requests,
   availability and info; the hub alone writes a device's display, play, set and response);
-* `mosquitto.conf`: anonymous off, `set_tcp_nodelay true`, client id = user name, an optional
-  TLS listener with a local CA;
+* `mosquitto.conf`: anonymous off, `set_tcp_nodelay true`, client id = user name,
+  `max_packet_size` (a 100 MB payload disconnects its sender), an optional TLS listener with a
+  local CA;
 * `devices/{id}.json`: the device's own config file, for flashing;
 * `secrets/hub-mqtt.toml`: the hub's `[mqtt]` section, with the read-only account of its web
   topic monitor (`monitor_username`, `monitor_password`);

@@ -5,6 +5,11 @@ must remove *every* trace of it (password line, ACL block, `[[devices]]` table, 
 file) in one step, and a file rewritten whole from one source cannot keep a stale line.
 Writes go through a temporary file and `os.replace`, so a broker reloading at the wrong moment
 reads the old file or the new one, never half of one.
+
+Every value that goes into a generated file is checked first (`Settings.check`,
+`DeviceEntry.check`), from the command line and from `registry.json` alike: these files are
+line-based configs of a security boundary, and `--bind $'127.0.0.1\nallow_anonymous true'`
+must not become a line of `mosquitto.conf`.
 """
 
 from __future__ import annotations
@@ -16,6 +21,7 @@ import ipaddress
 import json
 import os
 import pwd
+import re
 import secrets
 import shutil
 import subprocess
@@ -27,7 +33,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hub.config import ROLES, ConfigError, load_config
-from hub.contract import is_slug
+from hub.contract import MAX_PACKET_BYTES, is_slug
 
 HUB_USER: Final = "antrian-hub"
 #: The hub's web topic monitor (`/admin`). An account of its own because the broker forces
@@ -49,9 +55,68 @@ BLOCK_END: Final = "# <<< antrian devices <<<"
 
 REGISTRY_VERSION: Final = 1
 
+#: Roles bound to one counter (they need `--counter`).
+COUNTER_ROLES: Final = ("call_pad", "led_board")
+
 
 class ProvisionError(RuntimeError):
     """Something the officer must fix (bad id, unknown counter, openssl missing)."""
+
+
+# ---------------------------------------------------------------------------------------------
+# checks: nothing reaches a generated file unchecked
+# ---------------------------------------------------------------------------------------------
+
+_LABEL = r"[A-Za-z0-9](?:[A-Za-z0-9-]{0,61}[A-Za-z0-9])?"
+_HOSTNAME = re.compile(rf"^(?=.{{1,253}}$){_LABEL}(?:\.{_LABEL})*$")
+_LETTER = re.compile(r"^[A-Z]$")
+_HASH = re.compile(r"^\$7\$[0-9]{1,9}\$[A-Za-z0-9+/]+={0,2}\$[A-Za-z0-9+/]+={0,2}$")
+
+
+def check_host(value: object, what: str) -> str:
+    """An IP address or a host name (RFC 1123 labels): no spaces, no line breaks, nothing else."""
+    if isinstance(value, str):
+        try:
+            ipaddress.ip_address(value)
+        except ValueError:
+            if _HOSTNAME.match(value):
+                return value
+        else:
+            return value
+    raise ProvisionError(f"{what} {value!r}: harus alamat IP atau nama host (tanpa spasi) /"
+                         " must be an IP address or a host name (no spaces)")  # fmt: skip
+
+
+def check_port(value: object, what: str, *, none_allowed: bool = False) -> int:
+    """A TCP port, 1..65535 (0 too where it means "no listener")."""
+    low = 0 if none_allowed else 1
+    if isinstance(value, int) and not isinstance(value, bool) and low <= value <= 65535:
+        return value
+    zero = (" (0: tanpa listener biasa, dengan --tls)", " (0: no plain listener, with --tls)")
+    id_, en = zero if none_allowed else ("", "")
+    raise ProvisionError(f"{what} {value!r}: harus 1..65535{id_} / must be 1..65535{en}")
+
+
+def check_path(value: object, what: str) -> str:
+    """An absolute path that fits on one line of mosquitto.conf (no control characters)."""
+    if (isinstance(value, str) and value.startswith("/") and value == value.strip()
+            and value.isprintable()):  # fmt: skip
+        return value
+    raise ProvisionError(f"{what} {value!r}: harus path absolut tanpa karakter kontrol /"
+                         " must be an absolute path without control characters")  # fmt: skip
+
+
+def _toml_str(text: str) -> str:
+    """A TOML basic string: quotes, backslashes and control characters escaped."""
+    out = []
+    for ch in text:
+        if ch in ('"', "\\"):
+            out.append("\\" + ch)
+        elif ord(ch) < 0x20 or ord(ch) == 0x7F:
+            out.append(f"\\u{ord(ch):04x}")
+        else:
+            out.append(ch)
+    return '"' + "".join(out) + '"'
 
 
 # ---------------------------------------------------------------------------------------------
@@ -104,13 +169,37 @@ class DeviceEntry:
     counter: int | None = None
     hash: str = ""
 
+    def check(self) -> None:
+        """Raise ProvisionError unless every field may go into passwd, acl, TOML and JSON."""
+        if not isinstance(self.id, str) or not is_slug(self.id):
+            raise ProvisionError(f"id {self.id!r}: lower-case letters, digits, - or _, max 32")
+        if self.id in RESERVED_USERS:
+            raise ProvisionError(f"id {self.id!r} is reserved")
+        if self.role not in ROLES:
+            raise ProvisionError(f"role {self.role!r}: one of {', '.join(ROLES)}")
+        for letter in self.services:
+            if not isinstance(letter, str) or not _LETTER.match(letter):
+                raise ProvisionError(f"--services {letter!r}: satu huruf kapital A-Z / one"
+                                     " capital letter A-Z")  # fmt: skip
+        if len(set(self.services)) != len(self.services):
+            raise ProvisionError(f"--services {','.join(self.services)}: huruf ganda / a letter"
+                                 " given twice")  # fmt: skip
+        if self.role in COUNTER_ROLES and self.counter is None:
+            raise ProvisionError(f"a {self.role} needs --counter")
+        counter = self.counter
+        if counter is not None and (not isinstance(counter, int) or isinstance(counter, bool)
+                                    or not 1 <= counter <= 99):  # fmt: skip
+            raise ProvisionError(f"--counter {counter!r}: harus 1..99 / must be 1..99")
+        if self.hash and not _HASH.match(self.hash):
+            raise ProvisionError(f"device {self.id}: not a Mosquitto $7$ password hash")
+
     def hub_table(self) -> str:
         """The `[[devices]]` table of the hub's TOML for this device."""
-        lines = ["[[devices]]", f'id = "{self.id}"', f'role = "{self.role}"']
+        lines = ["[[devices]]", f"id = {_toml_str(self.id)}", f"role = {_toml_str(self.role)}"]
         if self.services:
-            lines.append("services = [" + ", ".join(f'"{s}"' for s in self.services) + "]")
+            lines.append("services = [" + ", ".join(_toml_str(s) for s in self.services) + "]")
         if self.counter is not None:
-            lines.append(f"counter = {self.counter}")
+            lines.append(f"counter = {int(self.counter)}")
         return "\n".join(lines)
 
 
@@ -126,6 +215,28 @@ class Settings:
     tls_port: int = 8883
     tls_hosts: list[str] = field(default_factory=list)  # names/IPs in the server certificate
     conf_dir: str = ""  # where the files live on the broker host; "" = this folder
+
+    def check(self) -> None:
+        """Raise ProvisionError unless every setting may go into the generated files."""
+        if not isinstance(self.office, str) or not is_slug(self.office):
+            raise ProvisionError(f"office: use lower-case letters, digits, - or _ ({self.office!r})")
+        check_host(self.host, "--host")
+        if self.bind != "":
+            check_host(self.bind, "--bind")
+        check_port(self.port, "--port", none_allowed=True)
+        check_port(self.tls_port, "--tls-port")
+        if not isinstance(self.tls, bool):
+            raise ProvisionError(f"tls {self.tls!r}: true or false")
+        if not isinstance(self.tls_hosts, list):
+            raise ProvisionError(f"tls_hosts {self.tls_hosts!r}: a list of names")
+        for name in self.tls_hosts:
+            check_host(name, "--tls-host")
+        if self.conf_dir != "":
+            check_path(self.conf_dir, "--conf-dir")
+        if self.port == 0 and not self.tls:
+            raise ProvisionError("port 0 (no plain listener) needs --tls")
+        if self.tls and self.port == self.tls_port:
+            raise ProvisionError(f"--port and --tls-port are both {self.port}")
 
 
 class BrokerFolder:
@@ -145,6 +256,7 @@ class BrokerFolder:
     # -- registry --------------------------------------------------------------------------
 
     def _load(self) -> None:
+        """Read `registry.json`, checked like a command line: it is a file someone could edit."""
         try:
             raw = json.loads(self.registry_path.read_text(encoding="utf-8"))
             s = raw["settings"]
@@ -156,7 +268,13 @@ class BrokerFolder:
                 )
                 for d in raw["devices"]
             }
-        except (OSError, ValueError, KeyError, TypeError) as exc:
+            self.settings.check()
+            for device in self.device_map.values():
+                device.check()
+            for user, digest in self.accounts.items():
+                if user not in RESERVED_USERS or not isinstance(digest, str) or not _HASH.match(digest):
+                    raise ProvisionError(f"account {user!r}: unknown, or not a $7$ hash")
+        except (OSError, ValueError, KeyError, TypeError, ProvisionError) as exc:
             raise ProvisionError(f"{self.registry_path}: unreadable registry ({exc})") from None
 
     def _save(self) -> None:
@@ -193,12 +311,8 @@ class BrokerFolder:
             if not hasattr(self.settings, key):
                 raise ProvisionError(f"unknown setting {key}")
             setattr(self.settings, key, value)
-        if not is_slug(self.settings.office):
-            raise ProvisionError(
-                f"office: use lower-case letters, digits, - or _ ({self.settings.office!r})"
-            )
-        if self.settings.port == 0 and not self.settings.tls:
-            raise ProvisionError("port 0 (no plain listener) needs --tls")
+        self.settings.check()
+        check_path(self.conf_dir, "--dir")  # before anything is made in it
         self.path.mkdir(parents=True, exist_ok=True)
         fresh: dict[str, str] = {}
         for user in (HUB_USER, MONITOR_USER, HA_USER):
@@ -214,21 +328,14 @@ class BrokerFolder:
     def add(self, device_id: str, role: str, services: Sequence[str] = (),
             counter: int | None = None) -> str:  # fmt: skip
         """Register a device; returns its new password (written to its config file too)."""
-        if not is_slug(device_id):
-            raise ProvisionError(f"id {device_id!r}: lower-case letters, digits, - or _, max 32")
-        if device_id in RESERVED_USERS:
-            raise ProvisionError(f"id {device_id!r} is reserved")
+        entry = DeviceEntry(device_id, role, tuple(services),
+                            counter if role in COUNTER_ROLES else None)  # fmt: skip
+        entry.check()
         if device_id in self.device_map:
             raise ProvisionError(f"device {device_id} exists already (remove it first)")
-        if role not in ROLES:
-            raise ProvisionError(f"role {role!r}: one of {', '.join(ROLES)}")
-        if role in ("call_pad", "led_board") and counter is None:
-            raise ProvisionError(f"a {role} needs --counter")
-        if role not in ("call_pad", "led_board"):
-            counter = None
         password = new_password()
-        self.device_map[device_id] = DeviceEntry(device_id, role, tuple(services), counter,
-                                                 hash_password(password))  # fmt: skip
+        entry.hash = hash_password(password)
+        self.device_map[device_id] = entry
         self._pending_password = (device_id, password)
         return password
 
@@ -243,6 +350,8 @@ class BrokerFolder:
 
     def write(self) -> list[Path]:
         """Regenerate every file from the registry; returns what was written."""
+        self.settings.check()
+        check_path(self.conf_dir, "--dir")  # the folder's own path, when it is the conf dir
         self.path.mkdir(parents=True, exist_ok=True)
         os.chmod(self.path, 0o755)  # noqa: S103 - the broker user must reach passwd/acl/tls
         written: list[Path] = []
@@ -328,6 +437,11 @@ class BrokerFolder:
             "set_tcp_nodelay true",
             "# Retained state is republished by the hub and devices on every reconnect.",
             "persistence false",
+            "# Largest packet accepted (topic, payload, headers). A device sends at most 1 KiB,",
+            "# the hub's largest retained message (hub/info) is ~24 KiB for 26 services and 99",
+            "# counters. A bigger packet disconnects its sender before the broker reads it, so a",
+            "# 100 MB payload never reaches the hub or fills the broker's memory.",
+            f"max_packet_size {MAX_PACKET_BYTES}",
             "# stderr, not stdout: stdout into a file is block-buffered and loses the last lines.",
             "log_dest stderr",
             "log_type error",
@@ -365,17 +479,17 @@ class BrokerFolder:
         unknown = "# {key} = (unchanged: the one already in antrian.toml)"
         lines = [
             "[mqtt]",
-            f'host = "{s.host}"',
-            f"port = {port}",
-            f'username = "{HUB_USER}"',
-            f'password = "{password}"' if password else unknown.format(key="password"),
-            f'client_id = "{HUB_USER}"',
+            f"host = {_toml_str(s.host)}",
+            f"port = {int(port)}",
+            f"username = {_toml_str(HUB_USER)}",
+            f"password = {_toml_str(password)}" if password else unknown.format(key="password"),
+            f"client_id = {_toml_str(HUB_USER)}",
             "# The web pages' topic monitor logs in with its own read-only account: a second",
             "# login as the hub would take over the hub's session (client id = user name).",
-            f'monitor_username = "{MONITOR_USER}"',
-            f'monitor_password = "{monitor_password}"' if monitor_password
+            f"monitor_username = {_toml_str(MONITOR_USER)}",
+            f"monitor_password = {_toml_str(monitor_password)}" if monitor_password
             else unknown.format(key="monitor_password"),
-            f'# tls_ca = "{self.conf_dir}/tls/ca.crt"   # with port = {s.tls_port}',
+            f"# tls_ca = {_toml_str(self.conf_dir + '/tls/ca.crt')}   # with port = {s.tls_port}",
         ]  # fmt: skip
         return "\n".join(lines) + "\n"
 

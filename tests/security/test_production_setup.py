@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+from pathlib import Path
 
 from secure_broker import BASE, Client, secret
 
@@ -127,3 +128,44 @@ def test_the_topic_monitor_never_logs_in_with_the_hubs_account():
     assert TopicMonitor(both).account() == ("antrian-monitor", "y")
     anonymous = parse_config({})
     assert TopicMonitor(anonymous).account() == (None, None)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    raise AssertionError("no VmRSS")
+
+
+def test_a_100_mb_payload_from_a_device_is_refused_by_the_broker(office):
+    from hub.contract import MAX_PACKET_BYTES
+
+    assert f"max_packet_size {MAX_PACKET_BYTES}\n" in (office.folder.path / "mosquitto.conf").read_text()
+    assert office.hub.proc is not None
+    assert office.broker.proc is not None
+    hub_before, broker_before = rss_mb(office.hub.proc.pid), rss_mb(office.broker.proc.pid)
+    ha = secret(office.folder, "homeassistant.json")
+    obs = Client(office.broker.port, "homeassistant", ha["password"])
+    pad = office.client("pad-1")
+    kiosk = office.client("kiosk-1")
+    try:
+        obs.subscribe(f"{BASE}/device/pad-1/#")
+        assert pad.ok
+        # its own `info` topic, which the ACL lets it write (the hub and the monitor read it)
+        pad.c.publish(f"{BASE}/device/pad-1/info", b"x" * (100 * 1024 * 1024), qos=0, retain=True)
+        assert pad.disconnected.wait(20), "the broker kept the sender of 100 MB"
+        kiosk.subscribe(f"{BASE}/device/kiosk-1/response/take_ticket")
+        kiosk.publish(f"{BASE}/device/kiosk-1/request/take_ticket",
+                      {"service": "A", "transaction": "after-100mb"})  # fmt: skip
+        answer = kiosk.wait_for(f"{BASE}/device/kiosk-1/response/take_ticket",
+                                lambda p: json.loads(p).get("transaction") == "after-100mb")  # fmt: skip
+        assert json.loads(answer)["status"] == "ok"
+        assert not [t for t, p, _ in obs.messages if len(p) > MAX_PACKET_BYTES]
+        hub_after, broker_after = rss_mb(office.hub.proc.pid), rss_mb(office.broker.proc.pid)
+        print(f"hub RSS {hub_before:.1f} -> {hub_after:.1f} MB, broker RSS"
+              f" {broker_before:.1f} -> {broker_after:.1f} MB")  # fmt: skip
+        assert hub_after - hub_before < 20
+        assert broker_after - broker_before < 20
+    finally:
+        for c in (obs, pad, kiosk):
+            c.close()
