@@ -9,6 +9,11 @@ broker config `antrian devices` writes forces client id = user name, so a monito
 the hub would take over the hub's session, the hub would take it back, and so on about twice a
 second (hub/state flapping, requests lost). With only the hub's account configured the monitor
 stays off and says why.
+
+Why bounded: anyone allowed to publish can make topics, and the monitor keeps one entry per
+topic. 50,000 junk topics once added ~71 MB to the hub and a 76 MB first event to `/admin`.
+So it keeps at most `MAX_TOPICS` (the least recently updated go first, and the snapshot says
+how many went), topic names of at most `MAX_TOPIC_CHARS` and payload text of `MAX_TEXT`.
 """
 
 from __future__ import annotations
@@ -18,7 +23,7 @@ import contextlib
 import logging
 import secrets
 import ssl
-from collections import deque
+from collections import OrderedDict, deque
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
@@ -33,6 +38,11 @@ log = logging.getLogger("antrian.web.monitor")
 
 #: Longest payload text kept per message (device payloads are at most 1 KiB by contract).
 MAX_TEXT: Final = 1200
+#: Topics kept at once: an office has a few hundred (26 services, 99 counters, devices and
+#: Home Assistant discovery stay under 1,000); past that the least recently updated go.
+MAX_TOPICS: Final = 2000
+#: Longest topic name kept (the office's own are under 100 characters).
+MAX_TOPIC_CHARS: Final = 200
 RECENT: Final = 200
 
 
@@ -51,8 +61,13 @@ class TopicEntry:
 
 
 def _text(payload: bytes) -> str:
-    text = payload.decode("utf-8", "replace")
+    # decode only what can be kept: a UTF-8 character is at most 4 bytes
+    text = payload[: MAX_TEXT * 4 + 4].decode("utf-8", "replace")
     return text if len(text) <= MAX_TEXT else text[:MAX_TEXT] + "…"
+
+
+def _topic(topic: str) -> str:
+    return topic if len(topic) <= MAX_TOPIC_CHARS else topic[:MAX_TOPIC_CHARS] + "…"
 
 
 class TopicMonitor:
@@ -60,7 +75,8 @@ class TopicMonitor:
 
     def __init__(self, cfg: Config) -> None:
         self.cfg = cfg
-        self.topics: dict[str, TopicEntry] = {}
+        self.topics: OrderedDict[str, TopicEntry] = OrderedDict()  # least recently updated first
+        self.dropped = 0  # topics forgotten to stay within MAX_TOPICS
         self.recent: deque[dict[str, Any]] = deque(maxlen=RECENT)
         self.listeners: list[Callable[[dict[str, Any]], None]] = []
         self.connected = False
@@ -68,15 +84,19 @@ class TopicMonitor:
     def record(self, topic: str, payload: bytes, retained: bool) -> None:
         """Keep one message and tell the listeners (the admin pages' event streams)."""
         at = datetime.now(self.cfg.office.tz).isoformat(timespec="seconds")
-        text = _text(payload)
+        text, topic = _text(payload), _topic(topic)
         entry = self.topics.get(topic)
         if not payload:  # an empty retained message clears the topic
             self.topics.pop(topic, None)
         elif entry is None:
+            while len(self.topics) >= MAX_TOPICS:
+                self.topics.popitem(last=False)
+                self.dropped += 1
             self.topics[topic] = TopicEntry(text, retained, at)
         else:
             entry.payload, entry.retained, entry.at = text, retained, at
             entry.count += 1
+            self.topics.move_to_end(topic)
         msg = {"topic": topic, "payload": text, "retained": retained, "at": at}
         self.recent.append(msg)
         for listener in self.listeners:
@@ -87,6 +107,8 @@ class TopicMonitor:
             "connected": self.connected,
             "topics": [e.to_json(t) for t, e in sorted(self.topics.items())],
             "recent": list(self.recent)[-50:],
+            "dropped": self.dropped,
+            "max_topics": MAX_TOPICS,
         }
 
     def account(self) -> tuple[str | None, str | None] | None:

@@ -93,6 +93,8 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "counters": ("Loket", "Counters"),
     "devices": ("Perangkat", "Devices"),
     "monitor": ("Monitor MQTT", "MQTT monitor"),
+    "topics_dropped": ("{n} topik terlama tidak ditampilkan (maks. {max})",
+                       "{n} oldest topics not shown (max. {max})"),
     "stats": ("Statistik hari ini", "Today's statistics"),
     "audit": ("Log audit", "Audit log"),
     "export": ("Ekspor CSV", "CSV export"),

@@ -4,6 +4,9 @@
   const app = document.getElementById("app");
   const topics = new Map();
   let recent = [];
+  // Bounded like the hub's own monitor: at most `maxTopics`, least recently updated dropped.
+  let maxTopics = 2000;
+  let dropped = 0;
   const openPaths = new Set([""]);
   let treeDirty = false;
   app.innerHTML = `
@@ -15,7 +18,7 @@
         <label>${esc(T.reason)} <input id="reason" maxlength="200"></label></div>
         <div id="queue"></div><p id="result" class="result" role="status"></p></section>
       <section class="card"><h2>${esc(T.devices)}</h2><table id="devices"></table></section>
-      <section class="card wide"><h2>${esc(T.monitor)} <span class="pill" id="mqtt-state"></span></h2>
+      <section class="card wide"><h2>${esc(T.monitor)} <span class="pill" id="mqtt-state"></span> <span class="pill" id="mqtt-dropped" hidden></span></h2>
         <div class="monitor"><div id="tree" class="tree"></div>
         <div><h3>${esc(T.recent_messages)}</h3><ol id="recent-msgs" class="msgs"></ol></div></div></section>
       <section class="card"><h2>${esc(T.stats)}</h2><div id="stats"></div></section>
@@ -88,6 +91,8 @@
     if (m.payload === "") topics.delete(m.topic);
     else {
       const old = topics.get(m.topic);
+      if (old) topics.delete(m.topic);  // set again below: a Map keeps the order of updates
+      else if (topics.size >= maxTopics) { topics.delete(topics.keys().next().value); dropped++; }
       topics.set(m.topic, { ...m, count: (old ? old.count : 0) + 1 });
     }
     recent.push(m);
@@ -102,6 +107,9 @@
   function drawTree() {
     if (!treeDirty) return;
     treeDirty = false;
+    const note = document.getElementById("mqtt-dropped");
+    note.hidden = !dropped;
+    note.textContent = T.topics_dropped.replace("{n}", dropped).replace("{max}", maxTopics);
     const root = { children: new Map(), path: "" };
     for (const [topic, entry] of [...topics.entries()].sort()) {
       let node = root;
@@ -164,6 +172,8 @@
     monitor: (snap) => {
       topics.clear();
       for (const t of snap.topics) topics.set(t.topic, t);
+      maxTopics = snap.max_topics || maxTopics;
+      dropped = snap.dropped || 0;
       recent = snap.recent.slice(-40);
       treeDirty = true;
       drawTree();
