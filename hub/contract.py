@@ -61,6 +61,16 @@ def ticket_code(letter: str, number: int) -> str:
 
 
 @dataclass(frozen=True)
+class Outgoing:
+    """One message to publish: what the core and every extension hand to the transport."""
+
+    topic: str
+    payload: bytes
+    retain: bool = False
+    qos: int = 1
+
+
+@dataclass(frozen=True)
 class Topics:
     """Every topic of one office. Build it once from the office slug."""
 

@@ -32,6 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from hub import views
+from hub.bus import Committed, Connected, EventBus, Ticked
 from hub.config import Config, DeviceConfig
 from hub.contract import (
     COMMAND_SCHEMAS,
@@ -43,6 +44,7 @@ from hub.contract import (
     response,
     validate_request,
 )
+from hub.contract import Outgoing as Outgoing  # re-exported: the message type of `handle`
 from hub.i18n import t
 from hub.queue import (
     DomainError,
@@ -52,6 +54,7 @@ from hub.queue import (
     replay,
     working_day_bounds,
 )
+from hub.retained import RetainedCache
 from hub.store import EventStore, StorageError
 
 log = logging.getLogger("antrian.hub")
@@ -73,16 +76,6 @@ _ERROR_CACHE_SIZE: Final = 2048
 #: Set (to 1) where a log that does not replay must stop the hub at once: the test suite. In
 #: production an event that cannot apply is reported and skipped, and the hub serves on.
 STRICT_REPLAY_ENV: Final = "ANTRIAN_STRICT_REPLAY"
-
-
-@dataclass(frozen=True)
-class Outgoing:
-    """One message to publish."""
-
-    topic: str
-    payload: bytes
-    retain: bool = False
-    qos: int = 1
 
 
 @dataclass(frozen=True)
@@ -133,9 +126,10 @@ class HubCore:
         self.topics = Topics(cfg.office.slug)
         self.lang = cfg.office.language
         self.state = QueueState(cfg)
-        self._published: dict[str, bytes] = {}
+        self.retained = RetainedCache()
+        #: Where the parts around the core (`hub.extensions`) hear what happened.
+        self.bus = EventBus()
         self._errors: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
-        self._call_seq = 0
         self.listeners: list[Callable[[list[Event]], None]] = []
         #: What start-up found wrong with the log (published as `hub/event`s on connect).
         self.damage = store.integrity_problems()
@@ -164,7 +158,6 @@ class HubCore:
             log.error("EVENT LOG INCONSISTENT, event skipped: %s", problem)
         self.inconsistencies = problems
         self.state = state
-        self._call_seq = sum(c.call_seq for c in state.counters.values())
 
     def notices(self) -> list[Outgoing]:
         """`hub/event`s that tell staff of a damaged or inconsistent log (sent on connect)."""
@@ -435,50 +428,33 @@ class HubCore:
                 at = e.at.astimezone(tz).isoformat(timespec="seconds")
                 out.append(Outgoing(self.topics.counter_event(e.data["counter"]),
                                     dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at})))
-            if e.type in ("ticket_called", "ticket_recalled"):
-                self._call_seq += 1
-                try:
-                    payload = views.play(self.cfg, f"call-{self._call_seq}", e.data["ticket"],
-                                         e.data["counter"], now)  # fmt: skip
-                except ValueError:  # a call that cannot be spoken is still shown everywhere
-                    log.exception("no announcement for %s", e.data["ticket"])
-                    continue
-                out += [Outgoing(self.topics.device_play(d.id), dumps(payload))
-                        for d in self.cfg.devices if d.role == "speaker"]  # fmt: skip
         if any(e.type == "day_started" for e in events):
-            out += self._changed(self.topics.hub_info, views.hub_info(self.state))
+            out += self.retained.changed(self.topics.hub_info, views.hub_info(self.state))
         out += self.state_messages(now)
-        return out
-
-    def _changed(self, topic: str, payload: dict[str, Any], *, force: bool = False) -> list[Outgoing]:
-        """A retained message, only when its content changed since it was last published."""
-        body = dumps(payload)
-        if not force and self._published.get(topic) == body:
-            return []
-        self._published[topic] = body
-        return [Outgoing(topic, body, retain=True)]
+        return out + self.bus.emit(Committed(tuple(events), now))
 
     def state_messages(self, now: datetime, *, force: bool = False) -> list[Outgoing]:
-        """Retained service, counter and display state that differs from what was published."""
+        """Retained service and counter state that differs from what was published."""
         out: list[Outgoing] = []
         tp = self.topics
         for letter in self.state.services:
-            out += self._changed(tp.service_state(letter),
-                                 views.service_state(self.state, letter, now), force=force)  # fmt: skip
+            out += self.retained.changed(tp.service_state(letter),
+                                         views.service_state(self.state, letter, now), force=force)
         for number in self.state.counters:
-            out += self._changed(tp.counter_state(number), views.counter_state(self.state, number),
-                                 force=force)  # fmt: skip
-        for dev in self.cfg.devices:
-            if dev.role == "led_board" and dev.counter is not None:
-                out += self._changed(tp.device_display(dev.id), views.display(self.state, dev.counter),
-                                     force=force)  # fmt: skip
+            out += self.retained.changed(tp.counter_state(number),
+                                         views.counter_state(self.state, number), force=force)
         return out
 
     def retained_all(self) -> list[Outgoing]:
-        """Every retained message, published again (after a (re)connect: the broker may be new)."""
+        """The core's retained messages, all published again (the broker may be a new one)."""
         now = self.clock()
-        out = self._changed(self.topics.hub_info, views.hub_info(self.state), force=True)
+        out = self.retained.changed(self.topics.hub_info, views.hub_info(self.state), force=True)
         return out + self.state_messages(now, force=True)
+
+    def connected(self, *, reconnect: bool) -> list[Outgoing]:
+        """Everything to publish when the hub is (again) on the broker: its retained state,
+        any notice about its log, and what each extension republishes."""
+        return self.retained_all() + self.notices() + self.bus.emit(Connected(reconnect))
 
     # ------------------------------------------------------------------------------------------
     # time
@@ -498,7 +474,7 @@ class HubCore:
             if now >= closing and left:
                 return self._system("close_day", {"issued_before": closing.strftime("%H:%M")})
         # estimates move with time even when nothing happens
-        return self.state_messages(now)
+        return self.state_messages(now) + self.bus.emit(Ticked(now))
 
     def _system(self, command: str, fields: dict[str, Any]) -> list[Outgoing]:
         """A command the hub gives itself (closing time, a new day); no one waits for a response."""

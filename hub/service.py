@@ -29,9 +29,10 @@ from typing import Any, Final
 
 import aiomqtt
 
-from hub import discovery
-from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, dumps
+from hub.bus import MessageIn
+from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, dumps
 from hub.core import HubCore, Origin, Outgoing
+from hub.extension import Extension
 from hub.lock import AnotherHub
 from hub.store import StorageError
 
@@ -54,7 +55,8 @@ INSTANCE_META: Final = "hub_instance"
 class HubService:
     """Runs `HubCore` on a broker until `stop` is set."""
 
-    def __init__(self, core: HubCore, *, reconnect_max_s: float = 2.0) -> None:
+    def __init__(self, core: HubCore, *, reconnect_max_s: float = 2.0,
+                 extensions: Iterable[type[Extension]] | None = None) -> None:  # fmt: skip
         self.core = core
         self.cfg = core.cfg
         self.topics = core.topics
@@ -70,6 +72,30 @@ class HubService:
             self.previous_instance = core.store.meta(INSTANCE_META)
         self.startup_grace_s = STARTUP_GRACE_S
         self._alone = False  # set once the start-up check found no other live hub
+        if extensions is None:
+            from hub.extensions import BUILTIN
+
+            extensions = BUILTIN
+        #: The parts around the core this hub runs (boards, speakers, Home Assistant, pages...).
+        self.extensions: list[Extension] = [cls(self) for cls in extensions if cls.enabled(self.cfg)]
+        self._started: list[Extension] = []
+
+    async def start_extensions(self) -> None:
+        """Start every extension, in order (also for tests that drive the core directly)."""
+        for ext in self.extensions:
+            if ext not in self._started:
+                await ext.start()
+                self._started.append(ext)
+                log.debug("extension %s started", ext.name)
+
+    async def stop_extensions(self) -> None:
+        """Stop the started extensions in reverse order; one that fails does not stop the rest."""
+        while self._started:
+            ext = self._started.pop()
+            try:
+                await ext.stop()
+            except Exception:
+                log.exception("extension %s did not stop cleanly", ext.name)
 
     # ------------------------------------------------------------------------------------------
 
@@ -123,6 +149,13 @@ class HubService:
         """Serve until `stop` is set; reconnect with backoff whenever the broker goes away."""
         stop = stop or asyncio.Event()
         delay = 0.2
+        await self.start_extensions()
+        try:
+            await self._run(stop, delay)
+        finally:
+            await self.stop_extensions()
+
+    async def _run(self, stop: asyncio.Event, delay: float) -> None:
         while not stop.is_set():
             try:
                 async with self._client() as client:
@@ -157,9 +190,8 @@ class HubService:
         if self.connections == 1:
             with contextlib.suppress(StorageError):
                 self.core.store.set_meta(INSTANCE_META, self.instance)
-        self.publish(self.core.retained_all())
-        self.publish(self.core.notices())  # a damaged or inconsistent log, told on every connect
-        self.publish_discovery()
+        # the retained state, a damaged or inconsistent log, and every extension's republish
+        self.publish(self.core.connected(reconnect=self.connections > 1))
         self.connected.set()
         log.info("connected to %s:%s as %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
                  self.cfg.mqtt.client_id)  # fmt: skip
@@ -260,18 +292,6 @@ class HubService:
 
     # ------------------------------------------------------------------------------------------
 
-    def publish_discovery(self) -> None:
-        """Discovery for what is configured; clear what was published before and is gone."""
-        store = self.core.store
-        try:
-            previous = set(json.loads(store.meta("discovery_topics") or "[]"))
-        except (StorageError, ValueError) as exc:  # a damaged page must not stop the queue
-            log.error("discovery: earlier topics unreadable (%s); none cleared", exc)
-            previous = set()
-        self.publish(discovery.messages(self.cfg, previous))
-        with contextlib.suppress(Exception):
-            store.set_meta("discovery_topics", json.dumps(sorted(discovery.entities(self.cfg))))
-
     def dispatch(self, topic: str, payload: bytes, retained: bool = False) -> None:
         """Route one inbound message and publish everything it causes."""
         effects = self.dispatch_batch([(topic, payload, retained)])
@@ -295,6 +315,12 @@ class HubService:
         tp = self.topics
         requests: list[tuple[Origin, str, bytes]] = []
         for topic, payload, retained in messages:
+            if len(payload) > MAX_PAYLOAD_BYTES and "/request/" not in topic:
+                # a request gets its `invalid_payload` answer from the core; anything else
+                # that big (an `info` of 100 MB) is dropped unread, never parsed or kept
+                log.warning("ignored %d bytes on %s (limit %d)", len(payload), topic[:120],
+                            MAX_PAYLOAD_BYTES)  # fmt: skip
+                continue
             try:
                 command = tp.parse_hub_request(topic)
                 parsed = None if command is not None else tp.parse_device_topic(topic)
@@ -311,9 +337,9 @@ class HubService:
                         self._seen(device, availability=payload.decode("utf-8", "replace")[:16])
                     elif kind == "info":
                         self._seen(device, info=_json_or_none(payload))
-                elif topic == HA_STATUS_TOPIC and payload.strip() == b"online":
-                    log.info("Home Assistant came online: publishing discovery again")
-                    self.publish_discovery()
+                    self.publish(self.core.bus.emit(MessageIn(topic, payload, retained)))
+                else:
+                    self.publish(self.core.bus.emit(MessageIn(topic, payload, retained)))
             except Exception:  # the hub must outlive any bug a payload can trigger
                 log.exception("error handling %s", topic)
         if not requests:

@@ -6,6 +6,7 @@ The rule under test: a request is answered alone, a batch commits exactly the re
 
 from __future__ import annotations
 
+import asyncio
 import json
 import os
 import sqlite3
@@ -20,9 +21,10 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from hub.config import parse_config
-from hub.contract import MAX_TICKET_NUMBER, Topics
-from hub.core import STRICT_REPLAY_ENV, HubCore, Origin, Outgoing
+from hub.contract import MAX_TICKET_NUMBER, Outgoing, Topics
+from hub.core import STRICT_REPLAY_ENV, HubCore, Origin
 from hub.queue import Event, ReplayError, replay
+from hub.service import HubService
 from hub.store import EventStore
 
 OFFICE: dict[str, Any] = {
@@ -335,15 +337,15 @@ def _issue(core: HubCore, service: str, count: int) -> None:
 
 
 def test_ticket_one_thousand_and_one_is_called_announced_and_shown(tmp_path):
-    core = new_core(tmp_path / "a.db")
+    cfg = parse_config({**OFFICE, "devices": [*OFFICE["devices"], {"id": "spk", "role": "speaker"}]})
+    core = new_core(tmp_path / "a.db", cfg=cfg)
+    asyncio.run(HubService(core).start_extensions())  # the speakers' part, as `antrian run` has
     _issue(core, "B", 1001)
     out = core.handle(Origin("pad-3"), "call_ticket", b'{"ticket": "B-1001"}')
     assert answers(out)[0]["status"] == "ok"
     assert any(m.topic == T.hub_event and b'"ticket_called"' in m.payload for m in out)
     counter = [json.loads(m.payload) for m in out if m.topic == T.counter_state(3)]
     assert counter[-1]["serving"] == "B-1001"
-    cfg = parse_config({**OFFICE, "devices": [*OFFICE["devices"], {"id": "spk", "role": "speaker"}]})
-    core.cfg = cfg
     recall = core.handle(Origin("pad-3"), "recall", b"{}")
     play = [json.loads(m.payload) for m in recall if m.topic == T.device_play("spk")]
     assert play[0]["text"].startswith("Nomor antrean B seribu satu, silakan menuju")

@@ -1,20 +1,33 @@
-"""Home Assistant MQTT discovery, per entity (works on every release from 2023 on).
+"""Home Assistant: MQTT discovery, per entity (works on every release from 2023 on).
 
 Each entity's config goes retained to `homeassistant/{component}/{node_id}/{object_id}/config`
 with a `unique_id`, a `device` (the hub; each counter as its own device `via_device` the hub),
 `origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor and a
 take-ticket button; per counter a serving sensor, a call-next button, an event entity and a
 status select. Anything no longer configured is cleared with an empty retained payload.
+
+Discovery goes out on every connect and whenever Home Assistant says it came online (its
+birth on `homeassistant/status`), as Home Assistant asks of integrations.
 """
 
 from __future__ import annotations
 
+import json
+import logging
+from collections.abc import Iterable
 from typing import Any, Final
 
 from hub import __version__
+from hub.bus import Connected, MessageIn
 from hub.config import Config
-from hub.contract import HA_DISCOVERY_PREFIX, Topics, dumps
-from hub.core import Outgoing
+from hub.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, dumps
+from hub.extension import Extension
+from hub.store import StorageError
+
+log = logging.getLogger("antrian.homeassistant")
+
+#: Where the store remembers which discovery topics it published (to clear the ones now gone).
+PUBLISHED_META: Final = "discovery_topics"
 
 ORIGIN: Final = {"name": "antrian", "sw": __version__}
 
@@ -85,3 +98,32 @@ def messages(cfg: Config, previous: set[str] | None = None) -> list[Outgoing]:
     for gone in sorted((previous or set()) - set(ents)):
         out.append(Outgoing(gone, b"", retain=True))
     return out
+
+
+class HomeAssistant(Extension):
+    name = "homeassistant"
+
+    async def start(self) -> None:
+        self.bus.on(Connected, self, lambda e: self.discovery())
+        self.bus.on(MessageIn, self, self.on_message)
+
+    def on_message(self, msg: MessageIn) -> Iterable[Outgoing]:
+        if msg.topic == HA_STATUS_TOPIC and msg.payload.strip() == b"online":
+            log.info("Home Assistant came online: publishing discovery again")
+            return self.discovery()
+        return ()
+
+    def discovery(self) -> list[Outgoing]:
+        """Discovery for what is configured; clear what was published before and is gone."""
+        store = self.core.store
+        try:
+            previous = set(json.loads(store.meta(PUBLISHED_META) or "[]"))
+        except (StorageError, ValueError) as exc:  # a damaged page must not stop the queue
+            log.error("discovery: earlier topics unreadable (%s); none cleared", exc)
+            previous = set()
+        out = messages(self.cfg, previous)
+        try:
+            store.set_meta(PUBLISHED_META, json.dumps(sorted(entities(self.cfg))))
+        except StorageError as exc:
+            log.error("discovery: topics not remembered (%s)", exc)
+        return out

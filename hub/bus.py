@@ -1,0 +1,98 @@
+"""The hub's event bus: what happened, typed, for the parts around the core to react to.
+
+The core (`hub.core`) decides and commits; everything outward (LED boards, speakers, Home
+Assistant, the web pages, later notifications and reports) is an extension that listens here.
+Each kind of bus event is a frozen dataclass, and a listener is registered for one kind, so a
+handler's argument is typed. Listeners are registered under their owner (an extension) and
+all removed with `remove(owner)` when it stops: a stopped part never hears anything again.
+
+A handler returns the MQTT messages its reaction needs (or nothing); `emit` gathers them in
+listener order, so the caller publishes them after the core's own. A handler that raises is
+logged and skipped: one part's bug never takes the queue or another part down.
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, TypeVar
+
+from hub.contract import Outgoing
+from hub.queue import Event
+
+log = logging.getLogger("antrian.bus")
+
+
+@dataclass(frozen=True)
+class Committed:
+    """Events were just committed to the log (one batch of requests, or the hub's own tick)."""
+
+    events: tuple[Event, ...]
+    now: datetime
+
+
+@dataclass(frozen=True)
+class Connected:
+    """The hub is on the broker: its first connect, or again after a reconnect.
+
+    The broker may be a fresh one that lost every retained message: republish what you own.
+    """
+
+    reconnect: bool
+
+
+@dataclass(frozen=True)
+class MessageIn:
+    """A message on a topic the hub listens to that is not a request (availability, info,
+    Home Assistant's status). Requests go to the core, never here."""
+
+    topic: str
+    payload: bytes
+    retained: bool
+
+
+@dataclass(frozen=True)
+class Ticked:
+    """The hub's periodic tick (every few seconds): time-driven changes, such as expiry."""
+
+    now: datetime
+
+
+BusEvent = Committed | Connected | MessageIn | Ticked
+E = TypeVar("E", Committed, Connected, MessageIn, Ticked)
+Handler = Callable[[Any], Iterable[Outgoing] | None]
+
+
+class EventBus:
+    """Typed publish/subscribe inside one hub process."""
+
+    def __init__(self) -> None:
+        self._handlers: dict[type, list[tuple[object, Handler]]] = {}
+
+    def on(self, kind: type[E], owner: object, handler: Callable[[E], Iterable[Outgoing] | None]) -> None:
+        """Call `handler` for every event of `kind`, until `remove(owner)`."""
+        self._handlers.setdefault(kind, []).append((owner, handler))
+
+    def remove(self, owner: object) -> None:
+        """Forget every handler `owner` registered (called when an extension stops)."""
+        for kind, handlers in self._handlers.items():
+            self._handlers[kind] = [(o, h) for o, h in handlers if o is not owner]
+
+    def emit(self, event: BusEvent) -> list[Outgoing]:
+        """Run the handlers of `event`'s kind; the messages they return, in order."""
+        out: list[Outgoing] = []
+        for owner, handler in list(self._handlers.get(type(event), ())):
+            try:
+                result = handler(event)
+            except Exception:  # one part's bug must not stop the others, or the queue
+                log.exception("%s failed on %s", type(owner).__name__, type(event).__name__)
+                continue
+            if result is not None:
+                out.extend(result)
+        return out
+
+    def listeners(self, kind: type[BusEvent]) -> int:
+        """How many handlers `kind` has (for tests and the admin page)."""
+        return len(self._handlers.get(kind, ()))

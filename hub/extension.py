@@ -1,0 +1,57 @@
+"""The seam every part around the core plugs into: an `Extension` with a start and a stop.
+
+Modelled on Zigbee2MQTT's extensions: the core decides and commits; each outward feature (the
+LED boards, the speakers, Home Assistant, the web pages, and what comes later: notifications,
+reports, the regency link) is one class registered in one list (`hub.extensions.BUILTIN`).
+An extension listens on the typed bus (`hub.bus`) and returns the messages its reaction needs;
+it never changes the queue except through `core.handle`, like any other client.
+
+To add a part: subclass `Extension`, register its listeners in `start`, add it to `BUILTIN`,
+and test it with the shared scenarios in `tests/kit`. Nothing in the core changes.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable
+from typing import TYPE_CHECKING, ClassVar
+
+from hub.bus import EventBus
+from hub.config import Config
+from hub.contract import Outgoing, Topics
+from hub.retained import RetainedCache
+
+__all__ = ["Extension", "RetainedCache"]
+
+if TYPE_CHECKING:
+    from hub.core import HubCore
+    from hub.service import HubService
+
+
+class Extension:
+    """One part around the core. The constructor only keeps references; `start` does the work."""
+
+    #: A short name for logs and the admin page.
+    name: ClassVar[str] = "extension"
+
+    def __init__(self, hub: HubService) -> None:
+        self.hub = hub
+        self.core: HubCore = hub.core
+        self.cfg: Config = hub.core.cfg
+        self.bus: EventBus = hub.core.bus
+        self.topics: Topics = hub.core.topics
+
+    @classmethod
+    def enabled(cls, cfg: Config) -> bool:
+        """Whether this office runs the part (from its configuration)."""
+        return True
+
+    async def start(self) -> None:
+        """Register listeners and start any task of its own. Must return promptly."""
+
+    async def stop(self) -> None:
+        """Stop tasks; the bus forgets this part's listeners."""
+        self.bus.remove(self)
+
+    def publish(self, messages: Iterable[Outgoing]) -> None:
+        """Publish outside a bus reaction (from a task of the part's own)."""
+        self.hub.publish(messages)

@@ -1,0 +1,19 @@
+"""The parts around the core, in one list: what an office runs besides the queue itself.
+
+Each is an `hub.extension.Extension`. `antrian run` starts those whose `enabled(cfg)` says so,
+in this order, and stops them in reverse.
+"""
+
+from __future__ import annotations
+
+from typing import Final
+
+from hub.extension import Extension
+from hub.extensions.boards import DisplayBoards
+from hub.extensions.homeassistant import HomeAssistant
+from hub.extensions.speakers import Speakers
+
+#: Every built-in part. The web pages add themselves in `hub.extensions.web` (they need aiohttp).
+BUILTIN: Final[tuple[type[Extension], ...]] = (DisplayBoards, Speakers, HomeAssistant)
+
+__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Speakers"]
