@@ -6,6 +6,7 @@
     antrian log [-c ...] [--day D]       the audit log of a day
     antrian log verify [-c ...]          check the database file and replay every day's log
     antrian config check FILE | init    check a configuration / print the default one
+    antrian contract                     the MQTT contract as JSON (topics, schemas, roles)
 
 Other parts of the project add their own subcommands through `EXTENSIONS`.
 """
@@ -16,6 +17,7 @@ import argparse
 import asyncio
 import contextlib
 import importlib
+import json
 import logging
 import signal
 import sys
@@ -258,6 +260,13 @@ def cmd_config(args: argparse.Namespace) -> int:
     return 0
 
 
+def cmd_contract(args: argparse.Namespace) -> int:
+    from hub.contract import describe
+
+    print(json.dumps(describe(), indent=2, ensure_ascii=False))
+    return 0
+
+
 def cmd_demo(args: argparse.Namespace) -> int:
     from hub.demo import main as demo_main
 
@@ -299,6 +308,9 @@ def build_parser() -> argparse.ArgumentParser:
     p.add_argument("action", choices=("check", "init"))
     p.add_argument("file", nargs="?")
     p.set_defaults(func=cmd_config)
+
+    p = sub.add_parser("contract", help="kontrak MQTT sebagai JSON / the MQTT contract as JSON")
+    p.set_defaults(func=cmd_contract)
 
     for name in EXTENSIONS:
         try:

@@ -1,4 +1,4 @@
-"""The MQTT contract in one place: every topic the hub uses and every request schema.
+"""The MQTT contract in one place: topics, request schemas, roles, events and error codes.
 
 `mqtt_topics.md` at the project root documents the same contract for people; this module is
 the single source for code (hub, simulated devices, tests), so a topic string is never typed
@@ -13,6 +13,7 @@ import json
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass
+from enum import StrEnum
 from typing import Any, Final
 
 #: Largest payload the hub accepts or a device may send (contract: 1 KiB).
@@ -244,6 +245,154 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
 
 #: Commands that change nothing: answered without touching the event log.
 READ_ONLY_COMMANDS: Final = frozenset({"ticket_status", "sync"})
+
+# ---------------------------------------------------------------------------------------------
+# Who may ask what
+# ---------------------------------------------------------------------------------------------
+
+#: Roles of devices (their own broker account and topic subtree each).
+DEVICE_ROLES: Final = ("kiosk", "call_pad", "led_board", "speaker", "screen")
+#: Roles of people logged in to the web pages.
+STAFF_ROLES: Final = ("admin", "officer")
+
+_COUNTER_COMMANDS: Final = frozenset({"call_next", "recall", "skip", "done", "transfer",
+                                      "call_ticket", "counter_status"})  # fmt: skip
+_OFFICER: Final = _COUNTER_COMMANDS | {"set_priority"}
+
+#: Every command each role may run: devices over MQTT (a call pad acts on its own counter
+#: only), staff through the web pages. `hub/request` clients (Home Assistant, scripts) are
+#: the office's own and trusted with every command; the broker ACL decides who they are.
+ROLE_COMMANDS: Final[Mapping[str, frozenset[str]]] = {
+    "kiosk": frozenset({"take_ticket", "ticket_status", "sync"}),
+    "call_pad": _COUNTER_COMMANDS | {"sync"},
+    "led_board": frozenset({"sync"}),
+    "speaker": frozenset({"sync"}),
+    "screen": frozenset({"ticket_status", "sync"}),
+    "officer": _OFFICER,
+    "admin": _OFFICER | {"service_status", "reinsert"},
+}
+#: Device roles bound to one counter: whatever their payload says, they act on their own.
+COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
+
+# ---------------------------------------------------------------------------------------------
+# Events (`hub/event`, and the audit log) and error codes
+# ---------------------------------------------------------------------------------------------
+
+#: Every event type and the fields of its `data`, as stored in the log and sent on
+#: `hub/event`. `rejected`, `log_inconsistent` and `storage_damaged` are sent, never stored.
+EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
+    "day_started": ("previous_day", "expired"),
+    "ticket_issued": ("ticket", "service", "number", "priority", "token", "order"),
+    "ticket_called": ("ticket", "counter", "mode", "as_priority"),
+    "ticket_recalled": ("ticket", "counter", "recalls"),
+    "ticket_skipped": ("ticket", "counter", "recalls"),
+    "ticket_done": ("ticket", "counter"),
+    "ticket_transferred": ("ticket", "counter", "from", "to", "order"),
+    "ticket_reinserted": ("ticket",),
+    "priority_changed": ("ticket", "priority"),
+    "counter_status_changed": ("counter", "status", "until"),
+    "service_status_changed": ("service", "status"),
+    "tickets_expired": ("tickets",),
+    "rejected": ("command", "device", "code", "error"),
+    "log_inconsistent": ("count", "problems", "hint"),
+    "storage_damaged": ("count", "problems", "hint"),
+}
+#: The events that are never stored in the log (notices about requests and about the log).
+NOTICE_EVENTS: Final = frozenset({"rejected", "log_inconsistent", "storage_damaged"})
+
+
+class ErrorCode(StrEnum):
+    """`data.code` of an error response: stable, for programs (the text is for people).
+
+    Each is also the key of its message in `hub.i18n` (Indonesian and English).
+    """
+
+    INVALID_PAYLOAD = "invalid_payload"
+    INVALID_REQUEST = "invalid_request"
+    UNKNOWN_DEVICE = "unknown_device"
+    NOT_ALLOWED = "not_allowed"
+    UNKNOWN_SERVICE = "unknown_service"
+    SERVICE_NOT_OFFERED = "service_not_offered"
+    SERVICE_PAUSED = "service_paused"
+    QUOTA_REACHED = "quota_reached"
+    PRIORITY_SHARE_REACHED = "priority_share_reached"
+    NOT_SERVED_TODAY = "not_served_today"
+    UNKNOWN_COUNTER = "unknown_counter"
+    COUNTER_RETIRED = "counter_retired"
+    COUNTER_NOT_OPEN = "counter_not_open"
+    COUNTER_BUSY = "counter_busy"
+    NOTHING_SERVING = "nothing_serving"
+    RECALL_LIMIT = "recall_limit"
+    UNKNOWN_TICKET = "unknown_ticket"
+    TICKET_NOT_WAITING = "ticket_not_waiting"
+    TICKET_NOT_SKIPPED = "ticket_not_skipped"
+    SAME_SERVICE = "same_service"
+    UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - an error code, not a secret
+    STORAGE_FULL = "storage_full"
+    STORAGE_DAMAGED = "storage_damaged"
+    STORAGE_FAILED = "storage_failed"
+    INTERNAL_ERROR = "internal_error"
+
+
+def topic_templates() -> dict[str, str]:
+    """Every topic as a template (`{office}`, `{id}`, `{command}`, `{letter}`, `{counter}`).
+
+    What the firmware, the broker ACL writer and outside clients build their topics from;
+    exported with the rest of the contract by `antrian contract`.
+    """
+    t = Topics("{office}")
+    return {
+        "hub_state": t.hub_state,
+        "hub_info": t.hub_info,
+        "hub_event": t.hub_event,
+        "hub_request": t.hub_request("{command}"),
+        "hub_response": t.hub_response("{command}"),
+        "service_state": t.service_state("{letter}"),
+        "counter_state": t.counter_state("{counter}"),  # type: ignore[arg-type]
+        "counter_event": t.counter_event("{counter}"),  # type: ignore[arg-type]
+        "device_availability": t.device_availability("{id}"),
+        "device_info": t.device_info("{id}"),
+        "device_request": t.device_request("{id}", "{command}"),
+        "device_response": t.device_response("{id}", "{command}"),
+        "device_display": t.device_display("{id}"),
+        "device_play": t.device_play("{id}"),
+        "device_set": t.device_set("{id}"),
+        "ha_discovery": f"{HA_DISCOVERY_PREFIX}/{{component}}/{{node}}/{{object}}/config",
+        "ha_status": HA_STATUS_TOPIC,
+    }
+
+
+def describe() -> dict[str, Any]:
+    """The whole contract as plain JSON data (`antrian contract`; `devices/contract.json`)."""
+
+    def field(f: Field) -> dict[str, Any]:
+        out: dict[str, Any] = {"type": {str: "string", int: "integer", bool: "boolean"}[f.type],
+                               "required": f.required}  # fmt: skip
+        if f.type is str:
+            out["max_length"] = f.max_len
+        if f.choices:
+            out["enum"] = list(f.choices)
+        if f.minimum is not None:
+            out["minimum"] = f.minimum
+        if f.maximum is not None:
+            out["maximum"] = f.maximum
+        return out
+
+    return {
+        "max_payload_bytes": MAX_PAYLOAD_BYTES,
+        "max_payload_depth": MAX_PAYLOAD_DEPTH,
+        "max_packet_bytes": MAX_PACKET_BYTES,
+        "topics": topic_templates(),
+        "common_fields": {k: field(f) for k, f in COMMON_FIELDS.items()},
+        "commands": {
+            c: {k: field(f) for k, f in schema.items()} for c, schema in COMMAND_SCHEMAS.items()
+        },
+        "read_only_commands": sorted(READ_ONLY_COMMANDS),
+        "roles": {role: sorted(cmds) for role, cmds in ROLE_COMMANDS.items()},
+        "counter_bound_roles": sorted(COUNTER_BOUND_ROLES),
+        "events": {k: list(v) for k, v in EVENT_FIELDS.items()},
+        "error_codes": [c.value for c in ErrorCode],
+    }
 
 
 def decode_payload(raw: bytes) -> dict[str, Any]:

@@ -36,7 +36,9 @@ from hub.bus import Committed, Connected, EventBus, Ticked
 from hub.config import Config, DeviceConfig
 from hub.contract import (
     COMMAND_SCHEMAS,
+    COUNTER_BOUND_ROLES,
     READ_ONLY_COMMANDS,
+    ROLE_COMMANDS,
     ContractError,
     Topics,
     decode_payload,
@@ -59,16 +61,7 @@ from hub.store import EventStore, StorageError
 
 log = logging.getLogger("antrian.hub")
 
-#: What each device role may ask. Call pads act on their own counter only.
-ROLE_COMMANDS: Final[dict[str, frozenset[str]]] = {
-    "kiosk": frozenset({"take_ticket", "ticket_status", "sync"}),
-    "call_pad": frozenset({"call_next", "recall", "skip", "done", "transfer", "call_ticket",
-                           "counter_status", "sync"}),
-    "led_board": frozenset({"sync"}),
-    "speaker": frozenset({"sync"}),
-    "screen": frozenset({"ticket_status", "sync"}),
-}
-COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
+
 
 #: Error responses are remembered (in memory only) for this many transactions.
 _ERROR_CACHE_SIZE: Final = 2048
