@@ -66,10 +66,28 @@ class OfficeConfig:
     closing: time = time(16, 0)
     language: str = "id"
     public_url: str = "http://127.0.0.1:8080"
+    #: ISHOMA (istirahat, sholat, makan): Monday-Thursday (and Saturday), and Friday with its
+    #: longer Friday-prayer break. None: the office serves through. The wait estimate plans it.
+    lunch: tuple[time, time] | None = (time(12, 0), time(13, 0))
+    lunch_friday: tuple[time, time] | None = (time(11, 30), time(13, 0))
+    #: Counters take the lunch break in turns (half of them in each half of it) so that one
+    #: stays open; false: all counters close for the whole break.
+    lunch_in_turns: bool = True
+    #: A self-service ticket that will likely not be reached before closing: "warn" (issued,
+    #: with the warning on the ticket) or "refuse" (not issued; staff can still issue one).
+    late_tickets: str = "warn"
+    #: "Bersiaplah" on the status page (and the notifications) when at most this many tickets
+    #: are ahead, or the expected call is at most this many minutes away.
+    get_ready_ahead: int = 3
+    get_ready_minutes: int = 10
 
     @property
     def tz(self) -> ZoneInfo:
         return ZoneInfo(self.timezone)
+
+    def lunch_on(self, weekday: int) -> tuple[time, time] | None:
+        """The lunch break on a weekday (Monday 0): Friday has its own."""
+        return self.lunch_friday if weekday == 4 else self.lunch
 
 
 @dataclass(frozen=True)
@@ -202,10 +220,32 @@ def _clock(r: _Reader, name: str, default: time) -> time:
     if raw is None:
         return default
     try:
-        hh, mm = raw.replace(".", ":").split(":")
-        return time(int(hh), int(mm))
+        return _parse_clock(raw)
     except ValueError:
         raise ConfigError(f"{r.key(name)}: must be a time like \"08:00\", got {raw!r}") from None
+
+
+def _parse_clock(raw: str) -> time:
+    """ "08:00" or "08.00" -> time; ValueError otherwise."""
+    hh, mm = raw.replace(".", ":").split(":")
+    return time(int(hh), int(mm))
+
+
+def _span(r: _Reader, name: str, default: tuple[time, time] | None) -> tuple[time, time] | None:
+    """A time span such as "12:00-13:00"; "" for none."""
+    raw = r.get(name, str, None)
+    if raw is None:
+        return default
+    if not raw.strip():
+        return None
+    try:
+        start, end = (_parse_clock(part.strip()) for part in raw.split("-"))
+    except ValueError:
+        raise ConfigError(f"{r.key(name)}: must be a span like \"12:00-13:00\" (or \"\" for"
+                          f" none), got {raw!r}") from None  # fmt: skip
+    if end <= start:
+        raise ConfigError(f"{r.key(name)}: must end after it starts, got {raw!r}")
+    return start, end
 
 
 def _office(raw: Mapping[str, Any]) -> OfficeConfig:
@@ -222,6 +262,15 @@ def _office(raw: Mapping[str, Any]) -> OfficeConfig:
     language = r.get("language", str, d.language)
     if language not in ("id", "en"):
         raise ConfigError(f"office.language: must be \"id\" or \"en\", got {language!r}")
+    late = r.get("late_tickets", str, d.late_tickets)
+    if late not in ("warn", "refuse"):
+        raise ConfigError(f"office.late_tickets: must be \"warn\" or \"refuse\", got {late!r}")
+    ready_ahead = r.get("get_ready_ahead", int, d.get_ready_ahead)
+    ready_minutes = r.get("get_ready_minutes", int, d.get_ready_minutes)
+    if not 0 <= ready_ahead <= 99:
+        raise ConfigError("office.get_ready_ahead: must be 0..99")
+    if not 0 <= ready_minutes <= 240:
+        raise ConfigError("office.get_ready_minutes: must be 0..240")
     office = OfficeConfig(
         slug=slug,
         name=r.get("name", str, d.name),
@@ -230,6 +279,12 @@ def _office(raw: Mapping[str, Any]) -> OfficeConfig:
         closing=_clock(r, "closing", d.closing),
         language=language,
         public_url=r.get("public_url", str, d.public_url).rstrip("/"),
+        lunch=_span(r, "lunch", d.lunch),
+        lunch_friday=_span(r, "lunch_friday", d.lunch_friday),
+        lunch_in_turns=r.get("lunch_in_turns", bool, d.lunch_in_turns),
+        late_tickets=late,
+        get_ready_ahead=ready_ahead,
+        get_ready_minutes=ready_minutes,
     )
     r.finish()
     if office.closing <= office.opening:

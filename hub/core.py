@@ -31,7 +31,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from hub import views
+from hub import eta, views
 from hub.bus import Committed, Connected, EventBus, Ticked
 from hub.config import Config, DeviceConfig
 from hub.contract import (
@@ -131,6 +131,8 @@ class HubCore:
                       " run 'antrian log verify' and restore a backup.",
                       store.path, "; ".join(self.damage[:5]))  # fmt: skip
         self.inconsistencies: list[str] = []
+        #: Wait estimates, learned from earlier days of the log (`hub.eta`).
+        self.estimator = eta.Estimator(cfg, store.events_between)
         self.rebuild()
 
     # ------------------------------------------------------------------------------------------
@@ -150,6 +152,7 @@ class HubCore:
         for problem in problems[:20]:
             log.error("EVENT LOG INCONSISTENT, event skipped: %s", problem)
         self.inconsistencies = problems
+        state.estimator = self.estimator
         self.state = state
 
     def notices(self) -> list[Outgoing]:
@@ -296,6 +299,8 @@ class HubCore:
 
         actor = self._actor(origin, args)
         try:
+            if command == "take_ticket":  # a ticket that will not be reached today, if refused
+                eta.check_admission(self.state, args["service"], actor, now)
             events = self.state.decide(command, args, actor, now, token=self.token_factory())
         except DomainError as exc:
             out = self._reject(origin, command, resp_topic, txn, exc.key,

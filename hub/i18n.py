@@ -29,6 +29,12 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Kuota harian layanan {service} ({quota}) sudah habis",
         "The daily quota of service {service} ({quota}) is used up",
     ),
+    "not_served_today": (
+        "Layanan {service} kemungkinan tidak terlayani lagi hari ini (antrean melewati jam"
+        " tutup); silakan datang kembali pada hari kerja berikutnya atau hubungi petugas",
+        "Service {service} will likely not be reached again today (the queue runs past"
+        " closing); please come back on the next working day or ask an officer",
+    ),
     "unknown_counter": ("Loket {counter} tidak ada", "There is no counter {counter}"),
     "counter_not_open": (
         "Loket {counter} sedang {status}",

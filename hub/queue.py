@@ -20,15 +20,18 @@ from __future__ import annotations
 
 import bisect
 import copy
-import math
+import itertools
 import secrets
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
-from typing import Any, Final
+from typing import TYPE_CHECKING, Any, Final
 
 from hub.config import Config
 from hub.contract import MAX_TICKET_NUMBER, ticket_code
+
+if TYPE_CHECKING:
+    from hub.eta import Estimator
 
 WAITING: Final = "waiting"
 CALLED: Final = "called"
@@ -40,6 +43,8 @@ EXPIRED: Final = "expired"
 #: Status of a service or counter that today's log mentions but the configuration no longer
 #: has (changed mid-day): it is kept so the day replays, shown as closed, and takes no calls.
 RETIRED: Final = "closed"
+
+_VERSIONS: Final = itertools.count(1)
 
 
 class ReplayError(Exception):
@@ -103,6 +108,11 @@ class Counter:
     priority_streak: int = 0
     call_seq: int = 0
     served: int = 0
+    #: When the current status began, and today's breaks (start, end or None while on it): read
+    #: models for the wait estimate, which must know when a break without `until` began and
+    #: whether a counter has had its lunch yet.
+    since: datetime | None = None
+    breaks: list[tuple[datetime, datetime | None]] = field(default_factory=list)
 
 
 @dataclass
@@ -133,6 +143,33 @@ class ServiceQueue:
         return len(self.priority) + len(self.regular)
 
 
+def choose_next(
+    services: Mapping[str, ServiceQueue], counter: Counter, streak_limit: int
+) -> tuple[str, bool] | None:
+    """The calling rule: (ticket, chosen as priority?) that `counter` calls next, or None.
+
+    The oldest priority ticket among the counter's open services, unless the counter has made
+    `streak_limit` priority calls in a row and a regular ticket waits: then the oldest regular
+    one. A function of the lanes alone, so the wait estimate's forward run (`hub.eta`) calls
+    the very rule the hub calls by, on its own copy of the lanes.
+    """
+    best_p: tuple[int, str] | None = None
+    best_r: tuple[int, str] | None = None
+    for letter in counter.services:
+        svc = services[letter]
+        if svc.status != "open":
+            continue
+        if svc.priority and (best_p is None or svc.priority[0] < best_p):
+            best_p = svc.priority[0]
+        if svc.regular and (best_r is None or svc.regular[0] < best_r):
+            best_r = svc.regular[0]
+    if best_p is not None and (best_r is None or counter.priority_streak < streak_limit):
+        return best_p[1], True
+    if best_r is not None:
+        return best_r[1], False
+    return None
+
+
 def local_day(now: datetime, cfg: Config) -> str:
     """The working day of an instant, in the office's time zone."""
     return now.astimezone(cfg.office.tz).date().isoformat()
@@ -156,6 +193,11 @@ class QueueState:
         self.recent_calls: list[tuple[str, int, datetime]] = []
         #: Services and counters today's log mentions that the configuration no longer has.
         self.retired: set[str | int] = set()
+        #: Changes with every applied event, unique across all states: read models computed
+        #: from the state (the wait estimate) are cached under it.
+        self.version = next(_VERSIONS)
+        #: The wait estimator (`hub.eta.Estimator`) the hub attaches, with earlier days' history.
+        self.estimator: Estimator | None = None
 
     # ------------------------------------------------------------------------------------------
     # decide: command -> events (pure)
@@ -250,23 +292,7 @@ class QueueState:
 
     def next_for(self, counter: Counter) -> tuple[str, bool] | None:
         """(ticket, chosen as priority?) that `counter` would call next, or None."""
-        best_p: tuple[int, str] | None = None
-        best_r: tuple[int, str] | None = None
-        for letter in counter.services:
-            svc = self.services[letter]
-            if svc.status != "open":
-                continue
-            if svc.priority and (best_p is None or svc.priority[0] < best_p):
-                best_p = svc.priority[0]
-            if svc.regular and (best_r is None or svc.regular[0] < best_r):
-                best_r = svc.regular[0]
-        if best_p is not None and (
-            best_r is None or counter.priority_streak < self.cfg.queue.priority_streak
-        ):
-            return best_p[1], True
-        if best_r is not None:
-            return best_r[1], False
-        return None
+        return choose_next(self.services, counter, self.cfg.queue.priority_streak)
 
     def _decide_call_next(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         counter = self._counter(args["counter"])
@@ -386,6 +412,7 @@ class QueueState:
         handler = getattr(self, f"_apply_{event.type}", None)
         if handler is None:
             raise ReplayError(f"unknown event type {event.type!r}")
+        self.version = next(_VERSIONS)
         try:
             handler(event)
         except ReplayError:
@@ -421,7 +448,9 @@ class QueueState:
         return counter
 
     def _apply_day_started(self, e: Event) -> None:
+        estimator = self.estimator  # a read model fed by earlier days outlives the day
         self.__init__(self.cfg, e.day)  # type: ignore[misc]
+        self.estimator = estimator
 
     def _apply_ticket_issued(self, e: Event) -> None:
         d = e.data
@@ -513,7 +542,14 @@ class QueueState:
         c = self._counter_of(e.data["counter"])
         if c.number in self.retired:
             return  # a retired counter stays closed whatever was said of it
-        c.status, c.until = e.data["status"], e.data.get("until")
+        status = e.data["status"]
+        if c.status == "break" and status != "break" and c.breaks:
+            c.breaks[-1] = (c.breaks[-1][0], e.at)
+        if status == "break" and c.status != "break":
+            c.breaks.append((e.at, None))
+        if status != c.status:
+            c.since = e.at
+        c.status, c.until = status, e.data.get("until")
 
     def _apply_service_status_changed(self, e: Event) -> None:
         svc = self._service_of(e.data["service"])
@@ -533,35 +569,6 @@ class QueueState:
     # ------------------------------------------------------------------------------------------
     # read models
     # ------------------------------------------------------------------------------------------
-
-    def ahead_of(self, t: Ticket) -> int:
-        """Tickets of the same service that will be called before `t` (priority first)."""
-        svc = self.services[t.service]
-        key = (t.order, t.code)
-        if t.priority:
-            return bisect.bisect_left(svc.priority, key)
-        return len(svc.priority) + bisect.bisect_left(svc.regular, key)
-
-    def estimate_minutes(self, letter: str, ahead: int, now: datetime) -> int | None:
-        """Minutes until a ticket with `ahead` people before it is called, rounded up to 5.
-
-        Tickets ahead shared over the open counters serving the service, times the service's
-        running mean counter time, plus what is left of the tickets being served there. None
-        when no open counter serves the service (the wait cannot be told).
-        """
-        svc = self.services[letter]
-        counters = [c for c in self.counters.values() if c.status == "open" and letter in c.services]
-        if not counters:
-            return None
-        mean = svc.mean_minutes
-        remaining = 0.0
-        for c in counters:
-            if c.serving is not None:
-                called = self.tickets[c.serving].called_at
-                elapsed = (now - called).total_seconds() / 60 if called else 0.0
-                remaining += max(mean - elapsed, 0.0)
-        minutes = ahead / len(counters) * mean + remaining / len(counters)
-        return int(math.ceil(minutes / 5.0 - 1e-9) * 5)
 
     def snapshot(self) -> dict[str, Any]:
         """A plain comparable picture of the whole state (for tests and `antrian queue`)."""

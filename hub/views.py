@@ -6,6 +6,7 @@ and the tests all read the same picture. The payload shapes are documented in mq
 
 from __future__ import annotations
 
+import math
 from datetime import datetime, timedelta
 from typing import Any
 
@@ -13,6 +14,7 @@ from hub import __version__
 from hub.announce import Announcement, build
 from hub.config import Config, CounterConfig
 from hub.contract import PLAY_EXPIRY_S, parse_ticket_code
+from hub.eta import Estimate, estimator_of
 from hub.queue import QueueState, Ticket, end_of_day
 
 
@@ -43,9 +45,43 @@ def hub_info(state: QueueState) -> dict[str, Any]:
     }  # fmt: skip
 
 
+def _round_clock(at: datetime, up: bool | None = None) -> datetime:
+    """To five minutes: down, up, or (None) the nearest."""
+    step = 300
+    ts = at.timestamp()
+    q = math.floor(ts / step) if up is False else math.ceil(ts / step) if up else round(ts / step)
+    return datetime.fromtimestamp(q * step, at.tzinfo)
+
+
+def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> dict[str, Any]:
+    """The published form of an estimate: minutes, clock times to five minutes, the window.
+
+    `estimated_call_from`/`_to` are set only where the window is wider than ten minutes
+    (narrower, one time says it: "sekitar pukul 09.40"). `served_today` ("yes", "maybe",
+    "no"; null with the rest when no counter will serve the service today) is what the cut-off
+    and the warning "kemungkinan tidak terlayani hari ini" go by.
+    """
+    at, low, high = estimate.at, estimate.low, estimate.high
+    if at is None or low is None or high is None:
+        return {"estimated_wait_min": None, "estimated_call_at": None, "estimated_call_from": None,
+                "estimated_call_to": None, "served_today": estimate.served_today}  # fmt: skip
+    low, high = _round_clock(low, up=False), _round_clock(high, up=True)
+    wide = high - low > timedelta(minutes=10)
+    return {
+        "estimated_wait_min": max(round((at - now).total_seconds() / 60), 0),
+        "estimated_call_at": clock_text(_round_clock(at), cfg),
+        "estimated_call_from": clock_text(low, cfg) if wide else None,
+        "estimated_call_to": clock_text(high, cfg) if wide else None,
+        "served_today": estimate.served_today,
+    }
+
+
 def service_state(state: QueueState, letter: str, now: datetime) -> dict[str, Any]:
+    """A service's retained state; the estimate is for a ticket taken now."""
     svc = state.services[letter]
     cfg_svc = state.cfg.service(letter)
+    forecast = estimator_of(state).forecast(state, now)
+    estimate = estimate_fields(forecast.new_ticket(letter), now, state.cfg)
     return {
         "service": letter,
         "name": cfg_svc.name if cfg_svc else letter,
@@ -56,8 +92,10 @@ def service_state(state: QueueState, letter: str, now: datetime) -> dict[str, An
         "quota": cfg_svc.quota if cfg_svc else None,
         "last_issued": f"{letter}-{svc.last_issued:03d}" if svc.last_issued else None,
         "last_called": svc.last_called,
-        "mean_minutes": round(svc.mean_minutes, 1),
-        "estimated_wait_min": state.estimate_minutes(letter, svc.waiting, now),
+        "mean_minutes": round(forecast.minutes.get(letter, svc.mean_minutes), 1),
+        **estimate,
+        "closed_today": estimate["served_today"] == "no",
+        "late_tickets": state.cfg.office.late_tickets,
         "day": state.day or None,
     }
 
@@ -134,11 +172,24 @@ def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> d
 
 
 def ticket_view(state: QueueState, t: Ticket, now: datetime) -> dict[str, Any]:
-    """Everything a printed ticket or the citizen status page needs. No personal data."""
+    """Everything a printed ticket or the citizen status page needs. No personal data.
+
+    `ahead` is the number of waiting tickets the hub's rules will call before this one, of any
+    service (a shared counter calls an older B before this A). `get_ready` ("Bersiaplah")
+    fires at `[office] get_ready_ahead` tickets or `get_ready_minutes` minutes.
+    """
     cfg = state.cfg
     svc_cfg = cfg.service(t.service)
-    ahead = state.ahead_of(t) if t.state == "waiting" else 0
-    wait = state.estimate_minutes(t.service, ahead, now) if t.state == "waiting" else None
+    estimate = None
+    if t.state == "waiting":
+        estimate = estimator_of(state).forecast(state, now).ticket(t.code)
+    fields = estimate_fields(estimate, now, cfg) if estimate is not None else {
+        "estimated_wait_min": None, "estimated_call_at": None, "estimated_call_from": None,
+        "estimated_call_to": None, "served_today": None}  # fmt: skip
+    ahead = estimate.position if estimate is not None else 0
+    wait = fields["estimated_wait_min"]
+    ready = wait is not None and (ahead <= cfg.office.get_ready_ahead
+                                  or wait <= cfg.office.get_ready_minutes)  # fmt: skip
     return {
         "ticket": t.code,
         "service": t.service,
@@ -147,9 +198,8 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime) -> dict[str, Any]:
         "state": t.state,
         "counter": t.counter,
         "ahead": ahead,
-        "estimated_wait_min": wait,
-        "estimated_call_at": clock_text(now + timedelta(minutes=wait), cfg) if wait is not None
-        else None,
+        **fields,
+        "get_ready": ready,
         "issued_at": _iso(t.issued_at, cfg),
         "token": t.token,
         "status_url": f"{cfg.office.public_url}/t/{t.token}",

@@ -194,18 +194,6 @@ def test_close_day_expires_unserved_tickets(q):
     assert state.services["A"].waiting == 0
 
 
-def test_estimate_counts_people_ahead_over_open_counters(q):
-    state, clock = q
-    for _ in range(4):
-        run(state, "take_ticket", clock, service="A")
-    # A is served by counters 1 and 2, 10 minutes each: 4 ahead / 2 counters * 10 = 20
-    assert state.estimate_minutes("A", 4, clock.now) == 20
-    run(state, "counter_status", clock, counter=2, status="closed")
-    assert state.estimate_minutes("A", 4, clock.now) == 40
-    run(state, "counter_status", clock, counter=1, status="closed")
-    assert state.estimate_minutes("A", 4, clock.now) is None
-
-
 def test_mean_counter_time_learns_from_served_tickets(q):
     state, clock = q
     for _ in range(2):

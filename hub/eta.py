@@ -1,0 +1,805 @@
+"""When will each waiting citizen be called? A forward run of the hub's own calling rule. Pure.
+
+Why not "people ahead x minutes / counters": counters serve several services (a B ticket taken
+earlier is called before an A ticket at a shared counter), counters go on breaks and to lunch,
+priority tickets that have not arrived yet will cut in, and the configured minutes are a guess.
+So the estimate replays the future the way the hub will live it: from the current state (each
+counter's services, status, break `until`, what it is serving and for how long already) it runs
+the calling rule itself (`hub.queue.choose_next`, the function `call_next` uses) forward in
+time, with each service's expected counter time, the office's lunch plan and the expected
+priority arrivals, and notes when and at which position every waiting ticket is called.
+
+What the counters take is learned from the event log, robustly: from earlier days (the same
+weekday and hour where there is enough data), with the configured `minutes` only as a prior,
+and from today (how fast today's officers are, today's no-show share and what a no-show costs
+a counter). The uncertainty of each call time is carried along, so a display can show a window
+("sekitar pukul 09.40 - 10.05") where the uncertainty is large.
+
+No I/O here: earlier days come in through a function (`HistorySource`, the event store's
+`events_between`), so the hub, the tests and the benchmark feed it alike.
+"""
+
+from __future__ import annotations
+
+import heapq
+import logging
+import math
+from bisect import bisect_right
+from collections import defaultdict
+from collections.abc import Callable, Iterable, Mapping
+from dataclasses import dataclass, field
+from datetime import date, datetime, time, timedelta
+from statistics import median
+from typing import Final
+
+from hub.config import Config
+from hub.queue import (
+    DONE,
+    SKIPPED,
+    Counter,
+    DomainError,
+    Event,
+    QueueState,
+    ServiceQueue,
+    Ticket,
+    choose_next,
+    local_day,
+    replay,
+    self_service,
+)
+
+log = logging.getLogger("antrian.eta")
+
+#: Earlier days' events: `(first_day, last_day) -> (seq, event)...`, e.g. `EventStore.events_between`.
+HistorySource = Callable[[str, str], Iterable[tuple[int, Event]]]
+#: Minutes a counter spends on a ticket in a forward run, and their variance:
+#: `(ticket, service, counter, start) -> (minutes, variance)`, start in minutes from now. The
+#: estimator's own is the expected time; tests pass known ones.
+Durations = Callable[[str, str, int, float], tuple[float, float]]
+
+#: No counter serves anyone in less (minutes).
+MIN_MINUTES: Final = 0.5
+#: The configured minutes count as this many observed services (a prior, easily outvoted).
+PRIOR_WEIGHT: Final = 3
+#: A weekday-and-hour group of earlier services is used once it has this many.
+HOUR_GROUP_MIN: Final = 20
+#: A no-show share before any data, and how many calls that guess is worth.
+NO_SHOW_PRIOR: Final = (0.05, 20)
+#: Minutes a no-show holds a counter (called, recalled, skipped) before any data.
+NO_SHOW_COST_PRIOR: Final = 2.0
+#: Length of a short break (minutes) when a counter goes on one without saying until when.
+SHORT_BREAK_MIN: Final = 15.0
+#: Before it is known, how much days differ (relative standard deviation of a day's speed)
+#: and how much single services differ (coefficient of variation of one service's time).
+DAY_SPREAD_PRIOR: Final = 0.15
+SERVICE_CV_PRIOR: Final = 0.5
+#: A break that starts this long before the lunch window counts as the lunch.
+LUNCH_EARLY: Final = timedelta(minutes=30)
+#: The call window covers the middle 80% (z of the 90th percentile).
+WINDOW_Z: Final = 1.2816
+#: How much earlier history is read (days).
+HISTORY_DAYS: Final = 56
+#: A forecast is reused within this many seconds while the state does not change.
+CACHE_SECONDS: Final = 15
+
+
+# ---------------------------------------------------------------------------------------------
+# What a day teaches
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Visit:
+    """One call at a counter: the minutes the counter was taken, and whether the citizen came."""
+
+    service: str
+    hour: int
+    minutes: float
+    came: bool
+
+
+@dataclass
+class DayRecord:
+    """What one working day says about the office: visits, priority arrivals, short breaks."""
+
+    day: str
+    weekday: int
+    visits: list[Visit] = field(default_factory=list)
+    #: (service, hour) -> priority tickets issued
+    priority: dict[tuple[str, int], int] = field(default_factory=dict)
+    short_break_minutes: float = 0.0
+    short_breaks: list[float] = field(default_factory=list)
+    counter_minutes: float = 0.0
+
+
+def day_record(state: QueueState, until: datetime | None = None) -> DayRecord:
+    """The visits, priority arrivals and breaks of the state's day (up to `until`).
+
+    A ticket finished by the next call (the officer pressed "next" without "done") is left out
+    when that next ticket came only after it was called: the counter may have sat idle, and
+    its time would count the idle minutes as service.
+    """
+    cfg = state.cfg
+    tz = cfg.office.tz
+    d = date.fromisoformat(state.day) if state.day else date.today()
+    rec = DayRecord(state.day, d.weekday())
+    by_counter: dict[int, list[Ticket]] = defaultdict(list)
+    for t in state.tickets.values():
+        if t.priority and (until is None or t.issued_at <= until):
+            key = (t.service, t.issued_at.astimezone(tz).hour)
+            rec.priority[key] = rec.priority.get(key, 0) + 1
+        if t.state in (DONE, SKIPPED) and t.called_at is not None and t.counter is not None:
+            by_counter[t.counter].append(t)
+    for tickets in by_counter.values():
+        tickets.sort(key=lambda t: t.called_at or t.issued_at)
+        for prev, nxt in zip(tickets, [*tickets[1:], None], strict=True):
+            if prev.called_at is None or prev.finished_at is None:
+                continue
+            if (prev.state == DONE and nxt is not None and nxt.called_at == prev.finished_at
+                    and nxt.issued_at > prev.called_at):  # fmt: skip
+                continue
+            minutes = (prev.finished_at - prev.called_at).total_seconds() / 60
+            rec.visits.append(Visit(prev.service, prev.called_at.astimezone(tz).hour,
+                                    minutes, prev.state == DONE))  # fmt: skip
+    opening, closing = _bounds(cfg, d)
+    lunch = _lunch_window(cfg, d)
+    day_minutes = (closing - opening).total_seconds() / 60
+    if lunch is not None:
+        day_minutes -= (lunch[1] - lunch[0]).total_seconds() / 60
+    for number, c in state.counters.items():
+        if number in state.retired or not by_counter.get(number):
+            continue
+        rec.counter_minutes += day_minutes
+        for start, end in c.breaks:
+            if end is None or (lunch is not None and lunch[0] - LUNCH_EARLY <= start < lunch[1]):
+                continue
+            minutes = (end - start).total_seconds() / 60
+            rec.short_break_minutes += minutes
+            rec.short_breaks.append(minutes)
+    return rec
+
+
+def robust_mean(values: Iterable[float]) -> tuple[float, int]:
+    """Mean and count of `values` with each clipped to [1/4, 4] x their median (and to at
+    least MIN_MINUTES: a call and its "done" within seconds is a slip of the finger).
+
+    The median alone would be biased low (counter times are skewed: a few long services carry
+    much of the time); the plain mean is at the mercy of one forgotten "done" key.
+    """
+    xs = list(values)
+    if not xs:
+        return 0.0, 0
+    mid = median(xs)
+    lo, hi = max(mid / 4, MIN_MINUTES), max(mid * 4, MIN_MINUTES)
+    return sum(min(max(x, lo), hi) for x in xs) / len(xs), len(xs)
+
+
+def _shrink(prior: float, weight: float, mean: float, n: int) -> float:
+    """`n` observations with mean `mean` pulled toward `prior` worth `weight` observations."""
+    return (weight * prior + n * mean) / (weight + n) if weight + n > 0 else prior
+
+
+# ---------------------------------------------------------------------------------------------
+# What is known from earlier days
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class History:
+    """Earlier days of the office, summarised per service (built once per working day)."""
+
+    days: list[DayRecord] = field(default_factory=list)
+
+    def __post_init__(self) -> None:
+        self.came: dict[str, list[float]] = defaultdict(list)
+        self.by_hour: dict[tuple[str, int, int], list[float]] = defaultdict(list)
+        self.no_shows: list[float] = []
+        self.calls = 0
+        self.priority_per_hour: dict[tuple[str, int, int], int] = defaultdict(int)
+        self.weekdays: dict[int, int] = defaultdict(int)
+        for rec in self.days:
+            self.weekdays[rec.weekday] += 1
+            for v in rec.visits:
+                self.calls += 1
+                if v.came:
+                    self.came[v.service].append(v.minutes)
+                    self.by_hour[(v.service, rec.weekday, v.hour)].append(v.minutes)
+                else:
+                    self.no_shows.append(v.minutes)
+            for (svc, hour), n in rec.priority.items():
+                self.priority_per_hour[(svc, rec.weekday, hour)] += n
+        self.base: dict[str, tuple[float, int]] = {s: robust_mean(xs) for s, xs in self.came.items()}
+        self.hour_means = {k: robust_mean(xs) for k, xs in self.by_hour.items()
+                           if len(xs) >= HOUR_GROUP_MIN}  # fmt: skip
+        counter_minutes = sum(r.counter_minutes for r in self.days)
+        self.break_share = (min(sum(r.short_break_minutes for r in self.days) / counter_minutes, 0.5)
+                            if counter_minutes > 0 else 0.0)  # fmt: skip
+        short = [m for r in self.days for m in r.short_breaks]
+        self.short_break = median(short) if len(short) >= 3 else SHORT_BREAK_MIN
+
+    def mean(self, service: str, prior: float, weekday: int, hour: int) -> tuple[float, int]:
+        """Expected minutes of a service that comes, and how many earlier services back it."""
+        m, n = self.base.get(service, (0.0, 0))
+        base = _shrink(prior, PRIOR_WEIGHT, m, n)
+        group = self.hour_means.get((service, weekday, hour))
+        if group is not None:
+            base = _shrink(base, HOUR_GROUP_MIN, group[0], group[1])
+        return base, n
+
+    def spread(self, priors: Mapping[str, float]) -> tuple[float, float]:
+        """(day-to-day variance of the office's speed, variance of one service), both relative.
+
+        From each earlier day's ratio of its services to the usual times: the ratios' variance
+        less what the number of services alone explains.
+        """
+        ratios: list[float] = []
+        per_day: list[tuple[float, int]] = []
+        for rec in self.days:
+            day = [v.minutes / self.mean(v.service, priors.get(v.service, 10.0), rec.weekday,
+                                         v.hour)[0] for v in rec.visits if v.came]  # fmt: skip
+            ratios += day
+            if len(day) >= 5:
+                per_day.append(robust_mean(day))
+        cv2 = _variance([min(r, 4.0) for r in ratios]) if len(ratios) >= 20 else SERVICE_CV_PRIOR**2
+        cv2 = max(cv2, 0.1**2)  # no office serves like clockwork: never divide by nothing
+        if len(per_day) < 3:
+            return DAY_SPREAD_PRIOR**2, cv2
+        n_mean = sum(n for _, n in per_day) / len(per_day)
+        tau2 = _variance([m for m, _ in per_day]) - cv2 / n_mean
+        return max(tau2, 0.03**2), cv2
+
+
+def _variance(xs: list[float]) -> float:
+    mu = sum(xs) / len(xs)
+    return sum((x - mu) ** 2 for x in xs) / max(len(xs) - 1, 1)
+
+
+def history_of(cfg: Config, events: Iterable[tuple[int, Event]]) -> History:
+    """Replay each earlier day through the queue model and keep what it teaches."""
+    days: dict[str, list[tuple[int, Event]]] = defaultdict(list)
+    for seq, e in events:
+        days[e.day].append((seq, e))
+    records = []
+    for day in sorted(days):
+        state, _ = replay(cfg, days[day])
+        if state.day == day:
+            records.append(day_record(state))
+    return History(records)
+
+
+# ---------------------------------------------------------------------------------------------
+# Today's model of each service
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class ServiceModel:
+    """Expected counter minutes of one service today, per hour, and its samples for residuals."""
+
+    by_hour: list[float]
+    samples: list[float]  # sorted, in today's speed
+    tail: list[float]  # tail[i] = sum(samples[i:])
+
+    def mean(self, hour: int) -> float:
+        return self.by_hour[min(max(hour, 0), 23)]
+
+    def remaining(self, elapsed: float, hour: int) -> float:
+        """Expected minutes left of a service already `elapsed` minutes long."""
+        i = bisect_right(self.samples, elapsed)
+        longer = len(self.samples) - i
+        if longer >= 5:
+            return self.tail[i] / longer - elapsed
+        m = self.mean(hour)
+        return max(m - elapsed, 0.25 * m)
+
+
+@dataclass
+class Model:
+    """Everything the forward run needs to know about today's office."""
+
+    services: dict[str, ServiceModel]
+    no_show: float
+    no_show_cost: float
+    break_share: float
+    short_break: float
+    service_cv2: float
+    #: relative variance of today's speed that remains after what today has shown
+    speed_var: float
+    #: (service, hour) -> expected priority arrivals per minute
+    priority_rate: dict[tuple[str, int], float]
+
+    def duration(self, service: str, hour: int) -> tuple[float, float]:
+        """Expected minutes a counter is taken by one ticket of `service`, and their variance."""
+        m = self.services[service].mean(hour)
+        p, c = self.no_show, self.no_show_cost
+        mean = (1 - p) * m + p * c
+        second = (1 - p) * m * m * (1 + self.service_cv2) + p * c * c
+        scale = 1 / (1 - self.break_share)
+        return mean * scale, max(second - mean * mean, 0.0) * scale * scale
+
+
+def build_model(state: QueueState, history: History, now: datetime) -> Model:
+    """Combine earlier days (robust, per weekday and hour where possible) with today so far."""
+    cfg = state.cfg
+    tz = cfg.office.tz
+    local = now.astimezone(tz)
+    weekday = local.weekday()
+    today = day_record(state, now)
+    priors = {s.letter: s.minutes for s in cfg.services}
+    day_var, cv2 = history.spread(priors)
+    weight_day = cv2 / day_var  # how many of today's services weigh as much as the usual times
+
+    def usual(service: str, hour: int) -> float:
+        return history.mean(service, priors.get(service, 10.0), weekday, hour)[0]
+
+    ratios: dict[str, list[float]] = defaultdict(list)
+    for v in today.visits:
+        if v.came and v.service in state.services:
+            ratios[v.service].append(v.minutes / usual(v.service, v.hour))
+    office_r, office_n = robust_mean(r for rs in ratios.values() for r in rs)
+    office_factor = _shrink(1.0, weight_day, office_r, office_n)
+    services: dict[str, ServiceModel] = {}
+    for letter in state.services:
+        n_hist = history.mean(letter, priors.get(letter, 10.0), weekday, 9)[1]
+        r, n = robust_mean(ratios.get(letter, []))
+        factor = _shrink(office_factor, min(n_hist + PRIOR_WEIGHT, weight_day), r, n)
+        by_hour = [usual(letter, h) * factor for h in range(24)]
+        samples = sorted(x * factor for x in history.came.get(letter, []))
+        samples += [v.minutes for v in today.visits if v.came and v.service == letter]
+        samples.sort()
+        tail = [0.0] * (len(samples) + 1)
+        for i in range(len(samples) - 1, -1, -1):
+            tail[i] = tail[i + 1] + samples[i]
+        services[letter] = ServiceModel(by_hour, samples, tail)
+    # what remains uncertain about today's speed once today's services are seen
+    speed_var = 1 / (1 / day_var + office_n / cv2)
+
+    hist_calls = history.calls
+    hist_p = _shrink(NO_SHOW_PRIOR[0], NO_SHOW_PRIOR[1], len(history.no_shows) / max(hist_calls, 1),
+                     hist_calls)  # fmt: skip
+    today_calls = len(today.visits)
+    today_no = sum(1 for v in today.visits if not v.came)
+    no_show = _shrink(hist_p, 30, today_no / max(today_calls, 1), today_calls)
+    costs = history.no_shows + [v.minutes for v in today.visits if not v.came]
+    cost = _shrink(NO_SHOW_COST_PRIOR, 3, median(costs), len(costs)) if costs else NO_SHOW_COST_PRIOR
+
+    return Model(services, no_show, cost, history.break_share, history.short_break, cv2,
+                 speed_var, _priority_rates(state, history, today, local))  # fmt: skip
+
+
+def _priority_rates(state: QueueState, history: History, today: DayRecord,
+                    local: datetime) -> dict[tuple[str, int], float]:  # fmt: skip
+    """Expected priority arrivals per minute, per service and hour, for the rest of today.
+
+    Earlier days of the same weekday (or all days) give the shape over the day; today's own
+    count so far scales it. With no history, today's rate since the first ticket goes on.
+    """
+    first = min((t.issued_at for t in state.tickets.values()), default=local)
+    elapsed = max((local - first).total_seconds() / 60, 0.0)
+    n_same = history.weekdays.get(local.weekday(), 0)
+    n_all = len(history.days)
+    rates: dict[tuple[str, int], float] = {}
+    for letter in state.services:
+        seen = sum(n for (s, _), n in today.priority.items() if s == letter)
+        if n_all == 0:  # today's rate so far, as if half an hour more had passed with none
+            rate = seen / (elapsed + 30)
+            for h in range(24):
+                rates[(letter, h)] = rate
+            continue
+        shape = []
+        for h in range(24):
+            if n_same >= 2:
+                count = history.priority_per_hour.get((letter, local.weekday(), h), 0) / n_same
+            else:
+                count = sum(history.priority_per_hour.get((letter, w, h), 0) for w in range(7)) / n_all
+            shape.append(count / 60)
+        expected = sum(shape[h] * 60 for h in range(local.hour)) + shape[local.hour] * local.minute
+        factor = (3 + seen) / (3 + expected)
+        for h in range(24):
+            rates[(letter, h)] = shape[h] * factor
+    return rates
+
+
+# ---------------------------------------------------------------------------------------------
+# The forward run
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Call:
+    """One call in a forward run: when (minutes from now), where, and how uncertain."""
+
+    at: float
+    counter: int
+    position: int  # real waiting tickets called before this one
+    variance: float  # of `at`, from the services before it at its counter
+
+
+@dataclass
+class Availability:
+    """When a counter can next call (minutes from now) and the lunch it has still to take."""
+
+    number: int
+    services: tuple[str, ...]
+    free_at: float
+    streak: int = 0
+    lunch: tuple[float, float] | None = None
+    variance: float = 0.0
+
+
+#: A ticket taken now, for each service: where it would go (after every waiting ticket).
+MARKER: Final = "~"
+
+
+def forward_run(
+    state: QueueState,
+    counters: list[Availability],
+    duration: Durations,
+    *,
+    arrivals: Iterable[tuple[float, str]] = (),
+    markers: bool = True,
+) -> dict[str, Call]:
+    """Run the calling rule forward: the call of every waiting ticket the counters reach.
+
+    Counters call in order of the time they are free (lower number first on a tie), each with
+    `choose_next` on copies of the lanes: the hub's rule, not a copy of it. `duration` gives
+    the minutes (and their variance) a counter spends on a ticket. `arrivals` are expected
+    future priority tickets (minutes from now, service): they take counter time and may cut
+    in, but are not anyone's "ahead". With `markers`, a ticket taken now for each service is
+    placed after every waiting one and takes no time: its call is the answer for a citizen at
+    the kiosk. A ticket of a service no counter reaches is missing from the result.
+    """
+    streak_limit = state.cfg.queue.priority_streak
+    behind = state.order_seq + 1
+    lanes: dict[str, ServiceQueue] = {}
+    where: dict[str, str] = {}  # code -> service (a transferred ticket keeps its letter)
+    for letter, svc in state.services.items():
+        lane = ServiceQueue(letter, svc.status, priority=list(svc.priority), regular=list(svc.regular))
+        if markers:
+            lane.regular.append((behind, MARKER + letter))
+        lanes[letter] = lane
+        for _, code in lane.priority:
+            where[code] = letter
+        for _, code in lane.regular:
+            where[code] = letter
+    left = len(where)  # real tickets and markers still to be called
+    pending = sorted(arrivals)
+    sims = {a.number: Counter(a.number, a.services, priority_streak=a.streak) for a in counters}
+    avail = {a.number: a for a in counters}
+    heap = [(a.free_at, a.number) for a in counters]
+    heapq.heapify(heap)
+    push, pop = heapq.heappush, heapq.heappop
+    idle: set[int] = set()
+    calls: dict[str, Call] = {}
+    position = 0
+    seq = behind
+    next_arrival = 0
+    while left and (heap or (idle and next_arrival < len(pending))):
+        if next_arrival < len(pending) and (not heap or pending[next_arrival][0] <= heap[0][0]):
+            at, letter = pending[next_arrival]
+            next_arrival += 1
+            seq += 1
+            code = f"{MARKER}{seq}"
+            lanes[letter].priority.append((seq, code))
+            where[code] = letter
+            for n in sorted(n for n in idle if letter in sims[n].services):
+                idle.discard(n)
+                push(heap, (at, n))
+            continue
+        t, n = pop(heap)
+        a = avail[n]
+        if a.lunch is not None and t >= a.lunch[0]:
+            end = a.lunch[1]
+            a.lunch = None
+            if t < end:
+                push(heap, (end, n))
+                continue
+        counter = sims[n]
+        pick = choose_next(lanes, counter, streak_limit)
+        if pick is None:
+            idle.add(n)
+            continue
+        code, as_priority = pick
+        counter.priority_streak = counter.priority_streak + 1 if as_priority else 0
+        letter = where[code]
+        lane = lanes[letter]
+        del (lane.priority if as_priority else lane.regular)[0]
+        if code[0] != MARKER:
+            calls[code] = Call(t, n, position, a.variance)
+            position += 1
+            left -= 1
+        elif code[1:] == letter:  # a ticket taken now: no time of its own
+            calls[code] = Call(t, n, position, a.variance)
+            left -= 1
+            push(heap, (t, n))
+            continue
+        took, var = duration(code, letter, n, t)
+        a.variance += var
+        push(heap, (t + took, n))
+    return calls
+
+
+# ---------------------------------------------------------------------------------------------
+# The estimator: model + forward run, cached per state change
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True, slots=True)
+class Estimate:
+    """The expected call of one ticket (or of a ticket taken now), for the displays.
+
+    `minutes` None: no counter will serve the service today (paused, or every counter serving
+    it closed): "belum dapat diperkirakan". Otherwise the call is expected `minutes` after
+    `now`, the middle 80% of the outcomes between `low` and `high`, and `served_today` says
+    whether that comes before closing: "yes", "maybe" (the window reaches past closing) or
+    "no" (expected after it).
+    """
+
+    position: int
+    now: datetime
+    minutes: float | None = None
+    spread: float = 0.0
+    served_today: str | None = None
+
+    @property
+    def at(self) -> datetime | None:
+        return None if self.minutes is None else self.now + timedelta(minutes=self.minutes)
+
+    @property
+    def low(self) -> datetime | None:
+        if self.minutes is None:
+            return None
+        return self.now + timedelta(minutes=max(self.minutes - WINDOW_Z * self.spread, 0.0))
+
+    @property
+    def high(self) -> datetime | None:
+        if self.minutes is None:
+            return None
+        return self.now + timedelta(minutes=self.minutes + WINDOW_Z * self.spread)
+
+
+@dataclass
+class Forecast:
+    """The forward run's calls, read as estimates: per waiting ticket, and per service for a
+    ticket taken now. Estimates are made when asked (a display asks for one ticket at a time).
+    """
+
+    now: datetime
+    calls: dict[str, Call]
+    #: per service: how many counters serve it today (the spread of a call shrinks with them)
+    sharing: dict[str, int]
+    #: relative variance of today's speed, minutes until closing
+    speed_var: float
+    until_close: float
+    #: each service's expected counter minutes now (published as its mean)
+    minutes: dict[str, float]
+    #: code -> service and place in its own lane, for tickets no counter will reach
+    lanes: dict[str, tuple[str, int]]
+    waiting: dict[str, int]
+
+    def _estimate(self, call: Call | None, letter: str, fallback: int) -> Estimate:
+        if call is None:
+            return Estimate(fallback, self.now, served_today="no" if self.until_close <= 0 else None)
+        t = call.at
+        sd = math.sqrt(call.variance / self.sharing.get(letter, 1) + self.speed_var * t * t)
+        until = self.until_close
+        served = "no" if t > until else "maybe" if t + WINDOW_Z * sd > until else "yes"
+        return Estimate(call.position, self.now, t, sd, served)
+
+    def ticket(self, code: str) -> Estimate | None:
+        """The estimate of a waiting ticket (None for a ticket that is not waiting)."""
+        lane = self.lanes.get(code)
+        if lane is None:
+            return None
+        return self._estimate(self.calls.get(code), lane[0], lane[1])
+
+    def new_ticket(self, letter: str) -> Estimate:
+        """The estimate for a ticket of `letter` taken now (after closing: not today)."""
+        if self.until_close <= 0:
+            return Estimate(self.waiting.get(letter, 0), self.now, served_today="no")
+        return self._estimate(self.calls.get(MARKER + letter), letter, self.waiting.get(letter, 0))
+
+
+class Estimator:
+    """Today's forecast of the queue, learned from earlier days through `history`.
+
+    Attach one to the hub's state (`state.estimator`); the views ask it. Earlier days are read
+    once per working day; a forecast is reused while the state is unchanged (for up to
+    CACHE_SECONDS): the displays of one change share one forward run.
+    """
+
+    def __init__(self, cfg: Config, history: HistorySource | None = None, *,
+                 days: int = HISTORY_DAYS) -> None:  # fmt: skip
+        self.cfg = cfg
+        self.source = history
+        self.days = days
+        self.history = History()
+        self._history_day: str | None = None
+        self._cache: tuple[tuple[int, int], Forecast] | None = None
+
+    def history_for(self, day: str) -> History:
+        """The summary of the `days` working days before `day` (read once per day)."""
+        if self._history_day != day:
+            self._history_day = day
+            if self.source is not None and day:
+                d = date.fromisoformat(day)
+                first = (d - timedelta(days=self.days)).isoformat()
+                last = (d - timedelta(days=1)).isoformat()
+                try:
+                    self.history = history_of(self.cfg, self.source(first, last))
+                except Exception:  # earlier days only sharpen the estimate; never fail a request
+                    log.exception("wait estimate: earlier days could not be read")
+                    self.history = History()
+        return self.history
+
+    def forecast(self, state: QueueState, now: datetime) -> Forecast:
+        key = (state.version, int(now.timestamp() // CACHE_SECONDS))
+        if self._cache is not None and self._cache[0] == key:
+            return self._cache[1]
+        result = self.compute(state, now)
+        self._cache = (key, result)
+        return result
+
+    def compute(self, state: QueueState, now: datetime) -> Forecast:
+        """A fresh forecast (no cache): model, plan of the counters, forward run."""
+        cfg = self.cfg
+        tz = cfg.office.tz
+        local = now.astimezone(tz)
+        day = state.day or local.date().isoformat()
+        model = build_model(state, self.history_for(day), now)
+        d = date.fromisoformat(day)
+        closing = _bounds(cfg, d)[1]
+        counters = plan_counters(state, model, now)
+        start = local.hour * 60 + local.minute + local.second / 60
+        first = min(local.hour, 23)
+        table = {letter: [model.duration(letter, max(h, first)) if h >= first else (0.0, 0.0)
+                          for h in range(24)] for letter in state.services}  # fmt: skip
+
+        def expected(code: str, letter: str, n: int, t: float) -> tuple[float, float]:
+            return table[letter][min(int((start + t) // 60), 23)]
+
+        until_close = (closing - now).total_seconds() / 60
+        arrivals = _arrivals(model, start, until_close) if until_close > 0 else []
+        calls = forward_run(state, counters, expected, arrivals=arrivals)
+        sharing = {letter: max(sum(1 for a in counters if letter in a.services), 1)
+                   for letter in state.services}  # fmt: skip
+        lanes = {code: (letter, i) for letter, svc in state.services.items()
+                 for i, (_, code) in enumerate(svc.priority + svc.regular)}  # fmt: skip
+        return Forecast(now, calls, sharing, model.speed_var, until_close,
+                        {letter: m.mean(local.hour) for letter, m in model.services.items()}, lanes,
+                        {letter: svc.waiting for letter, svc in state.services.items()})  # fmt: skip
+
+
+def _arrivals(model: Model, start: float, until_close: float) -> list[tuple[float, str]]:
+    """Expected priority arrivals until closing (minutes from now; `start`: now, in minutes
+    after midnight), one each time their expected count passes a whole number: the forward
+    run is an expectation, not a draw."""
+    out: list[tuple[float, str]] = []
+    for letter in sorted({s for s, _ in model.priority_rate}):
+        count = 0.5  # the first one after half an arrival's worth of time
+        t = 0.0
+        while t < until_close:
+            clock = start + t
+            step = min(60 - clock % 60, until_close - t)
+            rate = model.priority_rate.get((letter, min(int(clock // 60), 23)), 0.0)
+            if rate > 0 and count + rate * step >= 1:
+                t += (1 - count) / rate
+                out.append((t, letter))
+                count = 0.0
+                continue
+            count += rate * step
+            t += max(step, 1e-6)
+    return out
+
+
+def plan_counters(state: QueueState, model: Model, now: datetime) -> list[Availability]:
+    """When each counter can call next (minutes from now) and the lunch it still has to take.
+
+    Closed counters take no calls today. A counter on a break is back at its `until`; without
+    one, a lunch break lasts until the end of its lunch turn and a short break the usual
+    length. Before opening, counters start at opening time.
+    """
+    cfg = state.cfg
+    tz = cfg.office.tz
+    local = now.astimezone(tz)
+    d = local.date() if not state.day else date.fromisoformat(state.day)
+    opening, _ = _bounds(cfg, d)
+    window = _lunch_window(cfg, d)
+    turns = _lunch_turns(state, window)
+    start = max((opening - now).total_seconds() / 60, 0.0)
+    out = []
+    for number in sorted(state.counters):
+        c = state.counters[number]
+        if number in state.retired or c.status == "closed":
+            continue
+        lunch_taken = window is not None and any(
+            window[0] - LUNCH_EARLY <= s < window[1] for s, _ in c.breaks)
+        turn = turns.get(number)
+        lunch = None
+        if turn is not None and not lunch_taken:
+            lunch = ((turn[0] - now).total_seconds() / 60, (turn[1] - now).total_seconds() / 60)
+        a = Availability(number, c.services, start, c.priority_streak, lunch)
+        if c.status == "break":
+            a.free_at = max(_break_end(c, local, turn, model), start)
+            a.variance += (0.25 * a.free_at) ** 2 if c.until is None else 4.0
+        elif c.serving is not None:
+            t = state.tickets[c.serving]
+            elapsed = (now - (t.called_at or now)).total_seconds() / 60
+            if t.recalls > 0:  # recalled: most likely a no-show, about to be skipped
+                left = max(model.no_show_cost - elapsed, 0.5)
+            else:
+                left = model.services[t.service].remaining(elapsed, local.hour) if t.service in \
+                    model.services else 0.0
+            a.free_at = max(left, start)
+            a.variance += (0.5 * left) ** 2
+        out.append(a)
+    return out
+
+
+def _break_end(c: Counter, local: datetime, turn: tuple[datetime, datetime] | None,
+               model: Model) -> float:  # fmt: skip
+    """Minutes from now (`local`: in the office's time zone) until a counter on a break calls
+    again."""
+    now, tz = local, local.tzinfo
+    if c.until:
+        try:
+            hh, mm = c.until.replace(".", ":").split(":")
+            back = datetime.combine(local.date(), time(int(hh), int(mm)), tz)
+        except ValueError:
+            back = None
+        if back is not None and back > now:
+            return (back - now).total_seconds() / 60
+    since = c.since or now
+    if turn is not None and turn[0] - LUNCH_EARLY <= since < turn[1]:
+        back = turn[1]
+    else:
+        back = since + timedelta(minutes=model.short_break)
+    # overdue: back any minute now
+    return max((back - now).total_seconds() / 60, 2.0)
+
+
+def _bounds(cfg: Config, d: date) -> tuple[datetime, datetime]:
+    tz = cfg.office.tz
+    return datetime.combine(d, cfg.office.opening, tz), datetime.combine(d, cfg.office.closing, tz)
+
+
+def _lunch_window(cfg: Config, d: date) -> tuple[datetime, datetime] | None:
+    span = cfg.office.lunch_on(d.weekday())
+    if span is None:
+        return None
+    tz = cfg.office.tz
+    return datetime.combine(d, span[0], tz), datetime.combine(d, span[1], tz)
+
+
+def _lunch_turns(state: QueueState, window: tuple[datetime, datetime] | None
+                 ) -> dict[int, tuple[datetime, datetime]]:  # fmt: skip
+    """Each counter's lunch: the whole window, or in turns (every other counter in each half)."""
+    if window is None:
+        return {}
+    numbers = sorted(n for n in state.counters if n not in state.retired)
+    if not state.cfg.office.lunch_in_turns or len(numbers) < 2:
+        return dict.fromkeys(numbers, window)
+    mid = window[0] + (window[1] - window[0]) / 2
+    return {n: (window[0], mid) if i % 2 == 0 else (mid, window[1]) for i, n in enumerate(numbers)}
+
+
+def check_admission(state: QueueState, service: str, actor: str, now: datetime) -> None:
+    """Refuse a self-service ticket that will likely not be reached today, where the office
+    says so (`[office] late_tickets = "refuse"`); staff can always issue one.
+
+    Raises DomainError `not_served_today`. A ticket of a new day, an unknown or paused service
+    is left to the queue rules.
+    """
+    if state.cfg.office.late_tickets != "refuse" or not self_service(actor):
+        return
+    if state.day != local_day(now, state.cfg) or service not in state.services:
+        return
+    if estimator_of(state).forecast(state, now).new_ticket(service).served_today == "no":
+        raise DomainError("not_served_today", service=service)
+
+
+def estimator_of(state: QueueState) -> Estimator:
+    """The state's estimator; a state without one (a test, a tool) gets one without history."""
+    if state.estimator is None:
+        state.estimator = Estimator(state.cfg)
+    return state.estimator
