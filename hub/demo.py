@@ -27,8 +27,8 @@ import aiomqtt
 
 from hub.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
 from hub.contract import Topics, dumps
+from hub.net import free_port, port_open
 from hub.service import NODELAY
-from hub.testing import free_port, port_open
 
 TEXT = {
     "broker_found": ("Memakai broker MQTT di {addr}", "Using the MQTT broker at {addr}"),

@@ -10,10 +10,9 @@ or a reconnect the broker hands the current picture straight back. What it shows
 """
 
 import asyncio
-import json
 
 import font5x7
-from runtime import Device
+from runtime import Device, json_object
 
 OFFLINE = "TERPUTUS"
 BLINK_MS = 3000
@@ -45,9 +44,9 @@ class LedBoard(Device):
             self.content = None
             self.dirty = True
             return
-        try:
-            msg = json.loads(payload)
-        except ValueError:
+        msg = json_object(payload)
+        if msg is None or not valid_display(msg):
+            self.board.log("board: display ignored")
             return
         seq = msg.get("call_seq")
         # A call we see live blinks; the retained copy after boot/reconnect does not.
@@ -125,6 +124,15 @@ class LedBoard(Device):
                     self.fb.show()
                 self.dirty = key[2] != 0
             await asyncio.sleep_ms(TICK_MS)
+
+
+def valid_display(msg):
+    """True when every field the board draws has the type it draws: a wrong one would stop the
+    drawing loop, and the board would freeze on its last picture."""
+    lines = msg.get("lines")
+    if lines is not None and not (isinstance(lines, list) and all(isinstance(x, str) for x in lines)):
+        return False
+    return all(msg.get(k) is None or isinstance(msg[k], str) for k in ("serving", "name", "notice"))
 
 
 def panel(board, p):

@@ -21,6 +21,34 @@ FIRMWARE = "antrian-mpy 0.1.0"
 from time import ticks_diff, ticks_ms
 
 
+#: What the contract allows any message a device receives (mqtt_topics.md, "Conventions").
+MAX_PAYLOAD = 1024
+MAX_DEPTH = 32
+
+
+def json_object(payload):
+    """`payload` as a dict, or None when it is not one JSON object within the contract's limits.
+
+    Depth is checked before parsing: a deeply nested payload exhausts the parser's memory on a
+    board (MemoryError). Brackets inside strings count too, which only errs on the safe side.
+    """
+    if len(payload) > MAX_PAYLOAD:
+        return None
+    depth = 0
+    for b in payload:
+        if b == 0x5B or b == 0x7B:  # [ {
+            depth += 1
+            if depth > MAX_DEPTH:
+                return None
+        elif b == 0x5D or b == 0x7D:  # ] }
+            depth -= 1
+    try:
+        msg = json.loads(payload)
+    except ValueError:
+        return None
+    return msg if isinstance(msg, dict) else None
+
+
 def load_config(path="config.json"):
     """The device's one config file (WiFi, broker, id, credentials, pins), as a dict."""
     with open(path) as f:
@@ -116,31 +144,31 @@ class Device:
 
     def _on_message(self, topic, payload, retained):
         if topic.startswith(self.me + "/response/"):
-            try:
-                msg = json.loads(payload)
-            except ValueError:
-                return
-            w = self._waiting.get(msg.get("transaction"))
+            msg = json_object(payload)
+            tx = msg.get("transaction") if msg else None
+            w = self._waiting.get(tx) if isinstance(tx, str) else None
             if w is not None and w[2] is None:
                 w[2] = msg
                 w[3].set()
         elif topic == self.me + "/set":
+            if retained:
+                # Commands are never retained: obeying one would replay it on every
+                # reconnect (a retained reboot would be a boot loop).
+                self.board.log("device: retained set ignored")
+                return
             self._on_set(payload)
         elif topic == self.base + "/hub/state":
-            try:
-                state = json.loads(payload).get("state")
-            except (ValueError, AttributeError):
-                state = None
+            state = (json_object(payload) or {}).get("state")
             self.hub_online = state == "online"
             self.link_changed()
         else:
             self.handle(topic, payload, retained)
 
     def _on_set(self, payload):
-        try:
-            msg = json.loads(payload)
-        except ValueError:
+        msg = json_object(payload)
+        if msg is None:
             return
+        self.board.log("device: set", payload)
         if "brightness" in msg:
             level = msg["brightness"]
             if isinstance(level, int) and 0 <= level <= 15:

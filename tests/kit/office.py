@@ -1,0 +1,117 @@
+"""Offices for tests and benchmarks, built as the dict `parse_config` reads and as TOML.
+
+One builder instead of a TOML string copied into every test file: a test names the devices
+and the sections it cares about, and the rest is the default office (`kantor`, services A-E,
+counters 1-3). `to_toml` writes the same dict as the file `antrian run -c` reads.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping, Sequence
+from typing import Any
+
+SLUG = "kantor"
+#: Opening hours that never close while a test or a benchmark runs (no expiry mid-run).
+ALL_DAY: dict[str, Any] = {"opening": "00:00", "closing": "23:59"}
+
+Config = dict[str, Any]
+
+
+def kiosk(device_id: str = "kiosk-1", services: Sequence[str] | None = None) -> Config:
+    """A ticket kiosk; `services` limits what it may issue (all services when None)."""
+    out: Config = {"id": device_id, "role": "kiosk"}
+    if services is not None:
+        out["services"] = list(services)
+    return out
+
+
+def call_pad(device_id: str = "pad-1", counter: int = 1) -> Config:
+    return {"id": device_id, "role": "call_pad", "counter": counter}
+
+
+def led_board(device_id: str = "board-1", counter: int = 1) -> Config:
+    return {"id": device_id, "role": "led_board", "counter": counter}
+
+
+def speaker(device_id: str = "speaker-1") -> Config:
+    return {"id": device_id, "role": "speaker"}
+
+
+def office(*devices: Config, web: bool | int = False, **sections: Any) -> Config:
+    """An office with `devices`; `web` is False (pages off), True (defaults) or a port on
+    127.0.0.1; `sections` are further top-level keys (`office`, `services`, `counters` ...)."""
+    out: Config = dict(sections)
+    if web is False:
+        out["web"] = {"enabled": False}
+    elif web is not True:
+        out["web"] = {"host": "127.0.0.1", "port": int(web)}
+    if devices:
+        out["devices"] = [dict(d) for d in devices]
+    return out
+
+
+#: The office the device firmware is tested against: the names printed on a ticket, two
+#: counters, one device of each role the firmware plays, and a second board on counter 1.
+DEVICE_OFFICE: Config = office(
+    kiosk(services=["A", "B", "D"]),
+    call_pad(),
+    led_board("board-1"),
+    led_board("board-2"),
+    office={"slug": SLUG, "name": "Kantor Kecamatan Contoh", "public_url": "http://192.168.1.10:8080"},
+    services=[
+        {"letter": "A", "name": "Administrasi kependudukan", "minutes": 10, "completion": "1 hari kerja"},
+        {
+            "letter": "B",
+            "name": "Surat keterangan & legalisasi",
+            "minutes": 10,
+            "completion": "selesai hari ini",
+        },
+        {"letter": "D", "name": "Pengambilan dokumen", "minutes": 5},
+    ],
+    counters=[{"number": 1, "services": ["A", "B"]}, {"number": 2, "services": ["D"]}],
+)
+
+#: The office of the hub's MQTT tests: a kiosk for three services, two pads, a board, a speaker.
+HUB_OFFICE: Config = {
+    "devices": [
+        kiosk(services=["A", "B", "D"]),
+        call_pad("pad-1", 1),
+        call_pad("pad-3", 3),
+        led_board("board-1", 1),
+        speaker(),
+    ]
+}
+
+
+def _value(v: Any) -> str:
+    if isinstance(v, bool):
+        return "true" if v else "false"
+    if isinstance(v, int | float):
+        return repr(v)
+    if isinstance(v, str):
+        return json.dumps(v, ensure_ascii=False)  # a JSON string is a valid TOML basic string
+    if isinstance(v, list | tuple):
+        return "[" + ", ".join(_value(x) for x in v) + "]"
+    raise TypeError(f"no TOML for {v!r}")
+
+
+def _is_table_array(v: Any) -> bool:
+    return isinstance(v, list | tuple) and bool(v) and all(isinstance(x, Mapping) for x in v)
+
+
+def to_toml(config: Mapping[str, Any], _prefix: str = "") -> str:
+    """The TOML text of a config dict (scalars, lists, tables and arrays of tables)."""
+    lines = [
+        f"{k} = {_value(v)}"
+        for k, v in config.items()
+        if not isinstance(v, Mapping) and not _is_table_array(v)
+    ]
+    for k, v in config.items():
+        name = f"{_prefix}{k}"
+        if isinstance(v, Mapping):
+            lines += ["", f"[{name}]", to_toml(v, name + ".").strip("\n")]
+        elif _is_table_array(v):
+            for item in v:
+                lines += ["", f"[[{name}]]", to_toml(item, name + ".").strip("\n")]
+    return "\n".join(lines).strip("\n") + "\n"
