@@ -13,6 +13,7 @@ from hypothesis import strategies as st
 from hub import eta, views
 from hub.config import parse_config
 from hub.core import HubCore, Origin
+from hub.extensions.homeassistant import entities
 from hub.queue import QueueState
 from hub.store import EventStore
 
@@ -287,3 +288,13 @@ def test_the_forward_run_with_known_times_reproduces_the_models_call_order(ticke
                 real.append((e.data["ticket"], n, t))
                 heapq.heappush(free, (t + known[e.data["ticket"]], n))
     assert [(code, n, at) for _, code, n, at in forecast] == real
+
+
+def test_home_assistant_sees_a_service_full_for_today():
+    office = Office()
+    office.at(16, 30)
+    topic = "homeassistant/binary_sensor/antrian_kantor/service_a_closed_today/config"
+    config = entities(office.core.cfg)[topic]
+    assert config["state_topic"] == "antrian/kantor/service/A/state"
+    assert "closed_today" in config["value_template"]
+    assert office.service("A")["closed_today"] is True

@@ -113,6 +113,10 @@ class Kiosk(Device):
             self.board.log("kiosk: take_ticket", letter, priority)
             resp = await self.request("take_ticket", {"service": letter, "priority": priority})
             if resp.get("status") != "ok":
+                if (resp.get("data") or {}).get("code") == "not_served_today":
+                    # The office refuses tickets the counters will not reach today: say so on
+                    # paper, the citizen cannot read a blinking LED.
+                    self.uart.write(escpos.refusal(str(resp.get("error")), self.paper))
                 return self.refuse("hub: " + str(resp.get("error")))
             await self.print_ticket(resp["data"])
         finally:

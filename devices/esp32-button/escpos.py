@@ -119,6 +119,35 @@ class Job:
         return self
 
 
+NOT_TODAY = "Kemungkinan tidak terlayani hari ini"
+MAYBE_NOT_TODAY = "Mungkin tidak sempat terlayani hari ini"
+
+
+def call_lines(t, zone, cols):
+    """The estimated call in plain words: a window where it is uncertain ("sekitar pukul
+    09.40 - 10.05 WIB"), one time where it is not, nothing past closing (the warning says it)."""
+    if t.get("served_today") == "no":
+        return []
+    if t.get("estimated_wait_min") is None:
+        return wrap("Perkiraan dipanggil: belum dapat diperkirakan", cols)
+    if t["estimated_wait_min"] <= 2:
+        return ["Perkiraan dipanggil: segera"]
+    if t.get("estimated_call_from"):
+        when = "%s - %s" % (t["estimated_call_from"], t["estimated_call_to"])
+    else:
+        when = t.get("estimated_call_at") or ""
+    return ["Perkiraan dipanggil"] + wrap("sekitar pukul %s %s" % (when, zone), cols)
+
+
+def refusal(text, paper=58):
+    """A slip for a press the hub refused for a reason the citizen must read (no number)."""
+    cols = COLUMNS.get(paper, 32)
+    j = Job().align(1).bold(True).line("Mohon maaf").bold(False)
+    for ln in wrap(text, cols):
+        j.line(ln)
+    return j.feed(2).cut().buf
+
+
 def ticket(t, paper=58, reprint=False):
     """The ticket of a `take_ticket` response as one ESC/POS job."""
     cols = COLUMNS.get(paper, 32)
@@ -140,10 +169,14 @@ def ticket(t, paper=58, reprint=False):
     else:
         zone = "WIB"
     j.line("Antrean di depan Anda: %d" % t.get("ahead", 0))
-    if t.get("estimated_wait_min") is not None:
-        j.line("Perkiraan dipanggil +-%d menit" % t["estimated_wait_min"])
-        if t.get("estimated_call_at"):
-            j.line("(~%s %s)" % (t["estimated_call_at"], zone))
+    for ln in call_lines(t, zone, cols):
+        j.line(ln)
+    late = {"no": NOT_TODAY, "maybe": MAYBE_NOT_TODAY}.get(t.get("served_today"))
+    if late:
+        j.bold(True)
+        for ln in wrap(late, cols):
+            j.line(ln)
+        j.bold(False)
     if t.get("completion"):
         for ln in wrap("Selesai dalam " + t["completion"], cols):
             j.line(ln)

@@ -2,9 +2,11 @@
 
 Each entity's config goes retained to `homeassistant/{component}/{node_id}/{object_id}/config`
 with a `unique_id`, a `device` (the hub; each counter as its own device `via_device` the hub),
-`origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor and a
-take-ticket button; per counter a serving sensor, a call-next button, an event entity and a
-status select. Anything no longer configured is cleared with an empty retained payload.
+`origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor (the
+wait estimate in its attributes), a "full for today" binary sensor (a ticket taken now would
+not be reached before closing) and a take-ticket button; per counter a serving sensor, a
+call-next button, an event entity and a status select. Anything no longer configured is
+cleared with an empty retained payload.
 
 Discovery goes out on every connect and whenever Home Assistant says it came online (its
 birth on `homeassistant/status`), as Home Assistant asks of integrations.
@@ -57,6 +59,11 @@ def entities(cfg: Config) -> dict[str, dict[str, Any]]:
             "value_template": "{{ value_json.waiting }}", "unit_of_measurement": "orang",
             "state_class": "measurement", "json_attributes_topic": tp.service_state(letter),
             "icon": "mdi:account-multiple",
+        }, hub_dev)  # fmt: skip
+        add("binary_sensor", f"service_{letter.lower()}_closed_today", {
+            "name": f"{letter} penuh untuk hari ini", "state_topic": tp.service_state(letter),
+            "value_template": "{{ 'ON' if value_json.closed_today else 'OFF' }}",
+            "icon": "mdi:calendar-remove",
         }, hub_dev)  # fmt: skip
         add("button", f"service_{letter.lower()}_take", {
             "name": f"Ambil tiket {letter}", "command_topic": tp.hub_request("take_ticket"),

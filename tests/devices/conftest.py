@@ -24,10 +24,16 @@ def watcher(broker: Mosquitto) -> Iterator[Watcher]:
 
 
 @pytest.fixture
-def hub(broker: Mosquitto, tmp_path: Path, watcher: Watcher) -> Iterator[HubProcess]:
+def hub_config() -> str:
+    """The hub's TOML; a test module or `parametrize` gives its own office."""
+    return HUB_CONFIG
+
+
+@pytest.fixture
+def hub(broker: Mosquitto, tmp_path: Path, watcher: Watcher, hub_config: str) -> Iterator[HubProcess]:
     """The real hub on the test's broker, up once it announced `hub/state` online."""
     (tmp_path / "hub").mkdir()
-    h = HubProcess(broker, HUB_CONFIG, workdir=tmp_path / "hub")
+    h = HubProcess(broker, hub_config, workdir=tmp_path / "hub")
     h.start()
     deadline = time.monotonic() + 20
     while b"online" not in watcher.last("antrian/kantor/hub/state"):

@@ -211,6 +211,24 @@ class Firmware:
                     )
                 self.cond.wait(min(left, 0.2))
 
+    def wait_cut(self, since: int = 0, timeout: float = 10.0) -> None:
+        """Until a print job from event `since` on was cut (GS V B), wherever the firmware's
+        writes to the UART split the job."""
+        deadline = time.monotonic() + timeout
+        with self.cond:
+            while True:
+                stream = "".join(e["data"] for e in self.events[since:] if e["ev"] == "uart")
+                at = stream.find("1d5642")
+                while at != -1 and at % 2:  # a match across two bytes is not the command
+                    at = stream.find("1d5642", at + 1)
+                if at != -1:
+                    return
+                left = deadline - time.monotonic()
+                if left <= 0:
+                    raise AssertionError(f"{self.cfg['id']}: nothing cut in {timeout}s; last events:"
+                                         f" {self.events[-8:]}")  # fmt: skip
+                self.cond.wait(min(left, 0.2))
+
     def wait_log(self, text: str, timeout: float = 10.0, since: int = 0) -> dict[str, Any]:
         return self.wait(lambda e: e["ev"] == "log" and text in e["msg"], timeout, since)
 

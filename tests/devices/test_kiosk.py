@@ -31,7 +31,7 @@ def test_press_prints_the_hubs_ticket(broker, hub, watcher, firmware):
     n = fw.mark()
     t0 = fw.press("A")
     resp = json.loads(watcher.wait("antrian/kantor/device/kiosk-1/response/take_ticket"))
-    fw.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n)
+    fw.wait_cut(since=n)
     elapsed = time.monotonic() - t0
     assert resp["status"] == "ok"
     data = resp["data"]
@@ -63,7 +63,7 @@ def test_priority_bounce_and_lock(broker, hub, watcher, firmware):
     fw.press("B")
     time.sleep(0.3)
     fw.press("B")  # inside the 2 s lock: ignored, not a second ticket
-    fw.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n)
+    fw.wait_cut(since=n)
     time.sleep(0.5)
     [ticket] = printed(fw, n)
     assert ticket.find("PRIORITAS").bold

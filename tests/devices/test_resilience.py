@@ -53,7 +53,7 @@ def test_broker_outage(broker, hub, watcher, firmware):
     time.sleep(max(0.0, pressed + 2.1 - time.monotonic()))  # the button's lock
     n = kiosk.mark()
     kiosk.press("A")
-    kiosk.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n)
+    kiosk.wait_cut(since=n)
     [ticket] = printed(kiosk, n)
     assert "A-001" in ticket.texts()  # the refused press made no ticket
     # The call reaches the board: measure call -> board.
@@ -84,7 +84,7 @@ def test_press_in_flight_survives_outage(broker, hub, watcher, firmware):
     time.sleep(0.5)
     watcher.client.on_message = watcher._on_message
     broker.start()
-    kiosk.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n, timeout=60)
+    kiosk.wait_cut(since=n, timeout=60)
     time.sleep(1.0)
     tickets = printed(kiosk, n)
     assert len(tickets) == 1
@@ -93,7 +93,7 @@ def test_press_in_flight_survives_outage(broker, hub, watcher, firmware):
     time.sleep(2.1)
     n = kiosk.mark()
     kiosk.press("A")
-    kiosk.wait(lambda e: e["ev"] == "uart" and "1d5642" in e["data"], since=n, timeout=15)
+    kiosk.wait_cut(since=n, timeout=15)
     [nxt] = printed(kiosk, n)
     assert "A-002" in nxt.texts()
     state = json.loads(watcher.wait(f"{BASE}/service/A/state", lambda p: b'"issued":2' in p))

@@ -54,7 +54,26 @@ async function post(url, body) {
 
 function waitText(minutes) {
   if (minutes === null || minutes === undefined) return T.unknown_wait;
-  return minutes === 0 ? T.soon : `± ${minutes} ${T.minutes}`;
+  return minutes <= 2 ? T.soon : fmt(T.about_minutes, { n: minutes });
+}
+
+/* The estimated call of a ticket (or of a ticket taken now) in plain words: "sekitar pukul
+   09.40 - 10.05" where it is uncertain, one time where it is not, "segera", "belum dapat
+   diperkirakan" only when no counter will serve the service today, "setelah jam tutup" when
+   the call comes after closing (the page adds the warning). */
+function callText(v, zone) {
+  if (v.served_today === "no") return T.after_closing;
+  if (v.estimated_wait_min === null || v.estimated_wait_min === undefined) return T.unknown_wait;
+  if (v.estimated_wait_min <= 2) return T.soon;
+  const z = zone ? ` ${zone}` : "";
+  return v.estimated_call_from
+    ? fmt(T.call_window, { from: v.estimated_call_from, to: v.estimated_call_to }) + z
+    : fmt(T.call_about, { at: v.estimated_call_at }) + z;
+}
+
+/* The warning for a call that may come, or comes, after closing; "" when there is none. */
+function lateText(v) {
+  return v.served_today === "no" ? T.not_today : v.served_today === "maybe" ? T.maybe_not_today : "";
 }
 
 function statusText(counter) {

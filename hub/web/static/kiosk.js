@@ -56,7 +56,8 @@
             <div class="facts"><div><div class="label">${esc(T.people_ahead)}</div>
               <div class="num" id="issued-ahead">${d.ahead}</div></div>
               <div><div class="label">${esc(T.estimated_call)}</div>
-              <div class="num small">${esc(waitText(d.estimated_wait_min))}${d.estimated_call_at ? ` (~${esc(d.estimated_call_at)})` : ""}</div></div></div>
+              <div class="num small" id="issued-eta">${esc(callText(d))}</div></div></div>
+            ${lateText(d) ? `<p class="warning" id="late-warning">${esc(lateText(d))}</p>` : ""}
             <div class="qr">${d.qr}</div>
             <p>${esc(T.scan_qr)}</p>
             ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
@@ -80,7 +81,9 @@
       <button class="svc-btn status-${esc(v.status)}" data-service="${esc(v.service)}">
         <span class="letter">${esc(v.service)}</span>
         <span class="name">${esc(v.name)}</span>
-        <span class="meta">${v.status === "open" ? `${v.waiting} ${esc(T.waiting)}` : esc(T.paused)}</span>
+        <span class="meta">${v.status !== "open" ? esc(T.paused) : v.closed_today
+          ? `<span class="late">${esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>`
+          : `${v.waiting} ${esc(T.waiting)}`}</span>
       </button>`).join("");
     for (const b of grid.querySelectorAll("button")) b.onclick = () => take(b.dataset.service);
   }

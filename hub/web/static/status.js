@@ -16,6 +16,7 @@
         <div><div class="label">${esc(T.people_ahead)}</div><div class="num" id="ahead"></div></div>
         <div><div class="label">${esc(T.estimated_call)}</div><div class="num small" id="eta"></div></div>
       </div>
+      <div class="notice late" id="late" hidden></div>
       <p class="completion" id="completion"></p>
       <button id="notify" class="primary">${esc(T.notify_me)}</button>
       <p class="fine">${esc(T.valid_today)}</p>
@@ -49,9 +50,11 @@
     const waiting = v.state === "waiting";
     document.getElementById("facts").hidden = !waiting;
     document.getElementById("ahead").textContent = v.ahead;
-    document.getElementById("eta").textContent = v.estimated_wait_min === null ? T.unknown_wait
-      : `${waitText(v.estimated_wait_min)} (~${v.estimated_call_at} ${v.tz_label})`;
-    const ready = waiting && v.ahead <= 2;
+    document.getElementById("eta").textContent = callText(v, v.tz_label);
+    const late = document.getElementById("late");
+    late.textContent = lateText(v);
+    late.hidden = !waiting || !late.textContent;
+    const ready = waiting && v.get_ready;
     document.getElementById("ready").hidden = !ready;
     if (ready && !notified.ready) { notified.ready = true; alertUser(`${v.ticket}: ${T.get_ready}`); }
     const stateText = {

@@ -90,9 +90,10 @@
       <div class="svc status-${esc(v.status)}" data-service="${esc(v.service)}">
         <div class="letter">${esc(v.service)}</div>
         <div class="body"><div class="name">${esc(v.name)}</div>
-          <div class="meta">${v.status === "open"
-            ? `<b class="waiting">${v.waiting}</b> ${esc(T.waiting)} · ${esc(waitText(v.estimated_wait_min))}`
-            : esc(T.paused)}</div></div>
+          <div class="meta">${v.status !== "open" ? esc(T.paused) : v.closed_today
+            ? `<b class="waiting">${v.waiting}</b> ${esc(T.waiting)} · <span class="late">${
+              esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>`
+            : `<b class="waiting">${v.waiting}</b> ${esc(T.waiting)} · ${esc(callText(v))}`}</div></div>
       </div>`).join("");
   }
 

@@ -1,0 +1,119 @@
+"""The wait estimate on the pages, in Chromium against the real hub: the call window on the
+citizen's status page, the warning on the kiosk page and the TV when the queue runs past
+closing."""
+
+from __future__ import annotations
+
+import json
+import re
+import time
+import urllib.request
+from collections.abc import Iterator
+from datetime import UTC, datetime
+
+import pytest
+from playwright.sync_api import expect
+
+from hub.testing import HubProcess, Mosquitto, free_port
+
+WINDOW = re.compile(r"^sekitar pukul \d\d\.\d\d - \d\d\.\d\d$")
+
+
+def zone_where_it_is(hour: int) -> str:
+    """A time zone whose local time is now `hour` o'clock: the hub runs on the real clock."""
+    offset = (hour - datetime.now(UTC).hour + 12) % 24 - 12  # UTC-12 .. UTC+11
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
+@pytest.fixture(scope="module")
+def base(tmp_path_factory) -> Iterator[str]:
+    """A hub whose one counter for C takes an hour a citizen; it is 8 o'clock there and the
+    office closes at 11: the second C ticket is called in about an hour, the fifth not today."""
+    broker = Mosquitto()
+    broker.start()
+    port = free_port()
+    config = f"""
+[office]
+name = "Kantor Kecamatan Winongan"
+timezone = "{zone_where_it_is(8)}"
+opening = "00:00"
+closing = "11:00"
+lunch = ""
+lunch_friday = ""
+
+[web]
+port = {port}
+host = "127.0.0.1"
+
+[[services]]
+letter = "C"
+name = "Perizinan"
+minutes = 60
+
+[[services]]
+letter = "D"
+name = "Pengambilan dokumen"
+minutes = 5
+
+[[counters]]
+number = 1
+services = ["C"]
+
+[[counters]]
+number = 2
+services = ["D"]
+"""
+    hub = HubProcess(broker, config, tmp_path_factory.mktemp("eta-web"))
+    hub.start()
+    url = f"http://127.0.0.1:{port}"
+    deadline = time.monotonic() + 15
+    while True:
+        try:
+            with urllib.request.urlopen(url + "/api/state", timeout=2) as r:
+                if json.loads(r.read())["hub_online"]:
+                    break
+        except OSError:
+            pass
+        assert time.monotonic() < deadline, hub.log()
+        time.sleep(0.1)
+    yield url
+    hub.stop()
+    broker.close()
+
+
+def test_status_page_shows_the_call_window_and_the_kiosk_warns_past_closing(base, new_page, shot):
+    kiosk = new_page(1280, 800)
+    kiosk.goto(f"{base}/kiosk")
+    urls = []
+    for _ in range(5):
+        kiosk.click('.svc-btn[data-service="C"]')
+        expect(kiosk.locator("#issued-ticket")).to_be_visible()
+        urls.append(kiosk.locator("#status-link").get_attribute("href"))
+        if len(urls) == 2:
+            expect(kiosk.locator("#issued-eta")).to_have_text(WINDOW)
+            expect(kiosk.locator("#late-warning")).to_have_count(0)
+        if len(urls) < 5:
+            kiosk.click("#close")
+    # the fifth is expected after closing: no time it cannot keep, the warning instead
+    expect(kiosk.locator("#late-warning")).to_have_text("kemungkinan tidak terlayani hari ini")
+    expect(kiosk.locator("#issued-eta")).to_have_text("setelah jam tutup")
+    shot(kiosk, "kiosk-late-warning")
+
+    phone = new_page(412, 860)
+    phone.goto(urls[1])
+    expect(phone.locator("#ahead")).to_have_text("1")
+    expect(phone.locator("#eta")).to_have_text(WINDOW)
+    assert "±" not in phone.locator("#eta").inner_text()
+    expect(phone.locator("#ready")).to_be_visible()  # one ahead: "Bersiaplah"
+    expect(phone.locator("#late")).to_be_hidden()
+    shot(phone, "status-call-window")
+    phone.goto(urls[4])
+    expect(phone.locator("#ahead")).to_have_text("4")
+    expect(phone.locator("#eta")).to_have_text("setelah jam tutup")
+    expect(phone.locator("#late")).to_have_text("kemungkinan tidak terlayani hari ini")
+    expect(phone.locator("#ready")).to_be_hidden()
+
+    tv = new_page(1920, 1080)
+    tv.goto(f"{base}/tv")
+    expect(tv.locator(".svc[data-service='C'] .late")).to_have_text("kemungkinan tidak terlayani hari ini")
+    expect(tv.locator(".svc[data-service='D'] .meta")).to_contain_text("segera")
