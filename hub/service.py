@@ -1,9 +1,10 @@
 """The hub on MQTT (aiomqtt): connect, announce, answer requests, reconnect by itself.
 
-The loop is the idiomatic aiomqtt one: `async with Client(...)`, subscribe, `async for message`,
-and on `MqttError` wait and connect again. On every (re)connect the hub publishes its birth
-(`hub/state` online; the last will says offline) and all its retained state again, because
-the broker may be a fresh one that lost everything.
+The loop is the idiomatic aiomqtt one (`hub.mqtt.reconnecting`): `async with Client(...)`,
+subscribe, `async for message`, and on `MqttError` wait (at most 2 s) and connect again. On
+every (re)connect the hub publishes its birth (`hub/state` online; the last will says
+offline) and all its retained state again, because the broker may be a fresh one that lost
+everything.
 
 Publishing never waits for a PUBACK inside the request path: each message goes out as its own
 task, in order, so one slow acknowledgement never delays the next request.
@@ -21,19 +22,19 @@ import contextlib
 import json
 import logging
 import secrets
-import socket
-import ssl
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Final
 
 import aiomqtt
 
+from hub import mqtt
 from hub.bus import MessageIn
 from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, dumps
 from hub.core import HubCore, Origin, Outgoing
 from hub.extension import Extension
 from hub.lock import AnotherHub
+from hub.mqtt import NODELAY as NODELAY  # still imported from here by hub.demo
 from hub.store import StorageError
 
 log = logging.getLogger("antrian.mqtt")
@@ -41,8 +42,6 @@ log = logging.getLogger("antrian.mqtt")
 TICK_SECONDS: Final = 10.0
 #: At most this many requests share one commit (bounded latency for the first of them).
 MAX_BATCH: Final = 64
-#: TCP_NODELAY: without it, request/response over QoS 1 stalls 40-90 ms (Nagle vs delayed ACK).
-NODELAY: Final = [(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)]
 #: How long a starting hub watches for another live hub of its office before it serves. A live
 #: one shows itself well within it: it answers a `sync` at once, or (same client id) it is back
 #: on the broker, taking its session over again, after its first reconnect delay (0.2 s).
@@ -55,7 +54,7 @@ INSTANCE_META: Final = "hub_instance"
 class HubService:
     """Runs `HubCore` on a broker until `stop` is set."""
 
-    def __init__(self, core: HubCore, *, reconnect_max_s: float = 2.0,
+    def __init__(self, core: HubCore, *, reconnect_max_s: float = mqtt.MAX_RETRY_S,
                  extensions: Iterable[type[Extension]] | None = None) -> None:  # fmt: skip
         self.core = core
         self.cfg = core.cfg
@@ -100,23 +99,8 @@ class HubService:
     # ------------------------------------------------------------------------------------------
 
     def _client(self) -> aiomqtt.Client:
-        m = self.cfg.mqtt
-        tls = aiomqtt.TLSParameters(ca_certs=m.tls_ca, cert_reqs=ssl.CERT_REQUIRED) if m.tls_ca else None
-        client = aiomqtt.Client(
-            m.host,
-            m.port,
-            username=m.username,
-            password=m.password,
-            identifier=m.client_id,
-            will=aiomqtt.Will(self.topics.hub_state, self._state("offline"), qos=1, retain=True),
-            keepalive=15,
-            socket_options=NODELAY,
-            tls_params=tls,
-            max_inflight_messages=200,
-            timeout=5,
-        )
-        client.pending_calls_threshold = 100_000
-        return client
+        will = aiomqtt.Will(self.topics.hub_state, self._state("offline"), qos=1, retain=True)
+        return mqtt.client(self.cfg.mqtt, will=will, max_inflight_messages=200)
 
     def publish(self, messages: Iterable[Outgoing]) -> None:
         """Queue messages for publishing, in order, without waiting for acknowledgements."""
@@ -148,30 +132,22 @@ class HubService:
     async def run(self, stop: asyncio.Event | None = None) -> None:
         """Serve until `stop` is set; reconnect with backoff whenever the broker goes away."""
         stop = stop or asyncio.Event()
-        delay = 0.2
         await self.start_extensions()
         try:
-            await self._run(stop, delay)
+            await mqtt.reconnecting(
+                self._client,
+                lambda c: self._serve(c, stop),
+                name=f"hub ({self.cfg.mqtt.host}:{self.cfg.mqtt.port})",
+                stop=stop,
+                on_down=self._down,
+                max_retry_s=self.reconnect_max_s,
+            )
         finally:
             await self.stop_extensions()
 
-    async def _run(self, stop: asyncio.Event, delay: float) -> None:
-        while not stop.is_set():
-            try:
-                async with self._client() as client:
-                    delay = 0.2
-                    await self._serve(client, stop)
-            except aiomqtt.MqttError as exc:
-                log.warning("broker %s:%s unreachable (%s); retrying in %.1fs",
-                            self.cfg.mqtt.host, self.cfg.mqtt.port, exc, delay)  # fmt: skip
-            finally:
-                self.client = None
-                self.connected.clear()
-            if stop.is_set():
-                break
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, self.reconnect_max_s)
+    def _down(self) -> None:
+        self.client = None
+        self.connected.clear()
 
     def _state(self, state: str) -> bytes:
         return dumps({"state": state, "instance": self.instance})

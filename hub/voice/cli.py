@@ -154,6 +154,9 @@ def cmd_speaker(args: argparse.Namespace) -> int:
     """Run a speaker node until interrupted."""
     from hub.voice.speaker import AplaySink, Sink, SpeakerConfig, SpeakerNode, WavFileSink
 
+    # a node on its own machine: what it plays, drops and fetches goes to its journal
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
+
     cfg = _config(args)
     mqtt = cfg.mqtt if cfg else MqttConfig()
     username = args.username or mqtt.username
@@ -168,6 +171,7 @@ def cmd_speaker(args: argparse.Namespace) -> int:
         password=os.environ.get("ANTRIAN_MQTT_PASSWORD", mqtt.password or "") or None
         if username
         else None,
+        tls_ca=args.tls_ca or mqtt.tls_ca,
         volume=args.volume,
         gap_ms=args.gap_ms,
         lang=args.lang,
@@ -214,6 +218,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     sp.add_argument("--host", default=None, help="MQTT broker host (default 127.0.0.1)")
     sp.add_argument("--port", type=int, default=None, help="MQTT broker port (default 1883)")
     sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
+    sp.add_argument("--tls-ca", default=None, help="CA certificate of a TLS broker listener")
     sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
     sp.add_argument("--cache", type=Path, default=None, help="local clip cache folder")
     sp.add_argument("--volume", type=int, default=80, help="start volume 0-100")

@@ -20,7 +20,6 @@ import contextlib
 import json
 import logging
 import shutil
-import socket
 import time
 import wave
 from array import array
@@ -34,6 +33,8 @@ from typing import Final, Protocol
 import aiohttp
 import aiomqtt
 
+from hub import mqtt
+from hub.config import MqttConfig
 from hub.contract import PLAY_EXPIRY_S, Topics
 from hub.voice import audio
 from hub.voice.cache import ClipCache, valid_clip_id
@@ -46,8 +47,6 @@ log = logging.getLogger(__name__)
 CHUNK: Final = 1024
 #: A play message is larger than the 1 KiB device limit when a call is repeated 3 times.
 MAX_PLAY_BYTES: Final = 8192
-#: Nagle's algorithm against delayed ACKs adds 40-90 ms to every QoS 1 delivery.
-NODELAY: Final = ((socket.IPPROTO_TCP, socket.TCP_NODELAY, 1),)
 
 
 def volume_gain(volume: int) -> float:
@@ -194,6 +193,8 @@ class SpeakerConfig:
     hub_url: str | None = None
     username: str | None = None
     password: str | None = None
+    #: The office CA for a TLS listener (`antrian devices ... --tls`): `secrets/ca.crt`.
+    tls_ca: str | None = None
     volume: int = 80
     gap_ms: int = audio.DEFAULT_GAP_MS
     lang: str = "id"
@@ -387,18 +388,19 @@ class SpeakerNode:
             log.info("volume set to %d", self.volume)
 
     def _client(self) -> aiomqtt.Client:
-        availability = self.topics.device_availability(self.config.speaker_id)
-        return aiomqtt.Client(
-            self.config.host,
-            self.config.port,
-            identifier=f"antrian-speaker-{self.config.speaker_id}",
-            username=self.config.username,
-            password=self.config.password,
-            will=aiomqtt.Will(availability, b"offline", qos=1, retain=True),
-            clean_session=False,  # QoS 1 calls sent during a short drop still arrive
-            socket_options=NODELAY,
-            keepalive=30,
+        c = self.config
+        account = MqttConfig(
+            host=c.host,
+            port=c.port,
+            username=c.username,
+            password=c.password,
+            client_id=f"antrian-speaker-{c.speaker_id}",
+            tls_ca=c.tls_ca,
         )
+        availability = self.topics.device_availability(c.speaker_id)
+        will = aiomqtt.Will(availability, b"offline", qos=1, retain=True)
+        # clean_session=False: QoS 1 calls sent during a short drop still arrive
+        return mqtt.client(account, will=will, keepalive=30, clean_session=False)
 
     def _log_started(self) -> None:
         c = self.config
@@ -407,35 +409,32 @@ class SpeakerNode:
     async def run(self) -> None:
         """Connect, serve, reconnect forever. Cancel the task to stop (publishes `offline`)."""
         player = asyncio.create_task(self.player())
-        availability = self.topics.device_availability(self.config.speaker_id)
         try:
-            while True:
-                try:
-                    async with self._client() as client:
-                        await client.subscribe(self.topics.device_play(self.config.speaker_id), 1)
-                        await client.subscribe(self.topics.device_set(self.config.speaker_id), 1)
-                        await client.publish(availability, b"online", qos=1, retain=True)
-                        self.connected.set()
-                        self._log_started()
-                        try:
-                            async for message in client.messages:
-                                payload = message.payload
-                                if isinstance(payload, bytes | bytearray):
-                                    self.handle(message.topic.value, bytes(payload))
-                        except asyncio.CancelledError:
-                            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
-                                await asyncio.wait_for(
-                                    client.publish(availability, b"offline", qos=1, retain=True),
-                                    2,
-                                )
-                            raise
-                except aiomqtt.MqttError as exc:
-                    self.connected.clear()
-                    log.warning("MQTT connection lost (%s); retrying in 2 s", exc)
-                    await asyncio.sleep(2)
+            name = f"speaker {self.config.speaker_id}"
+            await mqtt.reconnecting(self._client, self._serve, name=name, on_down=self.connected.clear)
         finally:
             player.cancel()
             with contextlib.suppress(asyncio.CancelledError):
                 await player
             if self._http is not None:
                 await self._http.close()
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        c = self.config
+        availability = self.topics.device_availability(c.speaker_id)
+        try:
+            await client.subscribe(self.topics.device_play(c.speaker_id), 1)
+            await client.subscribe(self.topics.device_set(c.speaker_id), 1)
+            await client.publish(availability, b"online", qos=1, retain=True)
+            self.connected.set()
+            self._log_started()
+            async for message in client.messages:
+                payload = message.payload
+                if isinstance(payload, bytes | bytearray):
+                    self.handle(message.topic.value, bytes(payload))
+        except asyncio.CancelledError:
+            # leaving on purpose, also while still connecting: say goodbye, because a clean
+            # disconnect does not send the will and `online` would stay retained
+            with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
+                await asyncio.wait_for(client.publish(availability, b"offline", qos=1, retain=True), 2)
+            raise

@@ -19,20 +19,18 @@ how many went), topic names of at most `MAX_TOPIC_CHARS` and payload text of `MA
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import logging
 import secrets
-import ssl
 from collections import OrderedDict, deque
 from collections.abc import Callable
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from typing import Any, Final
 
 import aiomqtt
 
+from hub import mqtt
 from hub.config import Config
-from hub.service import NODELAY
 
 log = logging.getLogger("antrian.web.monitor")
 
@@ -130,29 +128,24 @@ class TopicMonitor:
                         " must not share the hub's account")  # fmt: skip
             return
         username, password = account
-        tls = aiomqtt.TLSParameters(ca_certs=m.tls_ca, cert_reqs=ssl.CERT_REQUIRED) if m.tls_ca else None
-        filters = (f"antrian/{self.cfg.office.slug}/#", "homeassistant/#")
-        delay = 0.5
-        while not stop.is_set():
-            try:
-                async with aiomqtt.Client(
-                    m.host, m.port, username=username, password=password,
-                    identifier=f"{m.client_id}-web-{secrets.token_hex(3)}",
-                    socket_options=NODELAY, keepalive=15, timeout=5, tls_params=tls,
-                ) as client:  # fmt: skip
-                    for f in filters:
-                        await client.subscribe(f, qos=0)
-                    self.connected = True
-                    delay = 0.5
-                    async for message in client.messages:
-                        raw = message.payload
-                        payload = bytes(raw) if isinstance(raw, bytes | bytearray) else (
-                            str(raw).encode() if raw is not None else b"")  # fmt: skip
-                        self.record(str(message.topic), payload, bool(message.retain))
-            except aiomqtt.MqttError as exc:
-                log.info("topic monitor: broker unreachable (%s)", exc)
-            finally:
-                self.connected = False
-            with contextlib.suppress(TimeoutError):
-                await asyncio.wait_for(stop.wait(), delay)
-            delay = min(delay * 2, 5.0)
+        # a client id of its own: the hub's would take the hub's session over
+        own = f"{m.client_id}-web-{secrets.token_hex(3)}"
+        cfg = replace(m, username=username, password=password, client_id=own)
+        await mqtt.reconnecting(
+            lambda: mqtt.client(cfg), self._serve, name="topic monitor", stop=stop, on_down=self._down
+        )
+
+    async def _serve(self, client: aiomqtt.Client) -> None:
+        for f in (f"antrian/{self.cfg.office.slug}/#", "homeassistant/#"):
+            await client.subscribe(f, qos=0)
+        self.connected = True
+        async for message in client.messages:
+            raw = message.payload
+            if isinstance(raw, bytes | bytearray):
+                payload = bytes(raw)
+            else:
+                payload = str(raw).encode() if raw is not None else b""
+            self.record(str(message.topic), payload, bool(message.retain))
+
+    def _down(self) -> None:
+        self.connected = False

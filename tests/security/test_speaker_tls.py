@@ -1,0 +1,49 @@
+"""A speaker node (`antrian speaker`, its own process) on a broker locked down by
+`antrian devices --tls`: its own account, over the TLS listener, trusting the office CA."""
+
+from __future__ import annotations
+
+import os
+import signal
+import subprocess
+import sys
+
+from secure_broker import BASE, OFFICE, Client, generated_broker, public_tmpdir, secret
+
+from hub.provision import BrokerFolder
+from hub.testing import free_port
+
+
+def test_speaker_comes_online_over_tls_with_the_office_ca():
+    root = public_tmpdir()
+    folder = BrokerFolder(root / "broker")
+    port, tls_port = free_port(), free_port()
+    while tls_port == port:
+        tls_port = free_port()
+    folder.configure(office=OFFICE, host="127.0.0.1", port=port, bind="127.0.0.1", tls=True,
+                     tls_port=tls_port, tls_hosts=["127.0.0.1", "localhost"])  # fmt: skip
+    password = folder.add("speaker-1", "speaker")
+    folder.write()
+    broker = generated_broker(folder, root / "run")
+    observer = Client(port, "homeassistant", secret(folder, "homeassistant.json")["password"])
+    node = subprocess.Popen(
+        [sys.executable, "-m", "hub.cli", "speaker", "--id", "speaker-1", "--office", OFFICE,
+         "--host", "127.0.0.1", "--port", str(tls_port), "--username", "speaker-1",
+         "--tls-ca", str(folder.path / "tls" / "ca.crt"), "--cache", str(root / "cache"),
+         "--wav-dir", str(root / "wav")],
+        env={**os.environ, "ANTRIAN_MQTT_PASSWORD": password},
+        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
+    )  # fmt: skip
+    try:
+        assert observer.ok
+        observer.subscribe(f"{BASE}/device/speaker-1/availability")
+        observer.wait_for(f"{BASE}/device/speaker-1/availability", lambda p: p == b"online", timeout=15)
+        node.send_signal(signal.SIGINT)  # leaving on purpose: it says goodbye itself
+        observer.wait_for(f"{BASE}/device/speaker-1/availability", lambda p: p == b"offline")
+    finally:
+        if node.poll() is None:
+            node.kill()
+        errors = node.communicate(timeout=10)[1]
+        observer.close()
+        broker.close()
+    assert "Traceback" not in errors, errors
