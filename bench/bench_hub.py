@@ -1,6 +1,6 @@
 """Benchmark of the hub on loopback Mosquitto, compared with the raw broker round trip.
 
-    .venv/bin/python bench/bench_hub.py [--quick]
+    .venv/bin/python bench/bench_hub.py [--quick] [--against REV]
 
 Measures, in one run on one broker of its own:
   1. raw broker QoS 1 round trip (publish -> own subscription), paho, TCP_NODELAY;
@@ -8,16 +8,21 @@ Measures, in one run on one broker of its own:
      durable commits with synchronous=FULL), at a steady 100 requests/s and flat out;
   3. hub start-up time with a year of synthetic history in the event log;
   4. hub resident memory after the load.
-Prints each figure and the ratio to the raw round trip. Nothing here is asserted: the
-figures go into the docs and the closing notes.
+Prints each figure and the ratio to the raw round trip. With `--against REV` the hub of that
+git revision (e.g. the commit before a refactoring) is measured too, on the same broker in the
+same run, and both columns are printed side by side. Nothing here is asserted: the figures go
+into the docs and the closing notes.
 """
 
 from __future__ import annotations
 
 import argparse
+import contextlib
 import json
+import os
 import random
 import statistics
+import subprocess
 import sys
 import tempfile
 import threading
@@ -230,9 +235,75 @@ def start_and_wait_online(broker: Mosquitto, hub: HubProcess, timeout: float = 3
     return elapsed
 
 
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def source_tree(rev: str, into: Path) -> Path:
+    """The hub's code at git revision `rev`, unpacked into `into` (for a before/after run)."""
+    into.mkdir(parents=True)
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hub"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+    subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
+    return into
+
+
+@contextlib.contextmanager
+def code_from(tree: Path | None):
+    """Hub processes started inside run the code in `tree` (None: this checkout's)."""
+    if tree is None:
+        yield
+        return
+    old = os.environ.get("PYTHONPATH")
+    os.environ["PYTHONPATH"] = str(tree)
+    try:
+        yield
+    finally:
+        if old is None:
+            os.environ.pop("PYTHONPATH", None)
+        else:
+            os.environ["PYTHONPATH"] = old
+
+
+def hub_figures(broker: Mosquitto, workdir: Path, raw_p50: float, steady_n: int, flat_n: int,
+                tree: Path | None = None) -> list[tuple[str, str, str]]:  # fmt: skip
+    """take_ticket and call_next through one hub process (the code of `tree`), and its RSS."""
+    rows: list[tuple[str, str, str]] = []
+    hub = HubProcess(broker, CONFIG, workdir)
+    with code_from(tree):
+        start_and_wait_online(broker, hub)
+    cl = Client(broker)
+    for dev in ("kiosk-1", "pad-1", "pad-2"):
+        cl.subscribe(T.device(dev) + "/response/+")
+    tag = workdir.name
+
+    def tickets(n: int, label: str) -> list[dict[str, object]]:
+        return [{"service": "AB"[i % 2], "transaction": f"{tag}-{label}-{i}"} for i in range(n)]
+
+    for label, rate, n in (("steady 100/s", 100.0, steady_n), ("flat out", None, flat_n)):
+        step(f"take_ticket {label}, {n} requests ({tag})")
+        lat, secs = requests(cl, T.device_request("kiosk-1", "take_ticket"), tickets(n, label), rate)
+        p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+        rows.append((f"take_ticket {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                     f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+    for label, rate, n in (("steady 100/s", 100.0, steady_n // 2), ("flat out", None, flat_n // 2)):
+        step(f"call_next {label}, {n} requests ({tag})")
+        calls = [{"transaction": f"{tag}-call-{label}-{i}"} for i in range(n)]
+        lat, secs = requests(cl, T.device_request("pad-1", "call_next"), calls, rate)
+        p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
+        rows.append((f"call_next {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                     f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+    assert hub.proc is not None
+    rows.append(("hub resident memory after load", f"{rss_mb(hub.proc.pid):.1f} MB", ""))
+    cl.close()
+    hub.stop()
+    return rows
+
+
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
+    ap.add_argument("--against", metavar="REV",
+                    help="also measure the hub of this git revision, same broker, same run")
     args = ap.parse_args()
     steady_n = 100 if args.quick else 1500
     flat_n = 300 if args.quick else 5000
@@ -248,40 +319,24 @@ def main() -> None:
             rows.append(("raw broker QoS 1 round trip", f"p50 {raw_p50:.3f} ms",
                          f"p99 {raw_p99:.3f} ms"))  # fmt: skip
 
-            hub = HubProcess(broker, CONFIG, Path(tmp) / "hub")
             step("bare aiomqtt responder (reference)")
             echo = echo_round_trip(broker, 100 if args.quick else 500)
             e50 = pct(echo, 50) * 1e3
             rows.append(("bare aiomqtt responder, 100/s (the floor)",
                          f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
                          f"p99 {pct(echo, 99) * 1e3:.3f} ms"))  # fmt: skip
-            step("starting the hub")
-            start_and_wait_online(broker, hub)
-            cl = Client(broker)
-            for dev in ("kiosk-1", "pad-1", "pad-2"):
-                cl.subscribe(T.device(dev) + "/response/+")
-
-            def tickets(n: int, tag: str) -> list[dict[str, object]]:
-                return [{"service": "AB"[i % 2], "transaction": f"{tag}-{i}"} for i in range(n)]
-
-            for label, rate, n in (("steady 100/s", 100.0, steady_n), ("flat out", None, flat_n)):
-                step(f"take_ticket {label}, {n} requests")
-                lat, secs = requests(cl, T.device_request("kiosk-1", "take_ticket"),
-                                     tickets(n, f"take-{label}"), rate)  # fmt: skip
-                p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
-                rows.append((f"take_ticket {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
-                             f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
-            for label, rate, n in (("steady 100/s", 100.0, steady_n // 2), ("flat out", None, flat_n // 2)):
-                step(f"call_next {label}, {n} requests")
-                calls = [{"transaction": f"call-{label}-{i}"} for i in range(n)]
-                lat, secs = requests(cl, T.device_request("pad-1", "call_next"), calls, rate)
-                p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
-                rows.append((f"call_next {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
-                             f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
-            assert hub.proc is not None
-            rows.append(("hub resident memory after load", f"{rss_mb(hub.proc.pid):.1f} MB", ""))
-            cl.close()
-            hub.stop()
+            before: list[tuple[str, str, str]] = []
+            if args.against:
+                step(f"the hub of {args.against}")
+                tree = source_tree(args.against, Path(tmp) / "before-tree")
+                before = hub_figures(broker, Path(tmp) / "before", raw_p50, steady_n, flat_n, tree)
+            step("the hub of this checkout")
+            now = hub_figures(broker, Path(tmp) / "now", raw_p50, steady_n, flat_n)
+            if before:
+                rows += [(f"{name} [{args.against}]", a, b) for name, a, b in before]
+                rows += [(f"{name} [this checkout]", a, b) for name, a, b in now]
+            else:
+                rows += now
 
             # start-up with a year of history
             hist = HubProcess(broker, CONFIG, Path(tmp) / "year")
