@@ -7,12 +7,17 @@
   plays exactly the clip ids the hub sent in a `play` message.
 
 Everything is rendered from the local cache: no internet, and a call is ready in milliseconds.
+
+The routes are anonymous (a TV in the waiting room fetches them), so what one request may ask
+for is bounded before anything is rendered: `MAX_CLIPS` clips, pauses of `MAX_PAUSE_MS` each,
+`MAX_SECONDS` of audio in all (~2.6 MB of WAV). A real call, said four times, is well inside.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Final
 
 from aiohttp import web
 
@@ -21,8 +26,26 @@ from hub.contract import parse_ticket_code
 from hub.voice import audio
 from hub.voice.cache import ClipCache, valid_clip_id
 
-#: Most clips a `clips=` query may list (a call repeated three times is ~40).
-MAX_CLIPS = 120
+#: Most clips a `clips=` query may list (a call said four times is ~50).
+MAX_CLIPS: Final = 64
+#: Longest `pause.<ms>` clip (the grammar uses 300 and 800 ms).
+MAX_PAUSE_MS: Final = 2000
+#: Longest announcement one request may make (a call said four times is ~25 s).
+MAX_SECONDS: Final = 60
+
+
+def _too_long(cache: ClipCache, clips: Sequence[str], gap_ms: int) -> str | None:
+    """Why these clips make too much audio to render, or None. Pauses are checked by their
+    id (nothing allocated); spoken clips by their length in the cache, plus a gap each."""
+    total = 0.0
+    for c in clips:
+        ms = audio.pause_ms(c)
+        if ms is not None and ms > MAX_PAUSE_MS:
+            return f"{c[:40]}: a pause may last at most {MAX_PAUSE_MS} ms"
+        total += ms / 1000 if ms is not None else cache.load(c).duration + gap_ms / 1000
+    if total > MAX_SECONDS:
+        return f"the announcement would last {total:.0f} s, at most {MAX_SECONDS} s"
+    return None
 
 
 def audio_routes(
@@ -78,6 +101,9 @@ def audio_routes(
         bad = [c for c in clips if not cache.has(c)]
         if bad:
             raise web.HTTPNotFound(text=f"clips not in the cache: {', '.join(bad[:5])[:200]}")
+        refusal = _too_long(cache, clips, gap_ms)
+        if refusal is not None:
+            raise web.HTTPBadRequest(text=refusal)
         pcm, _ = cache.render(clips, gap_ms)
         return web.Response(
             body=audio.wav_bytes(pcm),

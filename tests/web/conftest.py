@@ -7,77 +7,35 @@ not depend on each other's order.
 
 from __future__ import annotations
 
-import json
-import subprocess
-import sys
-import time
-import urllib.request
-from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
+from web_helpers import ADMIN, OFFICER, WebHub, hub_fixture
 
-from hub.testing import HubProcess, Mosquitto, free_port
+from hub.contract import Topics
+from hub.testing import Probe
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"
-ADMIN = ("ani", "rahasia-admin-1")
-OFFICER = ("budi", "rahasia-petugas-1")
 
 
-def _add_user(config: Path, name: str, role: str, password: str) -> None:
-    subprocess.run([sys.executable, "-m", "hub.cli", "users", "add", name, "--role", role,
-                    "--password-stdin", "-c", str(config)], input=password + "\n", text=True,
-                   check=True, capture_output=True)  # fmt: skip
+web_hub = hub_fixture("webhub")
 
 
-class WebHub:
-    """The hub as a child process, plus where its pages are."""
+@pytest.fixture
+def probe():
+    """MQTT clients of a hub (`probe(hub)`), asking it for tickets while its pages are busy."""
+    probes: list[Probe] = []
 
-    def __init__(self, proc: HubProcess, port: int) -> None:
-        self.proc = proc
-        self.base = f"http://127.0.0.1:{port}"
-        self.printer: Path | None = None
+    def make(hub: WebHub) -> Probe:
+        p = Probe(hub.proc.broker)
+        p.subscribe(Topics("kantor").hub_response("take_ticket"))
+        probes.append(p)
+        return p
 
-    def state(self) -> dict:
-        with urllib.request.urlopen(self.base + "/api/state", timeout=5) as r:
-            return json.loads(r.read())
-
-    def service(self, letter: str) -> dict:
-        return next(s for s in self.state()["services"] if s["service"] == letter)
-
-
-@pytest.fixture(scope="module")
-def web_hub(tmp_path_factory) -> Iterator[WebHub]:
-    broker = Mosquitto()
-    broker.start()
-    port = free_port()
-    workdir = tmp_path_factory.mktemp("webhub")
-    printer = workdir / "printer.bin"  # the printer's device node, as a file
-    config = (f'[office]\nname = "Kantor Kecamatan Winongan"\n'
-              f'[web]\nport = {port}\nhost = "127.0.0.1"\n'
-              f'[printer]\ndevice = "{printer}"\n')
-    proc = HubProcess(broker, config, workdir)
-    _add_user(proc.config_path, ADMIN[0], "admin", ADMIN[1])
-    _add_user(proc.config_path, OFFICER[0], "officer", OFFICER[1])
-    proc.start()
-    hub = WebHub(proc, port)
-    hub.printer = printer
-    deadline = time.monotonic() + 15
-    while True:
-        try:
-            if hub.state()["hub_online"]:
-                break
-        except OSError:
-            pass
-        if time.monotonic() > deadline:
-            proc.stop()
-            broker.close()
-            raise RuntimeError("hub web server did not come up:\n" + proc.log())
-        time.sleep(0.1)
-    yield hub
-    proc.stop()
-    broker.close()
+    yield make
+    for p in probes:
+        p.close()
 
 
 @pytest.fixture(scope="session")
