@@ -27,11 +27,11 @@ import aiomqtt
 
 from hub.announce import build
 from hub.contract import Topics, dumps
-from hub.testing import Mosquitto
 from hub.voice import audio
 from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
 from hub.voice.engines import MBROLA_DIR
 from hub.voice.speaker import Playback, SpeakerConfig, SpeakerNode, WavFileSink
+from tests.kit import Mosquitto
 
 N_CALLS = 60
 N_RAW = 300
@@ -239,7 +239,7 @@ def main() -> int:
 
 def run_hub_bench(broker: Mosquitto, node: NodeThread, work: Path) -> list[float]:
     try:
-        from hub.testing import HubProcess
+        from tests.kit import HubProcess
     except ImportError:
         print("  (no hub in this tree: play messages were published directly)")
         return []

@@ -44,48 +44,21 @@ from hub import views  # noqa: E402
 from hub.config import load_config, parse_config  # noqa: E402
 from hub.contract import COMMAND_SCHEMAS, HA_STATUS_TOPIC, Topics  # noqa: E402
 from hub.core import HubCore, Origin  # noqa: E402
+from hub.net import free_port  # noqa: E402
 from hub.queue import Event, ReplayError, replay  # noqa: E402
 from hub.store import EventStore  # noqa: E402
-from hub.testing import HubProcess, Mosquitto, free_port  # noqa: E402
+from tests.kit import Clock, HubProcess, Mosquitto  # noqa: E402
+from tests.kit.office import ALL_DAY, call_pad, kiosk, led_board, office, speaker  # noqa: E402
+from tests.kit.probe import mqtt_client  # noqa: E402
 
 T = Topics("kantor")
 
 #: The office of every process scenario: open all day (so no expiry fires mid-run), the web
 #: pages on (as in production; on loopback, a free port per hub), the devices the fuzz addresses.
-HUB_TOML = """
-[office]
-slug = "kantor"
-opening = "00:00"
-closing = "23:59"
-
-[web]
-host = "127.0.0.1"
-port = {web_port}
-
-[[devices]]
-id = "kiosk-1"
-role = "kiosk"
-
-[[devices]]
-id = "pad-1"
-role = "call_pad"
-counter = 1
-
-[[devices]]
-id = "board-1"
-role = "led_board"
-counter = 1
-
-[[devices]]
-id = "speaker-1"
-role = "speaker"
-"""
-
-
-
-def hub_toml(web_port: int = 8080) -> str:
-    """The office's TOML with its web pages on `web_port`."""
-    return HUB_TOML.replace("{web_port}", str(web_port))
+def hub_office(web_port: int = 8080) -> dict[str, Any]:
+    """The office, with its web pages on `web_port`."""
+    devices = (kiosk(), call_pad(), led_board(), speaker())
+    return office(*devices, web=web_port, office={"slug": "kantor", **ALL_DAY})
 
 
 #: Fields of the retained service state that the event log alone decides (not the estimate).
@@ -129,13 +102,10 @@ class Client:
         self.sent: dict[str, tuple[str, bytes]] = {}
         self.latest: dict[str, dict[str, Any]] = {}
         self.connected = threading.Event()
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=name)
+        c = mqtt_client(name)
         c.on_connect = self._on_connect
         c.on_disconnect = lambda *a: self.connected.clear()
         c.on_message = self._on_message
-        c.on_socket_open = lambda cl, ud, sock: sock.setsockopt(6, 1, 1)  # TCP_NODELAY
-        c.reconnect_delay_set(0.05, 0.5)
-        c.max_inflight_messages_set(1000)
         self.c = c
         c.connect(broker.host, broker.port, keepalive=5)
         c.loop_start()
@@ -275,7 +245,7 @@ def hub_on_broker(workdir: Path) -> Iterator[tuple[Mosquitto, HubProcess]]:
     (workdir / "hub").mkdir(parents=True, exist_ok=True)
     broker = Mosquitto(workdir=workdir / "broker")
     broker.start()
-    hub = HubProcess(broker, hub_toml(free_port()), workdir / "hub")
+    hub = HubProcess(broker, hub_office(free_port()), workdir / "hub")
     try:
         yield broker, hub
     finally:
@@ -437,20 +407,9 @@ def duplicates(requests: int, *, copies: int = 3) -> Result:
 WIB = timedelta(hours=7)
 
 
-class FakeClock:
-    """A wall clock the test moves: forwards, backwards, across midnight."""
-
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
-
 def core_for(db: Path, clock: Callable[[], datetime], *, sync: str = "FULL") -> HubCore:
-    import tomllib
 
-    cfg = parse_config({**tomllib.loads(hub_toml()),
+    cfg = parse_config({**hub_office(),
                         "database": str(db)})  # fmt: skip
     counter = iter(range(10**9))
     return HubCore(cfg, EventStore(db, synchronous=sync), clock=clock,
@@ -476,7 +435,7 @@ def unwritable(tickets: int = 20) -> Result:
     res = Result("database unwritable")
     start = time.monotonic()
     db = _workdir() / "antrian.db"
-    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    clock = Clock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     core = core_for(db, clock)
     accepted = [ask(core, "take_ticket", {"service": "A", "transaction": f"u{i}"})["data"]["ticket"]
                 for i in range(tickets)]  # fmt: skip
@@ -537,16 +496,15 @@ def rollover_and_clock_jumps() -> Result:
     start = time.monotonic()
     db = _workdir() / "antrian.db"
     # office hours 07:30-16:00 WIB for this one: expiry at closing must fire
-    import tomllib
 
-    raw = tomllib.loads(hub_toml())
+    raw = hub_office()
     raw["office"].update(opening="07:30", closing="16:00")
     cfg = parse_config({**raw, "database": str(db)})
 
     def local(day: int, hh: int, mm: int, ss: int = 0) -> datetime:
         return datetime(2025, 3, day, hh, mm, ss, tzinfo=UTC) - WIB
 
-    clock = FakeClock(local(3, 15, 50))
+    clock = Clock(local(3, 15, 50))
     core = HubCore(cfg, EventStore(db), clock=clock)
 
     def expect(cond: bool, what: str) -> None:
@@ -639,7 +597,7 @@ def fuzz(payloads: int, *, seed: int = 3) -> Result:
     rng = random.Random(seed)
     res = Result("fuzz every inbound topic")
     start = time.monotonic()
-    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    clock = Clock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     core = core_for(_workdir() / "antrian.db", clock, sync="OFF")
     for i in range(6):  # something to act on: waiting tickets, one being served
         ask(core, "take_ticket", {"service": "A", "transaction": f"f{i}"})
@@ -890,11 +848,10 @@ def mixed_batches(batches: int, *, seed: int = 4) -> Result:
     rng = random.Random(seed)
     res = Result("mixed batches (good, bad, failing)")
     start = time.monotonic()
-    clock = FakeClock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
+    clock = Clock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     db = _workdir() / "antrian.db"
-    import tomllib
 
-    cfg = parse_config({**tomllib.loads(hub_toml()), "database": str(db)})
+    cfg = parse_config({**hub_office(), "database": str(db)})
     core = _FaultyCore(cfg, EventStore(db, synchronous="OFF"), clock=clock, strict=True)
     good = [("kiosk-1", "take_ticket", {"service": "A"}), (None, "take_ticket", {"service": "B"}),
             ("pad-1", "call_next", {}), ("pad-1", "recall", {}), ("pad-1", "skip", {}),

@@ -8,7 +8,7 @@ import wave
 
 import pytest
 
-from hub.testing import free_port
+from hub.net import free_port
 
 
 def run_demo(tmp_path, broker: str, *extra: str) -> str:

@@ -3,24 +3,15 @@
 from __future__ import annotations
 
 import json
-from datetime import UTC, datetime, timedelta
+from datetime import timedelta
 
 from hub.config import parse_config
 from hub.core import HubCore, Origin
 from hub.store import EventStore
+from tests.kit import MORNING, Clock
 
 CFG = parse_config({"office": {"opening": "08:00", "closing": "15:00"},
                     "devices": [{"id": "kiosk-1", "role": "kiosk"}]})  # fmt: skip
-MORNING = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08.00 WIB
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
-
 
 def take(core: HubCore, service: str = "A") -> dict:
     out = core.handle(Origin("kiosk-1"), "take_ticket", json.dumps({"service": service}).encode())

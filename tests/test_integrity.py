@@ -12,7 +12,7 @@ import os
 import sqlite3
 import subprocess
 import sys
-from datetime import UTC, datetime, timedelta
+from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
 
@@ -26,29 +26,17 @@ from hub.core import STRICT_REPLAY_ENV, HubCore, Origin
 from hub.queue import Event, ReplayError, replay
 from hub.service import HubService
 from hub.store import EventStore
+from tests.kit import MORNING, Clock
+from tests.kit.office import call_pad, kiosk, led_board
 
 OFFICE: dict[str, Any] = {
     "office": {"opening": "07:00", "closing": "16:00"},
-    "devices": [
-        {"id": "kiosk-1", "role": "kiosk"},
-        {"id": "pad-1", "role": "call_pad", "counter": 1},
-        {"id": "pad-3", "role": "call_pad", "counter": 3},
-        {"id": "board-1", "role": "led_board", "counter": 1},
-    ],
+    "devices": [kiosk(), call_pad("pad-1", 1), call_pad("pad-3", 3), led_board()],
 }
 CFG = parse_config(OFFICE)
-MORNING = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08.00 WIB
 T = Topics("kantor")
 DAY_STARTED = Event("day_started", MORNING, "2026-11-30", "system",
                     {"previous_day": None, "expired": []})  # fmt: skip
-
-
-class Clock:
-    def __init__(self, now: datetime) -> None:
-        self.now = now
-
-    def __call__(self) -> datetime:
-        return self.now
 
 
 def new_core(path: Path, cfg=CFG, clock=None, **kw) -> HubCore:

@@ -15,16 +15,16 @@ from pathlib import Path
 import pytest
 
 from hub.contract import Topics
-from hub.testing import HubProcess, Mosquitto, Probe
+from tests.kit import HubProcess, Mosquitto, Probe
+from tests.kit.hubs import is_online
+from tests.kit.office import call_pad, kiosk, led_board, office
 
 T = Topics("kantor")
-DEVICES = (("kiosk-1", "kiosk", None), ("pad-1", "call_pad", 1), ("board-1", "led_board", 1))
-OFFICE = "".join(f'[[devices]]\nid = "{dev}"\nrole = "{role}"\n' + (f"counter = {n}\n" if n else "")
-                 for dev, role, n in DEVICES)  # fmt: skip
+OFFICE = office(kiosk(), call_pad(), led_board())
 
 
 def wait_online(probe: Probe, start: int = 0, timeout: float = 15.0) -> None:
-    probe.wait_for(T.hub_state, lambda p: json.loads(p).get("state") == "online", timeout, start)
+    probe.wait_for(T.hub_state, is_online, timeout, start)
 
 
 def ask(probe: Probe, device: str, command: str, body: dict, timeout: float = 5.0) -> dict:
@@ -41,7 +41,7 @@ def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
 def hub(broker: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
     # run as an office runs it: a log that does not replay is reported, not fatal
     monkeypatch.delenv("ANTRIAN_STRICT_REPLAY", raising=False)
-    proc = HubProcess(broker, OFFICE + "\n[web]\nenabled = false\n", tmp_path)
+    proc = HubProcess(broker, OFFICE, tmp_path)
     yield proc
     proc.stop()
 

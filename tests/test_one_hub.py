@@ -15,15 +15,16 @@ import pytest
 
 from hub.contract import Topics
 from hub.lock import EXIT_ANOTHER_HUB, AnotherHub, HubLock
-from hub.testing import HubProcess, Mosquitto, Probe
+from tests.kit import HubProcess, Mosquitto, Probe
+from tests.kit.hubs import is_online
+from tests.kit.office import ALL_DAY, office, to_toml
 
 T = Topics("kantor")
-CONFIG = '[office]\nopening = "00:00"\nclosing = "23:59"\n[web]\nenabled = false\n'
+CONFIG = to_toml(office(office=ALL_DAY))
 
 
 def online(probe: Probe, timeout: float = 20.0, start: int = 0) -> dict:
-    raw = probe.wait_for(T.hub_state, lambda p: json.loads(p).get("state") == "online", timeout,
-                         start)  # fmt: skip
+    raw = probe.wait_for(T.hub_state, is_online, timeout, start)
     return json.loads(raw)
 
 

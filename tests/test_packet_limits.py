@@ -17,7 +17,7 @@ from hub.config import parse_config
 from hub.contract import MAX_PACKET_BYTES, Topics
 from hub.core import HubCore, Outgoing
 from hub.store import EventStore
-from hub.testing import Mosquitto, Probe
+from tests.kit import Mosquitto, Probe
 
 try:  # Home Assistant discovery, wherever the hub keeps it
     from hub.extensions.homeassistant import messages as discovery_messages

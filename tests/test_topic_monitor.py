@@ -15,8 +15,8 @@ import threading
 import time
 
 from hub.config import MqttConfig, parse_config
-from hub.testing import Probe
 from hub.web.monitor import MAX_TEXT, MAX_TOPIC_CHARS, MAX_TOPICS, TopicMonitor
+from tests.kit import Probe
 
 JUNK = 5000
 

@@ -44,7 +44,7 @@ def test_unwritable_database_refuses_clearly_and_keeps_what_was_accepted(faults,
     assert r.accepted >= 12
     assert not r.failures, r
     # the refusal is a readable error, in the office language
-    core = faults.core_for(tmp_path / "a.db", faults.FakeClock(datetime(2025, 3, 3, 2, tzinfo=UTC)))
+    core = faults.core_for(tmp_path / "a.db", faults.Clock(datetime(2025, 3, 3, 2, tzinfo=UTC)))
     ok = faults.ask(core, "take_ticket", {"service": "A", "transaction": "t1"})
     path = core.store.path
     core.store.db = sqlite3.connect(f"file:{path}?mode=ro", uri=True, isolation_level=None)
@@ -112,7 +112,7 @@ PAYLOADS = (
 
 
 def test_hypothesis_fuzz_of_every_request_topic_changes_nothing_when_refused(faults, tmp_path):
-    clock = faults.FakeClock(datetime(2025, 3, 3, 2, tzinfo=UTC))
+    clock = faults.Clock(datetime(2025, 3, 3, 2, tzinfo=UTC))
     core = faults.core_for(tmp_path / "fuzz.db", clock, sync="OFF")
     for i in range(4):
         faults.ask(core, "take_ticket", {"service": "A", "transaction": f"s{i}"})

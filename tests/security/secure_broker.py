@@ -14,22 +14,18 @@ from __future__ import annotations
 import json
 import os
 import shutil
-import socket
-import ssl
 import tempfile
-import threading
-import time
 import tomllib
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
 import pytest
 
+from hub.net import free_port
 from hub.provision import BrokerFolder
-from hub.testing import HubProcess, Mosquitto, free_port
+from tests.kit import HubProcess, Mosquitto, Probe
 
 OFFICE = "kantor"
 BASE = f"antrian/{OFFICE}"
@@ -81,85 +77,10 @@ def secret(folder: BrokerFolder, name: str) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-class Client:
-    """A paho client with credentials; keeps every message; `connect_rc` says how it went."""
-
-    def __init__(self, port: int, username: str | None = None, password: str | None = None,
-                 *, client_id: str = "", ca: Path | None = None,
-                 tls: bool = False) -> None:  # fmt: skip
-        self.messages: list[tuple[str, bytes, bool]] = []
-        self.cond = threading.Condition()
-        self.result: str | None = None
-        self.connected = threading.Event()
-        self.answered = threading.Event()
-        self.disconnected = threading.Event()
-        c = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2, client_id=client_id)
-        if username is not None:
-            c.username_pw_set(username, password)
-        if tls:
-            ctx = ssl.create_default_context(cafile=str(ca) if ca else None)
-            c.tls_set_context(ctx)
-        c.on_connect = self._on_connect
-        c.on_message = self._on_message
-        c.on_disconnect = lambda *a: self.disconnected.set()
-        c.on_socket_open = lambda cl, ud, s: s.setsockopt(socket.IPPROTO_TCP, socket.TCP_NODELAY, 1)
-        self.c = c
-        try:
-            c.connect("127.0.0.1", port, keepalive=10)
-        except (ssl.SSLError, OSError) as exc:
-            self.result = f"tls: {exc}"
-            self.answered.set()
-            return
-        c.loop_start()
-        self.answered.wait(5)
-
-    def _on_connect(self, client: Any, userdata: Any, flags: Any, rc: Any,
-                    props: Any = None) -> None:  # fmt: skip
-        self.result = str(rc)
-        if not rc.is_failure:
-            self.connected.set()
-        else:
-            client.disconnect()
-        self.answered.set()
-
-    def _on_message(self, client: Any, userdata: Any, msg: Any) -> None:
-        with self.cond:
-            self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
-            self.cond.notify_all()
-
-    @property
-    def ok(self) -> bool:
-        return self.connected.is_set()
-
-    def subscribe(self, topic: str) -> None:
-        done = threading.Event()
-        self.c.on_subscribe = lambda *a: done.set()
-        self.c.subscribe(topic, qos=1)
-        assert done.wait(5), f"no SUBACK for {topic}"
-
-    def publish(self, topic: str, payload: bytes | dict[str, Any], retain: bool = False) -> None:
-        raw = json.dumps(payload).encode() if isinstance(payload, dict) else payload
-        self.c.publish(topic, raw, qos=1, retain=retain).wait_for_publish(5)
-
-    def wait_for(self, topic: str, pred: Any = None, timeout: float = 5.0) -> bytes:
-        deadline = time.monotonic() + timeout
-        with self.cond:
-            while True:
-                for t, p, _ in self.messages:
-                    if t == topic and (pred is None or pred(p)):
-                        return p
-                left = deadline - time.monotonic()
-                if left <= 0:
-                    raise TimeoutError(f"nothing on {topic}")
-                self.cond.wait(left)
-
-    def topics(self) -> list[str]:
-        with self.cond:
-            return [t for t, _, _ in self.messages]
-
-    def close(self) -> None:
-        self.c.loop_stop()
-        self.c.disconnect()
+def Client(port: int, username: str | None = None, password: str | None = None, *,
+           client_id: str = "", ca: Path | None = None, tls: bool = False) -> Probe:  # fmt: skip
+    """A probe with credentials that may be refused: `ok` and `result` say how it went."""
+    return Probe(port, client_id, username=username, password=password, tls=tls, ca=ca, require=False)
 
 
 @dataclass

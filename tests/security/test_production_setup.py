@@ -152,7 +152,7 @@ def test_a_100_mb_payload_from_a_device_is_refused_by_the_broker(office):
         obs.subscribe(f"{BASE}/device/pad-1/#")
         assert pad.ok
         # its own `info` topic, which the ACL lets it write (the hub and the monitor read it)
-        pad.c.publish(f"{BASE}/device/pad-1/info", b"x" * (100 * 1024 * 1024), qos=0, retain=True)
+        pad.client.publish(f"{BASE}/device/pad-1/info", b"x" * (100 * 1024 * 1024), qos=0, retain=True)
         assert pad.disconnected.wait(20), "the broker kept the sender of 100 MB"
         kiosk.subscribe(f"{BASE}/device/kiosk-1/response/take_ticket")
         kiosk.publish(f"{BASE}/device/kiosk-1/request/take_ticket",

@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from hub.testing import free_port
+from hub.net import free_port
 from hub.voice.cache import BuildReport, build_cache, default_engines, office_clip_texts
 
 COUNTER_NAME = "loket pengambilan dokumen"

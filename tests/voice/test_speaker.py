@@ -17,10 +17,10 @@ import aiomqtt
 
 from hub.announce import build
 from hub.contract import Topics, dumps
-from hub.testing import Mosquitto
 from hub.voice import audio
 from hub.voice.cache import ClipCache
 from hub.voice.speaker import SpeakerConfig, SpeakerNode, WavFileSink
+from tests.kit import Mosquitto
 
 from .conftest import BuiltCache, hub_server, read_samples, wait_for
 
