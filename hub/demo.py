@@ -27,13 +27,17 @@ import aiomqtt
 
 from hub.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
 from hub.contract import Topics, dumps
+from hub.mqtt import NODELAY
 from hub.net import free_port, port_open
-from hub.service import NODELAY
 
 TEXT = {
     "broker_found": ("Memakai broker MQTT di {addr}", "Using the MQTT broker at {addr}"),
     "broker_embedded": ("Tidak ada broker di {addr}: menjalankan broker bawaan (amqtt) di {bind}",
                         "No broker at {addr}: starting the embedded broker (amqtt) at {bind}"),
+    "no_broker": ("Tidak ada broker di {addr}, dan broker bawaan (amqtt) tidak terpasang: "
+                  "pip install 'antrian[demo]', atau sudo apt-get install mosquitto",
+                  "No broker at {addr}, and the embedded broker (amqtt) is not installed: "
+                  "pip install 'antrian[demo]', or sudo apt-get install mosquitto"),
     "start": ("Kantor buka. {n} loket, layanan {services}. Tekan Ctrl+C untuk berhenti.",
               "The office opens. {n} counters, services {services}. Press Ctrl+C to stop."),
     "ticket": ("Kios     : warga mengambil {ticket}{prio} ({service}) - {ahead} orang di depan, "
@@ -86,7 +90,10 @@ async def broker_for_demo(spec: str | None, say: Say) -> AsyncIterator[tuple[str
         say("broker_found", addr=f"{host}:{port}")
         yield host, port
         return
-    from amqtt.broker import Broker
+    try:
+        from amqtt.broker import Broker  # optional (`[demo]`): production runs Mosquitto
+    except ImportError:
+        raise SystemExit(say.text("no_broker", addr=f"{host}:{port}")) from None
 
     bind_port = port if host in ("127.0.0.1", "localhost") else free_port()
     say("broker_embedded", addr=f"{host}:{port}", bind=f"127.0.0.1:{bind_port}")

@@ -34,7 +34,6 @@ from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, d
 from hub.core import HubCore, Origin, Outgoing
 from hub.extension import Extension
 from hub.lock import AnotherHub
-from hub.mqtt import NODELAY as NODELAY  # still imported from here by hub.demo
 from hub.store import StorageError
 
 log = logging.getLogger("antrian.mqtt")

@@ -141,8 +141,8 @@ class GttsEngine:
         try:
             from gtts import gTTS
             from gtts.tts import gTTSError
-        except ImportError:  # pragma: no cover - gTTS is a declared dependency
-            raise EngineUnavailable("the gTTS package is not installed") from None
+        except ImportError:  # optional (`[tts]`): espeak-ng and voice packs need no package
+            raise EngineUnavailable("gTTS is not installed (pip install 'antrian[tts]')") from None
         buf = io.BytesIO()
         try:
             gTTS(text, lang=self.lang, tld=self.tld, timeout=self.timeout).write_to_fp(buf)
