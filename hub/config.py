@@ -8,6 +8,7 @@ file never starts a half-configured hub: `load_config` raises ConfigError("servi
 
 from __future__ import annotations
 
+import ipaddress
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
@@ -112,6 +113,24 @@ class WebConfig:
     enabled: bool = True
     host: str = "0.0.0.0"  # noqa: S104 - the pages are for the office LAN
     port: int = 8080
+    #: Live pages (server-sent event streams) open at once: all clients, and per address.
+    max_streams: int = 2000
+    max_streams_per_client: int = 10
+    #: Seconds a client has to send a request's headers (and its body); also the idle
+    #: keep-alive time. Bounds how long a slow or silent client holds a connection.
+    request_timeout: float = 10.0
+    #: Tickets the kiosk page issues a minute: per client (address, and browser) and in total.
+    tickets_per_minute_per_client: int = 10
+    tickets_per_minute: int = 30
+    #: Failed logins (per account and per address) before a lock-out of `login_lockout_minutes`;
+    #: from the second failure on, the next attempt waits `login_delay` seconds, doubling.
+    login_max_failures: int = 5
+    login_lockout_minutes: int = 15
+    login_delay: float = 1.0
+    #: Cookies only over HTTPS: set when the pages are served over TLS (a reverse proxy).
+    secure_cookies: bool = False
+    #: Reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits).
+    trusted_proxies: tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -344,8 +363,35 @@ def _web(raw: Mapping[str, Any]) -> WebConfig:
     port = r.get("port", int, d.port)
     if not 0 <= port <= 65535:
         raise ConfigError(f"web.port: must be 0..65535, got {port}")
-    cfg = WebConfig(enabled=r.get("enabled", bool, d.enabled), host=r.get("host", str, d.host),
-                    port=port)  # fmt: skip
+
+    def number(name: str, typ: type | tuple[type, ...], low: float, high: float) -> Any:  # noqa: ANN401
+        value = r.get(name, typ, getattr(d, name))
+        if not low <= value <= high:
+            raise ConfigError(f"web.{name}: must be {low:g}..{high:g}, got {value}")
+        return float(value) if isinstance(typ, tuple) else value
+
+    max_streams = number("max_streams", int, 1, 100_000)
+    proxies = r.get("trusted_proxies", list, list(d.trusted_proxies))
+    for p in proxies:
+        try:
+            ipaddress.ip_address(p if isinstance(p, str) else "-")
+        except ValueError:
+            raise ConfigError(f"web.trusted_proxies: not an IP address: {p!r}") from None
+    cfg = WebConfig(
+        enabled=r.get("enabled", bool, d.enabled),
+        host=r.get("host", str, d.host),
+        port=port,
+        max_streams=max_streams,
+        max_streams_per_client=number("max_streams_per_client", int, 1, max_streams),
+        request_timeout=number("request_timeout", (int, float), 1, 300),
+        tickets_per_minute_per_client=number("tickets_per_minute_per_client", int, 1, 600),
+        tickets_per_minute=number("tickets_per_minute", int, 1, 6000),
+        login_max_failures=number("login_max_failures", int, 1, 100),
+        login_lockout_minutes=number("login_lockout_minutes", int, 1, 1440),
+        login_delay=number("login_delay", (int, float), 0, 60),
+        secure_cookies=r.get("secure_cookies", bool, d.secure_cookies),
+        trusted_proxies=tuple(str(p) for p in proxies),
+    )
     r.finish()
     return cfg
 

@@ -2,7 +2,8 @@
 
 Why here and not in the event log: accounts are not queue events, and a password hash must never
 end up in an export. The tables live beside the events (`web_users`, `web_sessions`) so one
-backup of the database file carries everything.
+backup of the database file carries everything. Login lock-outs (see `hub.web.limits`) are
+kept the same way, in `web_login_audit`, and shown in the admin's audit log.
 
 Passwords are hashed with scrypt from the standard library (no extra dependency on an office
 box). Session cookies are random; only their SHA-256 is stored, so a copied database does not
@@ -43,7 +44,18 @@ CREATE TABLE IF NOT EXISTS web_sessions (
     expires  TEXT NOT NULL
 );
 CREATE TABLE IF NOT EXISTS web_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
+CREATE TABLE IF NOT EXISTS web_login_audit (
+    id       INTEGER PRIMARY KEY,
+    at       TEXT NOT NULL,
+    kind     TEXT NOT NULL,
+    subject  TEXT NOT NULL,
+    address  TEXT NOT NULL,
+    failures INTEGER NOT NULL,
+    minutes  INTEGER NOT NULL
+);
 """
+#: Lock-out records kept (the oldest go first): a bound on what a guesser can make us write.
+LOGIN_AUDIT_ROWS: Final = 5000
 
 
 class AccountError(ValueError):
@@ -172,6 +184,26 @@ class Accounts:
     def close_session(self, token: str | None) -> None:
         if token:
             self.db.execute("DELETE FROM web_sessions WHERE id_hash=?", (_sha(token),))
+
+    # login lock-outs --------------------------------------------------------------------------
+
+    def record_lockout(self, subject: str, address: str, failures: int, minutes: int) -> None:
+        """Note that `subject` (`user:<name>` or `ip:<address>`) is locked out for `minutes`."""
+        self.db.execute("INSERT INTO web_login_audit (at, kind, subject, address, failures, minutes)"
+                        " VALUES (?, 'login_locked', ?, ?, ?, ?)",
+                        (_now().isoformat(timespec="seconds"), subject[:80], address[:64], failures,
+                         minutes))  # fmt: skip
+        self.db.execute("DELETE FROM web_login_audit WHERE id <= "
+                        "(SELECT MAX(id) FROM web_login_audit) - ?", (LOGIN_AUDIT_ROWS,))  # fmt: skip
+
+    def lockouts(self, since: datetime, until: datetime) -> list[dict[str, object]]:
+        """Lock-outs recorded in [since, until), oldest first."""
+        rows = self.db.execute("SELECT at, kind, subject, address, failures, minutes FROM "
+                               "web_login_audit WHERE at >= ? AND at < ? ORDER BY id",
+                               (since.astimezone(UTC).isoformat(timespec="seconds"),
+                                until.astimezone(UTC).isoformat(timespec="seconds"))).fetchall()  # fmt: skip
+        keys = ("at", "type", "subject", "address", "failures", "minutes")
+        return [dict(zip(keys, row, strict=True)) for row in rows]
 
     # CSRF -------------------------------------------------------------------------------------
 

@@ -5,20 +5,30 @@
 MQTT: the web is one more client of the same rules, never a second source of truth.
 
 Live updates use server-sent events: the browser's EventSource reconnects by itself after the
-hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room needs. Each open
-stream waits on an event set by `core.listeners` (and wakes every few seconds anyway, because
-estimates move with time) and then sends the whole picture again: small, and never out of step.
+hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room needs. A change
+(`core.listeners`) is drawn once for all the pages that show it and each page gets the whole
+picture again: small, and never out of step (`hub.web.streams`).
+
+The pages share the hub's event loop with its MQTT requests, and anybody on the office Wi-Fi
+can reach them, so every input is bounded: request size and time (`[web] request_timeout`),
+open streams (total and per address), tickets a minute from the kiosk page (per client and in
+total), failed logins (a growing delay, then a lock-out), and nothing slow runs on the loop
+(password checks in a thread, QR codes in a worker process).
 """
 
 from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import json
 import logging
+import multiprocessing
 import secrets
 from collections.abc import Awaitable, Callable
-from datetime import date, timedelta
+from concurrent.futures import ProcessPoolExecutor
+from concurrent.futures.process import BrokenProcessPool
+from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
 from typing import Any, Final
@@ -35,8 +45,10 @@ from hub.queue import Event
 from hub.service import HubService
 from hub.web import pages, stats
 from hub.web.accounts import Accounts, User, verify_password
+from hub.web.limits import LoginThrottle, RateLimit, client_address, retry_after, wait_all
 from hub.web.monitor import TopicMonitor
 from hub.web.qr import svg as qr_svg
+from hub.web.streams import Refused, Stream, Streams, sse
 from hub.web.text import texts
 
 log = logging.getLogger("antrian.web")
@@ -44,39 +56,65 @@ log = logging.getLogger("antrian.web")
 STATIC: Final = Path(__file__).with_name("static")
 SESSION_COOKIE: Final = "antrian_session"
 ANON_COOKIE: Final = "antrian_anon"
-#: Streams send the picture again at least this often (estimates change with time).
-REFRESH_S: Final = 10.0
 
+#: `set_priority` is the staff's correction of a ticket wrongly taken (or not taken) as
+#: priority: officers see the ticket in hand, so they may do it too, always with a reason.
 OFFICER_COMMANDS: Final = frozenset({"call_next", "recall", "skip", "done", "transfer",
-                                     "counter_status", "call_ticket"})  # fmt: skip
-ADMIN_COMMANDS: Final = OFFICER_COMMANDS | {"service_status", "reinsert", "set_priority"}
+                                     "counter_status", "call_ticket", "set_priority"})  # fmt: skip
+ADMIN_COMMANDS: Final = OFFICER_COMMANDS | {"service_status", "reinsert"}
+REASON_REQUIRED: Final = frozenset({"set_priority"})
 TZ_LABELS: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                     "Asia/Jayapura": "WIT"}  # fmt: skip
 
-class Feed:
-    """One open event stream: woken on every change; admin streams also get MQTT messages."""
+class QrDrawer:
+    """QR codes drawn in a worker process: ~15 ms of pure Python each, which on the event loop
+    (or in a thread, holding the interpreter lock) would delay the MQTT requests behind it.
 
-    def __init__(self, wants_mqtt: bool = False) -> None:
-        self.wake = asyncio.Event()
-        self.wants_mqtt = wants_mqtt
-        self.mqtt: list[dict[str, Any]] = []
+    The worker starts with the first ticket of the kiosk page; if it cannot run, the code is
+    drawn in a thread instead.
+    """
+
+    def __init__(self) -> None:
+        self.pool: ProcessPoolExecutor | None = None
+
+    async def svg(self, text: str) -> str:
+        loop = asyncio.get_running_loop()
+        try:
+            if self.pool is None:
+                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
+            return await loop.run_in_executor(self.pool, qr_svg, text)
+        except (BrokenProcessPool, OSError) as exc:
+            log.warning("QR worker process unavailable (%s): drawing in a thread", exc)
+            self.close()
+            return await loop.run_in_executor(None, qr_svg, text)
+
+    def close(self) -> None:
+        pool, self.pool = self.pool, None
+        if pool is not None:
+            pool.shutdown(wait=False, cancel_futures=True)
 
 
 class WebApp:
-    """The pages of one hub: state, accounts, topic monitor and open streams."""
+    """The pages of one hub: state, accounts, topic monitor, open streams and the limits."""
 
     def __init__(self, core: HubCore, service: HubService) -> None:
         self.core = core
         self.service = service
         self.cfg = core.cfg
+        web_cfg = core.cfg.web
         self.accounts = Accounts(core.store.db)
         self.monitor = TopicMonitor(core.cfg)
-        self.feeds: set[Feed] = set()
-        self.closing = False
+        self.streams = Streams(self._render, max_total=web_cfg.max_streams,
+                               max_per_client=web_cfg.max_streams_per_client)  # fmt: skip
+        self.tickets_per_client = RateLimit(web_cfg.tickets_per_minute_per_client)
+        self.tickets_total = RateLimit(web_cfg.tickets_per_minute)
+        self.logins = LoginThrottle(web_cfg.login_max_failures, 60.0 * web_cfg.login_lockout_minutes,
+                                    web_cfg.login_delay)  # fmt: skip
+        self.qr = QrDrawer()
         self.audio = False
         self.loop: asyncio.AbstractEventLoop | None = None
         core.listeners.append(self._on_events)
-        self.monitor.listeners.append(self._on_mqtt)
+        self.monitor.listeners.append(self.streams.mqtt)
 
     # ------------------------------------------------------------------------------------------
     # change notification
@@ -85,22 +123,21 @@ class WebApp:
     def _on_events(self, events: list[Event]) -> None:
         loop = self.loop
         if loop is not None:
-            loop.call_soon_threadsafe(self.wake_all)
-
-    def wake_all(self) -> None:
-        for feed in self.feeds:
-            feed.wake.set()
-
-    def _on_mqtt(self, msg: dict[str, Any]) -> None:
-        for feed in self.feeds:
-            if feed.wants_mqtt:
-                feed.mqtt.append(msg)
-                del feed.mqtt[:-200]
-                feed.wake.set()
+            loop.call_soon_threadsafe(self.streams.changed)
 
     # ------------------------------------------------------------------------------------------
     # pictures
     # ------------------------------------------------------------------------------------------
+
+    def _render(self, kind: str, key: str) -> bytes:
+        """One picture for `Streams` (drawn once per change, shared by every page showing it)."""
+        if kind == "public":
+            return sse("state", self.public_state())
+        if kind == "admin":
+            return sse("state", self.admin_state())
+        if kind == "api":
+            return json.dumps(self.public_state(), ensure_ascii=False).encode()
+        return sse("state", self.ticket_state(key) or {"gone": True})
 
     def public_state(self) -> dict[str, Any]:
         """What anybody in the waiting room may see: numbers, counters, waits. No tokens."""
@@ -229,40 +266,22 @@ class WebApp:
     # streams
     # ------------------------------------------------------------------------------------------
 
-    async def stream(self, request: web.Request, render: Callable[[], dict[str, Any] | None],
-                     *, wants_mqtt: bool = False,
-                     first: dict[str, Any] | None = None) -> web.StreamResponse:  # fmt: skip
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-store",
-                                           "X-Accel-Buffering": "no"})  # fmt: skip
-        await resp.prepare(request)
-        feed = Feed(wants_mqtt)
-        self.feeds.add(feed)
+    async def stream(self, request: web.Request, kind: str, key: str = "",
+                     first: Callable[[], list[bytes]] | None = None) -> web.StreamResponse:  # fmt: skip
+        """A live page following (`kind`, `key`), if there is room for it."""
+        address = request["address"]
         try:
-            await resp.write(b"retry: 2000\n\n")
-            if first is not None:
-                await _send(resp, "monitor", first)
-            while not self.closing:
-                feed.wake.clear()
-                if feed.mqtt:
-                    batch, feed.mqtt = feed.mqtt, []
-                    await _send(resp, "mqtt", {"messages": batch})
-                await _send(resp, "state", render() or {"gone": True})
-                with contextlib.suppress(TimeoutError):
-                    await asyncio.wait_for(feed.wake.wait(), REFRESH_S)
-        except (ConnectionResetError, ConnectionError):
-            pass
-        finally:
-            self.feeds.discard(feed)
-        return resp
+            self.streams.admit(address)
+        except Refused as exc:
+            log.info("live page refused (%s) for %s", exc.key, address)
+            return web.Response(text=texts(self.lang(request))[exc.key], status=exc.status,
+                                headers={"Retry-After": "30", "Cache-Control": "no-store"})  # fmt: skip
+        frames = (first() if first else []) + [self.streams.frame(kind, key)]
+        stream = Stream(kind, key, address, wants_mqtt=kind == "admin")
+        return await self.streams.serve(request, stream, frames)
 
 
 K_WEB: Final = web.AppKey("antrian_web", WebApp)
-
-
-async def _send(resp: web.StreamResponse, event: str, data: dict[str, Any]) -> None:
-    text = json.dumps(data, ensure_ascii=False, separators=(",", ":"))
-    await resp.write(f"event: {event}\ndata: {text}\n\n".encode())
 
 
 # ---------------------------------------------------------------------------------------------
@@ -274,8 +293,11 @@ async def _send(resp: web.StreamResponse, event: str, data: dict[str, Any]) -> N
 async def identify(request: web.Request,
                    handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
                    ) -> web.StreamResponse:  # fmt: skip
-    """Who is asking: the session's user, or an anonymous browser (for its CSRF token)."""
+    """Who is asking: the session's user, or an anonymous browser (for its CSRF token), and
+    from which address (the per-client limits)."""
     app: WebApp = request.app[K_WEB]
+    request["address"] = client_address(request.remote, request.headers.get("X-Forwarded-For"),
+                                        app.cfg.web.trusted_proxies)  # fmt: skip
     anon = request.cookies.get(ANON_COOKIE)
     new_anon = None
     if not anon or len(anon) > 64:
@@ -293,7 +315,8 @@ async def identify(request: web.Request,
             return app.page(request, "error", "status", body, status=exc.status)
         raise
     if new_anon and not resp.prepared:
-        resp.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="Strict", path="/")
+        resp.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="Strict", path="/",
+                        secure=app.cfg.web.secure_cookies)  # fmt: skip
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     return resp
@@ -375,9 +398,20 @@ def _safe_next(target: str) -> str:
     return target if target.startswith("/") and not target.startswith("//") else "/"
 
 
+async def _read(app: WebApp, request: web.Request, parse: Callable[[], Awaitable[Any]]) -> Any:  # noqa: ANN401
+    """A request body, parsed; a client that sends it too slowly gets 408 (`request_timeout`).
+
+    The size is bounded by the application (`client_max_size`); the time is bounded here.
+    """
+    try:
+        return await asyncio.wait_for(parse(), app.cfg.web.request_timeout)
+    except TimeoutError:
+        raise web.HTTPRequestTimeout(text=texts(app.lang(request))["too_slow"]) from None
+
+
 async def _checked_form(app: WebApp, request: web.Request) -> Any:  # noqa: ANN401
     """A posted form whose CSRF field (or header) is right; 403 otherwise."""
-    form = await request.post()
+    form = await _read(app, request, request.post)
     if not app.csrf_ok(request, str(form.get("csrf", ""))):
         raise web.HTTPForbidden(text=texts(app.lang(request))["csrf_failed"])
     return form
@@ -385,25 +419,65 @@ async def _checked_form(app: WebApp, request: web.Request) -> Any:  # noqa: ANN4
 
 @routes.post("/login")
 async def login(request: web.Request) -> web.Response:
+    """Log in, throttled per account and per address (see `LoginThrottle`).
+
+    An attempt that comes too early is refused before the password is looked at; a check,
+    once started, finishes and is counted even if the client hangs up (shield), so closing
+    the connection early gains a guesser nothing.
+    """
     app = _app(request)
     form = await _checked_form(app, request)
     name, password = str(form.get("username", ""))[:64], str(form.get("password", ""))[:256]
-    role, stored = app.accounts.lookup(name)
-    # ~50 ms of scrypt: off the event loop, which also answers the queue's MQTT requests
-    ok = await asyncio.get_running_loop().run_in_executor(None, verify_password, password, stored)
-    user = User(name, role) if ok and role else None
     nxt = _safe_next(str(form.get("next", "/")))
+    lang = app.lang(request)
+    address = request["address"]
+    keys = (f"user:{name.lower()}", f"ip:{address}")
+    wait, locked = app.logins.wait(keys)
+    user = None
+    if wait == 0:
+        app.logins.begin(keys)  # at once: a parallel attempt now waits for this one
+        user = await asyncio.shield(_check_login(app, name, password, keys, address))
+        wait, locked = app.logins.wait(keys)
+        wait = wait if locked else 0.0  # this attempt was checked: it failed, unless now locked
     if user is None:
-        log.warning("failed login for %r from %s", name, request.remote)
-        lang = app.lang(request)
-        return app.page(request, "login", "login_title",
-                        pages.login_body(lang, app.csrf(request), nxt, texts(lang)["login_failed"]),
-                        status=401)  # fmt: skip
+        t = texts(lang)
+        status, headers = 401, {}
+        message = t["login_failed"]
+        if wait > 0:
+            status, headers = 429, {"Retry-After": str(retry_after(wait))}
+            message = (t["login_locked"].format(minutes=retry_after(wait / 60)) if locked
+                       else t["login_wait"].format(seconds=retry_after(wait)))  # fmt: skip
+        resp = app.page(request, "login", "login_title",
+                        pages.login_body(lang, app.csrf(request), nxt, message), status=status)  # fmt: skip
+        resp.headers.update(headers)
+        return resp
     token = app.accounts.open_session(user)
-    resp = web.HTTPFound(nxt)
-    resp.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
-                    max_age=12 * 3600)  # fmt: skip
-    raise resp
+    found = web.HTTPFound(nxt)
+    found.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
+                     max_age=12 * 3600, secure=app.cfg.web.secure_cookies)  # fmt: skip
+    raise found
+
+
+async def _check_login(app: WebApp, name: str, password: str, keys: tuple[str, ...],
+                       address: str) -> User | None:  # fmt: skip
+    """Check a password and count the outcome (the caller has called `begin(keys)`)."""
+    throttle = app.logins
+    try:
+        role, stored = app.accounts.lookup(name)
+        # ~50 ms of scrypt: off the event loop, which also answers the queue's MQTT requests
+        ok = await asyncio.get_running_loop().run_in_executor(None, verify_password, password, stored)
+    finally:
+        throttle.end(keys)
+    if ok and role:
+        throttle.succeeded(keys)
+        return User(name, role)
+    log.warning("failed login for %r from %s", name, address)
+    minutes = app.cfg.web.login_lockout_minutes
+    for key in throttle.failed(keys):
+        log.warning("login locked for %d minutes after %d failures: %s (from %s)", minutes,
+                    throttle.max_failures, key, address)  # fmt: skip
+        app.accounts.record_lockout(key, address, throttle.max_failures, minutes)
+    return None
 
 
 @routes.post("/logout")
@@ -412,38 +486,36 @@ async def logout(request: web.Request) -> web.Response:
     await _checked_form(app, request)
     app.accounts.close_session(request.cookies.get(SESSION_COOKIE))
     resp = web.HTTPFound("/login")
-    resp.del_cookie(SESSION_COOKIE, path="/")
+    resp.del_cookie(SESSION_COOKIE, path="/", secure=app.cfg.web.secure_cookies)
     raise resp
 
 
 @routes.get("/events/public")
 async def events_public(request: web.Request) -> web.StreamResponse:
-    app = _app(request)
-    return await app.stream(request, app.public_state)
+    return await _app(request).stream(request, "public")
 
 
 @routes.get("/events/ticket/{token}")
 async def events_ticket(request: web.Request) -> web.StreamResponse:
-    app = _app(request)
-    token = request.match_info["token"]
-    return await app.stream(request, lambda: app.ticket_state(token))
+    return await _app(request).stream(request, "ticket", request.match_info["token"][:64])
 
 
 @routes.get("/events/admin")
 async def events_admin(request: web.Request) -> web.StreamResponse:
     app = _app(request)
     app.need_user(request, ("admin",))
-    return await app.stream(request, app.admin_state, wants_mqtt=True, first=app.monitor.snapshot())
+    return await app.stream(request, "admin", first=lambda: [sse("monitor", app.monitor.snapshot())])
 
 
 @routes.get("/api/state")
 async def api_state(request: web.Request) -> web.Response:
-    return web.json_response(_app(request).public_state())
+    """The waiting-room picture as JSON: the one drawn for the live pages (not redrawn per call)."""
+    return web.Response(body=_app(request).streams.frame("api", ""), content_type="application/json")
 
 
 async def _json_body(request: web.Request) -> dict[str, Any]:
     try:
-        body = await request.json()
+        body = await _read(_app(request), request, request.json)
     except (ValueError, UnicodeDecodeError):
         raise web.HTTPBadRequest(text="JSON body expected") from None
     if not isinstance(body, dict):
@@ -458,10 +530,22 @@ def _csrf_refused(app: WebApp, request: web.Request) -> web.Response:
 
 @routes.post("/api/ticket")
 async def api_ticket(request: web.Request) -> web.Response:
-    """The kiosk page takes a ticket. Anonymous (a citizen at the tablet) but CSRF-protected."""
+    """The kiosk page takes a ticket. Anonymous (a citizen at the tablet) but CSRF-protected,
+    and rate-limited: per address and per browser (a script on one phone or PC), and in total
+    (a script that changes both); `[web] tickets_per_minute*`."""
     app = _app(request)
     if not app.csrf_ok(request, None):
         return _csrf_refused(app, request)
+    wait = wait_all([(app.tickets_per_client, f"ip:{request['address']}"),
+                     (app.tickets_per_client, request["binding"]), (app.tickets_total, "kiosk")])
+    if wait > 0:
+        seconds = retry_after(wait)
+        log.warning("kiosk page: ticket refused to %s, rate limit (retry in %d s)",
+                    request["address"], seconds)  # fmt: skip
+        return web.json_response(
+            {"status": "error", "data": {"code": "rate_limited", "retry_after": seconds},
+             "error": texts(app.lang(request))["too_many_tickets"].format(seconds=seconds)},
+            status=429, headers={"Retry-After": str(seconds)})  # fmt: skip
     body = await _json_body(request)
     fields: dict[str, Any] = {"service": body.get("service"),
                               "priority": body.get("priority", False),
@@ -474,9 +558,10 @@ async def api_ticket(request: web.Request) -> web.Response:
         data = result["data"]
         url = f"{app.public_base(request)}/t/{data['token']}"
         data["status_url"] = url
+        qr = asyncio.ensure_future(app.qr.svg(url))
         if app.cfg.printer.device is not None:
             data["printed"], data["print_error"] = await _print(app, dict(data))
-        data["qr"] = qr_svg(url)
+        data["qr"] = await qr
         data.pop("token", None)
     return web.json_response(result)
 
@@ -507,6 +592,9 @@ async def api_action(request: web.Request) -> web.Response:
     if command not in allowed:
         return web.json_response({"status": "error", "error": texts(app.lang(request))["forbidden"],
                                   "data": {"code": "role"}}, status=403)  # fmt: skip
+    if command in REASON_REQUIRED and not str(body.get("reason") or "").strip():
+        return web.json_response({"status": "error", "error": texts(app.lang(request))["reason_required"],
+                                  "data": {"code": "reason"}}, status=400)  # fmt: skip
     body.pop("actor", None)
     body.pop("sender", None)
     body["actor"] = user.actor
@@ -556,7 +644,24 @@ async def admin_audit(request: web.Request) -> web.Response:
     app.need_user(request, ("admin",))
     first, last = _period(request, app)
     rows = stats.audit_rows(app.core.store.events_between(first, last), app.cfg)
+    rows = sorted(rows + _lockout_rows(app, first, last), key=lambda r: (r["day"], r["at"]),
+                  reverse=True)  # fmt: skip
     return web.json_response({"rows": rows[:500]})
+
+
+def _lockout_rows(app: WebApp, first: str, last: str) -> list[dict[str, Any]]:
+    """Login lock-outs of the period, as rows of the audit log (they are not queue events)."""
+    tz = app.cfg.office.tz
+    since = datetime.combine(date.fromisoformat(first), datetime.min.time(), tz)
+    until = datetime.combine(date.fromisoformat(last) + timedelta(days=1), datetime.min.time(), tz)
+    rows = []
+    for r in app.accounts.lockouts(since, until):
+        at = datetime.fromisoformat(str(r["at"])).astimezone(tz)
+        rows.append({"seq": None, "day": at.date().isoformat(), "at": at.strftime("%H:%M:%S"),
+                     "type": r["type"], "actor": r["subject"], "reason": "", "notable": True,
+                     "data": {"address": r["address"], "failures": r["failures"],
+                              "minutes": r["minutes"]}})  # fmt: skip
+    return rows
 
 
 @routes.get("/admin/export.csv")
@@ -600,24 +705,59 @@ async def start(core: HubCore, service: HubService, *,
     """Serve the pages on `[web] host:port` beside the hub; returns the coroutine that stops it."""
     webapp = WebApp(core, service)
     webapp.loop = asyncio.get_running_loop()
-    runner = web.AppRunner(build_app(webapp), access_log=None, shutdown_timeout=2.0)
+    web_cfg = core.cfg.web
+    _room_for_streams(web_cfg.max_streams)
+    # keepalive_timeout also runs from the moment a connection opens: a client that has not
+    # finished its request headers by then (slowloris) is closed. handler_cancellation: a
+    # page that goes away frees its stream (and its place under the caps) at once.
+    runner = web.AppRunner(build_app(webapp), access_log=None, shutdown_timeout=2.0,
+                           keepalive_timeout=web_cfg.request_timeout, handler_cancellation=True,
+                           max_line_size=8190, max_field_size=8190, max_headers=64)  # fmt: skip
     await runner.setup()
-    site = web.TCPSite(runner, core.cfg.web.host, core.cfg.web.port if port is None else port)
+    site = web.TCPSite(runner, web_cfg.host, web_cfg.port if port is None else port)
     await site.start()
     stop_monitor = asyncio.Event()
     monitor_task = asyncio.create_task(webapp.monitor.run(stop_monitor))
-    log.info("web pages at http://%s:%s/", core.cfg.web.host, core.cfg.web.port)
+    rounds = asyncio.create_task(webapp.streams.run())
+    log.info("web pages at http://%s:%s/", web_cfg.host, web_cfg.port)
+    # Everything alive now (modules, configuration, today's queue) lives as long as the hub:
+    # moved out of the collector's sight, a full collection no longer scans it and pauses the
+    # loop for tens of milliseconds (~40k objects), with a thousand pages open or not.
+    gc.freeze()
 
     async def stop() -> None:
-        webapp.closing = True
-        webapp.wake_all()
+        webapp.streams.close_all()
         stop_monitor.set()
-        monitor_task.cancel()
-        with contextlib.suppress(asyncio.CancelledError, Exception):
-            await monitor_task
+        for task in (monitor_task, rounds):
+            task.cancel()
+            with contextlib.suppress(asyncio.CancelledError, Exception):
+                await task
         await runner.cleanup()
+        webapp.qr.close()
 
     return stop
+
+
+def _room_for_streams(max_streams: int) -> None:
+    """Raise the open-file limit to fit `max_streams` pages (each is a socket), where allowed.
+
+    Service managers often start processes with a soft limit of 1,024 files; past it the
+    hub could not even open its database or reach the broker.
+    """
+    try:
+        import resource
+    except ImportError:  # not on Unix
+        return
+    soft, hard = resource.getrlimit(resource.RLIMIT_NOFILE)
+    want = max_streams + 256
+    if soft == resource.RLIM_INFINITY or soft >= want:
+        return
+    new = want if hard == resource.RLIM_INFINITY else min(want, hard)
+    with contextlib.suppress(ValueError, OSError):
+        resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
+    if new < want:
+        log.warning("open-file limit %d is below [web] max_streams + 256 = %d: raise it "
+                    "(LimitNOFILE= in the systemd unit) or lower max_streams", new, want)  # fmt: skip
 
 
 
@@ -628,7 +768,7 @@ DEMO_ACCOUNTS: Final = (("admin", "admin", "demo-admin"), ("petugas", "officer",
 async def start_demo(core: HubCore, service: HubService,
                      say: Callable[[str], None]) -> Callable[[], Awaitable[None]]:  # fmt: skip
     """`antrian demo`: the pages on port 8080 (or a free one), with demo accounts, announced."""
-    from hub.testing import free_port, port_open
+    from hub.net import free_port, port_open
 
     accounts = Accounts(core.store.db)
     for name, role, password in DEMO_ACCOUNTS:

@@ -32,6 +32,17 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "language": ("English", "Bahasa Indonesia"),
     "priority": ("PRIORITAS", "PRIORITY"),
     "error": ("Gagal", "Failed"),
+    # limits (what a client is told when it asks too much)
+    "too_many_pages": ("Terlalu banyak halaman terbuka dari perangkat ini. Tutup halaman yang tidak "
+                       "dipakai; halaman ini mencoba lagi sebentar lagi.",
+                       "Too many pages are open from this device. Close the ones not in use; this "
+                       "page tries again shortly."),
+    "busy": ("Server antrean sedang sibuk. Halaman ini mencoba lagi sebentar lagi.",
+             "The queue server is busy. This page tries again shortly."),
+    "too_slow": ("Permintaan terlalu lambat dikirim. Silakan coba lagi.",
+                 "The request was sent too slowly. Please try again."),
+    "too_many_tickets": ("Terlalu banyak permintaan tiket. Silakan coba lagi dalam {seconds} detik.",
+                         "Too many ticket requests. Please try again in {seconds} seconds."),
     # citizen status page
     "status_title": ("Status antrean", "Queue status"),
     "your_number": ("Nomor antrean Anda", "Your queue number"),
@@ -85,6 +96,11 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "close_counter": ("Tutup loket", "Close counter"),
     "reason": ("Alasan", "Reason"),
     "done_ok": ("Berhasil", "Done"),
+    "priority_fix": ("Koreksi prioritas tiket", "Correct a ticket's priority"),
+    "ticket_code": ("Nomor tiket", "Ticket number"),
+    "priority_remove": ("Hapus prioritas", "Remove priority"),
+    "priority_mark": ("Jadikan prioritas", "Mark as priority"),
+    "reason_required": ("Isi alasannya terlebih dahulu.", "Please give a reason first."),
     # login
     "login_title": ("Masuk", "Log in"),
     "username": ("Nama pengguna", "User name"),
@@ -92,6 +108,12 @@ TEXT: Final[dict[str, tuple[str, str]]] = {
     "login": ("Masuk", "Log in"),
     "logout": ("Keluar", "Log out"),
     "login_failed": ("Nama pengguna atau kata sandi salah.", "Wrong user name or password."),
+    "login_wait": ("Terlalu banyak percobaan masuk. Silakan coba lagi dalam {seconds} detik.",
+                   "Too many login attempts. Please try again in {seconds} seconds."),
+    "login_locked": ("Terlalu banyak percobaan masuk yang gagal: akses masuk dikunci sementara. "
+                     "Silakan coba lagi dalam {minutes} menit.",
+                     "Too many failed login attempts: logging in is locked for now. "
+                     "Please try again in {minutes} minutes."),
     "forbidden": ("Anda tidak berhak membuka halaman ini.", "You may not open this page."),
     "csrf_failed": ("Permintaan ditolak (token keamanan tidak sah). Muat ulang halaman.",
                     "Request refused (invalid security token). Reload the page."),

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import re
 import sys
+import urllib.request
 from pathlib import Path
 
 from playwright.sync_api import expect
@@ -114,6 +115,51 @@ def test_admin_pause_is_refused_on_kiosk(web_hub, new_page, login, shot):
     expect(kiosk.locator('.svc-btn[data-service="C"]')).not_to_contain_text("dihentikan")
 
 
+def test_staff_correct_a_wrongly_priority_ticket_with_a_reason(web_hub, new_page, login, shot):
+    base = web_hub.base
+    kiosk = new_page(1280, 800)
+    kiosk.goto(f"{base}/kiosk")
+    kiosk.click("#priority")
+    code, _ = take_ticket(kiosk, "A")
+    assert code == "A-001"
+    expect(kiosk.locator(".prio-badge")).to_be_visible()
+    assert web_hub.service("A")["waiting_priority"] == 1
+
+    admin = new_page(1400, 1000)
+    login(admin, base, "admin", "/admin")
+    chip = admin.locator('#queue .chip[data-ticket="A-001"]')
+    expect(chip).to_have_class(re.compile(r"\bprio\b"))
+    admin.click("#prio-A-001")  # without a reason: refused on the page, nothing sent
+    expect(admin.locator("#result")).to_contain_text("Isi alasannya terlebih dahulu.")
+    admin.fill("#reason", "bukan lansia, salah tekan")
+    admin.click("#prio-A-001")
+    expect(chip).not_to_have_class(re.compile(r"\bprio\b"))
+    expect(admin.locator('#audit tr[data-type="priority_changed"]').first).to_contain_text(
+        "bukan lansia, salah tekan")
+    assert web_hub.service("A")["waiting_priority"] == 0
+    shot(admin, "admin-priority-removed")
+
+    # an officer marks it priority again from the call pad (the ticket is in their hand)
+    officer = new_page(1024, 800)
+    login(officer, base, "officer", "/officer?counter=1")
+    officer.fill("#prio-ticket", "a-001")
+    for reason, said in (("", "Gagal: Isi alasannya terlebih dahulu."), ("ibu hamil", "Berhasil: A-001")):
+        officer.fill("#prio-reason", reason)
+        officer.click("#btn-prio-on")
+        expect(officer.locator("#result")).to_have_text(said)
+    expect(chip).to_have_class(re.compile(r"\bprio\b"))  # the admin's page, live
+    assert web_hub.service("A")["waiting_priority"] == 1
+    shot(officer, "officer-priority")
+    # the hub itself insists on a reason (a script skipping the page gets nowhere)
+    token = officer.locator('meta[name="csrf"]').get_attribute("content")
+    r = officer.context.request.post(f"{base}/api/action", headers={"X-CSRF-Token": token},
+                                     data={"command": "set_priority", "ticket": "A-001",
+                                           "priority": False})  # fmt: skip
+    assert r.status == 400
+    assert r.json()["error"] == "Isi alasannya terlebih dahulu."
+    assert web_hub.service("A")["waiting_priority"] == 1
+
+
 def test_wrong_password_is_refused(web_hub, new_page, shot, admin_account):
     page = new_page()
     page.goto(f"{web_hub.base}/admin")
@@ -151,6 +197,14 @@ def test_actions_without_csrf_token_are_refused(web_hub, new_page, login, admin_
                  data={"service": "E"})
     assert r.status == 200
     assert r.json()["data"]["ticket"] == "E-001"
+
+
+def test_cookies_are_not_secure_by_default(web_hub):
+    # plain http on the office LAN: a Secure cookie would never come back ([web] secure_cookies)
+    with urllib.request.urlopen(f"{web_hub.base}/", timeout=5) as r:
+        cookies = r.headers.get_all("Set-Cookie")
+    assert any(c.startswith("antrian_anon=") for c in cookies)
+    assert not any("Secure" in c for c in cookies)
 
 
 def test_officer_may_not_do_admin_actions(web_hub, new_page, login):

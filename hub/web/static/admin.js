@@ -48,6 +48,13 @@
     if (body.command === "call_ticket") body.counter = Number(document.getElementById("ooo-counter").value);
     const why = reason();
     if (why) body.reason = why;
+    else if (body.command === "set_priority") {  // a correction always says why (audit log)
+      const out = document.getElementById("result");
+      out.className = "result error";
+      out.textContent = `${T.error}: ${T.reason_required}`;
+      document.getElementById("reason").focus();
+      return;
+    }
     act(body);
   });
   const A = (obj) => esc(JSON.stringify(obj));
@@ -72,8 +79,10 @@
       ooo.innerHTML = s.counters.map((c) => `<option value="${c.counter}">${esc(c.name)}</option>`).join("");
     }
     document.getElementById("queue").innerHTML =
-      s.waiting.map((t) => `<span class="chip${t.priority ? " prio" : ""}">${esc(t.ticket)}
-        <button data-act="${A({ command: "call_ticket", ticket: t.ticket })}" title="${esc(T.call_out_of_order)}">▶</button></span>`).join("") +
+      s.waiting.map((t) => `<span class="chip${t.priority ? " prio" : ""}" data-ticket="${esc(t.ticket)}">${esc(t.ticket)}
+        <button data-act="${A({ command: "call_ticket", ticket: t.ticket })}" title="${esc(T.call_out_of_order)}">▶</button>
+        <button data-act="${A({ command: "set_priority", ticket: t.ticket, priority: !t.priority })}" id="prio-${esc(t.ticket)}"
+          title="${esc(t.priority ? T.priority_remove : T.priority_mark)}" aria-label="${esc(t.priority ? T.priority_remove : T.priority_mark)}">${t.priority ? "★" : "☆"}</button></span>`).join("") +
       s.skipped.map((t) => `<span class="chip skipped">${esc(t.ticket)}
         <button data-act="${A({ command: "reinsert", ticket: t.ticket })}">${esc(T.reinsert)}</button></span>`).join("");
     document.getElementById("devices").innerHTML =

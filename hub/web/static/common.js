@@ -16,13 +16,16 @@ function fmt(template, params) {
   return template.replace(/\{(\w+)\}/g, (_, k) => params[k] ?? "");
 }
 
-/* Follow an event stream; EventSource reconnects by itself, and we reopen it if it gives up. */
+/* Follow an event stream; EventSource reconnects by itself, and we reopen it if it gives up
+   (the hub refused it: too many pages open, or restarting). Reopening waits longer each time,
+   with some randomness, so a room of TVs and phones does not come back all at once. */
 function live(url, handlers) {
   const banner = document.getElementById("offline");
   let source = null;
+  let delay = 3000;
   function open() {
     source = new EventSource(url);
-    source.addEventListener("open", () => { banner.hidden = true; });
+    source.addEventListener("open", () => { banner.hidden = true; delay = 3000; });
     for (const [name, fn] of Object.entries(handlers)) {
       source.addEventListener(name, (e) => {
         banner.hidden = true;
@@ -33,7 +36,10 @@ function live(url, handlers) {
     }
     source.onerror = () => {
       banner.hidden = false;
-      if (source.readyState === EventSource.CLOSED) setTimeout(open, 3000);
+      if (source.readyState === EventSource.CLOSED) {
+        setTimeout(open, delay * (0.75 + Math.random() / 2));
+        delay = Math.min(delay * 2, 60000);
+      }
     };
   }
   open();

@@ -24,6 +24,11 @@
         <button id="btn-break">${esc(T.take_break)}</button>
         <button id="btn-open">${esc(T.open_counter)}</button>
         <button id="btn-close">${esc(T.close_counter)}</button></div>
+      <h3>${esc(T.priority_fix)}</h3>
+      <div class="row"><label>${esc(T.ticket_code)} <input id="prio-ticket" maxlength="8" size="6" placeholder="A-012"></label>
+        <label>${esc(T.reason)} <input id="prio-reason" maxlength="200"></label>
+        <button id="btn-prio-off">${esc(T.priority_remove)}</button>
+        <button id="btn-prio-on">${esc(T.priority_mark)}</button></div>
       <p id="result" class="result" role="status"></p>
     </main>`;
   const sel = document.getElementById("counter");
@@ -31,7 +36,9 @@
   let last = null;
 
   async function act(command, extra) {
-    const r = await post("/api/action", { command, counter, ...(extra || {}) });
+    show(await post("/api/action", { command, counter, ...(extra || {}) }));
+  }
+  function show(r) {
     const out = document.getElementById("result");
     out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
     out.textContent = r.status === "ok"
@@ -45,6 +52,16 @@
     act("counter_status", { status: "break", until: document.getElementById("until").value });
   document.getElementById("btn-open").onclick = () => act("counter_status", { status: "open" });
   document.getElementById("btn-close").onclick = () => act("counter_status", { status: "closed" });
+  /* A ticket taken as priority by mistake (or not taken as priority when it should have been):
+     the officer corrects it, with a reason for the audit log. Not bound to this counter. */
+  async function fixPriority(priority) {
+    const ticket = document.getElementById("prio-ticket").value.trim().toUpperCase();
+    const reason = document.getElementById("prio-reason").value.trim();
+    if (!reason) { show({ status: "error", error: T.reason_required }); return; }
+    show(await post("/api/action", { command: "set_priority", ticket, priority, reason }));
+  }
+  document.getElementById("btn-prio-off").onclick = () => fixPriority(false);
+  document.getElementById("btn-prio-on").onclick = () => fixPriority(true);
 
   function redraw() {
     if (!last) return;

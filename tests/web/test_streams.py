@@ -1,0 +1,56 @@
+"""The live pages' fan-out in the hub's own objects: a change is drawn once for every page
+that shows it, and a page only gets a picture that differs from the last one it got."""
+
+from __future__ import annotations
+
+import asyncio
+from collections import Counter
+from concurrent.futures import ThreadPoolExecutor
+from datetime import UTC, datetime
+
+from hub.config import parse_config
+from hub.core import HubCore
+from hub.service import HubService
+from hub.store import EventStore
+from hub.web.server import WebApp
+from hub.web.streams import Stream
+
+NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 10.00 WIB, a Monday
+
+
+def test_a_change_is_drawn_once_for_all_pages_that_show_it(tmp_path):
+    cfg = parse_config({"office": {"opening": "07:30", "closing": "16:00"}})
+    core = HubCore(cfg, EventStore(tmp_path / "antrian.db"), clock=lambda: NOW)
+
+    async def main() -> None:
+        app = WebApp(core, HubService(core))
+        token = app.act("take_ticket", {"service": "A"})["data"]["token"]
+        drawn: Counter[tuple[str, str]] = Counter()
+        render = app.streams.render
+
+        def counted(kind: str, key: str) -> bytes:
+            drawn[(kind, key)] += 1
+            return render(kind, key)
+
+        app.streams.render = counted
+        tvs = [Stream("public", "", f"10.0.{n // 250}.{n % 250}") for n in range(1000)]
+        phones = [Stream("ticket", token, f"10.1.0.{n}") for n in range(5)]
+        app.streams.open.update(tvs + phones)
+
+        await app.streams.round(force=False)
+        assert drawn == {("public", ""): 1, ("ticket", token): 1}
+        assert all(len(page.take()) == 1 for page in tvs + phones)
+
+        # a ticket of another service: the waiting room changes, A-001's own picture does not
+        app.act("take_ticket", {"service": "B"})
+        await app.streams.round(force=False)
+        assert drawn == {("public", ""): 2, ("ticket", token): 2}
+        assert all(len(page.take()) == 1 for page in tvs)
+        assert all(page.take() == [] for page in phones)
+        # ... until the periodic refresh, which sends every page its picture again
+        await app.streams.round(force=True)
+        assert all(len(page.take()) == 1 for page in tvs + phones)
+
+    # in a thread of its own: the browser tests of this session keep a loop in this one
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
