@@ -107,7 +107,8 @@ class HubPart(Part):
 
     def __init__(self, broker: Mosquitto, workdir: Path, config: dict[str, Any] | None = None) -> None:
         self.broker = broker
-        self.process = HubProcess(broker, config or office(*HUB_OFFICE["devices"]), workdir)
+        self.config = config or office(*HUB_OFFICE["devices"])
+        self.process = HubProcess(broker, self.config, workdir)
         self.topics = T = self.process.topics
         self.availability = T.hub_state
         self.watch = Probe(broker, follow=(f"{T.base}/hub/response/+", f"{T.base}/device/+/response/+"))
@@ -167,12 +168,15 @@ class HubPart(Part):
         return _traceback_lines(self.process.log())
 
     def retained_state(self) -> dict[str, Predicate]:
+        """Its own state, and what its extensions keep retained (the LED boards' displays)."""
         T = self.topics
+        boards = [d["id"] for d in self.config.get("devices", []) if d.get("role") == "led_board"]
         return {
             T.hub_state: is_online,
             T.hub_info: bool,
             T.service_state("A"): bool,
             T.counter_state(1): bool,
+            **{T.device_display(b): bool for b in boards},
         }
 
 
