@@ -159,6 +159,24 @@ def day_record(state: QueueState, until: datetime | None = None) -> DayRecord:
     return rec
 
 
+class Samples:
+    """Sorted counter times with their tail sums: the mean of those over any length, fast."""
+
+    def __init__(self, values: Iterable[float]) -> None:
+        self.values = sorted(values)
+        self.tail = [0.0] * (len(self.values) + 1)
+        for i in range(len(self.values) - 1, -1, -1):
+            self.tail[i] = self.tail[i + 1] + self.values[i]
+
+    def longer_than(self, minutes: float) -> tuple[int, float]:
+        """How many samples exceed `minutes`, and their sum."""
+        i = bisect_right(self.values, minutes)
+        return len(self.values) - i, self.tail[i]
+
+
+NO_SAMPLES: Final = Samples(())
+
+
 def robust_mean(values: Iterable[float]) -> tuple[float, int]:
     """Mean and count of `values` with each clipped to [1/4, 4] x their median (and to at
     least MIN_MINUTES: a call and its "done" within seconds is a slip of the finger).
@@ -216,6 +234,8 @@ class History:
                             if counter_minutes > 0 else 0.0)  # fmt: skip
         short = [m for r in self.days for m in r.short_breaks]
         self.short_break = median(short) if len(short) >= 3 else SHORT_BREAK_MIN
+        self.sorted_came = {s: Samples(xs) for s, xs in self.came.items()}
+        self._spread: tuple[tuple[tuple[str, float], ...], tuple[float, float]] | None = None
 
     def mean(self, service: str, prior: float, weekday: int, hour: int) -> tuple[float, int]:
         """Expected minutes of a service that comes, and how many earlier services back it."""
@@ -230,8 +250,14 @@ class History:
         """(day-to-day variance of the office's speed, variance of one service), both relative.
 
         From each earlier day's ratio of its services to the usual times: the ratios' variance
-        less what the number of services alone explains.
+        less what the number of services alone explains. Worked out once per day.
         """
+        key = tuple(sorted(priors.items()))
+        if self._spread is None or self._spread[0] != key:
+            self._spread = (key, self._work_out_spread(priors))
+        return self._spread[1]
+
+    def _work_out_spread(self, priors: Mapping[str, float]) -> tuple[float, float]:
         ratios: list[float] = []
         per_day: list[tuple[float, int]] = []
         for rec in self.days:
@@ -274,21 +300,23 @@ def history_of(cfg: Config, events: Iterable[tuple[int, Event]]) -> History:
 
 @dataclass
 class ServiceModel:
-    """Expected counter minutes of one service today, per hour, and its samples for residuals."""
+    """Expected counter minutes of one service today, per hour, and its samples for residuals
+    (earlier days' in their usual speed, times today's `factor`; today's as they were)."""
 
     by_hour: list[float]
-    samples: list[float]  # sorted, in today's speed
-    tail: list[float]  # tail[i] = sum(samples[i:])
+    factor: float
+    earlier: Samples
+    today: Samples
 
     def mean(self, hour: int) -> float:
         return self.by_hour[min(max(hour, 0), 23)]
 
     def remaining(self, elapsed: float, hour: int) -> float:
         """Expected minutes left of a service already `elapsed` minutes long."""
-        i = bisect_right(self.samples, elapsed)
-        longer = len(self.samples) - i
-        if longer >= 5:
-            return self.tail[i] / longer - elapsed
+        n1, sum1 = self.earlier.longer_than(elapsed / self.factor)
+        n2, sum2 = self.today.longer_than(elapsed)
+        if n1 + n2 >= 5:
+            return (sum1 * self.factor + sum2) / (n1 + n2) - elapsed
         m = self.mean(hour)
         return max(m - elapsed, 0.25 * m)
 
@@ -344,13 +372,9 @@ def build_model(state: QueueState, history: History, now: datetime) -> Model:
         r, n = robust_mean(ratios.get(letter, []))
         factor = _shrink(office_factor, min(n_hist + PRIOR_WEIGHT, weight_day), r, n)
         by_hour = [usual(letter, h) * factor for h in range(24)]
-        samples = sorted(x * factor for x in history.came.get(letter, []))
-        samples += [v.minutes for v in today.visits if v.came and v.service == letter]
-        samples.sort()
-        tail = [0.0] * (len(samples) + 1)
-        for i in range(len(samples) - 1, -1, -1):
-            tail[i] = tail[i + 1] + samples[i]
-        services[letter] = ServiceModel(by_hour, samples, tail)
+        earlier = history.sorted_came.get(letter) or NO_SAMPLES
+        mine = Samples(v.minutes for v in today.visits if v.came and v.service == letter)
+        services[letter] = ServiceModel(by_hour, factor, earlier, mine)
     # what remains uncertain about today's speed once today's services are seen
     speed_var = 1 / (1 / day_var + office_n / cv2)
 
@@ -405,7 +429,7 @@ def _priority_rates(state: QueueState, history: History, today: DayRecord,
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Call:
     """One call in a forward run: when (minutes from now), where, and how uncertain."""
 
@@ -468,16 +492,20 @@ def forward_run(
     avail = {a.number: a for a in counters}
     heap = [(a.free_at, a.number) for a in counters]
     heapq.heapify(heap)
-    push, pop = heapq.heappush, heapq.heappop
+    push, pop, rule = heapq.heappush, heapq.heappop, choose_next
     idle: set[int] = set()
     calls: dict[str, Call] = {}
     position = 0
     seq = behind
     next_arrival = 0
-    while left and (heap or (idle and next_arrival < len(pending))):
-        if next_arrival < len(pending) and (not heap or pending[next_arrival][0] <= heap[0][0]):
+    next_at = pending[0][0] if pending else math.inf
+    while left:
+        if heap and heap[0][0] < next_at:
+            t, n = pop(heap)
+        elif next_at < math.inf and (heap or idle):  # an expected arrival comes first
             at, letter = pending[next_arrival]
             next_arrival += 1
+            next_at = pending[next_arrival][0] if next_arrival < len(pending) else math.inf
             seq += 1
             code = f"{MARKER}{seq}"
             lanes[letter].priority.append((seq, code))
@@ -486,7 +514,8 @@ def forward_run(
                 idle.discard(n)
                 push(heap, (at, n))
             continue
-        t, n = pop(heap)
+        else:
+            break
         a = avail[n]
         if a.lunch is not None and t >= a.lunch[0]:
             end = a.lunch[1]
@@ -495,7 +524,7 @@ def forward_run(
                 push(heap, (end, n))
                 continue
         counter = sims[n]
-        pick = choose_next(lanes, counter, streak_limit)
+        pick = rule(lanes, counter, streak_limit)
         if pick is None:
             idle.add(n)
             continue
@@ -524,7 +553,7 @@ def forward_run(
 # ---------------------------------------------------------------------------------------------
 
 
-@dataclass(frozen=True, slots=True)
+@dataclass(slots=True)
 class Estimate:
     """The expected call of one ticket (or of a ticket taken now), for the displays.
 
@@ -614,13 +643,13 @@ class Estimator:
         self.source = history
         self.days = days
         self.history = History()
-        self._history_day: str | None = None
+        self.history_day: str | None = None
         self._cache: tuple[tuple[int, int], Forecast] | None = None
 
     def history_for(self, day: str) -> History:
         """The summary of the `days` working days before `day` (read once per day)."""
-        if self._history_day != day:
-            self._history_day = day
+        if self.history_day != day:
+            self.history_day = day
             if self.source is not None and day:
                 d = date.fromisoformat(day)
                 first = (d - timedelta(days=self.days)).isoformat()
