@@ -19,7 +19,6 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
-import json
 import logging
 import secrets
 from collections.abc import Callable, Iterable
@@ -30,7 +29,14 @@ import aiomqtt
 
 from hub import mqtt
 from hub.bus import MessageIn
-from hub.contract import HA_STATUS_TOPIC, MAX_PACKET_BYTES, MAX_PAYLOAD_BYTES, dumps
+from hub.contract import (
+    HA_STATUS_TOPIC,
+    MAX_PACKET_BYTES,
+    MAX_PAYLOAD_BYTES,
+    ContractError,
+    decode_payload,
+    dumps,
+)
 from hub.core import HubCore, Origin, Outgoing
 from hub.extension import Extension
 from hub.lock import AnotherHub
@@ -384,8 +390,11 @@ async def _reachable(host: str, port: int) -> bool:
 
 
 def _json_or_none(raw: bytes) -> dict[str, Any] | None:
-    try:
-        value = json.loads(raw)
-    except (ValueError, UnicodeDecodeError):
+    """A JSON object within the contract's limits (size, depth), or None: what devices and other
+    hubs tell about themselves is read, never trusted to be well formed."""
+    if not raw.strip():
         return None
-    return value if isinstance(value, dict) else None
+    try:
+        return decode_payload(raw)
+    except ContractError:
+        return None

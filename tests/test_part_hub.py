@@ -10,11 +10,6 @@ import pytest
 from tests.kit import Mosquitto, scenarios
 from tests.kit.parts import HubPart
 
-KNOWN_BUGS = {
-    scenarios.bad_payloads_are_survived: "a device `info` nested too deep raises RecursionError in "
-    "hub.service._json_or_none (caught only by the last-resort handler)",
-}
-
 
 @pytest.fixture
 def hub(broker: Mosquitto, tmp_path: Path) -> Iterator[HubPart]:
@@ -23,6 +18,6 @@ def hub(broker: Mosquitto, tmp_path: Path) -> Iterator[HubPart]:
     part.stop()
 
 
-@pytest.mark.parametrize("scenario", scenarios.every_scenario(KNOWN_BUGS))
+@pytest.mark.parametrize("scenario", scenarios.every_scenario())
 def test_the_hub_keeps_the_promises_of_every_mqtt_part(hub: HubPart, scenario: scenarios.Scenario) -> None:
     scenario(hub)

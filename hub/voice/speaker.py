@@ -35,7 +35,7 @@ import aiomqtt
 
 from hub import mqtt
 from hub.config import MqttConfig
-from hub.contract import PLAY_EXPIRY_S, Topics
+from hub.contract import MAX_PAYLOAD_DEPTH, PLAY_EXPIRY_S, ContractError, Topics, decode_payload, json_depth
 from hub.voice import audio
 from hub.voice.cache import ClipCache, valid_clip_id
 from hub.voice.messages import t
@@ -226,6 +226,8 @@ def parse_play(raw: bytes, received: float) -> Call:
     """A `play` payload -> Call; ValueError says what is wrong with it."""
     if len(raw) > MAX_PLAY_BYTES:
         raise ValueError(f"play message too large ({len(raw)} bytes)")
+    if json_depth(raw) > MAX_PAYLOAD_DEPTH:
+        raise ValueError(f"play message nested deeper than {MAX_PAYLOAD_DEPTH}")
     body = json.loads(raw.decode("utf-8"))
     if not isinstance(body, dict):
         raise ValueError("play payload must be a JSON object")
@@ -377,11 +379,10 @@ class SpeakerNode:
             self.queue.put_nowait(call)
         elif topic == self.topics.device_set(self.config.speaker_id):
             try:
-                body = json.loads(payload.decode("utf-8"))
-                volume = body["volume"]
+                volume = decode_payload(payload)["volume"]
                 if isinstance(volume, bool) or not isinstance(volume, int | float):
                     raise TypeError("volume must be a number")
-            except (ValueError, KeyError, TypeError, UnicodeDecodeError) as exc:
+            except (ContractError, KeyError, TypeError) as exc:
                 log.warning("ignored set message: %s", exc)
                 return
             self.volume = max(0, min(100, int(volume)))
@@ -430,7 +431,11 @@ class SpeakerNode:
             self._log_started()
             async for message in client.messages:
                 payload = message.payload
-                if isinstance(payload, bytes | bytearray):
+                if message.retain:
+                    # commands are never retained: one found on the broker would be replayed
+                    # on every reconnect
+                    log.warning("ignored retained message on %s", message.topic.value)
+                elif isinstance(payload, bytes | bytearray):
                     self.handle(message.topic.value, bytes(payload))
         except asyncio.CancelledError:
             # leaving on purpose, also while still connecting: say goodbye, because a clean

@@ -12,13 +12,6 @@ from tests.kit.parts import SpeakerPart
 
 from .conftest import BuiltCache
 
-KNOWN_BUGS = {
-    scenarios.retained_command_is_ignored: "the node plays a retained `play` (and obeys a retained "
-    "`set`) on every (re)connect",
-    scenarios.bad_payloads_are_survived: "a `play` or `set` nested too deep raises RecursionError "
-    "out of the message loop and the node exits",
-}
-
 
 @pytest.fixture
 def speaker(broker: Mosquitto, tmp_path: Path, built_cache: BuiltCache) -> Iterator[SpeakerPart]:
@@ -27,7 +20,7 @@ def speaker(broker: Mosquitto, tmp_path: Path, built_cache: BuiltCache) -> Itera
     part.stop()
 
 
-@pytest.mark.parametrize("scenario", scenarios.every_scenario(KNOWN_BUGS))
+@pytest.mark.parametrize("scenario", scenarios.every_scenario())
 def test_the_speaker_keeps_the_promises_of_every_mqtt_part(
     speaker: SpeakerPart, scenario: scenarios.Scenario
 ) -> None:

@@ -1,1 +1,0 @@
-../devices/esp32-button/escpos.py
