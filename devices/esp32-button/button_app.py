@@ -18,7 +18,7 @@ No phantom tickets, no double tickets (see devices/README.md, "Kiosk rules"):
 import asyncio
 
 import escpos
-from runtime import Device
+from runtime import Device, json_object
 
 from time import ticks_add, ticks_diff, ticks_ms
 
@@ -183,6 +183,15 @@ class Kiosk(Device):
                     self.busy = False
 
 
+def valid_counter(st):
+    """True when the counter state's fields have the types the screen draws: a wrong one would
+    break every later redraw, and the pad would stop showing anything new."""
+    serving, waiting, status = st.get("serving"), st.get("waiting"), st.get("status")
+    return ((serving is None or isinstance(serving, str))
+            and (waiting is None or (isinstance(waiting, int) and not isinstance(waiting, bool)))
+            and (status is None or isinstance(status, str)))
+
+
 STATUS_TEXT = {"open": "BUKA", "break": "REHAT", "closed": "TUTUP"}
 
 
@@ -213,11 +222,9 @@ class CallPad(Device):
         return (self.base + "/counter/%d/state" % self.counter,) if self.counter else ()
 
     def handle(self, topic, payload, retained):
-        import json
-
-        try:
-            st = json.loads(payload)
-        except ValueError:
+        st = json_object(payload)
+        if st is None or not valid_counter(st):
+            self.board.log("pad: counter state ignored")
             return
         self._update(st)
 

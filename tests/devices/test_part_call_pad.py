@@ -11,19 +11,13 @@ from harness import pad_config
 from tests.kit import Mosquitto, scenarios
 from tests.kit.parts import DevicePart, Firmware
 
-KNOWN_BUGS = {
-    scenarios.bad_payloads_are_survived: "the pad takes `counter/{n}/state` fields unchecked: a "
-    "`serving` or `status` that is not a string breaks every later redraw (and a deep payload "
-    "exhausts the parser's memory)",
-}
-
 
 @pytest.fixture
 def device(broker: Mosquitto, firmware: Callable[[dict[str, Any]], Firmware]) -> DevicePart:
     return DevicePart(broker, pad_config(broker), firmware)
 
 
-@pytest.mark.parametrize("scenario", scenarios.every_scenario(KNOWN_BUGS))
+@pytest.mark.parametrize("scenario", scenarios.every_scenario())
 def test_the_call_pad_keeps_the_promises_of_every_mqtt_part(
     device: DevicePart, scenario: scenarios.Scenario
 ) -> None:
