@@ -38,7 +38,7 @@ from hub.config import parse_config
 from hub.contract import Topics
 from hub.queue import QueueState
 from hub.store import EventStore
-from hub.testing import HubProcess, Mosquitto
+from tests.kit import HubProcess, Mosquitto
 
 T = Topics("kantor")
 CONFIG = """

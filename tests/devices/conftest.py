@@ -13,7 +13,7 @@ from typing import Any
 import pytest
 from harness import HUB_CONFIG, Firmware, Watcher
 
-from hub.testing import HubProcess, Mosquitto
+from tests.kit import HubProcess, Mosquitto
 
 
 @pytest.fixture

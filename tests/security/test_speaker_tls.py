@@ -10,8 +10,8 @@ import sys
 
 from secure_broker import BASE, OFFICE, Client, generated_broker, public_tmpdir, secret
 
+from hub.net import free_port
 from hub.provision import BrokerFolder
-from hub.testing import free_port
 
 
 def test_speaker_comes_online_over_tls_with_the_office_ca():

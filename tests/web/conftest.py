@@ -13,7 +13,7 @@ import pytest
 from web_helpers import ADMIN, OFFICER, WebHub, hub_fixture
 
 from hub.contract import Topics
-from hub.testing import Probe
+from tests.kit import Probe
 
 CHROMIUM = Path("/usr/bin/chromium")
 ARTIFACTS = Path(__file__).resolve().parents[2] / "test-artifacts" / "web"

@@ -12,8 +12,8 @@ import time
 
 from playwright.sync_api import expect
 
-from hub.testing import Probe
 from hub.web.monitor import MAX_TOPICS
+from tests.kit import Probe
 
 
 def junk(probe: Probe, start: int, count: int) -> None:

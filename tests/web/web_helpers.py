@@ -23,7 +23,8 @@ from urllib.parse import urlencode
 import pytest
 
 from hub.contract import Topics
-from hub.testing import HubProcess, Mosquitto, Probe, free_port
+from hub.net import free_port
+from tests.kit import HubProcess, Mosquitto, Probe
 
 T = Topics("kantor")
 Answer = tuple[int, http.client.HTTPResponse, bytes]
