@@ -1,9 +1,9 @@
 """A ticket printer attached to the hub, for the tablet kiosk page.
 
 Offices without an ESP32 kiosk can print the web kiosk's tickets on an ESC/POS printer plugged
-into the hub PC (USB: `/dev/usb/lp0`, serial: `/dev/ttyUSB0`). The layout is the ESP32 kiosk
-firmware's own (`devices/esp32-button/escpos.py`, linked into this package as `hub.escpos`),
-so a ticket looks the same whichever machine printed it.
+into the hub PC (USB: `/dev/usb/lp0`, serial: `/dev/ttyUSB0`). The layout is the one the ESP32
+kiosk firmware prints with (`hub.shared.escpos`, one file that both run), so a ticket looks
+the same whichever machine printed it.
 """
 
 from __future__ import annotations
@@ -21,7 +21,8 @@ class PrinterError(OSError):
 
 def ticket_bytes(ticket: dict[str, Any], paper: int = 58) -> bytes:
     """The ESC/POS job of a `take_ticket` response (`data`)."""
-    escpos: Any = importlib.import_module("hub.escpos")
+    # unannotated (MicroPython style): reached as Any, not as untyped calls in a typed module
+    escpos: Any = importlib.import_module("hub.shared.escpos")
     return bytes(escpos.ticket(ticket, paper))
 
 

@@ -1,5 +1,9 @@
 """ESC/POS for 58 mm and 80 mm thermal printers, and the antrian ticket layout.
 
+Shared: the ESP32 kiosk firmware prints with it (`import escpos`, copied onto the board) and so
+does the hub's own printer (`hub.printer`), so both print the same ticket. It must run on
+MicroPython: see `hub/shared/__init__.py`.
+
 Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bold), GS !
 (character size), ESC d (feed), GS ( k (native QR, model 2), GS V (cut) and DLE EOT (real
 time status). Text is sent as plain ASCII: code pages differ between printer brands, and

@@ -21,6 +21,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
+from hub.shared import FOLDER as SHARED
 from hub.testing import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
@@ -147,7 +148,8 @@ class Firmware:
         self.boots = 0
 
     def start(self) -> None:
-        path = [DEVICES / "lib", DEVICES / "esp32-button", DEVICES / "esp32-display", MP_DIR]
+        # the board's files: its own, the shared runtime, and the modules shared with the hub
+        path = [DEVICES / "lib", DEVICES / "esp32-button", DEVICES / "esp32-display", SHARED, MP_DIR]
         env = dict(os.environ, MICROPYPATH=":".join(str(p) for p in path) + ":.frozen")
         self.proc = subprocess.Popen(
             [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"),
