@@ -5,7 +5,6 @@ The harness itself (MicroPython runner, configs, event collection) is in `harnes
 
 from __future__ import annotations
 
-import time
 from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import Any
@@ -32,15 +31,7 @@ def hub_config() -> str:
 @pytest.fixture
 def hub(broker: Mosquitto, tmp_path: Path, watcher: Watcher, hub_config: str) -> Iterator[HubProcess]:
     """The real hub on the test's broker, up once it announced `hub/state` online."""
-    (tmp_path / "hub").mkdir()
-    h = HubProcess(broker, hub_config, workdir=tmp_path / "hub")
-    h.start()
-    deadline = time.monotonic() + 20
-    while b"online" not in watcher.last("antrian/kantor/hub/state"):
-        if time.monotonic() > deadline or (h.proc and h.proc.poll() is not None):
-            h.stop()
-            raise AssertionError(f"hub did not come up: {h.log()[-3000:]}")
-        time.sleep(0.02)
+    h = HubProcess(broker, hub_config, workdir=tmp_path / "hub").start_online()
     yield h
     h.stop()
 
