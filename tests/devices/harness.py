@@ -22,7 +22,7 @@ from typing import Any
 import paho.mqtt.client as mqtt
 
 from hub.shared import FOLDER as SHARED
-from hub.testing import Mosquitto
+from tests.kit import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICES = ROOT / "devices"
