@@ -171,8 +171,12 @@ def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> d
     }
 
 
-def ticket_view(state: QueueState, t: Ticket, now: datetime) -> dict[str, Any]:
+def ticket_view(state: QueueState, t: Ticket, now: datetime, *,
+                estimate: bool = True) -> dict[str, Any]:  # fmt: skip
     """Everything a printed ticket or the citizen status page needs. No personal data.
+
+    `estimate=False` leaves the position and the estimate out (None/0): the hub fills them in
+    once per batch of requests, from one forecast, instead of once per ticket.
 
     `ahead` is the number of waiting tickets the hub's rules will call before this one, of any
     service (a shared counter calls an older B before this A). `get_ready` ("Bersiaplah")
@@ -180,13 +184,13 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime) -> dict[str, Any]:
     """
     cfg = state.cfg
     svc_cfg = cfg.service(t.service)
-    estimate = None
-    if t.state == "waiting":
-        estimate = estimator_of(state).forecast(state, now).ticket(t.code)
-    fields = estimate_fields(estimate, now, cfg) if estimate is not None else {
+    call = None
+    if t.state == "waiting" and estimate:
+        call = estimator_of(state).forecast(state, now).ticket(t.code)
+    fields = estimate_fields(call, now, cfg) if call is not None else {
         "estimated_wait_min": None, "estimated_call_at": None, "estimated_call_from": None,
         "estimated_call_to": None, "served_today": None}  # fmt: skip
-    ahead = estimate.position if estimate is not None else 0
+    ahead = call.position if call is not None else 0
     wait = fields["estimated_wait_min"]
     ready = wait is not None and (ahead <= cfg.office.get_ready_ahead
                                   or wait <= cfg.office.get_ready_minutes)  # fmt: skip
