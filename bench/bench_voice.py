@@ -27,10 +27,10 @@ import aiomqtt
 
 from hub.announce import build
 from hub.contract import Topics, dumps
+from hub.speaker import Playback, SpeakerConfig, SpeakerNode, WavFileSink
 from hub.voice import audio
 from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
 from hub.voice.engines import MBROLA_DIR
-from hub.voice.speaker import Playback, SpeakerConfig, SpeakerNode, WavFileSink
 from tests.kit import Mosquitto
 
 N_CALLS = 60

@@ -7,6 +7,8 @@ Where things happen (a newcomer's map):
 * requests are checked and answered              -> `hub.core` (one request, start to end)
 * it is spoken on MQTT                           -> `hub.service` (aiomqtt) over `hub.contract`
 * a call is announced                            -> `hub.announce` (words, clips) and `hub.voice`
+* a call is heard in the waiting room            -> `hub.speaker` (the speaker node, its own part)
+* the broker is connected to                     -> `hub.mqtt` (one client factory and reconnect)
 * Home Assistant sees it                         -> `hub.discovery`
 """
 

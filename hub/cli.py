@@ -33,7 +33,7 @@ if TYPE_CHECKING:
     from hub.store import EventStore
 
 #: Modules that add subcommands: each has `add_commands(subparsers)`.
-EXTENSIONS: Final = ("hub.voice.cli", "hub.web.cli", "hub.provision.cli")
+EXTENSIONS: Final = ("hub.voice.cli", "hub.speaker.cli", "hub.web.cli", "hub.provision.cli")
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
 

@@ -195,7 +195,7 @@ class _TellingSink:
 
 async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound: bool) -> None:
     """The real speaker node (hub.voice), writing WAV files, or to ALSA with `--sound`."""
-    from hub.voice.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
+    from hub.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
 
     inner: Any = AplaySink() if sound else WavFileSink(out)
     say("speaker_start", cache=TTS_CACHE, out="ALSA (aplay)" if sound else out)

@@ -1,4 +1,4 @@
-"""`antrian tts build|say` and `antrian speaker`: the voice commands.
+"""`antrian tts build|say`: the voice clip commands (the speaker node's is `hub.speaker.cli`).
 
 The main `antrian` command mounts these with `add_commands(subparsers)`; `python -m
 hub.voice.cli ...` runs them on their own.
@@ -7,10 +7,7 @@ hub.voice.cli ...` runs them on their own.
 from __future__ import annotations
 
 import argparse
-import asyncio
-import contextlib
 import logging
-import os
 import sys
 from collections.abc import Sequence
 from dataclasses import replace
@@ -18,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from hub.announce import Wording, build
-from hub.config import Config, ConfigError, MqttConfig, load_config
+from hub.config import Config, ConfigError, load_config
 from hub.contract import parse_ticket_code
 from hub.voice import audio
 from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
@@ -53,8 +50,9 @@ class ProgressBar:
         self.stream.flush()
 
 
-def _config(args: argparse.Namespace) -> Config | None:
-    """The office configuration: `--config`, else ./antrian.toml where it exists."""
+def office_config(args: argparse.Namespace) -> Config | None:
+    """The office configuration: `--config`, else ./antrian.toml where it exists; `args.cache`
+    defaults to its clip cache (`tts_cache/` without one)."""
     path = args.config or ("antrian.toml" if Path("antrian.toml").exists() else None)
     if path is None:
         args.cache = args.cache or DEFAULT_CACHE
@@ -102,7 +100,7 @@ def _add_wording_flags(p: argparse.ArgumentParser) -> None:
 
 def cmd_tts_build(args: argparse.Namespace) -> int:
     """Build or refresh the clip cache; exit 1 if any clip is missing afterwards."""
-    cfg = _config(args)
+    cfg = office_config(args)
     names = [*_spoken_names(cfg).values(), *(args.counter_name or [])]
     texts = office_clip_texts(_wording(args, cfg), names)
     engines = default_engines(
@@ -140,7 +138,7 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
         print(f"ticket must look like A-012: {args.ticket!r}", file=sys.stderr)
         return 2
     letter, number = parsed
-    cfg = _config(args)
+    cfg = office_config(args)
     name = args.name or _spoken_names(cfg).get(args.counter)
     ann = build(letter, number, args.counter, counter_name=name, wording=_wording(args, cfg))
     pcm, _ = ClipCache(args.cache).render(ann.clips, args.gap_ms)
@@ -150,42 +148,8 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
     return 0
 
 
-def cmd_speaker(args: argparse.Namespace) -> int:
-    """Run a speaker node until interrupted."""
-    from hub.voice.speaker import AplaySink, Sink, SpeakerConfig, SpeakerNode, WavFileSink
-
-    # a node on its own machine: what it plays, drops and fetches goes to its journal
-    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-
-    cfg = _config(args)
-    mqtt = cfg.mqtt if cfg else MqttConfig()
-    username = args.username or mqtt.username
-    config = SpeakerConfig(
-        speaker_id=args.id,
-        cache_dir=args.cache,
-        office=args.office or (cfg.office.slug if cfg else "kantor"),
-        host=args.host or mqtt.host,
-        port=args.port or mqtt.port,
-        hub_url=args.hub_url or (cfg.office.public_url if cfg else None),
-        username=username,
-        password=os.environ.get("ANTRIAN_MQTT_PASSWORD", mqtt.password or "") or None
-        if username
-        else None,
-        tls_ca=args.tls_ca or mqtt.tls_ca,
-        volume=args.volume,
-        gap_ms=args.gap_ms,
-        lang=args.lang,
-    )
-    sink: Sink = (
-        WavFileSink(args.wav_dir, speed=1.0) if args.wav_dir else AplaySink(args.alsa_device)
-    )
-    with contextlib.suppress(KeyboardInterrupt):
-        asyncio.run(SpeakerNode(config, sink).run())
-    return 0
-
-
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    """Add `tts` (with `build` and `say`) and `speaker` to the main `antrian` parser."""
+    """Add `tts` (with `build` and `say`) to the main `antrian` parser."""
     tts = subparsers.add_parser("tts", help="suara panggilan: cache klip / voice clip cache")
     tts_sub = tts.add_subparsers(dest="tts_command", required=True)
 
@@ -210,23 +174,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     s.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
     s.add_argument("-o", "--output", type=Path, default=Path("panggilan.wav"))
     s.set_defaults(func=cmd_tts_say)
-
-    sp = subparsers.add_parser("speaker", help="jalankan node pengeras suara / run a speaker node")
-    sp.add_argument("--id", required=True, help="device id of this speaker, e.g. speaker-1")
-    sp.add_argument("-c", "--config", default=None, help="antrian.toml, if this machine has one")
-    sp.add_argument("--office", default=None, help="office slug (default kantor)")
-    sp.add_argument("--host", default=None, help="MQTT broker host (default 127.0.0.1)")
-    sp.add_argument("--port", type=int, default=None, help="MQTT broker port (default 1883)")
-    sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
-    sp.add_argument("--tls-ca", default=None, help="CA certificate of a TLS broker listener")
-    sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
-    sp.add_argument("--cache", type=Path, default=None, help="local clip cache folder")
-    sp.add_argument("--volume", type=int, default=80, help="start volume 0-100")
-    sp.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
-    sp.add_argument("--alsa-device", default=None, help="ALSA device for aplay -D")
-    sp.add_argument("--wav-dir", type=Path, default=None, help="write WAV files, no loudspeaker")
-    sp.add_argument("--lang", choices=("id", "en"), default=default_lang())
-    sp.set_defaults(func=cmd_speaker)
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -220,7 +220,7 @@ class SpeakerPart(Part):
         argv = [
             sys.executable,
             "-m",
-            "hub.voice.cli",
+            "hub.cli",
             "speaker",
             "--id",
             speaker_id,
