@@ -242,7 +242,6 @@ class Day:
             self.turn = [self.lunch] * n
         load = office.load * WEEKDAY_LOAD[day.weekday()] * rng.lognormvariate(0, 0.12)
         self.rate = load * office.capacity_per_minute() / SHAPE_MEAN  # arrivals a minute at shape 1
-        core.listeners.append(self._on_events)
 
     def now(self) -> datetime:
         return self.midnight + timedelta(minutes=self.env.now)
@@ -250,14 +249,17 @@ class Day:
     def request(self, device: str, command: str, **fields: Any) -> dict[str, Any]:
         self.clock[0] = self.now()
         responses, _ = self.core.handle_batch([(Origin(device), command, json.dumps(fields).encode())])
-        return json.loads(responses[0].payload)
+        body: dict[str, Any] = json.loads(responses[0].payload)
+        data = body.get("data", {})
+        if "ticket_called" in data.get("events", ()):  # the call's ticket is the last one touched
+            self._called(data["ticket"])
+        return body
 
-    def _on_events(self, events: list[Any]) -> None:
-        for e in events:
-            if e.type == "ticket_called" and e.data["ticket"] in self.tickets:
-                log = self.tickets[e.data["ticket"]]
-                if log.called is None:
-                    log.called = (e.at - self.midnight).total_seconds() / 60
+    def _called(self, code: str) -> None:
+        if code in self.tickets:
+            log = self.tickets[code]
+            if log.called is None:
+                log.called = self.env.now
 
     def predictions(self, t: Ticket, view: dict[str, Any] | None = None) -> Prediction:
         state, now = self.core.state, self.now()
@@ -379,7 +381,6 @@ class Day:
             env.process(self.officer(i))
         env.process(self.closer())
         env.run(until=CLOSING + 40)
-        self.core.listeners.remove(self._on_events)
         left = sum(1 for t in self.tickets.values() if t.called is None)
         return DayResult(self.office.seed, self.day.isoformat(), self.index, self.tickets,
                          kept_up=left <= 0.02 * max(len(self.tickets), 1))  # fmt: skip

@@ -297,6 +297,8 @@ EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "log_inconsistent": ("count", "problems", "hint"),
     "storage_damaged": ("count", "problems", "hint"),
 }
+#: The events that are a call of a ticket to a counter: spoken, flashed, shown on the TV.
+CALL_EVENTS: Final = ("ticket_called", "ticket_recalled")
 #: The events that are never stored in the log (notices about requests and about the log).
 NOTICE_EVENTS: Final = frozenset({"rejected", "log_inconsistent", "storage_damaged"})
 

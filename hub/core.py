@@ -123,7 +123,6 @@ class HubCore:
         #: Where the parts around the core (`hub.extensions`) hear what happened.
         self.bus = EventBus()
         self._errors: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
-        self.listeners: list[Callable[[list[Event]], None]] = []
         #: What start-up found wrong with the log (published as `hub/event`s on connect).
         self.damage = store.integrity_problems()
         if self.damage:
@@ -225,11 +224,6 @@ class HubCore:
                 failed = {id(a): Outgoing(a.topic, dumps(response("error", error=text,
                           transaction=a.txn, data={"code": key}))) for a in accepted}  # fmt: skip
                 return [failed[id(o)] if isinstance(o, _Accepted) else o for o in outputs], list
-            for listener in self.listeners:
-                try:
-                    listener(events)
-                except Exception:  # committed already: a listener's bug must not lose answers
-                    log.exception("event listener failed")
         responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else o
                      for o in outputs]  # fmt: skip
         if not events:

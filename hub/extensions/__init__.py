@@ -12,8 +12,9 @@ from hub.extension import Extension
 from hub.extensions.boards import DisplayBoards
 from hub.extensions.homeassistant import HomeAssistant
 from hub.extensions.speakers import Speakers
+from hub.extensions.web import WebPages
 
-#: Every built-in part. The web pages add themselves in `hub.extensions.web` (they need aiohttp).
-BUILTIN: Final[tuple[type[Extension], ...]] = (DisplayBoards, Speakers, HomeAssistant)
+#: Every built-in part, in the order they start.
+BUILTIN: Final[tuple[type[Extension], ...]] = (DisplayBoards, Speakers, HomeAssistant, WebPages)
 
-__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Speakers"]
+__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Speakers", "WebPages"]

@@ -11,12 +11,10 @@ from collections.abc import Iterable
 
 from hub import views
 from hub.bus import Committed
-from hub.contract import Outgoing, dumps
+from hub.contract import CALL_EVENTS, Outgoing, dumps
 from hub.extension import Extension
 
 log = logging.getLogger("antrian.speakers")
-
-CALL_EVENTS = ("ticket_called", "ticket_recalled")
 
 
 class Speakers(Extension):

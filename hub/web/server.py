@@ -6,8 +6,9 @@ MQTT: the web is one more client of the same rules, never a second source of tru
 
 Live updates use server-sent events: the browser's EventSource reconnects by itself after the
 hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room needs. A change
-(`core.listeners`) is drawn once for all the pages that show it and each page gets the whole
-picture again: small, and never out of step (`hub.web.streams`).
+(a `Committed` on the hub's bus) is drawn once for all the pages that show it and each page
+gets the whole picture again: small, and never out of step (`hub.web.streams`). Each call is
+also sent to the waiting-room pages as its own `call` event, so none is lost in a picture.
 
 The pages share the hub's event loop with its MQTT requests, and anybody on the office Wi-Fi
 can reach them, so every input is bounded: request size and time (`[web] request_timeout`),
@@ -23,11 +24,9 @@ import contextlib
 import gc
 import json
 import logging
-import multiprocessing
 import secrets
+import sys
 from collections.abc import Awaitable, Callable
-from concurrent.futures import ProcessPoolExecutor
-from concurrent.futures.process import BrokenProcessPool
 from datetime import date, datetime, timedelta
 from html import escape
 from pathlib import Path
@@ -37,8 +36,9 @@ from urllib.parse import quote
 from aiohttp import web
 
 from hub import views
+from hub.bus import Committed
 from hub.config import OfficeConfig
-from hub.contract import dumps
+from hub.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
 from hub.core import HubCore, Origin
 from hub.printer import PrinterError, print_ticket
 from hub.queue import Event
@@ -59,39 +59,71 @@ ANON_COOKIE: Final = "antrian_anon"
 
 #: `set_priority` is the staff's correction of a ticket wrongly taken (or not taken) as
 #: priority: officers see the ticket in hand, so they may do it too, always with a reason.
-OFFICER_COMMANDS: Final = frozenset({"call_next", "recall", "skip", "done", "transfer",
-                                     "counter_status", "call_ticket", "set_priority"})  # fmt: skip
-ADMIN_COMMANDS: Final = OFFICER_COMMANDS | {"service_status", "reinsert"}
 REASON_REQUIRED: Final = frozenset({"set_priority"})
 TZ_LABELS: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
                     "Asia/Jayapura": "WIT"}  # fmt: skip
 
+#: The QR worker: one URL a line in (JSON), its SVG a line out (JSON).
+_QR_WORKER: Final = (
+    "import json, sys\n"
+    "from hub.web.qr import svg\n"
+    "for line in sys.stdin:\n"
+    "    print(json.dumps(svg(json.loads(line))), flush=True)\n"
+)
+
+
 class QrDrawer:
-    """QR codes drawn in a worker process: ~15 ms of pure Python each, which on the event loop
+    """QR codes drawn in a worker process: ~5-15 ms of Python each, which on the event loop
     (or in a thread, holding the interpreter lock) would delay the MQTT requests behind it.
 
-    The worker starts with the first ticket of the kiosk page; if it cannot run, the code is
-    drawn in a thread instead.
+    A plain child process (`python -c`), not multiprocessing: nothing of the hub's own start-up
+    is run again in it. It is started when the kiosk page is opened (`warm`), so the first
+    ticket does not wait for it; if it cannot run, the code is drawn in a thread instead.
     """
 
     def __init__(self) -> None:
-        self.pool: ProcessPoolExecutor | None = None
+        self.proc: asyncio.subprocess.Process | None = None
+        self.lock = asyncio.Lock()
+
+    async def _worker(self) -> asyncio.subprocess.Process:
+        if self.proc is None or self.proc.returncode is not None:
+            self.proc = await asyncio.create_subprocess_exec(
+                sys.executable, "-c", _QR_WORKER, stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE)  # fmt: skip
+        return self.proc
+
+    def warm(self) -> None:
+        """Start the worker now, in the background (the kiosk page was opened)."""
+        if self.proc is None and not self.lock.locked():
+            asyncio.get_running_loop().create_task(self._warm())
+
+    async def _warm(self) -> None:
+        async with self.lock:
+            with contextlib.suppress(OSError):
+                await self._worker()
 
     async def svg(self, text: str) -> str:
-        loop = asyncio.get_running_loop()
         try:
-            if self.pool is None:
-                self.pool = ProcessPoolExecutor(1, mp_context=multiprocessing.get_context("spawn"))
-            return await loop.run_in_executor(self.pool, qr_svg, text)
-        except (BrokenProcessPool, OSError) as exc:
-            log.warning("QR worker process unavailable (%s): drawing in a thread", exc)
-            self.close()
-            return await loop.run_in_executor(None, qr_svg, text)
+            async with self.lock:
+                proc = await self._worker()
+                assert proc.stdin is not None
+                assert proc.stdout is not None
+                proc.stdin.write(json.dumps(text).encode() + b"\n")
+                await proc.stdin.drain()
+                async with asyncio.timeout(10):
+                    line = await proc.stdout.readline()
+            drawn: str = json.loads(line)
+            return drawn
+        except (OSError, ValueError, TimeoutError) as exc:
+            log.warning("QR worker process unavailable (%r): drawing in a thread", exc)
+            await self.close()
+            return await asyncio.get_running_loop().run_in_executor(None, qr_svg, text)
 
-    def close(self) -> None:
-        pool, self.pool = self.pool, None
-        if pool is not None:
-            pool.shutdown(wait=False, cancel_futures=True)
+    async def close(self) -> None:
+        proc, self.proc = self.proc, None
+        if proc is not None and proc.returncode is None:
+            proc.kill()
+            await proc.wait()
 
 
 class WebApp:
@@ -113,17 +145,33 @@ class WebApp:
         self.qr = QrDrawer()
         self.audio = False
         self.loop: asyncio.AbstractEventLoop | None = None
-        core.listeners.append(self._on_events)
+        core.bus.on(Committed, self, self._on_committed)
         self.monitor.listeners.append(self.streams.mqtt)
 
     # ------------------------------------------------------------------------------------------
     # change notification
     # ------------------------------------------------------------------------------------------
 
-    def _on_events(self, events: list[Event]) -> None:
-        loop = self.loop
-        if loop is not None:
-            loop.call_soon_threadsafe(self.streams.changed)
+    def _on_committed(self, committed: Committed) -> None:
+        """Draw the change for every page; hand each call itself to the waiting-room pages."""
+        calls = [sse("call", self.call_view(e)) for e in committed.events if e.type in CALL_EVENTS]
+
+        def show() -> None:
+            for frame in calls:
+                self.streams.call(frame)
+            self.streams.changed()
+
+        if self.loop is not None:  # the streams live on the pages' loop
+            self.loop.call_soon_threadsafe(show)
+
+    def call_view(self, e: Event) -> dict[str, Any]:
+        """One call or recall as the TV shows and says it."""
+        number = e.data["counter"]
+        cc = self.cfg.counter(number)
+        return {"ticket": e.data["ticket"], "counter": number,
+                "counter_name": cc.label if cc else f"Loket {number}",
+                "recall": e.type == "ticket_recalled",
+                "at": e.at.astimezone(self.cfg.office.tz).isoformat(timespec="seconds")}  # fmt: skip
 
     # ------------------------------------------------------------------------------------------
     # pictures
@@ -353,7 +401,9 @@ async def tv(request: web.Request) -> web.Response:
 
 @routes.get("/kiosk")
 async def kiosk(request: web.Request) -> web.Response:
-    return _app(request).page(request, "kiosk", "kiosk_title", '<div id="app"></div>')
+    app = _app(request)
+    app.qr.warm()
+    return app.page(request, "kiosk", "kiosk_title", '<div id="app"></div>')
 
 
 @routes.get("/t/{token}")
@@ -588,7 +638,7 @@ async def api_action(request: web.Request) -> web.Response:
         return _csrf_refused(app, request)
     body = await _json_body(request)
     command = body.pop("command", None)
-    allowed = ADMIN_COMMANDS if user.role == "admin" else OFFICER_COMMANDS
+    allowed = ROLE_COMMANDS.get(user.role, frozenset())
     if command not in allowed:
         return web.json_response({"status": "error", "error": texts(app.lang(request))["forbidden"],
                                   "data": {"code": "role"}}, status=403)  # fmt: skip
@@ -733,7 +783,8 @@ async def start(core: HubCore, service: HubService, *,
             with contextlib.suppress(asyncio.CancelledError, Exception):
                 await task
         await runner.cleanup()
-        webapp.qr.close()
+        await webapp.qr.close()
+        core.bus.remove(webapp)
 
     return stop
 
@@ -765,19 +816,9 @@ def _room_for_streams(max_streams: int) -> None:
 DEMO_ACCOUNTS: Final = (("admin", "admin", "demo-admin"), ("petugas", "officer", "demo-petugas"))
 
 
-async def start_demo(core: HubCore, service: HubService,
-                     say: Callable[[str], None]) -> Callable[[], Awaitable[None]]:  # fmt: skip
-    """`antrian demo`: the pages on port 8080 (or a free one), with demo accounts, announced."""
-    from hub.net import free_port, port_open
-
+def demo_accounts(core: HubCore) -> list[str]:
+    """`antrian demo`: the demo logins, created in its database; the lines that announce them."""
     accounts = Accounts(core.store.db)
     for name, role, password in DEMO_ACCOUNTS:
         accounts.add_user(name, role, password)
-    port = core.cfg.web.port
-    if port_open("127.0.0.1", port):
-        port = free_port()
-    stop = await start(core, service, port=port)
-    base = f"http://127.0.0.1:{port}"
-    say(f"Web: {base}/tv  {base}/kiosk  {base}/officer  {base}/admin")
-    say("     " + ", ".join(f"{role} {name} / {pw}" for name, role, pw in DEMO_ACCOUNTS))
-    return stop
+    return ["     " + ", ".join(f"{role} {name} / {pw}" for name, role, pw in DEMO_ACCOUNTS)]

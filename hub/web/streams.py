@@ -43,6 +43,8 @@ SLICE: Final = 25
 DRAIN_S: Final = 5.0
 #: ... and no more than this many bytes may wait in the hub for one stream.
 MAX_BUFFERED: Final = 16 * 1024
+#: Calls kept for one waiting-room page that has not taken them yet (a burst; older ones go).
+MAX_CALLS: Final = 20
 #: The kernel's send buffer of a stream's socket: what a reader that stopped reading can hold
 #: in the hub's kernel before the two bounds above see it.
 SEND_BUFFER: Final = 16 * 1024
@@ -69,6 +71,7 @@ class Stream:
         self.sent: bytes | None = None
         self.pending: list[bytes] = []
         self.mqtt: list[dict[str, Any]] = []
+        self.calls: list[bytes] = []
 
     def offer(self, frame: bytes, force: bool) -> None:
         """A picture for this stream; queued only when it differs from the last one sent."""
@@ -78,9 +81,10 @@ class Stream:
             self.wake.set()
 
     def take(self) -> list[bytes]:
-        """What waits to be sent: broker messages first (admin), then the latest picture."""
-        out = self.pending
-        self.pending = []
+        """What waits to be sent: calls (each one, in order), broker messages (admin), then
+        the latest picture."""
+        out = self.calls + self.pending
+        self.calls, self.pending = [], []
         if self.mqtt:
             batch, self.mqtt = self.mqtt, []
             out.insert(0, sse("mqtt", {"messages": batch}))
@@ -145,6 +149,15 @@ class Streams:
                 await asyncio.sleep(0)
             if stream in self.open:
                 stream.offer(self.frame(stream.kind, stream.key), force)
+
+    def call(self, frame: bytes) -> None:
+        """A call for every waiting-room page: sent as it is, never merged into a picture, so
+        two pads calling in the same moment are both shown and spoken."""
+        for stream in self.open:
+            if stream.kind == "public":
+                stream.calls.append(frame)
+                del stream.calls[:-MAX_CALLS]
+                stream.wake.set()
 
     def mqtt(self, msg: dict[str, Any]) -> None:
         """A broker message for the streams that show them (the admin's topic monitor)."""

@@ -3,7 +3,6 @@
 (function () {
   const app = document.getElementById("app");
   const params = new URLSearchParams(location.search);
-  let lastKey = null;
   let tz = "Asia/Jakarta";
   let tzLabel = "WIB";
   let soundOn = params.get("sound") === "1";
@@ -60,25 +59,9 @@
     document.getElementById("tz").textContent = tzLabel;
     tick();
     soundBtn.hidden = soundBtn.hidden || !s.audio;
+    audioOk = s.audio;
     const top = s.recent[0];
-    const hero = document.getElementById("hero");
-    if (top) {
-      document.getElementById("hero-ticket").textContent = top.ticket;
-      document.getElementById("hero-counter").textContent = top.counter_name;
-      const key = `${top.ticket}|${top.counter}|${top.at}`;
-      if (lastKey !== null && key !== lastKey) {
-        hero.classList.remove("flash");
-        void hero.offsetWidth;
-        hero.classList.add("flash");
-        if (soundOn && s.audio) {
-          audioQueue.push(`/audio/call.wav?ticket=${encodeURIComponent(top.ticket)}&counter=${top.counter}`);
-          playNext();
-        }
-      }
-      lastKey = key;
-    } else {
-      lastKey = "";
-    }
+    if (top && !heroBusy) showHero(top);
     document.getElementById("recent").innerHTML = s.recent.slice(1, 7).map((c) =>
       `<li><span class="t">${esc(c.ticket)}</span><span class="c">${esc(c.counter_name)}</span></li>`).join("");
     document.getElementById("counters").innerHTML = s.counters.map((c) => `
@@ -97,5 +80,38 @@
       </div>`).join("");
   }
 
-  live("/events/public", { state: render });
+  // Each call arrives as its own event, in the order the hub made them: two pads calling in
+  // the same moment are two calls here, each flashed and (with sound on) spoken in turn.
+  const calls = [];
+  let heroBusy = false;
+  let audioOk = false;
+
+  function showHero(c) {
+    document.getElementById("hero-ticket").textContent = c.ticket;
+    document.getElementById("hero-counter").textContent = c.counter_name;
+  }
+
+  function nextCall() {
+    if (heroBusy || !calls.length) return;
+    const c = calls.shift();
+    heroBusy = true;
+    showHero(c);
+    const hero = document.getElementById("hero");
+    hero.classList.remove("flash");
+    void hero.offsetWidth;
+    hero.classList.add("flash");
+    if (soundOn && audioOk) {
+      audioQueue.push(`/audio/call.wav?ticket=${encodeURIComponent(c.ticket)}&counter=${c.counter}`);
+      playNext();
+    }
+    // each call stays in front long enough to be read before the next one takes its place
+    setTimeout(() => { heroBusy = false; nextCall(); }, calls.length ? 2500 : 0);
+  }
+
+  function onCall(c) {
+    calls.push(c);
+    nextCall();
+  }
+
+  live("/events/public", { state: render, call: onCall });
 })();
