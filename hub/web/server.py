@@ -103,6 +103,10 @@ class QrDrawer:
                 await self._worker()
 
     async def svg(self, text: str) -> str:
+        # shielded: a kiosk that hangs up must not leave its answer in the pipe for the next
+        return await asyncio.shield(self._draw(text))
+
+    async def _draw(self, text: str) -> str:
         try:
             async with self.lock:
                 proc = await self._worker()
