@@ -94,6 +94,10 @@ MESSAGES: Final[dict[str, tuple[str, str]]] = {
         "Counter {counter} is no longer configured",
     ),
     "queue_empty": ("Tidak ada antrean", "Nobody is waiting"),
+    # what the boards above the counters and the call pads show (one word for both)
+    "board.break": ("ISTIRAHAT", "BREAK"),
+    "board.closed": ("TUTUP", "CLOSED"),
+    "board.until": ("s.d. {until}", "until {until}"),
     # states, as people say them
     "state.open": ("buka", "open"),
     "state.break": ("istirahat", "on a break"),

@@ -15,6 +15,7 @@ from hub.announce import Announcement, build
 from hub.config import Config, CounterConfig
 from hub.contract import PLAY_EXPIRY_S, parse_ticket_code
 from hub.eta import Estimate, estimator_of
+from hub.i18n import t
 from hub.queue import QueueState, Ticket, end_of_day
 
 
@@ -112,6 +113,7 @@ def counter_state(state: QueueState, number: int) -> dict[str, Any]:
         "counter": number,
         "name": cfg_c.label if cfg_c else f"Loket {number}",
         "status": c.status,
+        "status_text": board_status(state.cfg, c.status),
         "until": c.until,
         "serving": c.serving,
         "services": list(c.services),
@@ -122,15 +124,23 @@ def counter_state(state: QueueState, number: int) -> dict[str, Any]:
     }
 
 
+def board_status(cfg: Config, status: str) -> str | None:
+    """The word a board or a call pad shows for a counter that is not open (the catalogue's,
+    in the office language): the same on the LED board and on the pad."""
+    return None if status == "open" else t(f"board.{status}", cfg.office.language)
+
+
 def display(state: QueueState, number: int) -> dict[str, Any]:
     """What the LED board above a counter shows. Retained; stale after the day ends."""
     c = state.counters[number]
     cfg_c = state.cfg.counter(number)
     name = cfg_c.label if cfg_c else f"Loket {number}"
+    lang = state.cfg.office.language
     if c.status == "break":
-        lines = ["ISTIRAHAT", f"s.d. {c.until}" if c.until else name.upper()]
+        until = t("board.until", lang, until=c.until) if c.until else name.upper()
+        lines = [t("board.break", lang), until]
     elif c.status == "closed":
-        lines = ["TUTUP", name.upper()]
+        lines = [t("board.closed", lang), name.upper()]
     else:
         lines = [c.serving or "---", name.upper()]
     day = state.day or None

@@ -192,7 +192,9 @@ def valid_counter(st):
             and (status is None or isinstance(status, str)))
 
 
-STATUS_TEXT = {"open": "BUKA", "break": "REHAT", "closed": "TUTUP"}
+#: What the pad shows for a counter that is not open when the hub's counter state carries no
+#: `status_text` (an older hub): the same words as the LED board above the counter.
+STATUS_TEXT = {"break": "ISTIRAHAT", "closed": "TUTUP"}
 
 
 class CallPad(Device):
@@ -213,6 +215,8 @@ class CallPad(Device):
         self.serving = None
         self.waiting = None
         self.status = None
+        self.status_text = None
+        self.until = None
         self.msg = ""
         self.busy = False
         self.picking = None  # index into transfer_to while choosing a transfer target
@@ -235,6 +239,9 @@ class CallPad(Device):
             self.waiting = st["waiting"]
         if "status" in st:
             self.status = st["status"]
+            text, until = st.get("status_text"), st.get("until")
+            self.status_text = text[:16] if isinstance(text, str) else None
+            self.until = until[:5] if isinstance(until, str) else None
         self.render()
 
     def link_changed(self):
@@ -301,13 +308,16 @@ class CallPad(Device):
     def render(self):
         o = self.oled
         o.fill(0)
-        head = self.name[:9]
-        st = STATUS_TEXT.get(self.status or "", "")
+        head = self.name[:11]
         o.text(head, 0, 0, 1)
-        if st:
-            o.text(st[:16 - len(head) - 1], 128 - 8 * min(len(st), 16 - len(head) - 1), 0, 1)
+        if self.status == "open":
+            o.text("BUKA", 128 - 8 * 4, 0, 1)
         o.big_text(self.serving or "-", 0, 8)
-        low = self.msg or ("Menunggu: %d" % self.waiting if self.waiting is not None else "")
+        # not open: the board's words, whole, on the line of their own ("ISTIRAHAT s.d. 12.30")
+        st = "" if self.status == "open" else (self.status_text or STATUS_TEXT.get(self.status or "", ""))
+        if st and self.until and len(st) + 1 + len(self.until) <= 16:
+            st += " " + self.until
+        low = self.msg or st or ("Menunggu: %d" % self.waiting if self.waiting is not None else "")
         o.text(low[:16], 0, 24, 1)
         o.show()
 

@@ -63,3 +63,16 @@ def test_next_transfer_done(broker, hub, watcher, firmware):
     resp = json.loads(watcher.wait(f"{BASE}/device/pad-1/response/done"))
     assert resp["status"] == "ok", resp
     wait_screen(fw, lambda s: s[1] == "-")
+
+
+def test_pad_and_board_say_the_same_word_for_a_break(broker, hub, watcher, firmware):
+    fw = firmware(pad_config(broker))
+    online(fw)
+    wait_screen(fw, lambda s: s[0] == "LOKET 1     BUKA")
+    watcher.publish(f"{BASE}/hub/request/counter_status",
+                    {"counter": 1, "status": "break", "until": "12:30"})  # fmt: skip
+    state = json.loads(watcher.wait(f"{BASE}/counter/1/state", lambda p: b'"break"' in p))
+    assert state["status_text"] == "ISTIRAHAT"
+    wait_screen(fw, lambda s: s[2] == "ISTIRAHAT 12:30")
+    board = json.loads(watcher.wait(f"{BASE}/device/board-1/display", lambda p: b'"break"' in p))
+    assert board["lines"][0] == state["status_text"]
