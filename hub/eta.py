@@ -79,6 +79,8 @@ LUNCH_EARLY: Final = timedelta(minutes=30)
 WINDOW_Z: Final = 1.2816
 #: How much earlier history is read (days).
 HISTORY_DAYS: Final = 56
+#: Earlier days replayed per forecast at most, while the history is read (newest first).
+HISTORY_DAYS_PER_CALL: Final = 5
 #: A forecast is reused within this many seconds while the state does not change.
 CACHE_SECONDS: Final = 15
 
@@ -280,7 +282,7 @@ def _variance(xs: list[float]) -> float:
     return sum((x - mu) ** 2 for x in xs) / max(len(xs) - 1, 1)
 
 
-def history_of(cfg: Config, events: Iterable[tuple[int, Event]]) -> History:
+def day_records(cfg: Config, events: Iterable[tuple[int, Event]]) -> list[DayRecord]:
     """Replay each earlier day through the queue model and keep what it teaches."""
     days: dict[str, list[tuple[int, Event]]] = defaultdict(list)
     for seq, e in events:
@@ -290,7 +292,11 @@ def history_of(cfg: Config, events: Iterable[tuple[int, Event]]) -> History:
         state, _ = replay(cfg, days[day])
         if state.day == day:
             records.append(day_record(state))
-    return History(records)
+    return records
+
+
+def history_of(cfg: Config, events: Iterable[tuple[int, Event]]) -> History:
+    return History(day_records(cfg, events))
 
 
 # ---------------------------------------------------------------------------------------------
@@ -644,21 +650,38 @@ class Estimator:
         self.days = days
         self.history = History()
         self.history_day: str | None = None
+        self._records: dict[str, DayRecord] = {}
+        self._read: set[str] = set()  # earlier days already replayed (with or without events)
         self._cache: tuple[tuple[int, int], Forecast] | None = None
 
     def history_for(self, day: str) -> History:
-        """The summary of the `days` working days before `day` (read once per day)."""
-        if self.history_day != day:
-            self.history_day = day
-            if self.source is not None and day:
-                d = date.fromisoformat(day)
-                first = (d - timedelta(days=self.days)).isoformat()
-                last = (d - timedelta(days=1)).isoformat()
-                try:
-                    self.history = history_of(self.cfg, self.source(first, last))
-                except Exception:  # earlier days only sharpen the estimate; never fail a request
-                    log.exception("wait estimate: earlier days could not be read")
-                    self.history = History()
+        """The summary of the `days` days before `day`.
+
+        Earlier days never change, so each is replayed once, and at most HISTORY_DAYS_PER_CALL
+        of them per call, newest first: a hub that starts with months of log answers its first
+        requests at once (replaying a busy office's eight weeks takes seconds) and knows all
+        eight weeks after a few more changes; a new day reads only yesterday.
+        """
+        if self.source is None or not day:
+            return self.history
+        d = date.fromisoformat(day)
+        window = [(d - timedelta(days=i)).isoformat() for i in range(1, self.days + 1)]
+        missing = [k for k in window if k not in self._read]
+        if self.history_day == day and not missing:
+            return self.history
+        self.history_day = day
+        if missing:
+            chunk = missing[:HISTORY_DAYS_PER_CALL]
+            first, last = min(chunk), max(chunk)
+            try:
+                for rec in day_records(self.cfg, self.source(first, last)):
+                    self._records[rec.day] = rec
+            except Exception:  # earlier days only sharpen the estimate; never fail a request
+                log.exception("wait estimate: earlier days could not be read")
+            self._read.update(k for k in window if first <= k <= last)
+        self._read &= set(window)
+        self._records = {k: r for k, r in self._records.items() if k in self._read}
+        self.history = History([self._records[k] for k in sorted(self._records)])
         return self.history
 
     def forecast(self, state: QueueState, now: datetime) -> Forecast:
@@ -675,7 +698,9 @@ class Estimator:
         tz = cfg.office.tz
         local = now.astimezone(tz)
         day = state.day or local.date().isoformat()
-        model = build_model(state, self.history_for(day), now)
+        # the days before today's date: read when the date changes (a tick after midnight),
+        # not when the first citizen of the day takes a ticket
+        model = build_model(state, self.history_for(max(day, local.date().isoformat())), now)
         d = date.fromisoformat(day)
         closing = _bounds(cfg, d)[1]
         counters = plan_counters(state, model, now)

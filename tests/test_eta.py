@@ -298,3 +298,16 @@ def test_home_assistant_sees_a_service_full_for_today():
     assert config["state_topic"] == "antrian/kantor/service/A/state"
     assert "closed_today" in config["value_template"]
     assert office.service("A")["closed_today"] is True
+
+
+def test_earlier_days_are_read_a_few_at_a_time_so_a_restart_answers_at_once():
+    store = EventStore(":memory:")
+    for ago in (40, 10, 1):
+        office = Office(now=MONDAY - timedelta(days=ago), store=store)
+        office.take("A")
+    estimator = eta.Estimator(parse_config({}), store.events_between)
+    day = MONDAY.date().isoformat()
+    seen = [len(estimator.history_for(day).days) for _ in range(12)]
+    assert seen[0] == 1  # the last five days first
+    assert seen[-1] == 3  # eight weeks, in the end
+    assert seen == sorted(seen)
