@@ -21,7 +21,6 @@ import json
 import logging
 import signal
 import sys
-from collections.abc import Awaitable, Callable
 from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
@@ -92,19 +91,10 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
         log = logging.getLogger("antrian.hub")
         log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
                  cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
-        service = HubService(core)
-        web_stop = None
-        if cfg.web.enabled:
-            try:
-                web_stop = await _start_web(core, service)
-            except OSError as exc:  # e.g. the port is taken: the queue itself must still run
-                log.error("halaman web tidak berjalan / web pages not started (port %s): %s",
-                          cfg.web.port, exc)  # fmt: skip
+        service = HubService(core)  # with every extension the configuration enables
         try:
             await service.run(stop)
         finally:
-            if web_stop is not None:
-                await web_stop()
             store.close()
     except AnotherHub as exc:
         print(exc, file=sys.stderr)
@@ -112,18 +102,6 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     finally:
         lock.release()
     return 0
-
-
-async def _start_web(core: object, service: object) -> Callable[[], Awaitable[None]] | None:
-    """Start the web pages beside the hub, where that part is installed (`hub.web.server`)."""
-    try:
-        server = importlib.import_module("hub.web.server")
-    except ModuleNotFoundError as exc:
-        if exc.name in ("hub.web", "hub.web.server"):
-            return None
-        raise
-    stop: Callable[[], Awaitable[None]] = await server.start(core, service)
-    return stop
 
 
 def cmd_queue(args: argparse.Namespace) -> int:

@@ -330,15 +330,20 @@ async def _demo(args: argparse.Namespace) -> int:
     say = Say(lang, demo_config(lang, db, "127.0.0.1", 1883))
     async with broker_for_demo(args.broker, say) as (host, port):
         cfg = demo_config(lang, db, host, port)
+        web_port = cfg.web.port if not port_open("127.0.0.1", cfg.web.port) else free_port()
+        cfg = replace(cfg, web=replace(cfg.web, port=web_port))  # the pages, live in the demo
         say.cfg = cfg
         store = EventStore(cfg.database)
-        service = HubService(HubCore(cfg, store))
+        core = HubCore(cfg, store)
+        from hub.web.server import demo_accounts
+
+        logins = demo_accounts(core)
+        service = HubService(core)
         stop = asyncio.Event()
         hub_task = asyncio.create_task(service.run(stop))
         await asyncio.wait_for(service.connected.wait(), 10)
-        from hub.web.server import start_demo  # the pages, live during the demo
-
-        web_stop = await start_demo(service.core, service, print)
+        base = f"http://127.0.0.1:{web_port}"
+        print(f"Web: {base}/tv  {base}/kiosk  {base}/officer  {base}/admin", *logins, sep="\n")
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
         audio_out = Path(args.audio_dir) if args.audio_dir else Path(tmp.name) / "suara"
         stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7), audio_out,
@@ -352,7 +357,6 @@ async def _demo(args: argparse.Namespace) -> int:
                 await hub_task
         stop.set()
         await hub_task
-        await web_stop()
         store.close()
     tmp.cleanup()
     return 0
