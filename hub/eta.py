@@ -697,10 +697,16 @@ class Estimator:
         cfg = self.cfg
         tz = cfg.office.tz
         local = now.astimezone(tz)
-        day = state.day or local.date().isoformat()
-        # the days before today's date: read when the date changes (a tick after midnight),
-        # not when the first citizen of the day takes a ticket
-        model = build_model(state, self.history_for(max(day, local.date().isoformat())), now)
+        today = local.date().isoformat()
+        if state.day < today:
+            # Nobody has taken a ticket yet today: the state is still yesterday's (its counters
+            # as they were left at closing). The first ticket starts the day afresh; so does
+            # the estimate.
+            state = QueueState(cfg, today)
+        day = state.day
+        # the days before today: read when the date changes (a tick after midnight), not when
+        # the first citizen of the day takes a ticket
+        model = build_model(state, self.history_for(day), now)
         d = date.fromisoformat(day)
         closing = _bounds(cfg, d)[1]
         counters = plan_counters(state, model, now)

@@ -311,3 +311,12 @@ def test_earlier_days_are_read_a_few_at_a_time_so_a_restart_answers_at_once():
     assert seen[0] == 1  # the last five days first
     assert seen[-1] == 3  # eight weeks, in the end
     assert seen == sorted(seen)
+
+
+def test_before_the_first_ticket_of_the_day_the_estimate_starts_from_a_fresh_day():
+    office = Office()
+    office.take("D")
+    office.ask("counter_status", counter=3, status="closed")  # left closed last evening
+    assert office.service("D")["estimated_wait_min"] is None
+    office.now += timedelta(days=1)  # the next morning, nobody has taken a ticket yet
+    assert office.service("D")["estimated_wait_min"] is not None
