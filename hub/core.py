@@ -85,6 +85,15 @@ class _Accepted:
 
 
 @dataclass(frozen=True)
+class _Again:
+    """A repeat, in the same batch, of an accepted request: it gets the first one's answer as
+    it finally is (with its estimate, or its refusal if the commit fails)."""
+
+    topic: str
+    first: _Accepted
+
+
+@dataclass(frozen=True)
 class Origin:
     """Who sent a request: a device (its id from the topic) or a client of `hub/request`."""
 
@@ -196,9 +205,9 @@ class HubCore:
         lets the hub keep up when many requests arrive at once.
         """
         now = self.clock()
-        outputs: list[Outgoing | _Accepted] = []
+        outputs: list[Outgoing | _Accepted | _Again] = []
         accepted: list[_Accepted] = []
-        in_batch: dict[tuple[str, str, str], dict[str, Any]] = {}
+        in_batch: dict[tuple[str, str, str], _Accepted] = {}
         for origin, command, raw in requests:
             try:
                 item = self._decide_one(origin, command, raw, now, in_batch)
@@ -221,17 +230,19 @@ class HubCore:
                 log.error("event log not writable, %d request(s) refused: %s", len(accepted), exc)
                 self._restore([])
                 key, text = self._error(exc.code, detail=str(exc))
-                failed = {id(a): Outgoing(a.topic, dumps(response("error", error=text,
-                          transaction=a.txn, data={"code": key}))) for a in accepted}  # fmt: skip
-                return [failed[id(o)] if isinstance(o, _Accepted) else o for o in outputs], list
-        responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else o
+                refused = {id(a): dumps(response("error", error=text, transaction=a.txn,
+                                                 data={"code": key})) for a in accepted}  # fmt: skip
+                return [Outgoing(o.topic, refused[id(o.first if isinstance(o, _Again) else o)])
+                        if isinstance(o, _Accepted | _Again) else o for o in outputs], list  # fmt: skip
+        responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else
+                     Outgoing(o.topic, dumps(o.first.body)) if isinstance(o, _Again) else o
                      for o in outputs]  # fmt: skip
         if not events:
             return responses, list
         return responses, lambda: self._effects(events, now)
 
     def _failed(self, origin: Origin, command: str, raw: bytes, now: datetime,
-                exc: Exception) -> list[Outgoing | _Accepted]:  # fmt: skip
+                exc: Exception) -> list[Outgoing | _Accepted | _Again]:  # fmt: skip
         """The error answer of a request whose handling raised (storage, or a bug)."""
         if isinstance(exc, StorageError):
             log.error("storage error on %s: %s", command[:40], exc)
@@ -277,8 +288,8 @@ class HubCore:
         command: str,
         raw: bytes,
         now: datetime,
-        in_batch: dict[tuple[str, str, str], dict[str, Any]],
-    ) -> list[Outgoing | _Accepted]:
+        in_batch: dict[tuple[str, str, str], _Accepted],
+    ) -> list[Outgoing | _Accepted | _Again]:
         """Check one request and, if accepted, apply its events in memory (not yet committed)."""
         resp_topic = self._response_topic(origin, command)
         txn: Any = None
@@ -301,8 +312,10 @@ class HubCore:
         day = max(self.state.day, local_day(now, self.cfg))
         if txn is not None:
             key3 = (day, sender, txn)
-            earlier = (in_batch.get(key3) or self._errors.get(key3)
-                       or self.store.transaction_response(sender, day, txn))  # fmt: skip
+            first = in_batch.get(key3)
+            if first is not None:  # answered with the first one, once the batch is done
+                return [_Again(resp_topic, first)]
+            earlier = self._errors.get(key3) or self.store.transaction_response(sender, day, txn)
             if earlier is not None:
                 return [Outgoing(resp_topic, dumps(earlier))]
 
@@ -323,9 +336,10 @@ class HubCore:
         for e in events:
             self.state.apply(e)
         body = response("ok", data=self._result(command, events, now), transaction=txn)
+        accepted = _Accepted(command, events, sender, day, txn, resp_topic, body)
         if txn is not None:
-            in_batch[(day, sender, txn)] = body
-        return [_Accepted(command, events, sender, day, txn, resp_topic, body)]
+            in_batch[(day, sender, txn)] = accepted
+        return [accepted]
 
     def _device_for(self, origin: Origin, command: str, payload: dict[str, Any]) -> DeviceConfig | None:
         """Check a device's right to `command`; binds call pads to their counter."""

@@ -382,3 +382,14 @@ def test_self_service_priority_is_capped_but_staff_can_still_mark_priority(tmp_p
     assert unmarked["status"] == "ok"
     assert core.state.tickets["A-001"].priority is False
     assert core.state.snapshot() == replayed(core)
+
+
+def test_copies_of_a_request_in_one_batch_get_the_first_answer_as_it_finally_is(tmp_path):
+    core = new_core(tmp_path / "a.db")
+    copies = [req("kiosk-1", "take_ticket", {"service": "A", "transaction": "k-1"})] * 3
+    got = answers(core.handle_batch(copies)[0])
+    assert got[0] == got[1] == got[2]
+    assert got[0]["data"]["ticket"] == "A-001"
+    assert "estimated_call_at" in got[0]["data"]  # the estimate filled in after the batch
+    # and a resend after the batch (from the log) is the same answer again
+    assert answers(core.handle_batch(copies[:1])[0]) == got[:1]
