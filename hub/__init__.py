@@ -9,7 +9,10 @@ Where things happen (a newcomer's map):
 * a call is announced                            -> `hub.announce` (words, clips) and `hub.voice`
 * a call is heard in the waiting room            -> `hub.speaker` (the speaker node, its own part)
 * the broker is connected to                     -> `hub.mqtt` (one client factory and reconnect)
-* Home Assistant sees it                         -> `hub.discovery`
+* what goes outward (boards, speakers, HA, web)  -> `hub.extensions`, each an `hub.extension`
+                                                    listening on `hub.bus`
+* Home Assistant sees it                         -> `hub.extensions.homeassistant`
+* the wait is estimated                          -> `hub.eta` (the calling rule run forward)
 """
 
 __version__ = "0.1.0"
