@@ -238,6 +238,31 @@ class History:
         self.short_break = median(short) if len(short) >= 3 else SHORT_BREAK_MIN
         self.sorted_came = {s: Samples(xs) for s, xs in self.came.items()}
         self._spread: tuple[tuple[tuple[str, float], ...], tuple[float, float]] | None = None
+        self._usual: dict[tuple[str, float, int], list[float]] = {}
+        self._shape: dict[tuple[str, int], list[float]] = {}
+
+    def usual(self, service: str, prior: float, weekday: int) -> list[float]:
+        """`mean` for each hour of a weekday (kept: the forecast asks on every change)."""
+        key = (service, prior, weekday)
+        table = self._usual.get(key)
+        if table is None:
+            table = self._usual[key] = [self.mean(service, prior, weekday, h)[0] for h in range(24)]
+        return table
+
+    def priority_shape(self, service: str, weekday: int) -> list[float]:
+        """Priority tickets a minute per hour of the day on earlier days (of the same weekday
+        where there are two such days)."""
+        key = (service, weekday)
+        shape = self._shape.get(key)
+        if shape is None:
+            same = self.weekdays.get(weekday, 0)
+            if same >= 2:
+                counts = [self.priority_per_hour.get((service, weekday, h), 0) / same for h in range(24)]
+            else:
+                counts = [sum(self.priority_per_hour.get((service, w, h), 0) for w in range(7))
+                          / max(len(self.days), 1) for h in range(24)]  # fmt: skip
+            shape = self._shape[key] = [c / 60 for c in counts]
+        return shape
 
     def mean(self, service: str, prior: float, weekday: int, hour: int) -> tuple[float, int]:
         """Expected minutes of a service that comes, and how many earlier services back it."""
@@ -364,7 +389,7 @@ def build_model(state: QueueState, history: History, now: datetime) -> Model:
     weight_day = cv2 / day_var  # how many of today's services weigh as much as the usual times
 
     def usual(service: str, hour: int) -> float:
-        return history.mean(service, priors.get(service, 10.0), weekday, hour)[0]
+        return history.usual(service, priors.get(service, 10.0), weekday)[hour]
 
     ratios: dict[str, list[float]] = defaultdict(list)
     for v in today.visits:
@@ -377,7 +402,7 @@ def build_model(state: QueueState, history: History, now: datetime) -> Model:
         n_hist = history.mean(letter, priors.get(letter, 10.0), weekday, 9)[1]
         r, n = robust_mean(ratios.get(letter, []))
         factor = _shrink(office_factor, min(n_hist + PRIOR_WEIGHT, weight_day), r, n)
-        by_hour = [usual(letter, h) * factor for h in range(24)]
+        by_hour = [m * factor for m in history.usual(letter, priors.get(letter, 10.0), weekday)]
         earlier = history.sorted_came.get(letter) or NO_SAMPLES
         mine = Samples(v.minutes for v in today.visits if v.came and v.service == letter)
         services[letter] = ServiceModel(by_hour, factor, earlier, mine)
@@ -406,7 +431,6 @@ def _priority_rates(state: QueueState, history: History, today: DayRecord,
     """
     first = min((t.issued_at for t in state.tickets.values()), default=local)
     elapsed = max((local - first).total_seconds() / 60, 0.0)
-    n_same = history.weekdays.get(local.weekday(), 0)
     n_all = len(history.days)
     rates: dict[tuple[str, int], float] = {}
     for letter in state.services:
@@ -416,13 +440,7 @@ def _priority_rates(state: QueueState, history: History, today: DayRecord,
             for h in range(24):
                 rates[(letter, h)] = rate
             continue
-        shape = []
-        for h in range(24):
-            if n_same >= 2:
-                count = history.priority_per_hour.get((letter, local.weekday(), h), 0) / n_same
-            else:
-                count = sum(history.priority_per_hour.get((letter, w, h), 0) for w in range(7)) / n_all
-            shape.append(count / 60)
+        shape = history.priority_shape(letter, local.weekday())
         expected = sum(shape[h] * 60 for h in range(local.hour)) + shape[local.hour] * local.minute
         factor = (3 + seen) / (3 + expected)
         for h in range(24):
