@@ -9,18 +9,26 @@ file never starts a half-configured hub: `load_config` raises ConfigError("servi
 from __future__ import annotations
 
 import ipaddress
+import json
+import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
 from datetime import time
 from pathlib import Path
-from typing import Any, Final
+from typing import Annotated, Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
-from hub.announce import Wording
-from hub.contract import is_slug
+import msgspec
+from msgspec import UNSET, UnsetType, inspect
+from msgspec.inspect import Metadata
+from msgspec.structs import asdict
 
-ROLES: Final = ("kiosk", "call_pad", "led_board", "speaker", "screen")
+from hub.announce import Wording
+from hub.contract import _SLUG
+
+Role = Literal["kiosk", "call_pad", "led_board", "speaker", "screen"]
+ROLES: Final[tuple[str, ...]] = get_args(Role)
 
 
 class ConfigError(ValueError):
@@ -193,354 +201,494 @@ DEFAULT_COUNTERS: Final = (
 
 
 # ---------------------------------------------------------------------------------------------
-# Reading and checking
+# The file as written: declared tables, checked by msgspec, exported as a JSON Schema
+# ---------------------------------------------------------------------------------------------
+#
+# Each table below is the TOML as an office writes it (times as "HH:MM" text, spans as
+# "12:00-13:00", no nulls: a key left out takes its default). Its constraints are declared
+# once and serve three readers: `parse_config` (the checks and the `key: what is wrong`
+# messages), `config_schema` (editor completion and validation) and the tests. What one
+# value cannot say alone (duplicates, a counter that exists, closing after opening) is
+# checked by hand after the tables are read.
+
+_CLOCK = r"([01]?[0-9]|2[0-3])[:.][0-5][0-9]"
+
+
+def _bounds(lo: float, hi: float, **meta: Any) -> msgspec.Meta:  # noqa: ANN401
+    return msgspec.Meta(ge=lo, le=hi, **meta)
+
+
+def _hhmm(value: time) -> str:
+    return value.strftime("%H:%M")
+
+
+def _span_text(span: tuple[time, time] | None) -> str:
+    return "" if span is None else f"{_hhmm(span[0])}-{_hhmm(span[1])}"
+
+
+Clock = Annotated[
+    str,
+    msgspec.Meta(pattern=f"^{_CLOCK}$", examples=["08:00"], extra={"error": 'must be a time like "08:00"'}),
+]
+Span = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=rf"^\s*$|^\s*{_CLOCK}\s*-\s*{_CLOCK}\s*$",
+        examples=["12:00-13:00", ""],
+        extra={"error": 'must be a span like "12:00-13:00" (or "" for none)'},
+    ),
+]
+Slug = Annotated[
+    str,
+    msgspec.Meta(
+        pattern=_SLUG.pattern,
+        examples=["kantor"],
+        extra={"error": "use lower-case letters, digits, - or _ (at most 32)"},
+    ),
+]
+Letter = Annotated[
+    str, msgspec.Meta(pattern="^[A-Z]$", examples=["A"], extra={"error": "must be one capital letter A-Z"})
+]
+
+
+class _Table(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
+    """A TOML table: an unknown key is a typo, never silently ignored."""
+
+
+class OfficeTable(_Table):
+    """[office]: the office, its hours and its lunch break (ISHOMA)."""
+
+    slug: Annotated[
+        Slug, msgspec.Meta(description="bagian topik MQTT / MQTT topic part: antrian/<slug>/...")
+    ] = OfficeConfig.slug
+    name: str = OfficeConfig.name
+    timezone: Annotated[
+        str,
+        msgspec.Meta(
+            examples=["Asia/Jakarta", "Asia/Makassar", "Asia/Jayapura"],
+            description="WIB Asia/Jakarta, WITA Asia/Makassar, WIT Asia/Jayapura",
+        ),
+    ] = OfficeConfig.timezone
+    opening: Clock = _hhmm(OfficeConfig.opening)
+    closing: Annotated[
+        Clock, msgspec.Meta(description="tiket yang belum dilayani kedaluwarsa / unserved tickets expire")
+    ] = _hhmm(OfficeConfig.closing)
+    language: Literal["id", "en"] = "id"
+    public_url: Annotated[
+        str,
+        msgspec.Meta(
+            description="alamat hub di LAN, untuk kode QR tiket / the hub's LAN address, for the "
+            "ticket's QR code"
+        ),
+    ] = OfficeConfig.public_url
+    lunch: Annotated[Span, msgspec.Meta(description='ISHOMA Senin-Kamis; "" = tanpa istirahat / none')] = (
+        _span_text(OfficeConfig.lunch)
+    )
+    lunch_friday: Annotated[Span, msgspec.Meta(description="Jumat (sholat Jumat) / Friday")] = _span_text(
+        OfficeConfig.lunch_friday
+    )
+    lunch_in_turns: bool = OfficeConfig.lunch_in_turns
+    late_tickets: Literal["warn", "refuse"] = "warn"
+    get_ready_ahead: Annotated[int, _bounds(0, 99)] = OfficeConfig.get_ready_ahead
+    get_ready_minutes: Annotated[int, _bounds(0, 240)] = OfficeConfig.get_ready_minutes
+
+
+class MqttTable(_Table):
+    """[mqtt]: the broker the hub connects to."""
+
+    host: str = MqttConfig.host
+    port: Annotated[int, _bounds(1, 65535)] = MqttConfig.port
+    username: str | UnsetType = UNSET
+    password: str | UnsetType = UNSET
+    client_id: str = MqttConfig.client_id
+    tls_ca: str | UnsetType = UNSET
+    monitor_username: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                description="akun baca-saja pemantau topik / the topic monitor's read-only account; "
+                "not the hub's username"
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    monitor_password: str | UnsetType = UNSET
+
+
+class QueueTable(_Table):
+    """[queue]: calling order and the wait estimate."""
+
+    priority_streak: Annotated[int, msgspec.Meta(ge=1)] = QueueConfig.priority_streak
+    max_recalls: Annotated[int, _bounds(0, 5)] = QueueConfig.max_recalls
+    ewma_alpha: Annotated[float, msgspec.Meta(gt=0, le=1)] = QueueConfig.ewma_alpha
+    priority_share: Annotated[float, _bounds(0, 1)] = QueueConfig.priority_share
+    priority_free: Annotated[int, _bounds(0, 9999)] = QueueConfig.priority_free
+
+
+class AnnouncementTable(_Table):
+    """[announcement]: the words of a spoken call."""
+
+    prefix: str = Wording.prefix
+    direction: str = Wording.direction
+    counter_word: str = Wording.counter_word
+    repeat: Annotated[int, _bounds(1, 4)] = Wording.repeat
+    digit_mode: Annotated[bool, msgspec.Meta(description='true: "A nol satu dua"')] = Wording.digit_mode
+
+
+class WebTable(_Table):
+    """[web]: the hub's web pages and their limits (docs/web.md)."""
+
+    enabled: bool = WebConfig.enabled
+    host: str = WebConfig.host
+    port: Annotated[int, _bounds(0, 65535)] = WebConfig.port
+    max_streams: Annotated[int, _bounds(1, 100_000)] = WebConfig.max_streams
+    max_streams_per_client: Annotated[int, _bounds(1, 100_000)] = WebConfig.max_streams_per_client
+    request_timeout: Annotated[float, _bounds(1, 300)] = WebConfig.request_timeout
+    tickets_per_minute_per_client: Annotated[int, _bounds(1, 600)] = WebConfig.tickets_per_minute_per_client
+    tickets_per_minute: Annotated[int, _bounds(1, 6000)] = WebConfig.tickets_per_minute
+    login_max_failures: Annotated[int, _bounds(1, 100)] = WebConfig.login_max_failures
+    login_lockout_minutes: Annotated[int, _bounds(1, 1440)] = WebConfig.login_lockout_minutes
+    login_delay: Annotated[float, _bounds(0, 60)] = WebConfig.login_delay
+    secure_cookies: bool = WebConfig.secure_cookies
+    trusted_proxies: Annotated[
+        tuple[str, ...],
+        msgspec.Meta(
+            examples=[["127.0.0.1"]], description="alamat IP reverse proxy / reverse proxy IP addresses"
+        ),
+    ] = ()
+
+
+class PrinterTable(_Table):
+    """[printer]: an ESC/POS printer on the hub PC, for the tablet kiosk page."""
+
+    device: Annotated[str, msgspec.Meta(examples=["/dev/usb/lp0", "/dev/ttyUSB0"])] | UnsetType = UNSET
+    paper: Annotated[
+        Literal[58, 80], msgspec.Meta(description="mm", extra={"error": "must be 58 or 80 (mm)"})
+    ] = 58
+
+
+class ServiceTable(_Table):
+    """[[services]]: one service, called by its letter."""
+
+    letter: Letter
+    name: Annotated[str, msgspec.Meta(min_length=1, examples=["Administrasi kependudukan"])]
+    minutes: Annotated[float, _bounds(0.5, 240, description="lama layanan rata-rata / mean service time")] = (
+        10.0
+    )
+    quota: Annotated[int, _bounds(1, 9999, description="kuota harian / daily quota")] | UnsetType = UNSET
+    completion: Annotated[str, msgspec.Meta(examples=["1 hari kerja"])] | UnsetType = UNSET
+    status: Literal["open", "paused"] = "open"
+
+
+class CounterTable(_Table):
+    """[[counters]]: one counter (loket) and the services it calls."""
+
+    number: Annotated[int, _bounds(1, 99)]
+    services: Annotated[tuple[Letter, ...], msgspec.Meta(examples=[["A", "B"]])]
+    name: str | UnsetType = UNSET
+    spoken_name: str | UnsetType = UNSET
+    status: Literal["open", "break", "closed"] = "open"
+
+
+class DeviceTable(_Table):
+    """[[devices]]: a device the hub serves; any other id is refused."""
+
+    id: Slug
+    role: Role
+    services: (
+        Annotated[
+            tuple[Letter, ...],
+            msgspec.Meta(
+                description="kios: layanan tombolnya (bawaan semua) / kiosk: its services (default all)"
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    counter: (
+        Annotated[
+            int,
+            msgspec.Meta(
+                description="wajib untuk call_pad dan led_board / required for call_pad and led_board"
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+
+
+class ConfigFile(_Table):
+    """antrian.toml: every key may be left out (a typical kecamatan: services A-E, 3 counters)."""
+
+    database: str = Config.database
+    tts_cache: str = Config.tts_cache
+    office: OfficeTable = msgspec.field(default_factory=OfficeTable)
+    mqtt: MqttTable = msgspec.field(default_factory=MqttTable)
+    queue: QueueTable = msgspec.field(default_factory=QueueTable)
+    announcement: AnnouncementTable = msgspec.field(default_factory=AnnouncementTable)
+    web: WebTable = msgspec.field(default_factory=WebTable)
+    printer: PrinterTable = msgspec.field(default_factory=PrinterTable)
+    services: (
+        Annotated[
+            list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
+        ]
+        | UnsetType
+    ) = UNSET
+    counters: list[CounterTable] | UnsetType = UNSET
+    devices: list[DeviceTable] = msgspec.field(default_factory=list)
+
+
+def config_schema() -> dict[str, Any]:
+    """The JSON Schema of antrian.toml as written, for editor completion (hub/antrian.schema.json)."""
+    schema = msgspec.json.schema(ConfigFile)
+    return {"$schema": "https://json-schema.org/draft/2020-12/schema", "title": "antrian.toml", **schema}
+
+
+# ---------------------------------------------------------------------------------------------
+# Messages: a msgspec error, phrased as today's `key: what is wrong`
+# ---------------------------------------------------------------------------------------------
+
+_AT = re.compile(r"^(?P<what>.*?)(?: - at `\$(?P<path>[^`]*)`)?$")
+_FIELD = re.compile(r"(unknown|required) field `(?P<name>[^`]+)`")
+
+
+def _message(error: msgspec.ValidationError, raw: Mapping[str, Any]) -> str:
+    """Today's `services[2].letter: ...` from msgspec's "... - at `$.services[2].letter`"."""
+    match = _AT.match(str(error))
+    assert match is not None  # the pattern matches any text
+    what, path = match["what"], (match["path"] or "").lstrip(".")
+    field = _FIELD.search(what)
+    if field is not None:
+        key = f"{path}.{field['name']}" if path else field["name"]
+        if what.startswith("Object contains unknown"):
+            return f"{key}: unknown key (typo?)"
+        return f"{key}: {_required(_walk(key, raw)[0])}"
+    info, value = _walk(path, raw)
+    return f"{path}: {_problem(info, value)}"
+
+
+def _walk(path: str, raw: Any) -> tuple[inspect.Type, Any]:  # noqa: ANN401
+    """The declared type at a dotted/indexed path, and the value written there (if any)."""
+    info: inspect.Type = inspect.type_info(ConfigFile)
+    value = raw
+    for part in re.findall(r"[^.\[\]]+", path):
+        info = _plain(info, keep_meta=False)
+        if part.isdigit():
+            assert isinstance(info, inspect.ListType | inspect.VarTupleType)
+            info, value = info.item_type, value[int(part)] if isinstance(value, list) else None
+        else:
+            assert isinstance(info, inspect.StructType)
+            info = next(f.type for f in info.fields if f.name == part)
+            value = value.get(part) if isinstance(value, Mapping) else None
+    return info, value
+
+
+def _plain(info: inspect.Type, *, keep_meta: bool) -> inspect.Type:
+    """The type without its metadata (constraints stay; descriptions and messages go)."""
+    return info.type if isinstance(info, Metadata) and not keep_meta else info
+
+
+_WORDS: Final[dict[type, str]] = {
+    inspect.IntType: "a whole number",
+    inspect.FloatType: "a number",
+    inspect.StrType: "text",
+    inspect.BoolType: "true or false",
+    inspect.ListType: "a list",
+    inspect.VarTupleType: "a list",
+    inspect.StructType: "a table",
+}
+
+
+def _problem(info: inspect.Type, value: Any) -> str:  # noqa: ANN401
+    """What is wrong with `value` for the declared type `info`, in the file's own terms."""
+    info = _plain(info, keep_meta=True)
+    meta = info if isinstance(info, Metadata) else None
+    plain = _plain(info, keep_meta=False)
+    words = _WORDS.get(type(plain), "valid")
+    if isinstance(plain, inspect.ListType) and isinstance(plain.item_type, inspect.StructType):
+        words = "a list of tables"
+    if isinstance(value, bool) and not isinstance(plain, inspect.BoolType | inspect.LiteralType):
+        return f"must be {words}, not true/false"
+    if not _is_kind(plain, value):
+        return f"must be {words}, got {value!r}"
+    if meta is not None and meta.extra and "error" in meta.extra:
+        return f"{meta.extra['error']}, got {value!r}" if value else str(meta.extra["error"])
+    if isinstance(plain, inspect.LiteralType):
+        shown = [json.dumps(v) for v in plain.values]
+        choice = " or ".join(shown) if len(shown) <= 2 else "one of " + ", ".join(shown)
+        return f"must be {choice}, got {value!r}"
+    if isinstance(plain, inspect.IntType | inspect.FloatType):
+        if plain.gt is not None:
+            return f"must be in ({plain.gt:g}, {plain.le:g}]"
+        if plain.le is None:
+            return f"must be at least {plain.ge:g}"
+        return f"must be {plain.ge:g}..{plain.le:g}, got {value}"
+    if value in ("", []):
+        return _required(info)
+    return f"must be {words} (see `antrian config schema`), got {value!r}"
+
+
+def _required(info: inspect.Type) -> str:
+    """A key that must be written, with an example of it when one is declared."""
+    meta = _plain(info, keep_meta=True)
+    schema = meta.extra_json_schema if isinstance(meta, Metadata) else None
+    examples = (schema or {}).get("examples")
+    return "required" + (f" (e.g. {json.dumps(examples[0])})" if examples else "")
+
+
+def _is_kind(plain: inspect.Type, value: Any) -> bool:  # noqa: ANN401
+    kinds: dict[type, type | tuple[type, ...]] = {
+        inspect.IntType: int,
+        inspect.FloatType: (int, float),
+        inspect.StrType: str,
+        inspect.BoolType: bool,
+        inspect.ListType: list,
+        inspect.VarTupleType: list,
+        inspect.StructType: Mapping,
+    }
+    kind = kinds.get(type(plain))
+    return kind is None or isinstance(value, kind)
+
+
+# ---------------------------------------------------------------------------------------------
+# From the file to the Config: what one value cannot say alone
 # ---------------------------------------------------------------------------------------------
 
 
-class _Reader:
-    """Reads one TOML table, remembering its path for error messages."""
-
-    def __init__(self, table: Mapping[str, Any], path: str) -> None:
-        if not isinstance(table, Mapping):
-            raise ConfigError(f"{path}: must be a table")
-        self.table = table
-        self.path = path
-        self.used: set[str] = set()
-
-    def key(self, name: str) -> str:
-        return f"{self.path}.{name}" if self.path else name
-
-    def get(self, name: str, typ: type | tuple[type, ...], default: Any) -> Any:  # noqa: ANN401
-        self.used.add(name)
-        if name not in self.table:
-            return default
-        value = self.table[name]
-        types = typ if isinstance(typ, tuple) else (typ,)
-        if isinstance(value, bool) and bool not in types:
-            raise ConfigError(f"{self.key(name)}: must be {_names(types)}, not true/false")
-        if not isinstance(value, types):
-            raise ConfigError(f"{self.key(name)}: must be {_names(types)}, got {value!r}")
-        return value
-
-    def finish(self) -> None:
-        unknown = sorted(set(self.table) - self.used)
-        if unknown:
-            raise ConfigError(f"{self.key(unknown[0])}: unknown key (typo?)")
-
-
-def _names(types: tuple[type, ...]) -> str:
-    words = {str: "text", int: "a whole number", float: "a number", bool: "true or false",
-             list: "a list", dict: "a table"}  # fmt: skip
-    return " or ".join(words.get(t, t.__name__) for t in types)
-
-
-def _clock(r: _Reader, name: str, default: time) -> time:
-    raw = r.get(name, str, None)
-    if raw is None:
-        return default
-    try:
-        return _parse_clock(raw)
-    except ValueError:
-        raise ConfigError(f"{r.key(name)}: must be a time like \"08:00\", got {raw!r}") from None
-
-
 def _parse_clock(raw: str) -> time:
-    """ "08:00" or "08.00" -> time; ValueError otherwise."""
-    hh, mm = raw.replace(".", ":").split(":")
+    """ "08:00" or "08.00" (already matched by the declared pattern) -> time."""
+    hh, mm = raw.strip().replace(".", ":").split(":")
     return time(int(hh), int(mm))
 
 
-def _span(r: _Reader, name: str, default: tuple[time, time] | None) -> tuple[time, time] | None:
-    """A time span such as "12:00-13:00"; "" for none."""
-    raw = r.get(name, str, None)
-    if raw is None:
-        return default
+def _span(raw: str, key: str) -> tuple[time, time] | None:
     if not raw.strip():
         return None
-    try:
-        start, end = (_parse_clock(part.strip()) for part in raw.split("-"))
-    except ValueError:
-        raise ConfigError(f"{r.key(name)}: must be a span like \"12:00-13:00\" (or \"\" for"
-                          f" none), got {raw!r}") from None  # fmt: skip
+    start, end = (_parse_clock(part) for part in raw.split("-"))
     if end <= start:
-        raise ConfigError(f"{r.key(name)}: must end after it starts, got {raw!r}")
+        raise ConfigError(f"{key}: must end after it starts, got {raw!r}")
     return start, end
 
 
-def _office(raw: Mapping[str, Any]) -> OfficeConfig:
-    r = _Reader(raw, "office")
-    d = OfficeConfig()
-    slug = r.get("slug", str, d.slug)
-    if not is_slug(slug):
-        raise ConfigError(f"office.slug: use lower-case letters, digits, - or _, got {slug!r}")
-    tz = r.get("timezone", str, d.timezone)
+def _unset(value: Any) -> Any:  # noqa: ANN401
+    return None if value is UNSET else value
+
+
+def _office(t: OfficeTable) -> OfficeConfig:
     try:
-        ZoneInfo(tz)
+        ZoneInfo(t.timezone)
     except (ZoneInfoNotFoundError, ValueError):
-        raise ConfigError(f"office.timezone: unknown time zone {tz!r} (Asia/Jakarta?)") from None
-    language = r.get("language", str, d.language)
-    if language not in ("id", "en"):
-        raise ConfigError(f"office.language: must be \"id\" or \"en\", got {language!r}")
-    late = r.get("late_tickets", str, d.late_tickets)
-    if late not in ("warn", "refuse"):
-        raise ConfigError(f"office.late_tickets: must be \"warn\" or \"refuse\", got {late!r}")
-    ready_ahead = r.get("get_ready_ahead", int, d.get_ready_ahead)
-    ready_minutes = r.get("get_ready_minutes", int, d.get_ready_minutes)
-    if not 0 <= ready_ahead <= 99:
-        raise ConfigError("office.get_ready_ahead: must be 0..99")
-    if not 0 <= ready_minutes <= 240:
-        raise ConfigError("office.get_ready_minutes: must be 0..240")
+        raise ConfigError(f"office.timezone: unknown time zone {t.timezone!r} (Asia/Jakarta?)") from None
     office = OfficeConfig(
-        slug=slug,
-        name=r.get("name", str, d.name),
-        timezone=tz,
-        opening=_clock(r, "opening", d.opening),
-        closing=_clock(r, "closing", d.closing),
-        language=language,
-        public_url=r.get("public_url", str, d.public_url).rstrip("/"),
-        lunch=_span(r, "lunch", d.lunch),
-        lunch_friday=_span(r, "lunch_friday", d.lunch_friday),
-        lunch_in_turns=r.get("lunch_in_turns", bool, d.lunch_in_turns),
-        late_tickets=late,
-        get_ready_ahead=ready_ahead,
-        get_ready_minutes=ready_minutes,
+        **{
+            **asdict(t),
+            "opening": _parse_clock(t.opening),
+            "closing": _parse_clock(t.closing),
+            "public_url": t.public_url.rstrip("/"),
+            "lunch": _span(t.lunch, "office.lunch"),
+            "lunch_friday": _span(t.lunch_friday, "office.lunch_friday"),
+        }
     )
-    r.finish()
     if office.closing <= office.opening:
         raise ConfigError("office.closing: must be later than office.opening")
     return office
 
 
-def _mqtt(raw: Mapping[str, Any]) -> MqttConfig:
-    r = _Reader(raw, "mqtt")
-    d = MqttConfig()
-    port = r.get("port", int, d.port)
-    if not 1 <= port <= 65535:
-        raise ConfigError(f"mqtt.port: must be 1..65535, got {port}")
-    cfg = MqttConfig(
-        host=r.get("host", str, d.host),
-        port=port,
-        username=r.get("username", str, d.username),
-        password=r.get("password", str, d.password),
-        client_id=r.get("client_id", str, d.client_id),
-        tls_ca=r.get("tls_ca", str, d.tls_ca),
-        monitor_username=r.get("monitor_username", str, d.monitor_username),
-        monitor_password=r.get("monitor_password", str, d.monitor_password),
-    )
-    r.finish()
+def _mqtt(t: MqttTable) -> MqttConfig:
+    cfg = MqttConfig(**{k: _unset(v) for k, v in asdict(t).items()})
     if cfg.monitor_username is not None and cfg.monitor_username == cfg.username:
-        raise ConfigError("mqtt.monitor_username: must differ from mqtt.username (the topic"
-                          " monitor would take over the hub's session)")  # fmt: skip
+        raise ConfigError(
+            "mqtt.monitor_username: must differ from mqtt.username (the topic"
+            " monitor would take over the hub's session)"
+        )
     return cfg
 
 
-def _queue(raw: Mapping[str, Any]) -> QueueConfig:
-    r = _Reader(raw, "queue")
-    d = QueueConfig()
-    streak = r.get("priority_streak", int, d.priority_streak)
-    if streak < 1:
-        raise ConfigError("queue.priority_streak: must be at least 1")
-    recalls = r.get("max_recalls", int, d.max_recalls)
-    if not 0 <= recalls <= 5:
-        raise ConfigError("queue.max_recalls: must be 0..5")
-    alpha = float(r.get("ewma_alpha", (int, float), d.ewma_alpha))
-    if not 0 < alpha <= 1:
-        raise ConfigError("queue.ewma_alpha: must be in (0, 1]")
-    share = float(r.get("priority_share", (int, float), d.priority_share))
-    if not 0 <= share <= 1:
-        raise ConfigError("queue.priority_share: must be in [0, 1]")
-    free = r.get("priority_free", int, d.priority_free)
-    if not 0 <= free <= 9999:
-        raise ConfigError("queue.priority_free: must be 0..9999")
-    r.finish()
-    return QueueConfig(priority_streak=streak, max_recalls=recalls, ewma_alpha=alpha,
-                       priority_share=share, priority_free=free)  # fmt: skip
-
-
-def _web(raw: Mapping[str, Any]) -> WebConfig:
-    r = _Reader(raw, "web")
-    d = WebConfig()
-    port = r.get("port", int, d.port)
-    if not 0 <= port <= 65535:
-        raise ConfigError(f"web.port: must be 0..65535, got {port}")
-
-    def number(name: str, typ: type | tuple[type, ...], low: float, high: float) -> Any:  # noqa: ANN401
-        value = r.get(name, typ, getattr(d, name))
-        if not low <= value <= high:
-            raise ConfigError(f"web.{name}: must be {low:g}..{high:g}, got {value}")
-        return float(value) if isinstance(typ, tuple) else value
-
-    max_streams = number("max_streams", int, 1, 100_000)
-    proxies = r.get("trusted_proxies", list, list(d.trusted_proxies))
-    for p in proxies:
+def _web(t: WebTable) -> WebConfig:
+    if t.max_streams_per_client > t.max_streams:
+        raise ConfigError(
+            f"web.max_streams_per_client: must be 1..{t.max_streams}, got {t.max_streams_per_client}"
+        )
+    for p in t.trusted_proxies:
         try:
-            ipaddress.ip_address(p if isinstance(p, str) else "-")
+            ipaddress.ip_address(p)
         except ValueError:
             raise ConfigError(f"web.trusted_proxies: not an IP address: {p!r}") from None
-    cfg = WebConfig(
-        enabled=r.get("enabled", bool, d.enabled),
-        host=r.get("host", str, d.host),
-        port=port,
-        max_streams=max_streams,
-        max_streams_per_client=number("max_streams_per_client", int, 1, max_streams),
-        request_timeout=number("request_timeout", (int, float), 1, 300),
-        tickets_per_minute_per_client=number("tickets_per_minute_per_client", int, 1, 600),
-        tickets_per_minute=number("tickets_per_minute", int, 1, 6000),
-        login_max_failures=number("login_max_failures", int, 1, 100),
-        login_lockout_minutes=number("login_lockout_minutes", int, 1, 1440),
-        login_delay=number("login_delay", (int, float), 0, 60),
-        secure_cookies=r.get("secure_cookies", bool, d.secure_cookies),
-        trusted_proxies=tuple(str(p) for p in proxies),
-    )
-    r.finish()
-    return cfg
+    return WebConfig(**asdict(t))
 
 
-def _printer(raw: Mapping[str, Any]) -> PrinterConfig:
-    r = _Reader(raw, "printer")
-    paper = r.get("paper", int, 58)
-    if paper not in (58, 80):
-        raise ConfigError(f"printer.paper: must be 58 or 80 (mm), got {paper}")
-    cfg = PrinterConfig(device=r.get("device", str, None), paper=paper)
-    r.finish()
-    return cfg
-
-
-def _wording(raw: Mapping[str, Any]) -> Wording:
-    r = _Reader(raw, "announcement")
-    d = Wording()
-    repeat = r.get("repeat", int, d.repeat)
-    if not 1 <= repeat <= 4:
-        raise ConfigError("announcement.repeat: must be 1..4")
-    w = Wording(
-        prefix=r.get("prefix", str, d.prefix),
-        direction=r.get("direction", str, d.direction),
-        counter_word=r.get("counter_word", str, d.counter_word),
-        repeat=repeat,
-        digit_mode=r.get("digit_mode", bool, d.digit_mode),
-    )
-    r.finish()
-    return w
-
-
-def _list(raw: Any, key: str) -> list[Mapping[str, Any]]:  # noqa: ANN401
-    if not isinstance(raw, list):
-        raise ConfigError(f"{key}: must be a list of tables ([[{key}]])")
-    return raw
-
-
-def _services(raw: Any) -> tuple[ServiceConfig, ...]:  # noqa: ANN401
+def _services(tables: list[ServiceTable]) -> tuple[ServiceConfig, ...]:
     out: list[ServiceConfig] = []
-    for i, table in enumerate(_list(raw, "services")):
-        r = _Reader(table, f"services[{i}]")
-        letter = r.get("letter", str, None)
-        if letter is None or len(letter) != 1 or not ("A" <= letter <= "Z"):
-            raise ConfigError(f"services[{i}].letter: must be one capital letter A-Z")
-        if any(s.letter == letter for s in out):
-            raise ConfigError(f"services[{i}].letter: {letter} is used twice")
-        name = r.get("name", str, None)
-        if not name:
-            raise ConfigError(f"services[{i}].name: required (e.g. \"Administrasi kependudukan\")")
-        minutes = float(r.get("minutes", (int, float), 10))
-        if not 0.5 <= minutes <= 240:
-            raise ConfigError(f"services[{i}].minutes: must be 0.5..240")
-        quota = r.get("quota", int, None)
-        if quota is not None and not 1 <= quota <= 9999:
-            raise ConfigError(f"services[{i}].quota: must be 1..9999")
-        status = r.get("status", str, "open")
-        if status not in ("open", "paused"):
-            raise ConfigError(f"services[{i}].status: must be \"open\" or \"paused\"")
-        out.append(ServiceConfig(letter, name, minutes, quota, r.get("completion", str, None),
-                                 status))  # fmt: skip
-        r.finish()
+    for i, t in enumerate(tables):
+        if any(s.letter == t.letter for s in out):
+            raise ConfigError(f"services[{i}].letter: {t.letter} is used twice")
+        out.append(
+            ServiceConfig(t.letter, t.name, t.minutes, _unset(t.quota), _unset(t.completion), t.status)
+        )
     return tuple(out)
 
 
-def _counters(raw: Any, letters: set[str]) -> tuple[CounterConfig, ...]:  # noqa: ANN401
-    out: list[CounterConfig] = []
-    for i, table in enumerate(_list(raw, "counters")):
-        r = _Reader(table, f"counters[{i}]")
-        number = r.get("number", int, None)
-        if number is None or not 1 <= number <= 99:
-            raise ConfigError(f"counters[{i}].number: required, 1..99")
-        if any(c.number == number for c in out):
-            raise ConfigError(f"counters[{i}].number: counter {number} is declared twice")
-        services = _letters(r, "services", letters, required=True)
-        status = r.get("status", str, "open")
-        if status not in ("open", "break", "closed"):
-            raise ConfigError(f"counters[{i}].status: must be open, break or closed")
-        out.append(CounterConfig(number, services, r.get("name", str, None),
-                                 r.get("spoken_name", str, None), status))  # fmt: skip
-        r.finish()
-    return tuple(out)
-
-
-def _letters(r: _Reader, name: str, letters: set[str], *, required: bool) -> tuple[str, ...]:
-    values = r.get(name, list, None)
-    if values is None:
-        if required:
-            raise ConfigError(f"{r.key(name)}: required, a list of service letters")
-        return ()
+def _letters(values: tuple[str, ...], letters: set[str], key: str) -> tuple[str, ...]:
     for v in values:
         if v not in letters:
-            raise ConfigError(f"{r.key(name)}: unknown service {v!r} (have {sorted(letters)})")
-    return tuple(values)
+            raise ConfigError(f"{key}: unknown service {v!r} (have {sorted(letters)})")
+    return values
 
 
-def _devices(raw: Any, letters: set[str], counters: set[int]) -> tuple[DeviceConfig, ...]:  # noqa: ANN401
+def _counters(tables: list[CounterTable], letters: set[str]) -> tuple[CounterConfig, ...]:
+    out: list[CounterConfig] = []
+    for i, t in enumerate(tables):
+        if any(c.number == t.number for c in out):
+            raise ConfigError(f"counters[{i}].number: counter {t.number} is declared twice")
+        services = _letters(t.services, letters, f"counters[{i}].services")
+        out.append(CounterConfig(t.number, services, _unset(t.name), _unset(t.spoken_name), t.status))
+    return tuple(out)
+
+
+def _devices(tables: list[DeviceTable], letters: set[str], counters: set[int]) -> tuple[DeviceConfig, ...]:
     out: list[DeviceConfig] = []
-    for i, table in enumerate(_list(raw, "devices")):
-        r = _Reader(table, f"devices[{i}]")
-        dev_id = r.get("id", str, None)
-        if dev_id is None or not is_slug(dev_id):
-            raise ConfigError(f"devices[{i}].id: required; lower-case letters, digits, - or _")
-        if any(d.id == dev_id for d in out):
-            raise ConfigError(f"devices[{i}].id: {dev_id} is declared twice")
-        role = r.get("role", str, None)
-        if role not in ROLES:
-            raise ConfigError(f"devices[{i}].role: must be one of {', '.join(ROLES)}")
-        services = _letters(r, "services", letters, required=False)
-        if role == "kiosk" and not services:
+    for i, t in enumerate(tables):
+        if any(d.id == t.id for d in out):
+            raise ConfigError(f"devices[{i}].id: {t.id} is declared twice")
+        services = _letters(_unset(t.services) or (), letters, f"devices[{i}].services")
+        if t.role == "kiosk" and not services:
             services = tuple(sorted(letters))
-        counter = r.get("counter", int, None)
-        if role in ("call_pad", "led_board"):
+        counter = _unset(t.counter)
+        if t.role in ("call_pad", "led_board"):
             if counter is None:
-                raise ConfigError(f"devices[{i}].counter: required for a {role}")
+                raise ConfigError(f"devices[{i}].counter: required for a {t.role}")
             if counter not in counters:
                 raise ConfigError(f"devices[{i}].counter: no counter {counter} is configured")
-        out.append(DeviceConfig(dev_id, role, services, counter))
-        r.finish()
+        out.append(DeviceConfig(t.id, t.role, services, counter))
     return tuple(out)
 
 
 def parse_config(raw: Mapping[str, Any]) -> Config:
     """A parsed TOML document -> Config, with defaults filled in and everything checked."""
-    top = _Reader(raw, "")
-    office = _office(top.get("office", dict, {}))
-    mqtt = _mqtt(top.get("mqtt", dict, {}))
-    queue = _queue(top.get("queue", dict, {}))
-    wording = _wording(top.get("announcement", dict, {}))
-    database = top.get("database", str, "antrian.db")
-    tts_cache = top.get("tts_cache", str, "tts_cache")
-    services = _services(top.get("services", list, None)) if "services" in raw else DEFAULT_SERVICES
-    if not services:
-        raise ConfigError("services: at least one service is needed")
+    try:
+        file = msgspec.convert(raw, ConfigFile)
+    except msgspec.ValidationError as exc:
+        raise ConfigError(_message(exc, raw)) from None
+    services = DEFAULT_SERVICES if file.services is UNSET else _services(file.services)
     letters = {s.letter for s in services}
-    if "counters" in raw:
-        counters = _counters(top.get("counters", list, None), letters)
-    else:
+    if file.counters is UNSET:
         counters = tuple(
-            CounterConfig(c.number, tuple(s for s in c.services if s in letters) or
-                          tuple(sorted(letters)))
+            CounterConfig(c.number, tuple(s for s in c.services if s in letters) or tuple(sorted(letters)))
             for c in DEFAULT_COUNTERS
-        )  # fmt: skip
-    devices = _devices(top.get("devices", list, []), letters, {c.number for c in counters})
-    web = _web(top.get("web", dict, {}))
-    printer = _printer(top.get("printer", dict, {}))
-    top.finish()
-    return Config(office=office, mqtt=mqtt, queue=queue, wording=wording, database=database,
-                  tts_cache=tts_cache, web=web, printer=printer, services=services,
-                  counters=counters, devices=devices)  # fmt: skip
+        )
+    else:
+        counters = _counters(file.counters, letters)
+    return Config(
+        office=_office(file.office),
+        mqtt=_mqtt(file.mqtt),
+        queue=QueueConfig(**asdict(file.queue)),
+        wording=Wording(**asdict(file.announcement)),
+        database=file.database,
+        tts_cache=file.tts_cache,
+        web=_web(file.web),
+        printer=PrinterConfig(device=_unset(file.printer.device), paper=file.printer.paper),
+        services=services,
+        counters=counters,
+        devices=_devices(file.devices, letters, {c.number for c in counters}),
+    )
 
 
 def load_config(path: str | Path | None) -> Config:
@@ -560,5 +708,8 @@ def load_config(path: str | Path | None) -> Config:
     # Relative paths are relative to the config file, not to wherever the service manager
     # happened to start the hub.
     db, cache = Path(cfg.database), Path(cfg.tts_cache)
-    return replace(cfg, database=str(db if db.is_absolute() else p.parent / db),
-                   tts_cache=str(cache if cache.is_absolute() else p.parent / cache))
+    return replace(
+        cfg,
+        database=str(db if db.is_absolute() else p.parent / db),
+        tts_cache=str(cache if cache.is_absolute() else p.parent / cache),
+    )
