@@ -6,6 +6,7 @@
     antrian log [-c ...] [--day D]       the audit log of a day
     antrian log verify [-c ...]          check the database file and replay every day's log
     antrian config check FILE | init    check a configuration / print the default one
+    antrian config schema                the JSON Schema of antrian.toml (editor completion)
     antrian contract                     the MQTT contract as JSON (topics, schemas, roles)
 
 Other parts of the project add their own subcommands through `EXTENSIONS`.
@@ -25,7 +26,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from hub.config import Config, ConfigError, load_config
+from hub.config import Config, ConfigError, config_schema, load_config
 from hub.i18n import t
 
 if TYPE_CHECKING:
@@ -35,6 +36,13 @@ if TYPE_CHECKING:
 EXTENSIONS: Final = ("hub.voice.cli", "hub.speaker.cli", "hub.web.cli", "hub.provision.cli")
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
+#: The JSON Schema of antrian.toml, shipped beside the example so an editor can complete keys.
+CONFIG_SCHEMA: Final = Path(__file__).with_name("antrian.schema.json")
+
+
+def schema_text() -> str:
+    """`antrian config schema`, and the text of CONFIG_SCHEMA (a test keeps the two equal)."""
+    return json.dumps(config_schema(), indent=2, ensure_ascii=False) + "\n"
 
 
 def _setup_logging(verbose: bool) -> None:
@@ -230,6 +238,9 @@ def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "init":
         print(EXAMPLE_CONFIG.read_text(encoding="utf-8"), end="")
         return 0
+    if args.action == "schema":
+        print(schema_text(), end="")
+        return 0
     cfg = _config(args.file)
     print(f"OK: {cfg.office.name} ({cfg.office.slug}), {len(cfg.services)} layanan, "
           f"{len(cfg.counters)} loket, {len(cfg.devices)} perangkat")  # fmt: skip
@@ -283,7 +294,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_log)
 
     p = sub.add_parser("config", help="periksa atau buat konfigurasi / check or create config")
-    p.add_argument("action", choices=("check", "init"))
+    p.add_argument("action", choices=("check", "init", "schema"))
     p.add_argument("file", nargs="?")
     p.set_defaults(func=cmd_config)
 

@@ -2,10 +2,14 @@
 
 from __future__ import annotations
 
+import json
+import tomllib
+
+import msgspec
 import pytest
 
-from hub.cli import EXAMPLE_CONFIG, main
-from hub.config import ConfigError, load_config, parse_config
+from hub.cli import CONFIG_SCHEMA, EXAMPLE_CONFIG, main, schema_text
+from hub.config import ConfigError, ConfigFile, load_config, parse_config
 
 
 def test_no_file_gives_a_working_kecamatan():
@@ -76,3 +80,20 @@ def test_config_check_command_names_the_key(tmp_path, capsys):
         main(["config", "check", str(f)])
     assert exit_.value.code == 2
     assert "queue.max_recalls: must be 0..5" in capsys.readouterr().err
+
+
+def test_the_shipped_schema_is_the_one_the_declared_tables_export(capsys):
+    main(["config", "schema"])
+    printed = capsys.readouterr().out
+    assert printed == schema_text()
+    regenerate = "antrian config schema > hub/antrian.schema.json"
+    assert CONFIG_SCHEMA.read_text(encoding="utf-8") == printed, regenerate
+
+
+def test_the_schema_describes_the_file_as_written():
+    raw = tomllib.loads(EXAMPLE_CONFIG.read_text(encoding="utf-8"))
+    msgspec.convert(raw, ConfigFile)  # the example, decoded through the declared TOML model
+    office = json.loads(CONFIG_SCHEMA.read_text(encoding="utf-8"))["$defs"]["OfficeTable"]["properties"]
+    assert office["opening"]["type"] == "string"
+    assert office["opening"]["default"] == "07:30"
+    assert office["lunch"]["default"] == "12:00-13:00"
