@@ -27,56 +27,25 @@ import aiomqtt
 
 from hub.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
 from hub.contract import Topics, dumps
+from hub.i18n import t
 from hub.mqtt import NODELAY
 from hub.net import free_port, port_open
-
-TEXT = {
-    "broker_found": ("Memakai broker MQTT di {addr}", "Using the MQTT broker at {addr}"),
-    "broker_embedded": ("Tidak ada broker di {addr}: menjalankan broker bawaan (amqtt) di {bind}",
-                        "No broker at {addr}: starting the embedded broker (amqtt) at {bind}"),
-    "no_broker": ("Tidak ada broker di {addr}, dan broker bawaan (amqtt) tidak terpasang: "
-                  "pip install 'antrian[demo]', atau sudo apt-get install mosquitto",
-                  "No broker at {addr}, and the embedded broker (amqtt) is not installed: "
-                  "pip install 'antrian[demo]', or sudo apt-get install mosquitto"),
-    "start": ("Kantor buka. {n} loket, layanan {services}. Tekan Ctrl+C untuk berhenti.",
-              "The office opens. {n} counters, services {services}. Press Ctrl+C to stop."),
-    "ticket": ("Kios     : warga mengambil {ticket}{prio} ({service}) - {ahead} orang di depan, "
-               "perkiraan {wait}", "Kiosk    : a citizen takes {ticket}{prio} ({service}) - "
-               "{ahead} ahead, estimated {wait}"),
-    "refused": ("Kios     : ditolak - {error}", "Kiosk    : refused - {error}"),
-    "call": ("Loket {counter}  : memanggil {ticket}", "Counter {counter}: calls {ticket}"),
-    "recall": ("Loket {counter}  : memanggil ulang {ticket}", "Counter {counter}: recalls {ticket}"),
-    "skip": ("Loket {counter}  : {ticket} tidak datang - terlewat",
-             "Counter {counter}: {ticket} did not come - skipped"),
-    "empty": ("Loket {counter}  : tidak ada antrean", "Counter {counter}: nobody waiting"),
-    "board": ("Papan {counter}  : [{lines}]", "Board {counter}  : [{lines}]"),
-    "speaker": ("Pengeras : memutar {call} - {secs:.1f} detik audio -> {file}",
-                "Speaker  : plays {call} - {secs:.1f} s of audio -> {file}"),
-    "speaker_start": ("Pengeras : node speaker-1 memakai klip offline di {cache}; audio ke {out}",
-                      "Speaker  : node speaker-1 uses the offline clips in {cache}; audio to {out}"),
-    "pause": ("Admin    : layanan A dihentikan sementara (SIAK pusat gangguan)",
-              "Admin    : service A paused (national population system down)"),
-    "resume": ("Admin    : layanan A dibuka kembali", "Admin    : service A open again"),
-    "summary": ("Selesai. {issued} tiket diambil, {served} dilayani, {waiting} masih menunggu.",
-                "Done. {issued} tickets taken, {served} served, {waiting} still waiting."),
-    "minutes": ("{n} menit", "{n} min"),
-    "unknown": ("belum bisa diperkirakan", "cannot be estimated yet"),
-}
 
 
 class Say:
     """Prints demo lines in the chosen language with the office clock in front."""
 
     def __init__(self, lang: str, cfg: Config) -> None:
-        self.i = 1 if lang == "en" else 0
+        self.lang = lang
         self.cfg = cfg
 
     def __call__(self, key: str, **params: Any) -> None:  # noqa: ANN401
         clock = datetime.now(self.cfg.office.tz).strftime("%H.%M.%S")
-        print(f"{clock}  {TEXT[key][self.i].format(**params)}", flush=True)
+        print(f"{clock}  {self.text(key, **params)}", flush=True)
 
     def text(self, key: str, **params: Any) -> str:  # noqa: ANN401
-        return TEXT[key][self.i].format(**params)
+        """One demo line (the `demo.` part of the catalogue in `hub.i18n`)."""
+        return t(f"demo.{key}", self.lang, **params)
 
 
 @contextlib.asynccontextmanager

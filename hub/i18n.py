@@ -1,123 +1,132 @@
-"""User-facing text in Bahasa Indonesia (default) and English.
+"""Every user-facing word of the hub, in Bahasa Indonesia (default) and English: one catalogue.
 
-Code raises and logs with message keys; people read the office's language. Keys are stable
-(they are sent as `code` in error responses so a device can react without parsing prose).
+Code raises, prints and logs with message keys; people read the office's language. The texts
+live in gettext catalogues, `hub/locale/<lang>/LC_MESSAGES/antrian.po` (`id` first, `en`
+complete), because that is the form translators and their tools (Poedit, Weblate, Babel)
+know: the msgid is the key the code asks for, the msgstr its text. Keys are stable: the
+hub's error keys are sent as `code` in error responses so a device can react without parsing
+prose. The other parts keep their words under a prefix: `web.` (the pages, which get them
+without the prefix, see `texts`), `voice.`, `devices.`, `demo.`; `board.` is what the LED
+boards and the call pads show.
+
+Why the .po files are read here, at import, instead of compiled to .mo for `gettext`: the
+catalogue is a few hundred short lines (read in about a millisecond), and reading the source
+means there is no build step and no compiled copy in the repository that can drift from what
+a translator edited; the subset of the format read here is the one the tools write (comments,
+flags, msgid/msgstr over several quoted lines). A fuzzy entry is left out, as `msgfmt` does,
+and a malformed file fails loudly with its line. The placeholders are `str.format` fields
+(`{service}`), the same in both languages (a test checks it).
 """
 
 from __future__ import annotations
 
+import os
+import re
+from pathlib import Path
 from typing import Final
 
-MESSAGES: Final[dict[str, tuple[str, str]]] = {
-    # errors returned to devices and clients
-    "invalid_request": ("Permintaan tidak sah: {detail}", "Invalid request: {detail}"),
-    "unknown_device": ("Perangkat {device} tidak terdaftar", "Device {device} is not registered"),
-    "not_allowed": (
-        "Perangkat {device} ({role}) tidak boleh menjalankan {command}",
-        "Device {device} ({role}) may not run {command}",
-    ),
-    "unknown_service": ("Layanan {service} tidak ada", "There is no service {service}"),
-    "service_not_offered": (
-        "Layanan {service} tidak tersedia di perangkat ini",
-        "Service {service} is not offered on this device",
-    ),
-    "service_paused": (
-        "Layanan {service} sedang dihentikan sementara",
-        "Service {service} is paused",
-    ),
-    "quota_reached": (
-        "Kuota harian layanan {service} ({quota}) sudah habis",
-        "The daily quota of service {service} ({quota}) is used up",
-    ),
-    "not_served_today": (
-        "Layanan {service} kemungkinan tidak terlayani lagi hari ini (antrean melewati jam"
-        " tutup); silakan datang kembali pada hari kerja berikutnya atau hubungi petugas",
-        "Service {service} will likely not be reached again today (the queue runs past"
-        " closing); please come back on the next working day or ask an officer",
-    ),
-    "unknown_counter": ("Loket {counter} tidak ada", "There is no counter {counter}"),
-    "counter_not_open": (
-        "Loket {counter} sedang {status}",
-        "Counter {counter} is {status}",
-    ),
-    "counter_busy": (
-        "Loket {counter} masih melayani {ticket}; selesaikan dulu",
-        "Counter {counter} is still serving {ticket}; finish it first",
-    ),
-    "nothing_serving": (
-        "Loket {counter} tidak sedang melayani tiket",
-        "Counter {counter} is not serving a ticket",
-    ),
-    "recall_limit": (
-        "{ticket} sudah dipanggil ulang {recalls} kali; tandai terlewat",
-        "{ticket} was recalled {recalls} times already; mark it skipped",
-    ),
-    "unknown_ticket": ("Tiket {ticket} tidak ada hari ini", "No ticket {ticket} today"),
-    "ticket_not_waiting": (
-        "Tiket {ticket} tidak sedang menunggu ({state})",
-        "Ticket {ticket} is not waiting ({state})",
-    ),
-    "ticket_not_skipped": (
-        "Tiket {ticket} tidak berstatus terlewat ({state})",
-        "Ticket {ticket} is not skipped ({state})",
-    ),
-    "same_service": (
-        "Tiket {ticket} sudah di layanan {service}",
-        "Ticket {ticket} is already in service {service}",
-    ),
-    "unknown_token": ("Tiket tidak ditemukan atau sudah kedaluwarsa", "Ticket not found or expired"),
-    "storage_failed": (
-        "Penyimpanan gagal; permintaan tidak diproses: {detail}",
-        "Storage failed; the request was not processed: {detail}",
-    ),
-    "storage_full": (
-        "Penyimpanan penuh; permintaan tidak diproses. Kosongkan disk hub lalu coba lagi",
-        "Storage is full; the request was not processed. Free disk space on the hub, then retry",
-    ),
-    "storage_damaged": (
-        "Berkas database rusak; permintaan tidak diproses. Jalankan 'antrian log verify'",
-        "The database file is damaged; the request was not processed. Run 'antrian log verify'",
-    ),
-    "internal_error": (
-        "Kesalahan internal hub; permintaan tidak diproses (sudah dicatat di log hub)",
-        "Internal hub error; the request was not processed (recorded in the hub's log)",
-    ),
-    "invalid_payload": ("Isi pesan tidak sah: {detail}", "Invalid payload: {detail}"),
-    "priority_share_reached": (
-        "Antrean prioritas layanan {service} hari ini sudah banyak; ambil antrean biasa dan"
-        " sampaikan ke petugas, yang dapat menandainya prioritas",
-        "Priority tickets of service {service} are many today; take a regular ticket and tell"
-        " the officer, who can mark it priority",
-    ),
-    "counter_retired": (
-        "Loket {counter} tidak ada lagi di konfigurasi",
-        "Counter {counter} is no longer configured",
-    ),
-    "queue_empty": ("Tidak ada antrean", "Nobody is waiting"),
-    # what the boards above the counters and the call pads show (one word for both)
-    "board.break": ("ISTIRAHAT", "BREAK"),
-    "board.closed": ("TUTUP", "CLOSED"),
-    "board.until": ("s.d. {until}", "until {until}"),
-    # states, as people say them
-    "state.open": ("buka", "open"),
-    "state.break": ("istirahat", "on a break"),
-    "state.closed": ("tutup", "closed"),
-    "state.paused": ("dihentikan sementara", "paused"),
-    "state.waiting": ("menunggu", "waiting"),
-    "state.called": ("dipanggil", "called"),
-    "state.done": ("selesai", "done"),
-    "state.skipped": ("terlewat", "skipped"),
-    "state.expired": ("kedaluwarsa", "expired"),
-}
+LANGUAGES: Final = ("id", "en")
+LOCALE_DIR: Final = Path(__file__).parent / "locale"
+DOMAIN: Final = "antrian"
+
+_ESCAPES: Final = {"n": "\n", "t": "\t", '"': '"', "\\": "\\"}
+_QUOTED: Final = re.compile(r'"((?:[^"\\]|\\.)*)"\s*$')
+
+
+class CatalogueError(ValueError):
+    """A .po file the reader cannot take (its path and line are in the message)."""
+
+
+def catalogue_path(lang: str) -> Path:
+    """Where the catalogue of `lang` is, in the layout gettext tools expect."""
+    return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
+
+
+def read_po(path: Path) -> dict[str, str]:
+    """msgid -> msgstr of one .po file, without its header entry and its fuzzy entries."""
+    messages: dict[str, str] = {}
+    fields: dict[str, str] = {}
+    current = ""
+    fuzzy = False
+
+    def finish() -> None:
+        nonlocal fields, current, fuzzy
+        if "msgid" in fields and fields["msgid"] and not fuzzy:
+            messages[fields["msgid"]] = fields.get("msgstr", "")
+        fields, current, fuzzy = {}, "", False
+
+    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
+        stripped = line.strip()
+        where = f"{path}:{number}"
+        if not stripped:
+            continue
+        if stripped.startswith("#"):
+            if current == "msgstr":
+                finish()
+            if stripped.startswith("#,") and "fuzzy" in stripped[2:].replace(",", " ").split():
+                fuzzy = True
+            continue
+        keyword, _, rest = stripped.partition(" ")
+        if keyword in ("msgctxt", "msgid_plural") or keyword.startswith("msgstr["):
+            raise CatalogueError(f"{where}: {keyword} is not used in this catalogue")
+        if keyword in ("msgid", "msgstr"):
+            if keyword == "msgid" and current == "msgstr":
+                finish()
+            if keyword in fields:
+                raise CatalogueError(f"{where}: a second {keyword} in one entry")
+            current, fields[keyword] = keyword, ""
+        elif stripped.startswith('"') and current:
+            rest = stripped
+        else:
+            raise CatalogueError(f"{where}: cannot read {line!r}")
+        fields[current] += _unquote(rest, where)
+    finish()
+    return messages
+
+
+def _unquote(text: str, where: str) -> str:
+    match = _QUOTED.match(text)
+    if match is None:
+        raise CatalogueError(f"{where}: expected a quoted string, got {text!r}")
+
+    def escape(m: re.Match[str]) -> str:
+        if m.group(1) not in _ESCAPES:
+            raise CatalogueError(f"{where}: unknown escape \\{m.group(1)}")
+        return _ESCAPES[m.group(1)]
+
+    return re.sub(r"\\(.)", escape, match.group(1))
+
+
+CATALOGUE: Final[dict[str, dict[str, str]]] = {lang: read_po(catalogue_path(lang)) for lang in LANGUAGES}
 
 
 def t(key: str, lang: str = "id", **params: object) -> str:
-    """The message `key` in `lang` ("id" or "en") with `params` filled in."""
-    pair = MESSAGES.get(key)
-    if pair is None:
+    """The message `key` in `lang` ("id" or "en") with `params` filled in.
+
+    An unknown language reads Indonesian, the office's language; an unknown key is returned
+    as it is and a text whose placeholders are not all given is returned unfilled, so a
+    wording mistake shows up on a screen as a visible slip, never as a crash of the hub.
+    """
+    text = CATALOGUE.get(lang, CATALOGUE["id"]).get(key) or CATALOGUE["id"].get(key)
+    if text is None:
         return key
-    text = pair[1] if lang == "en" else pair[0]
     try:
         return text.format(**params)
     except (KeyError, IndexError):
         return text
+
+
+def texts(lang: str, prefix: str) -> dict[str, str]:
+    """Every text under `prefix` in one language, keyed without the prefix (for page scripts)."""
+    table = CATALOGUE.get(lang, CATALOGUE["id"])
+    return {
+        key.removeprefix(prefix): table.get(key) or text
+        for key, text in CATALOGUE["id"].items()
+        if key.startswith(prefix)
+    }
+
+
+def default_lang() -> str:
+    """`ANTRIAN_LANG` if it names a known language, else Indonesian (for the command lines)."""
+    lang = os.environ.get("ANTRIAN_LANG", "id").lower()[:2]
+    return lang if lang in LANGUAGES else "id"

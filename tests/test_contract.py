@@ -11,7 +11,7 @@ from pathlib import Path
 from hub.config import parse_config
 from hub.contract import COMMAND_SCHEMAS, EVENT_FIELDS, NOTICE_EVENTS, ErrorCode, describe, topic_templates
 from hub.core import HubCore, Origin
-from hub.i18n import MESSAGES
+from hub.i18n import t
 from hub.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -62,7 +62,7 @@ def test_every_event_type_is_documented_with_its_fields():
 def test_every_error_code_is_documented_and_has_words_in_both_languages():
     for code in ErrorCode:
         assert f"`{code}`" in DOC, f"{code} is not in mqtt_topics.md"
-        indonesian, english = MESSAGES[code]
+        indonesian, english = t(code, "id"), t(code, "en")
         assert indonesian != english
 
 

@@ -8,72 +8,18 @@
 Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
 its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
 that file; without it, `hub-devices.toml` in the folder holds the tables to copy in.
-Messages are in Bahasa Indonesia; `--lang en` gives English.
+Messages are in Bahasa Indonesia; `--lang en` gives English (the `devices.` part of the
+catalogue in `hub.i18n`).
 """
 
 from __future__ import annotations
 
 import argparse
 import sys
-from typing import Any, Final
+from typing import Any
 
+from hub.i18n import t
 from hub.provision.files import BrokerFolder, ProvisionError
-
-MESSAGES: Final[dict[str, dict[str, str]]] = {
-    "added": {
-        "id": "Perangkat {id} ({role}) ditambahkan. File konfigurasi untuk di-flash: {file}",
-        "en": "Device {id} ({role}) added. Config file to flash: {file}",
-    },
-    "removed": {
-        "id": "Perangkat {id} dicabut: akun, ACL dan file konfigurasinya dihapus.",
-        "en": "Device {id} revoked: its account, ACL and config file are gone.",
-    },
-    "reload": {
-        "id": "Muat ulang broker agar berlaku: systemctl reload mosquitto (atau kill -HUP <pid>)."
-        " Koneksi perangkat yang dicabut diputus saat itu.",
-        "en": "Reload the broker for this to take effect: systemctl reload mosquitto (or kill"
-        " -HUP <pid>). A revoked device's connection is closed then.",
-    },
-    "restart_tls": {
-        "id": "Listener TLS baru: mulai ulang broker (systemctl restart mosquitto).",
-        "en": "New TLS listener: restart the broker (systemctl restart mosquitto).",
-    },
-    "hub_synced": {
-        "id": "Daftar [[devices]] di {file} diperbarui; mulai ulang hub.",
-        "en": "The [[devices]] list in {file} was updated; restart the hub.",
-    },
-    "hub_manual": {
-        "id": "Salin tabel [[devices]] dari {file} ke antrian.toml hub (atau pakai --hub-config).",
-        "en": "Copy the [[devices]] tables from {file} into the hub's antrian.toml (or use"
-        " --hub-config).",
-    },
-    "accounts": {
-        "id": "Akun hub, pemantau topiknya, dan Home Assistant dibuat: {folder}/secrets/"
-        " (hub-mqtt.toml -> bagian [mqtt] antrian.toml, termasuk monitor_username dan"
-        " monitor_password; homeassistant.json -> integrasi MQTT).",
-        "en": "Hub, topic monitor and Home Assistant accounts created: {folder}/secrets/"
-        " (hub-mqtt.toml -> the [mqtt] section of antrian.toml, monitor_username and"
-        " monitor_password included; homeassistant.json -> the MQTT integration).",
-    },
-    "unreachable": {
-        "id": "Peringatan: pengguna 'mosquitto' tidak bisa masuk ke {dir}; pindahkan folder"
-        " (mis. /etc/mosquitto/antrian) atau pakai --conf-dir.",
-        "en": "Warning: the 'mosquitto' user cannot enter {dir}; move the folder (e.g."
-        " /etc/mosquitto/antrian) or use --conf-dir.",
-    },
-    "none": {"id": "Belum ada perangkat.", "en": "No devices yet."},
-    "error": {"id": "Gagal: {error}", "en": "Failed: {error}"},
-    "header": {
-        "id": "{n} perangkat, kantor {office}, broker {host}:{port}{tls}",
-        "en": "{n} devices, office {office}, broker {host}:{port}{tls}",
-    },
-}
-
-
-def msg(key: str, lang: str, **params: Any) -> str:  # noqa: ANN401
-    """One user-facing line in the chosen language (Indonesian unless `--lang en`)."""
-    table = MESSAGES[key]
-    return table.get(lang, table["id"]).format(**params)
 
 
 def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
@@ -130,24 +76,24 @@ def _finish(folder: BrokerFolder, args: argparse.Namespace, tls_before: bool) ->
         folder.sync_hub_config(args.hub_config)
     folder.write()
     if folder.created:
-        print(msg("accounts", lang, folder=folder.path))
+        print(t("devices.accounts", lang, folder=folder.path))
     if args.hub_config:
-        print(msg("hub_synced", lang, file=args.hub_config))
+        print(t("devices.hub_synced", lang, file=args.hub_config))
     else:
-        print(msg("hub_manual", lang, file=folder.path / "hub-devices.toml"))
+        print(t("devices.hub_manual", lang, file=folder.path / "hub-devices.toml"))
     if folder.settings.tls and not tls_before:
-        print(msg("restart_tls", lang))
+        print(t("devices.restart_tls", lang))
     else:
-        print(msg("reload", lang))
+        print(t("devices.reload", lang))
     if not folder.settings.conf_dir and folder.broker_unreachable_dirs():
-        print(msg("unreachable", lang, dir=folder.broker_unreachable_dirs()[0]), file=sys.stderr)
+        print(t("devices.unreachable", lang, dir=folder.broker_unreachable_dirs()[0]), file=sys.stderr)
 
 
 def _run(args: argparse.Namespace, body: Any) -> int:  # noqa: ANN401
     try:
         body()
     except ProvisionError as exc:
-        print(msg("error", args.lang, error=exc), file=sys.stderr)
+        print(t("devices.error", args.lang, error=exc), file=sys.stderr)
         return 2
     return 0
 
@@ -162,7 +108,7 @@ def cmd_add(args: argparse.Namespace) -> int:
         )
         folder.add(args.id, args.role, services, args.counter)
         _finish(folder, args, tls_before)
-        print(msg("added", args.lang, id=args.id, role=args.role,
+        print(t("devices.added", args.lang, id=args.id, role=args.role,
                   file=folder.path / "devices" / f"{args.id}.json"))  # fmt: skip
 
     return _run(args, body)
@@ -173,7 +119,7 @@ def cmd_remove(args: argparse.Namespace) -> int:
         folder = _folder(args)
         folder.remove(args.id)
         _finish(folder, args, folder.settings.tls)
-        print(msg("removed", args.lang, id=args.id))
+        print(t("devices.removed", args.lang, id=args.id))
 
     return _run(args, body)
 
@@ -194,10 +140,10 @@ def cmd_list(args: argparse.Namespace) -> int:
         s = folder.settings
         devices = folder.devices()
         tls = f", TLS {s.tls_port}" if s.tls else ""
-        print(msg("header", args.lang, n=len(devices), office=s.office, host=s.host, port=s.port,
+        print(t("devices.header", args.lang, n=len(devices), office=s.office, host=s.host, port=s.port,
                   tls=tls))  # fmt: skip
         if not devices:
-            print(msg("none", args.lang))
+            print(t("devices.none", args.lang))
         for d in devices:
             where = f"loket {d.counter}" if d.counter is not None else ",".join(d.services)
             print(f"  {d.id:<20} {d.role:<10} {where}")

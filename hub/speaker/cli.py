@@ -14,11 +14,11 @@ import os
 from pathlib import Path
 
 from hub.config import MqttConfig
+from hub.i18n import default_lang
 from hub.speaker.node import SpeakerConfig, SpeakerNode
 from hub.speaker.sinks import AplaySink, Sink, WavFileSink
 from hub.voice import audio
 from hub.voice.cli import office_config
-from hub.voice.messages import default_lang
 
 
 def cmd_speaker(args: argparse.Namespace) -> int:

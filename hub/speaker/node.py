@@ -31,10 +31,10 @@ import aiomqtt
 from hub import mqtt
 from hub.config import MqttConfig
 from hub.contract import MAX_PAYLOAD_DEPTH, PLAY_EXPIRY_S, ContractError, Topics, decode_payload, json_depth
+from hub.i18n import t
 from hub.speaker.sinks import Sink, chunks, volume_gain
 from hub.voice import audio
 from hub.voice.cache import ClipCache, valid_clip_id
-from hub.voice.messages import t
 
 log = logging.getLogger(__name__)
 
@@ -181,7 +181,7 @@ class SpeakerNode:
         self.stats.played.append(call.call_id)
 
     def _drop(self, call: Call) -> None:
-        log.warning("%s", t(self.config.lang, "speaker_expired", call=call.call_id))
+        log.warning("%s", t("voice.speaker_expired", self.config.lang, call=call.call_id))
         self.stats.dropped.append(call.call_id)
 
     # -- clips from the hub --------------------------------------------------------------
@@ -266,7 +266,7 @@ class SpeakerNode:
 
     def _log_started(self) -> None:
         c = self.config
-        log.info("%s", t(c.lang, "speaker_start", speaker=c.speaker_id, host=c.host, port=c.port))
+        log.info("%s", t("voice.speaker_start", c.lang, speaker=c.speaker_id, host=c.host, port=c.port))
 
     async def run(self) -> None:
         """Connect, serve, reconnect forever. Cancel the task to stop (publishes `offline`)."""

@@ -32,6 +32,7 @@ from pathlib import Path
 from typing import Any, Final
 
 from hub.announce import CHIME, Wording, clip_texts
+from hub.i18n import t
 from hub.voice import audio
 from hub.voice.engines import (
     ChimeEngine,
@@ -42,7 +43,6 @@ from hub.voice.engines import (
     GttsEngine,
     VoicePackEngine,
 )
-from hub.voice.messages import t
 
 log = logging.getLogger(__name__)
 
@@ -297,13 +297,13 @@ def _build_one(
         except EngineUnavailable as exc:
             dead.add(engine.name)
             rest = [e.name for e in live[pos + 1 :] if e.name != "chime"]
-            fallback = ", ".join(rest) or t(lang, "none")
-            msg = t(lang, "engine_unavailable", engine=engine.name, reason=exc, fallback=fallback)
+            fallback = ", ".join(rest) or t("voice.none", lang)
+            msg = t("voice.engine_unavailable", lang, engine=engine.name, reason=exc, fallback=fallback)
             log.debug("%s", msg)
             report.messages.append(msg)
             continue
         except (EngineError, audio.AudioError) as exc:
-            msg = t(lang, "clip_failed", clip=clip_id, engine=engine.name, reason=exc)
+            msg = t("voice.clip_failed", lang, clip=clip_id, engine=engine.name, reason=exc)
             log.debug("%s", msg)
             report.messages.append(msg)
             continue
@@ -322,7 +322,7 @@ def _build_one(
         cache.write_manifest(entries)
         report.built.append(clip_id)
         return engine.name
-    msg = t(lang, "clip_missing", clip=clip_id)
+    msg = t("voice.clip_missing", lang, clip=clip_id)
     log.debug("%s", msg)
     report.messages.append(msg)
     report.failed.append(clip_id)

@@ -17,9 +17,9 @@ from typing import TextIO
 from hub.announce import Wording, build
 from hub.config import Config, ConfigError, load_config
 from hub.contract import parse_ticket_code
+from hub.i18n import default_lang, t
 from hub.voice import audio
 from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
-from hub.voice.messages import default_lang, t
 
 DEFAULT_CACHE = Path("tts_cache")
 
@@ -114,11 +114,11 @@ def cmd_tts_build(args: argparse.Namespace) -> int:
     for msg in report.messages:
         print(msg, file=sys.stderr)
     summary = ", ".join(f"{k} {v}" for k, v in sorted(report.engines.items()))
-    print(t(args.lang, "engines_used", summary=summary or t(args.lang, "none")))
+    print(t("voice.engines_used", args.lang, summary=summary or t("voice.none", args.lang)))
     print(
         t(
+            "voice.build_done",
             args.lang,
-            "build_done",
             root=args.cache,
             total=report.total,
             built=len(report.built),
@@ -144,7 +144,7 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
     pcm, _ = ClipCache(args.cache).render(ann.clips, args.gap_ms)
     args.output.write_bytes(audio.wav_bytes(pcm))
     print(ann.text)
-    print(t(args.lang, "say_done", path=args.output, seconds=pcm.duration))
+    print(t("voice.say_done", args.lang, path=args.output, seconds=pcm.duration))
     return 0
 
 
