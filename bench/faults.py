@@ -925,7 +925,7 @@ def main(argv: list[str] | None = None) -> int:
     p.add_argument("--duplicates", type=int, default=200)
     p.add_argument("--streams", type=int, default=1000, help="unread pages in the flood")
     args = p.parse_args(argv)
-    args.deep, args.batches, args.big = 10, 2000, 20
+    args.deep, args.batches, args.big = 10, 500, 20
     if args.quick:
         args.kills, args.restarts, args.fuzz, args.duplicates = 5, 3, 5_000, 40
         args.deep, args.batches, args.big, args.streams = 2, 200, 4, 200
