@@ -81,6 +81,9 @@ WINDOW_Z: Final = 1.2816
 HISTORY_DAYS: Final = 56
 #: Earlier days replayed per forecast at most, while the history is read (newest first).
 HISTORY_DAYS_PER_CALL: Final = 5
+#: How stale (seconds) the retained estimate of a service may be after a change: the TV and
+#: Home Assistant follow within this; a ticket's own view is always fresh.
+DISPLAY_LAG: Final = 2.0
 #: A forecast is reused within this many seconds while the state does not change.
 CACHE_SECONDS: Final = 15
 
@@ -670,7 +673,7 @@ class Estimator:
         self.history_day: str | None = None
         self._records: dict[str, DayRecord] = {}
         self._read: set[str] = set()  # earlier days already replayed (with or without events)
-        self._cache: tuple[tuple[int, int], Forecast] | None = None
+        self._cache: tuple[tuple[int, int], Forecast, QueueState] | None = None
 
     def history_for(self, day: str) -> History:
         """The summary of the `days` days before `day`.
@@ -702,12 +705,21 @@ class Estimator:
         self.history = History([self._records[k] for k in sorted(self._records)])
         return self.history
 
-    def forecast(self, state: QueueState, now: datetime) -> Forecast:
+    def forecast(self, state: QueueState, now: datetime, *, max_age: float = 0.0) -> Forecast:
+        """The forecast of `state` at `now`: reused while the state is unchanged (for up to
+        CACHE_SECONDS), and, for a display that may lag a change by `max_age` seconds (the
+        retained estimate for a new ticket), the last forecast of this state if it is that
+        fresh: a stream of calls then costs one forward run every `max_age` seconds, not one
+        per call. A ticket's own view always asks for the state as it is.
+        """
         key = (state.version, int(now.timestamp() // CACHE_SECONDS))
-        if self._cache is not None and self._cache[0] == key:
-            return self._cache[1]
+        if self._cache is not None:
+            cached_key, result, of = self._cache
+            age = (now - result.now).total_seconds()
+            if cached_key == key or (max_age > 0 and of is state and 0 <= age <= max_age):
+                return result
         result = self.compute(state, now)
-        self._cache = (key, result)
+        self._cache = (key, result, state)
         return result
 
     def compute(self, state: QueueState, now: datetime) -> Forecast:

@@ -14,7 +14,7 @@ from hub import __version__
 from hub.announce import Announcement, build
 from hub.config import Config, CounterConfig
 from hub.contract import PLAY_EXPIRY_S, parse_ticket_code
-from hub.eta import Estimate, estimator_of
+from hub.eta import DISPLAY_LAG, Estimate, estimator_of
 from hub.i18n import t
 from hub.queue import QueueState, Ticket, end_of_day
 
@@ -81,7 +81,7 @@ def service_state(state: QueueState, letter: str, now: datetime) -> dict[str, An
     """A service's retained state; the estimate is for a ticket taken now."""
     svc = state.services[letter]
     cfg_svc = state.cfg.service(letter)
-    forecast = estimator_of(state).forecast(state, now)
+    forecast = estimator_of(state).forecast(state, now, max_age=DISPLAY_LAG)
     estimate = estimate_fields(forecast.new_ticket(letter), now, state.cfg)
     return {
         "service": letter,

@@ -317,6 +317,7 @@ def test_before_the_first_ticket_of_the_day_the_estimate_starts_from_a_fresh_day
     office = Office()
     office.take("D")
     office.ask("counter_status", counter=3, status="closed")  # left closed last evening
+    office.now += timedelta(seconds=eta.DISPLAY_LAG + 1)  # the retained estimate follows by then
     assert office.service("D")["estimated_wait_min"] is None
     office.now += timedelta(days=1)  # the next morning, nobody has taken a ticket yet
     assert office.service("D")["estimated_wait_min"] is not None
