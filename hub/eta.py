@@ -884,7 +884,8 @@ def check_admission(state: QueueState, service: str, actor: str, now: datetime) 
         return
     if state.day != local_day(now, state.cfg) or service not in state.services:
         return
-    if estimator_of(state).forecast(state, now).new_ticket(service).served_today == "no":
+    forecast = estimator_of(state).forecast(state, now, max_age=DISPLAY_LAG)
+    if forecast.new_ticket(service).served_today == "no":
         raise DomainError("not_served_today", service=service)
 
 
