@@ -7,11 +7,12 @@ import json
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
+import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
 from hub import eta, views
-from hub.config import parse_config
+from hub.config import ConfigError, parse_config
 from hub.core import HubCore, Origin
 from hub.extensions.homeassistant import entities
 from hub.queue import QueueState
@@ -321,3 +322,12 @@ def test_before_the_first_ticket_of_the_day_the_estimate_starts_from_a_fresh_day
     assert office.service("D")["estimated_wait_min"] is None
     office.now += timedelta(days=1)  # the next morning, nobody has taken a ticket yet
     assert office.service("D")["estimated_wait_min"] is not None
+
+
+def test_the_lunch_setting_is_checked_and_named_in_the_error():
+    assert parse_config({"office": {"lunch": ""}}).office.lunch_on(0) is None  # serves through
+    assert parse_config({}).office.lunch_on(4) != parse_config({}).office.lunch_on(0)  # Friday
+    for raw, key in (({"lunch": "13:00-12:00"}, "office.lunch"), ({"lunch_friday": "siang"},
+                     "office.lunch_friday"), ({"late_tickets": "maybe"}, "office.late_tickets")):
+        with pytest.raises(ConfigError, match=key):
+            parse_config({"office": raw})
