@@ -22,10 +22,10 @@ Each phase prints the take_ticket latency (p50, p99) and its p99 compared with t
 figure of the same run (target: within 2x), and what the pages saw (streams open, refused by
 the hub's caps, closed by the hub as slow readers).
 
-`--before REF` runs the same phases first with the web side (`WEB_FILES`) as it was at an older
-commit and the rest of the hub as it is now (a copy in a temporary folder, run from there), so
-one run prints the before and after figures of the web side alone, side by side. Nothing here
-is asserted.
+`--before REF` runs the same phases first on the hub of an older commit (`git archive REF`
+into a temporary folder, run from there), so one run prints before and after side by side.
+The rest of the hub may have changed between the two as well: compare each one's pages with
+its own no-page figure. Nothing here is asserted.
 """
 
 from __future__ import annotations
@@ -35,14 +35,15 @@ import contextlib
 import http.client
 import json
 import os
-import shutil
 import subprocess
 import sys
+import tarfile
 import tempfile
 import threading
 import time
 from collections.abc import Iterator
 from datetime import datetime
+from io import BytesIO
 from pathlib import Path
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -186,22 +187,14 @@ class KioskPage:
         return self.issued
 
 
-#: The web side: what `--before` takes from the older commit.
-WEB_FILES = ("hub/web/server.py", "hub/web/accounts.py", "hub/web/text.py",
-             "hub/web/static/common.js", "hub/web/static/admin.js", "hub/web/static/officer.js",
-             "hub/voice/http.py")  # fmt: skip
-
-
 @contextlib.contextmanager
-def web_side_of(ref: str) -> Iterator[None]:
-    """Hub processes started meanwhile run this tree's hub with the web side of commit `ref`."""
+def code_of(ref: str) -> Iterator[None]:
+    """Hub processes started meanwhile run the hub of commit `ref` (`git archive`)."""
     with tempfile.TemporaryDirectory(prefix="antrian-before-") as tmp:
-        shutil.copytree(ROOT / "hub", Path(tmp) / "hub",
-                        ignore=shutil.ignore_patterns("__pycache__"))  # fmt: skip
-        for path in WEB_FILES:
-            old = subprocess.run(["git", "-C", str(ROOT), "show", f"{ref}:{path}"], check=True,
-                                 capture_output=True).stdout  # fmt: skip
-            (Path(tmp) / path).write_bytes(old)
+        tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "hub"], check=True,
+                             capture_output=True).stdout  # fmt: skip
+        with tarfile.open(fileobj=BytesIO(tar)) as t:
+            t.extractall(tmp, filter="data")
         # `python -m hub.cli` puts its working directory first on sys.path, then PYTHONPATH
         old_path, cwd = os.environ.get("PYTHONPATH"), os.getcwd()
         os.environ["PYTHONPATH"] = tmp
@@ -219,12 +212,14 @@ def web_side_of(ref: str) -> Iterator[None]:
 class Office:
     """A fresh broker and hub (pages on) with the day's tickets taken and most of them served."""
 
-    def __init__(self, workdir: Path, tickets: int, waiting: int) -> None:
+    def __init__(self, workdir: Path, tickets: int, waiting: int, limits: bool) -> None:
         self.broker = Mosquitto()
         self.broker.start()
         self.port = free_port()
-        config = CONFIG.format(port=self.port).replace(  # room for the kiosk phase
-            "[web]\n", "[web]\ntickets_per_minute_per_client = 600\ntickets_per_minute = 600\n")
+        config = CONFIG.format(port=self.port)
+        if limits:  # room for the kiosk phase (a hub from before the limits knows no such key)
+            config = config.replace("[web]\n", "[web]\ntickets_per_minute_per_client = 600\n"
+                                    "tickets_per_minute = 600\n")
         self.hub = HubProcess(self.broker, config, workdir)
         start_and_wait_online(self.broker, self.hub)
         self.cl = Client(self.broker)
@@ -260,7 +255,8 @@ class Office:
         return rss
 
 
-def run(label: str, n: int, tickets: int, waiting: int, tmp: Path) -> list[tuple[str, str, str]]:
+def run(label: str, n: int, tickets: int, waiting: int, tmp: Path,
+        limits: bool = True) -> list[tuple[str, str, str]]:  # fmt: skip
     """The four phases, each on a fresh hub with the same queue, `n` requests each."""
     rows: list[tuple[str, str, str]] = []
     ref99 = rss = 0.0
@@ -268,7 +264,7 @@ def run(label: str, n: int, tickets: int, waiting: int, tmp: Path) -> list[tuple
                        ("idle", f"{PAGES} public streams not reading"),
                        ("kiosk", "kiosk page 5 tickets/s")):  # fmt: skip
         step(f"[{label}] {what}: a fresh hub, {tickets} tickets taken, {waiting} left waiting")
-        office = Office(tmp / f"{label}-{mode}".replace(" ", "_"), tickets, waiting)
+        office = Office(tmp / f"{label}-{mode}".replace(" ", "_"), tickets, waiting, limits)
         try:
             pages = kiosk = None
             if mode in ("read", "idle"):
@@ -301,7 +297,7 @@ def run(label: str, n: int, tickets: int, waiting: int, tmp: Path) -> list[tuple
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests per phase (a smoke run)")
-    ap.add_argument("--before", metavar="REF", help="also run with the web side of this commit, first")
+    ap.add_argument("--before", metavar="REF", help="also run the hub of this commit, first")
     ap.add_argument("--tickets", type=int, default=PAGES,
                     help="tickets the status pages follow (default: one per page)")
     ap.add_argument("--waiting", type=int, default=50, help="tickets waiting when a phase starts")
@@ -310,8 +306,9 @@ def main() -> None:
     rows: list[tuple[str, str, str]] = []
     with tempfile.TemporaryDirectory() as tmp:
         if args.before:
-            with web_side_of(args.before):  # the hub imports lazily: its code stays till the end
-                rows += run(f"before ({args.before})", n, args.tickets, args.waiting, Path(tmp))
+            with code_of(args.before):  # the hub imports lazily: its code stays till the end
+                rows += run(f"before ({args.before})", n, args.tickets, args.waiting, Path(tmp),
+                            limits=False)  # fmt: skip
         rows += run("now", n, args.tickets, args.waiting, Path(tmp))
     width = max(len(r[0]) for r in rows)
     print(f"\nantrian web benchmark - hub with its pages, loopback Mosquitto, "

@@ -776,7 +776,9 @@ async def start(core: HubCore, service: HubService, *,
     log.info("web pages at http://%s:%s/", web_cfg.host, web_cfg.port)
     # Everything alive now (modules, configuration, today's queue) lives as long as the hub:
     # moved out of the collector's sight, a full collection no longer scans it and pauses the
-    # loop for tens of milliseconds (~40k objects), with a thousand pages open or not.
+    # loop for tens of milliseconds (~40k objects), with a thousand pages open or not. What is
+    # garbage already is collected first, so that nothing unreachable is kept for good.
+    gc.collect()
     gc.freeze()
 
     async def stop() -> None:

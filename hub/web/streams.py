@@ -33,8 +33,10 @@ from aiohttp import web
 
 log = logging.getLogger("antrian.web")
 
-#: At most one round of pictures this often, however fast the queue changes.
-ROUND_S: Final = 0.5
+#: At most one round of pictures this often, however fast the queue changes. A call reaches
+#: the waiting-room pages at once, on its own (`call`); the pictures (waiting counts,
+#: estimates) can wait a second, and a busy hub spends half as much on them as at 0.5 s.
+ROUND_S: Final = 1.0
 #: Every stream gets its picture again at least this often (estimates change with time).
 REFRESH_S: Final = 10.0
 #: Streams served per turn of the event loop during a round.

@@ -76,7 +76,7 @@ def running_web_hub(workdir: Path, extra_config: str = "",
     proc.start()
     hub = WebHub(proc, port)
     hub.printer = printer
-    deadline = time.monotonic() + 15
+    deadline = time.monotonic() + 60  # a bound to give up, generous for a busy machine
     try:
         while True:
             try:
