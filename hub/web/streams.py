@@ -126,7 +126,10 @@ class Streams:
         return found
 
     def changed(self) -> None:
-        """Something changed: the next round draws it (at once, unless one just ran)."""
+        """Something changed: the next round draws it (at once, unless one just ran). Pictures
+        drawn before are forgotten now, so a page opened (or `/api/state` asked) meanwhile
+        never gets an old one."""
+        self._frames.clear()
         self.dirty.set()
 
     async def run(self) -> None:

@@ -1,9 +1,11 @@
 """The live pages' fan-out in the hub's own objects: a change is drawn once for every page
-that shows it, and a page only gets a picture that differs from the last one it got."""
+that shows it, a page only gets a picture that differs from the last one it got, and no
+picture drawn before a change is handed out after it."""
 
 from __future__ import annotations
 
 import asyncio
+import json
 from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
@@ -18,9 +20,20 @@ from hub.web.streams import Stream
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 10.00 WIB, a Monday
 
 
-def test_a_change_is_drawn_once_for_all_pages_that_show_it(tmp_path):
+def office(tmp_path) -> HubCore:
     cfg = parse_config({"office": {"opening": "07:30", "closing": "16:00"}})
-    core = HubCore(cfg, EventStore(tmp_path / "antrian.db"), clock=lambda: NOW)
+    return HubCore(cfg, EventStore(tmp_path / "antrian.db"), clock=lambda: NOW)
+
+
+def in_a_thread(main) -> None:
+    """Run a coroutine in a thread of its own: the browser tests of this session keep a loop
+    in this one."""
+    with ThreadPoolExecutor(1) as pool:
+        pool.submit(asyncio.run, main()).result()
+
+
+def test_a_change_is_drawn_once_for_all_pages_that_show_it(tmp_path):
+    core = office(tmp_path)
 
     async def main() -> None:
         app = WebApp(core, HubService(core))
@@ -51,6 +64,23 @@ def test_a_change_is_drawn_once_for_all_pages_that_show_it(tmp_path):
         await app.streams.round(force=True)
         assert all(len(page.take()) == 1 for page in tvs + phones)
 
-    # in a thread of its own: the browser tests of this session keep a loop in this one
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, main()).result()
+    in_a_thread(main)
+
+
+def test_the_picture_asked_for_right_after_a_change_shows_it(tmp_path):
+    core = office(tmp_path)
+
+    async def main() -> None:
+        app = WebApp(core, HubService(core))
+        app.loop = asyncio.get_running_loop()
+
+        def waiting() -> int:
+            state = json.loads(app.streams.frame("api", ""))
+            return next(s["waiting"] for s in state["services"] if s["service"] == "A")
+
+        assert waiting() == 0
+        app.act("take_ticket", {"service": "A"})
+        await asyncio.sleep(0)  # the change notice reaches the pages' loop; no round has run
+        assert waiting() == 1
+
+    in_a_thread(main)
