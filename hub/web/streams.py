@@ -110,6 +110,9 @@ class Streams:
         self.max_total = max_total
         self.max_per_client = max_per_client
         self.open: set[Stream] = set()
+        #: The streams that show broker messages (admin pages): the topic monitor hears every
+        #: message of the office, and must not walk every open page for each of them.
+        self.watching: set[Stream] = set()
         self.per_address: Counter[str] = Counter()
         self.dirty = asyncio.Event()
         self.closing = False
@@ -166,11 +169,10 @@ class Streams:
 
     def mqtt(self, msg: dict[str, Any]) -> None:
         """A broker message for the streams that show them (the admin's topic monitor)."""
-        for stream in self.open:
-            if stream.wants_mqtt:
-                stream.mqtt.append(msg)
-                del stream.mqtt[:-200]
-                stream.wake.set()
+        for stream in self.watching:
+            stream.mqtt.append(msg)
+            del stream.mqtt[:-200]
+            stream.wake.set()
 
     def close_all(self) -> None:
         self.closing = True
@@ -202,6 +204,8 @@ class Streams:
             with contextlib.suppress(OSError):
                 sock.setsockopt(socket.SOL_SOCKET, socket.SO_SNDBUF, SEND_BUFFER)
         self.open.add(stream)
+        if stream.wants_mqtt:
+            self.watching.add(stream)
         self.per_address[stream.address] += 1
         try:
             await resp.prepare(request)
@@ -224,6 +228,7 @@ class Streams:
             pass  # the page went away
         finally:
             self.open.discard(stream)
+            self.watching.discard(stream)
             self.per_address[stream.address] -= 1
             if self.per_address[stream.address] <= 0:
                 del self.per_address[stream.address]
