@@ -33,7 +33,7 @@ clock, an in-memory event log). Three estimators are scored against the real cal
 * classic: tickets of the same service ahead x configured minutes / open counters serving it;
 * before: the hub's estimate before the forward run (same-service ahead, EWMA minutes, open
   counters; the code is copied below);
-* new: `hub.eta` as the hub publishes it (`views.ticket_view`).
+* new: `antrian.eta` as the hub publishes it (`views.ticket_view`).
 
 Each estimate is scored at issue (what the ticket printed) and re-read every 5 minutes while
 the ticket waits: MAE, P90 of the absolute error, mean bias (negative: too early) and the share
@@ -63,12 +63,12 @@ import simpy
 
 sys.path.insert(0, str(Path(__file__).resolve().parents[1]))
 
-from hub import views
-from hub.config import Config, parse_config
-from hub.core import HubCore, Origin
-from hub.eta import DayRecord, Estimator, History, Visit
-from hub.queue import QueueState, Ticket
-from hub.store import EventStore
+from antrian import views
+from antrian.config import Config, parse_config
+from antrian.core import HubCore, Origin
+from antrian.eta import DayRecord, Estimator, History, Visit
+from antrian.queue import QueueState, Ticket
+from antrian.store import EventStore
 
 TRAINING = (1, 2, 3, 4, 5, 6)
 HELD_OUT = (101, 102, 103, 104, 105, 106)

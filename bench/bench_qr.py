@@ -3,7 +3,7 @@
     .venv/bin/python bench/bench_qr.py [--quick] [--before GIT-REF]
 
 `POST /api/ticket` (the tablet kiosk) answers with the ticket's status link drawn as an inline
-SVG QR code (`hub.web.qr.svg`). Drawing it is pure Python work: wherever it runs (the event
+SVG QR code (`antrian.web.qr.svg`). Drawing it is pure Python work: wherever it runs (the event
 loop, a thread holding the interpreter lock, or a worker process), it is time a ticket waits
 for. This measures that work alone, for links shaped as the route makes them (the hub's LAN
 address and a fresh 22-character token), and for a long one near the size limit.
@@ -31,7 +31,7 @@ from types import ModuleType
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
-from hub.web import qr  # noqa: E402
+from antrian.web import qr  # noqa: E402
 
 TOKEN_CHARS = string.ascii_letters + string.digits + "-_"
 
@@ -98,7 +98,7 @@ def main() -> None:
     for what, texts in (("status link (49 chars)", status), ("long link (177 chars)", long)):
         for (label, _), times in zip(versions, measure(versions, texts), strict=True):
             rows.append((label, what, *summary(times)))
-    print(f"QR code of one kiosk ticket (hub.web.qr.svg), {n} tickets, one core:")
+    print(f"QR code of one kiosk ticket (antrian.web.qr.svg), {n} tickets, one core:")
     widths = [max(len(r[i]) for r in rows) for i in range(5)]
     for r in rows:
         print("  " + "  ".join(c.ljust(w) for c, w in zip(r, widths, strict=True)))

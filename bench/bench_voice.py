@@ -25,12 +25,12 @@ from pathlib import Path
 
 import aiomqtt
 
-from hub.announce import build
-from hub.contract import Topics, dumps
-from hub.speaker import Playback, SpeakerConfig, SpeakerNode, WavFileSink
-from hub.voice import audio
-from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
-from hub.voice.engines import MBROLA_DIR
+from antrian.announce import build
+from antrian.contract import Topics, dumps
+from antrian.speaker import Playback, SpeakerConfig, SpeakerNode, WavFileSink
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
+from antrian.voice.engines import MBROLA_DIR
 from tests.kit import Mosquitto
 
 N_CALLS = 60

@@ -53,8 +53,8 @@ sys.path.insert(0, str(ROOT / "bench"))
 import bench_hub  # noqa: E402
 from bench_hub import Client, pct, requests, rss_mb, start_and_wait_online, step  # noqa: E402
 
-from hub.contract import Topics  # noqa: E402
-from hub.testing import HubProcess, Mosquitto, free_port  # noqa: E402
+from antrian.contract import Topics  # noqa: E402
+from antrian.testing import HubProcess, Mosquitto, free_port  # noqa: E402
 
 T = Topics("kantor")
 PAGES = 1000
@@ -195,7 +195,7 @@ def code_of(ref: str) -> Iterator[None]:
                              capture_output=True).stdout  # fmt: skip
         with tarfile.open(fileobj=BytesIO(tar)) as t:
             t.extractall(tmp, filter="data")
-        # `python -m hub.cli` puts its working directory first on sys.path, then PYTHONPATH
+        # `python -m antrian.cli` puts its working directory first on sys.path, then PYTHONPATH
         old_path, cwd = os.environ.get("PYTHONPATH"), os.getcwd()
         os.environ["PYTHONPATH"] = tmp
         os.chdir(tmp)

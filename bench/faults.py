@@ -40,13 +40,13 @@ if str(ROOT) not in sys.path:
 
 import paho.mqtt.client as mqtt  # noqa: E402
 
-from hub import views  # noqa: E402
-from hub.config import load_config, parse_config  # noqa: E402
-from hub.contract import COMMAND_SCHEMAS, HA_STATUS_TOPIC, Topics  # noqa: E402
-from hub.core import HubCore, Origin  # noqa: E402
-from hub.net import free_port  # noqa: E402
-from hub.queue import Event, ReplayError, replay  # noqa: E402
-from hub.store import EventStore  # noqa: E402
+from antrian import views  # noqa: E402
+from antrian.config import load_config, parse_config  # noqa: E402
+from antrian.contract import COMMAND_SCHEMAS, HA_STATUS_TOPIC, Topics  # noqa: E402
+from antrian.core import HubCore, Origin  # noqa: E402
+from antrian.net import free_port  # noqa: E402
+from antrian.queue import Event, ReplayError, replay  # noqa: E402
+from antrian.store import EventStore  # noqa: E402
 from tests.kit import Clock, HubProcess, Mosquitto  # noqa: E402
 from tests.kit.office import ALL_DAY, call_pad, kiosk, led_board, office, speaker  # noqa: E402
 from tests.kit.probe import mqtt_client  # noqa: E402
@@ -592,7 +592,7 @@ def fuzz(payloads: int, *, seed: int = 3) -> Result:
     (availability, info, Home Assistant status, unknown topics) through `HubService.dispatch`,
     whose catch-all logs instead of raising, so a logged exception counts as a crash too.
     """
-    from hub.service import HubService
+    from antrian.service import HubService
 
     rng = random.Random(seed)
     res = Result("fuzz every inbound topic")

@@ -1,6 +1,6 @@
 """The hub's event bus: what happened, typed, for the parts around the core to react to.
 
-The core (`hub.core`) decides and commits; everything outward (LED boards, speakers, Home
+The core (`antrian.core`) decides and commits; everything outward (LED boards, speakers, Home
 Assistant, the web pages, later notifications and reports) is an extension that listens here.
 Each kind of bus event is a frozen dataclass, and a listener is registered for one kind, so a
 handler's argument is typed. Listeners are registered under their owner (an extension) and
@@ -19,8 +19,8 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, TypeVar
 
-from hub.contract import Outgoing
-from hub.queue import Event
+from antrian.contract import Outgoing
+from antrian.queue import Event
 
 log = logging.getLogger("antrian.bus")
 

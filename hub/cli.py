@@ -26,14 +26,14 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
-from hub.config import Config, ConfigError, config_schema, load_config
-from hub.i18n import t
+from antrian.config import Config, ConfigError, config_schema, load_config
+from antrian.i18n import t
 
 if TYPE_CHECKING:
-    from hub.store import EventStore
+    from antrian.store import EventStore
 
 #: Modules that add subcommands: each has `add_commands(subparsers)`.
-EXTENSIONS: Final = ("hub.voice.cli", "hub.speaker.cli", "hub.web.cli", "hub.provision.cli")
+EXTENSIONS: Final = ("antrian.voice.cli", "antrian.speaker.cli", "antrian.web.cli", "antrian.provision.cli")
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
 #: The JSON Schema of antrian.toml, shipped beside the example so an editor can complete keys.
@@ -80,10 +80,10 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     lock or serves the office on the broker: two hubs of one office would fight over the
     broker session and both write the log, so the second one does not start.
     """
-    from hub.core import HubCore
-    from hub.lock import AnotherHub, HubLock
-    from hub.service import HubService
-    from hub.store import EventStore
+    from antrian.core import HubCore
+    from antrian.lock import AnotherHub, HubLock
+    from antrian.service import HubService
+    from antrian.store import EventStore
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -113,9 +113,9 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
 
 
 def cmd_queue(args: argparse.Namespace) -> int:
-    from hub import views
-    from hub.core import HubCore
-    from hub.store import EventStore
+    from antrian import views
+    from antrian.core import HubCore
+    from antrian.store import EventStore
 
     cfg = _config(args.config)
     core = HubCore(cfg, EventStore(cfg.database))
@@ -142,7 +142,7 @@ def cmd_queue(args: argparse.Namespace) -> int:
 
 
 def cmd_log(args: argparse.Namespace) -> int:
-    from hub.store import EventStore
+    from antrian.store import EventStore
 
     cfg = _config(args.config)
     if args.day is not None:
@@ -172,8 +172,8 @@ def _verify(cfg: Config, store: EventStore, only_day: str | None) -> int:
 
     Exit 0 when all is sound, 1 when anything is wrong (each problem on its own line).
     """
-    from hub.queue import replay
-    from hub.store import StorageError
+    from antrian.queue import replay
+    from antrian.store import StorageError
 
     bad = 0
     damage = store.integrity_problems(full=True)
@@ -203,8 +203,8 @@ def _verify(cfg: Config, store: EventStore, only_day: str | None) -> int:
 
 def _today_warnings(cfg: Config) -> list[str]:
     """What a configuration change does to the day already in the log (retired entries)."""
-    from hub.queue import CALLED, WAITING, replay
-    from hub.store import EventStore, StorageError
+    from antrian.queue import CALLED, WAITING, replay
+    from antrian.store import EventStore, StorageError
 
     if cfg.database == ":memory:" or not Path(cfg.database).exists():
         return []
@@ -250,14 +250,14 @@ def cmd_config(args: argparse.Namespace) -> int:
 
 
 def cmd_contract(args: argparse.Namespace) -> int:
-    from hub.contract import describe
+    from antrian.contract import describe
 
     print(json.dumps(describe(), indent=2, ensure_ascii=False))
     return 0
 
 
 def cmd_demo(args: argparse.Namespace) -> int:
-    from hub.demo import main as demo_main
+    from antrian.demo import main as demo_main
 
     return demo_main(args)
 

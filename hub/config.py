@@ -24,8 +24,8 @@ from msgspec import UNSET, UnsetType, inspect
 from msgspec.inspect import Metadata
 from msgspec.structs import asdict
 
-from hub.announce import Wording
-from hub.contract import _SLUG
+from antrian.announce import Wording
+from antrian.contract import _SLUG
 
 Role = Literal["kiosk", "call_pad", "led_board", "speaker", "screen"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)

@@ -38,7 +38,7 @@ HA_DISCOVERY_PREFIX: Final = "homeassistant"
 HA_STATUS_TOPIC: Final = "homeassistant/status"
 
 #: Highest ticket number of a service in one day: four digits on a ticket and a board, and
-#: every number up to it can be spoken (`hub.announce.number_words`).
+#: every number up to it can be spoken (`antrian.announce.number_words`).
 MAX_TICKET_NUMBER: Final = 9999
 
 _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
@@ -306,7 +306,7 @@ NOTICE_EVENTS: Final = frozenset({"rejected", "log_inconsistent", "storage_damag
 class ErrorCode(StrEnum):
     """`data.code` of an error response: stable, for programs (the text is for people).
 
-    Each is also the key of its message in `hub.i18n` (Indonesian and English).
+    Each is also the key of its message in `antrian.i18n` (Indonesian and English).
     """
 
     INVALID_PAYLOAD = "invalid_payload"

@@ -16,7 +16,7 @@ a bug) is that request's error response (`internal_error`), never its batch's. A
 exactly the requests answered `ok`, and after every batch the state in memory equals the
 replay of the log (a failed request's partial work is undone by replaying).
 
-The transport (`hub.service`) only moves bytes; the web side calls `handle` too.
+The transport (`antrian.service`) only moves bytes; the web side calls `handle` too.
 """
 
 from __future__ import annotations
@@ -31,10 +31,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from hub import eta, views
-from hub.bus import Committed, Connected, EventBus, Ticked
-from hub.config import Config, DeviceConfig
-from hub.contract import (
+from antrian import eta, views
+from antrian.bus import Committed, Connected, EventBus, Ticked
+from antrian.config import Config, DeviceConfig
+from antrian.contract import (
     COMMAND_SCHEMAS,
     COUNTER_BOUND_ROLES,
     READ_ONLY_COMMANDS,
@@ -46,9 +46,9 @@ from hub.contract import (
     response,
     validate_request,
 )
-from hub.contract import Outgoing as Outgoing  # re-exported: the message type of `handle`
-from hub.i18n import t
-from hub.queue import (
+from antrian.contract import Outgoing as Outgoing  # re-exported: the message type of `handle`
+from antrian.i18n import t
+from antrian.queue import (
     DomainError,
     Event,
     QueueState,
@@ -56,8 +56,8 @@ from hub.queue import (
     replay,
     working_day_bounds,
 )
-from hub.retained import RetainedCache
-from hub.store import EventStore, StorageError
+from antrian.retained import RetainedCache
+from antrian.store import EventStore, StorageError
 
 log = logging.getLogger("antrian.hub")
 
@@ -129,7 +129,7 @@ class HubCore:
         self.lang = cfg.office.language
         self.state = QueueState(cfg)
         self.retained = RetainedCache()
-        #: Where the parts around the core (`hub.extensions`) hear what happened.
+        #: Where the parts around the core (`antrian.extensions`) hear what happened.
         self.bus = EventBus()
         self._errors: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
         #: What start-up found wrong with the log (published as `hub/event`s on connect).
@@ -139,7 +139,7 @@ class HubCore:
                       " run 'antrian log verify' and restore a backup.",
                       store.path, "; ".join(self.damage[:5]))  # fmt: skip
         self.inconsistencies: list[str] = []
-        #: Wait estimates, learned from earlier days of the log (`hub.eta`).
+        #: Wait estimates, learned from earlier days of the log (`antrian.eta`).
         self.estimator = eta.Estimator(cfg, store.events_between)
         self.rebuild()
 

@@ -25,11 +25,11 @@ from typing import Any
 
 import aiomqtt
 
-from hub.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
-from hub.contract import Topics, dumps
-from hub.i18n import t
-from hub.mqtt import NODELAY
-from hub.net import free_port, port_open
+from antrian.config import Config, CounterConfig, DeviceConfig, MqttConfig, OfficeConfig, parse_config
+from antrian.contract import Topics, dumps
+from antrian.i18n import t
+from antrian.mqtt import NODELAY
+from antrian.net import free_port, port_open
 
 
 class Say:
@@ -44,7 +44,7 @@ class Say:
         print(f"{clock}  {self.text(key, **params)}", flush=True)
 
     def text(self, key: str, **params: Any) -> str:  # noqa: ANN401
-        """One demo line (the `demo.` part of the catalogue in `hub.i18n`)."""
+        """One demo line (the `demo.` part of the catalogue in `antrian.i18n`)."""
         return t(f"demo.{key}", self.lang, **params)
 
 
@@ -163,8 +163,8 @@ class _TellingSink:
 
 
 async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound: bool) -> None:
-    """The real speaker node (hub.voice), writing WAV files, or to ALSA with `--sound`."""
-    from hub.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
+    """The real speaker node (antrian.voice), writing WAV files, or to ALSA with `--sound`."""
+    from antrian.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
 
     inner: Any = AplaySink() if sound else WavFileSink(out)
     say("speaker_start", cache=TTS_CACHE, out="ALSA (aplay)" if sound else out)
@@ -289,9 +289,9 @@ def demo_config(lang: str, db: str, host: str, port: int) -> Config:
 
 
 async def _demo(args: argparse.Namespace) -> int:
-    from hub.core import HubCore
-    from hub.service import HubService
-    from hub.store import EventStore
+    from antrian.core import HubCore
+    from antrian.service import HubService
+    from antrian.store import EventStore
 
     lang = args.lang
     tmp = tempfile.TemporaryDirectory(prefix="antrian-demo-")
@@ -304,7 +304,7 @@ async def _demo(args: argparse.Namespace) -> int:
         say.cfg = cfg
         store = EventStore(cfg.database)
         core = HubCore(cfg, store)
-        from hub.web.server import demo_accounts
+        from antrian.web.server import demo_accounts
 
         logins = demo_accounts(core)
         service = HubService(core)

@@ -5,7 +5,7 @@ earlier is called before an A ticket at a shared counter), counters go on breaks
 priority tickets that have not arrived yet will cut in, and the configured minutes are a guess.
 So the estimate replays the future the way the hub will live it: from the current state (each
 counter's services, status, break `until`, what it is serving and for how long already) it runs
-the calling rule itself (`hub.queue.choose_next`, the function `call_next` uses) forward in
+the calling rule itself (`antrian.queue.choose_next`, the function `call_next` uses) forward in
 time, with each service's expected counter time, the office's lunch plan and the expected
 priority arrivals, and notes when and at which position every waiting ticket is called.
 
@@ -32,8 +32,8 @@ from datetime import date, datetime, time, timedelta
 from statistics import median
 from typing import Final
 
-from hub.config import Config
-from hub.queue import (
+from antrian.config import Config
+from antrian.queue import (
     DONE,
     SKIPPED,
     Counter,

@@ -2,8 +2,8 @@
 
 Modelled on Zigbee2MQTT's extensions: the core decides and commits; each outward feature (the
 LED boards, the speakers, Home Assistant, the web pages, and what comes later: notifications,
-reports, the regency link) is one class registered in one list (`hub.extensions.BUILTIN`).
-An extension listens on the typed bus (`hub.bus`) and returns the messages its reaction needs;
+reports, the regency link) is one class registered in one list (`antrian.extensions.BUILTIN`).
+An extension listens on the typed bus (`antrian.bus`) and returns the messages its reaction needs;
 it never changes the queue except through `core.handle`, like any other client.
 
 To add a part: subclass `Extension`, register its listeners in `start`, add it to `BUILTIN`,
@@ -15,16 +15,16 @@ from __future__ import annotations
 from collections.abc import Iterable
 from typing import TYPE_CHECKING, ClassVar
 
-from hub.bus import EventBus
-from hub.config import Config
-from hub.contract import Outgoing, Topics
-from hub.retained import RetainedCache
+from antrian.bus import EventBus
+from antrian.config import Config
+from antrian.contract import Outgoing, Topics
+from antrian.retained import RetainedCache
 
 __all__ = ["Extension", "RetainedCache"]
 
 if TYPE_CHECKING:
-    from hub.core import HubCore
-    from hub.service import HubService
+    from antrian.core import HubCore
+    from antrian.service import HubService
 
 
 class Extension:

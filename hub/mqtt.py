@@ -29,7 +29,7 @@ from typing import Final
 
 import aiomqtt
 
-from hub.config import MqttConfig
+from antrian.config import MqttConfig
 
 log = logging.getLogger("antrian.mqtt")
 

@@ -2,7 +2,7 @@
 
 Offices without an ESP32 kiosk can print the web kiosk's tickets on an ESC/POS printer plugged
 into the hub PC (USB: `/dev/usb/lp0`, serial: `/dev/ttyUSB0`). The layout is the one the ESP32
-kiosk firmware prints with (`hub.shared.escpos`, one file that both run), so a ticket looks
+kiosk firmware prints with (`antrian.shared.escpos`, one file that both run), so a ticket looks
 the same whichever machine printed it.
 """
 
@@ -12,7 +12,7 @@ import importlib
 from pathlib import Path
 from typing import Any
 
-from hub.config import PrinterConfig
+from antrian.config import PrinterConfig
 
 
 class PrinterError(OSError):
@@ -22,7 +22,7 @@ class PrinterError(OSError):
 def ticket_bytes(ticket: dict[str, Any], paper: int = 58) -> bytes:
     """The ESC/POS job of a `take_ticket` response (`data`)."""
     # unannotated (MicroPython style): reached as Any, not as untyped calls in a typed module
-    escpos: Any = importlib.import_module("hub.shared.escpos")
+    escpos: Any = importlib.import_module("antrian.shared.escpos")
     return bytes(escpos.ticket(ticket, paper))
 
 

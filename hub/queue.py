@@ -27,11 +27,11 @@ from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
-from hub.config import Config
-from hub.contract import MAX_TICKET_NUMBER, ticket_code
+from antrian.config import Config
+from antrian.contract import MAX_TICKET_NUMBER, ticket_code
 
 if TYPE_CHECKING:
-    from hub.eta import Estimator
+    from antrian.eta import Estimator
 
 WAITING: Final = "waiting"
 CALLED: Final = "called"
@@ -150,7 +150,7 @@ def choose_next(
 
     The oldest priority ticket among the counter's open services, unless the counter has made
     `streak_limit` priority calls in a row and a regular ticket waits: then the oldest regular
-    one. A function of the lanes alone, so the wait estimate's forward run (`hub.eta`) calls
+    one. A function of the lanes alone, so the wait estimate's forward run (`antrian.eta`) calls
     the very rule the hub calls by, on its own copy of the lanes.
     """
     best_p: tuple[int, str] | None = None
@@ -196,7 +196,7 @@ class QueueState:
         #: Changes with every applied event, unique across all states: read models computed
         #: from the state (the wait estimate) are cached under it.
         self.version = next(_VERSIONS)
-        #: The wait estimator (`hub.eta.Estimator`) the hub attaches, with earlier days' history.
+        #: The wait estimator (`antrian.eta.Estimator`) the hub attaches, with earlier days' history.
         self.estimator: Estimator | None = None
 
     # ------------------------------------------------------------------------------------------

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import Any
 
-from hub.contract import Outgoing, dumps
+from antrian.contract import Outgoing, dumps
 
 
 class RetainedCache:

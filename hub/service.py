@@ -1,6 +1,6 @@
 """The hub on MQTT (aiomqtt): connect, announce, answer requests, reconnect by itself.
 
-The loop is the idiomatic aiomqtt one (`hub.mqtt.reconnecting`): `async with Client(...)`,
+The loop is the idiomatic aiomqtt one (`antrian.mqtt.reconnecting`): `async with Client(...)`,
 subscribe, `async for message`, and on `MqttError` wait (at most 2 s) and connect again. On
 every (re)connect the hub publishes its birth (`hub/state` online; the last will says
 offline) and all its retained state again, because the broker may be a fresh one that lost
@@ -27,9 +27,9 @@ from typing import Any, Final
 
 import aiomqtt
 
-from hub import mqtt
-from hub.bus import MessageIn
-from hub.contract import (
+from antrian import mqtt
+from antrian.bus import MessageIn
+from antrian.contract import (
     HA_STATUS_TOPIC,
     MAX_PACKET_BYTES,
     MAX_PAYLOAD_BYTES,
@@ -37,10 +37,10 @@ from hub.contract import (
     decode_payload,
     dumps,
 )
-from hub.core import HubCore, Origin, Outgoing
-from hub.extension import Extension
-from hub.lock import AnotherHub
-from hub.store import StorageError
+from antrian.core import HubCore, Origin, Outgoing
+from antrian.extension import Extension
+from antrian.lock import AnotherHub
+from antrian.store import StorageError
 
 log = logging.getLogger("antrian.mqtt")
 
@@ -77,7 +77,7 @@ class HubService:
         self.startup_grace_s = STARTUP_GRACE_S
         self._alone = False  # set once the start-up check found no other live hub
         if extensions is None:
-            from hub.extensions import BUILTIN
+            from antrian.extensions import BUILTIN
 
             extensions = BUILTIN
         #: The parts around the core this hub runs (boards, speakers, Home Assistant, pages...).

@@ -21,7 +21,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from hub.queue import Event
+from antrian.queue import Event
 
 #: The responses of requests with a `transaction`, one per sender, working day and id.
 _TRANSACTIONS = """transactions (

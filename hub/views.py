@@ -10,13 +10,13 @@ import math
 from datetime import datetime, timedelta
 from typing import Any
 
-from hub import __version__
-from hub.announce import Announcement, build
-from hub.config import Config, CounterConfig
-from hub.contract import PLAY_EXPIRY_S, parse_ticket_code
-from hub.eta import DISPLAY_LAG, Estimate, estimator_of
-from hub.i18n import t
-from hub.queue import QueueState, Ticket, end_of_day
+from antrian import __version__
+from antrian.announce import Announcement, build
+from antrian.config import Config, CounterConfig
+from antrian.contract import PLAY_EXPIRY_S, parse_ticket_code
+from antrian.eta import DISPLAY_LAG, Estimate, estimator_of
+from antrian.i18n import t
+from antrian.queue import QueueState, Ticket, end_of_day
 
 
 def _iso(at: datetime, cfg: Config) -> str:

@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from hub.core import STRICT_REPLAY_ENV
+from antrian.core import STRICT_REPLAY_ENV
 from tests.kit import InProcessHub, Mosquitto, Probe
 
 # A log that does not replay is a bug the suite must see, in this process and in every hub

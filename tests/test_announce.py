@@ -5,8 +5,8 @@ from __future__ import annotations
 import pytest
 from num2words import num2words
 
-from hub.announce import NUMBER_WORDS, Wording, build, clip_texts, number_words
-from hub.contract import MAX_TICKET_NUMBER
+from antrian.announce import NUMBER_WORDS, Wording, build, clip_texts, number_words
+from antrian.contract import MAX_TICKET_NUMBER
 
 
 def test_number_words_match_num2words_indonesian_for_every_ticket_number():

@@ -1,4 +1,4 @@
-"""The one message catalogue (`hub/locale/`, read by `hub.i18n`): complete in both languages,
+"""The one message catalogue (`hub/locale/`, read by `antrian.i18n`): complete in both languages,
 the same placeholders in both, read as GNU gettext reads it."""
 
 from __future__ import annotations
@@ -12,8 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.i18n import CATALOGUE, LANGUAGES, CatalogueError, catalogue_path, read_po, t, texts
-from hub.web.text import texts as page_texts
+from antrian.i18n import CATALOGUE, LANGUAGES, CatalogueError, catalogue_path, read_po, t, texts
+from antrian.web.text import texts as page_texts
 
 ROOT = Path(__file__).resolve().parents[1]
 

@@ -8,8 +8,8 @@ import tomllib
 import msgspec
 import pytest
 
-from hub.cli import CONFIG_SCHEMA, EXAMPLE_CONFIG, main, schema_text
-from hub.config import ConfigError, ConfigFile, load_config, parse_config
+from antrian.cli import CONFIG_SCHEMA, EXAMPLE_CONFIG, main, schema_text
+from antrian.config import ConfigError, ConfigFile, load_config, parse_config
 
 
 def test_no_file_gives_a_working_kecamatan():

@@ -1,4 +1,4 @@
-"""One contract: the code (`hub.contract`), the document (`mqtt_topics.md`) and the export
+"""One contract: the code (`antrian.contract`), the document (`mqtt_topics.md`) and the export
 the devices are checked against (`devices/contract.json`) say the same thing."""
 
 from __future__ import annotations
@@ -8,11 +8,18 @@ import re
 from datetime import UTC, datetime
 from pathlib import Path
 
-from hub.config import parse_config
-from hub.contract import COMMAND_SCHEMAS, EVENT_FIELDS, NOTICE_EVENTS, ErrorCode, describe, topic_templates
-from hub.core import HubCore, Origin
-from hub.i18n import t
-from hub.store import EventStore
+from antrian.config import parse_config
+from antrian.contract import (
+    COMMAND_SCHEMAS,
+    EVENT_FIELDS,
+    NOTICE_EVENTS,
+    ErrorCode,
+    describe,
+    topic_templates,
+)
+from antrian.core import HubCore, Origin
+from antrian.i18n import t
+from antrian.store import EventStore
 
 ROOT = Path(__file__).resolve().parents[1]
 DOC = (ROOT / "mqtt_topics.md").read_text(encoding="utf-8")

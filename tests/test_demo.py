@@ -8,13 +8,13 @@ import wave
 
 import pytest
 
-from hub.net import free_port
+from antrian.net import free_port
 
 
 def run_demo(tmp_path, broker: str, *extra: str) -> str:
     audio = tmp_path / "audio"
     proc = subprocess.run(
-        [sys.executable, "-m", "hub.cli", "demo", "--broker", broker, "--seconds", "5",
+        [sys.executable, "-m", "antrian.cli", "demo", "--broker", broker, "--seconds", "5",
          "--audio-dir", str(audio), *extra],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

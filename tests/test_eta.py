@@ -11,12 +11,12 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub import eta, views
-from hub.config import ConfigError, parse_config
-from hub.core import HubCore, Origin
-from hub.extensions.homeassistant import entities
-from hub.queue import QueueState
-from hub.store import EventStore
+from antrian import eta, views
+from antrian.config import ConfigError, parse_config
+from antrian.core import HubCore, Origin
+from antrian.extensions.homeassistant import entities
+from antrian.queue import QueueState
+from antrian.store import EventStore
 
 MONDAY = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08.00 WIB
 FRIDAY = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)

@@ -5,9 +5,9 @@ from __future__ import annotations
 import json
 from datetime import timedelta
 
-from hub.config import parse_config
-from hub.core import HubCore, Origin
-from hub.store import EventStore
+from antrian.config import parse_config
+from antrian.core import HubCore, Origin
+from antrian.store import EventStore
 from tests.kit import MORNING, Clock
 
 CFG = parse_config({"office": {"opening": "08:00", "closing": "15:00"},

@@ -7,8 +7,8 @@ import socket
 
 import pytest
 
-from hub.contract import Topics
-from hub.net import free_port
+from antrian.contract import Topics
+from antrian.net import free_port
 from tests.kit import HubProcess, Probe
 from tests.kit.office import HUB_OFFICE, kiosk, office
 

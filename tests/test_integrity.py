@@ -20,12 +20,12 @@ import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.config import parse_config
-from hub.contract import MAX_TICKET_NUMBER, Outgoing, Topics
-from hub.core import STRICT_REPLAY_ENV, HubCore, Origin
-from hub.queue import Event, ReplayError, replay
-from hub.service import HubService
-from hub.store import EventStore
+from antrian.config import parse_config
+from antrian.contract import MAX_TICKET_NUMBER, Outgoing, Topics
+from antrian.core import STRICT_REPLAY_ENV, HubCore, Origin
+from antrian.queue import Event, ReplayError, replay
+from antrian.service import HubService
+from antrian.store import EventStore
 from tests.kit import MORNING, Clock
 from tests.kit.office import call_pad, kiosk, led_board
 
@@ -191,7 +191,7 @@ def test_a_restart_on_an_event_that_cannot_apply_reports_it_and_serves(tmp_path)
 def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command line as an office runs it (replay not strict)."""
     env = {k: v for k, v in os.environ.items() if k != STRICT_REPLAY_ENV}
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "antrian.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, check=False, env=env)  # fmt: skip
 
 

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.contract import Topics
+from antrian.contract import Topics
 from tests.kit import HubProcess, Mosquitto, Probe
 from tests.kit.hubs import is_online
 from tests.kit.office import call_pad, kiosk, led_board, office
@@ -33,7 +33,7 @@ def ask(probe: Probe, device: str, command: str, body: dict, timeout: float = 5.
 
 
 def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "hub.cli", *args], cwd=cwd, capture_output=True,
+    return subprocess.run([sys.executable, "-m", "antrian.cli", *args], cwd=cwd, capture_output=True,
                           text=True, timeout=60, check=False)  # fmt: skip
 
 

@@ -13,8 +13,8 @@ from pathlib import Path
 
 import pytest
 
-from hub.contract import Topics
-from hub.lock import EXIT_ANOTHER_HUB, AnotherHub, HubLock
+from antrian.contract import Topics
+from antrian.lock import EXIT_ANOTHER_HUB, AnotherHub, HubLock
 from tests.kit import HubProcess, Mosquitto, Probe
 from tests.kit.hubs import is_online
 from tests.kit.office import ALL_DAY, office, to_toml

@@ -13,16 +13,12 @@ import time
 
 import pytest
 
-from hub.config import parse_config
-from hub.contract import MAX_PACKET_BYTES, Topics
-from hub.core import HubCore, Outgoing
-from hub.store import EventStore
+from antrian.config import parse_config
+from antrian.contract import MAX_PACKET_BYTES, Topics
+from antrian.core import HubCore, Outgoing
+from antrian.extensions.homeassistant import messages as discovery_messages
+from antrian.store import EventStore
 from tests.kit import Mosquitto, Probe
-
-try:  # Home Assistant discovery, wherever the hub keeps it
-    from hub.extensions.homeassistant import messages as discovery_messages
-except ImportError:
-    from hub.discovery import messages as discovery_messages
 
 T = Topics("kantor")
 

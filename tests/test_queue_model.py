@@ -9,8 +9,8 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from hub.config import parse_config
-from hub.queue import CALLED, DONE, SKIPPED, WAITING, DomainError, QueueState
+from antrian.config import parse_config
+from antrian.queue import CALLED, DONE, SKIPPED, WAITING, DomainError, QueueState
 
 CFG = parse_config({})
 T0 = datetime(2026, 11, 30, 1, 0, tzinfo=UTC)  # 08.00 WIB, a Monday

@@ -14,8 +14,8 @@ import json
 import threading
 import time
 
-from hub.config import MqttConfig, parse_config
-from hub.web.monitor import MAX_TEXT, MAX_TOPIC_CHARS, MAX_TOPICS, TopicMonitor
+from antrian.config import MqttConfig, parse_config
+from antrian.web.monitor import MAX_TEXT, MAX_TOPIC_CHARS, MAX_TOPICS, TopicMonitor
 from tests.kit import Probe
 
 JUNK = 5000

@@ -1,6 +1,6 @@
 """The parts around the core, in one list: what an office runs besides the queue itself.
 
-Each is an `hub.extension.Extension`. `antrian run` starts those whose `enabled(cfg)` says so,
+Each is an `antrian.extension.Extension`. `antrian run` starts those whose `enabled(cfg)` says so,
 in this order, and stops them in reverse.
 """
 
@@ -8,11 +8,11 @@ from __future__ import annotations
 
 from typing import Final
 
-from hub.extension import Extension
-from hub.extensions.boards import DisplayBoards
-from hub.extensions.homeassistant import HomeAssistant
-from hub.extensions.speakers import Speakers
-from hub.extensions.web import WebPages
+from antrian.extension import Extension
+from antrian.extensions.boards import DisplayBoards
+from antrian.extensions.homeassistant import HomeAssistant
+from antrian.extensions.speakers import Speakers
+from antrian.extensions.web import WebPages
 
 #: Every built-in part, in the order they start.
 BUILTIN: Final[tuple[type[Extension], ...]] = (DisplayBoards, Speakers, HomeAssistant, WebPages)

@@ -1,17 +1,17 @@
 """LED boards above the counters: what each shows, retained on `device/{id}/display`.
 
 A board only renders what it is sent (see devices/esp32-display); the words and lines come
-from `hub.views.display`, so the TV and the boards never disagree.
+from `antrian.views.display`, so the TV and the boards never disagree.
 """
 
 from __future__ import annotations
 
 from collections.abc import Iterable
 
-from hub import views
-from hub.bus import Committed, Connected, Ticked
-from hub.contract import Outgoing
-from hub.extension import Extension, RetainedCache
+from antrian import views
+from antrian.bus import Committed, Connected, Ticked
+from antrian.contract import Outgoing
+from antrian.extension import Extension, RetainedCache
 
 
 class DisplayBoards(Extension):

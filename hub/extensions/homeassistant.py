@@ -19,12 +19,12 @@ import logging
 from collections.abc import Iterable
 from typing import Any, Final
 
-from hub import __version__
-from hub.bus import Connected, MessageIn
-from hub.config import Config
-from hub.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, dumps
-from hub.extension import Extension
-from hub.store import StorageError
+from antrian import __version__
+from antrian.bus import Connected, MessageIn
+from antrian.config import Config
+from antrian.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, dumps
+from antrian.extension import Extension
+from antrian.store import StorageError
 
 log = logging.getLogger("antrian.homeassistant")
 

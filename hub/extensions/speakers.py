@@ -1,6 +1,6 @@
 """Speaker nodes: every call and recall becomes a `play` message with the clips to join.
 
-The clips are chosen by `hub.announce` (the Indonesian calling grammar); the audio itself
+The clips are chosen by `antrian.announce` (the Indonesian calling grammar); the audio itself
 lives on the speaker (tts_cache/), so a call plays at once and with no internet.
 """
 
@@ -9,10 +9,10 @@ from __future__ import annotations
 import logging
 from collections.abc import Iterable
 
-from hub import views
-from hub.bus import Committed
-from hub.contract import CALL_EVENTS, Outgoing, dumps
-from hub.extension import Extension
+from antrian import views
+from antrian.bus import Committed
+from antrian.contract import CALL_EVENTS, Outgoing, dumps
+from antrian.extension import Extension
 
 log = logging.getLogger("antrian.speakers")
 

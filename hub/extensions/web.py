@@ -11,8 +11,8 @@ from __future__ import annotations
 import logging
 from collections.abc import Awaitable, Callable
 
-from hub.config import Config
-from hub.extension import Extension
+from antrian.config import Config
+from antrian.extension import Extension
 
 log = logging.getLogger("antrian.web")
 
@@ -25,7 +25,7 @@ class WebPages(Extension):
         return cfg.web.enabled
 
     async def start(self) -> None:
-        from hub.web import server  # aiohttp and the pages: loaded only where they run
+        from antrian.web import server  # aiohttp and the pages: loaded only where they run
 
         self._stop: Callable[[], Awaitable[None]] | None = None
         try:

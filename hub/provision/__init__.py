@@ -20,7 +20,7 @@ The plain-text password of an account exists only in the file handed to its owne
 config, `secrets/hub-mqtt.toml`, `secrets/homeassistant.json`); the registry keeps hashes.
 """
 
-from hub.provision.files import (
+from antrian.provision.files import (
     HA_USER,
     HUB_USER,
     MONITOR_USER,

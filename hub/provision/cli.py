@@ -9,7 +9,7 @@ Every command works on one broker folder (`--dir`, default `./broker`) and regen
 its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
 that file; without it, `hub-devices.toml` in the folder holds the tables to copy in.
 Messages are in Bahasa Indonesia; `--lang en` gives English (the `devices.` part of the
-catalogue in `hub.i18n`).
+catalogue in `antrian.i18n`).
 """
 
 from __future__ import annotations
@@ -18,8 +18,8 @@ import argparse
 import sys
 from typing import Any
 
-from hub.i18n import t
-from hub.provision.files import BrokerFolder, ProvisionError
+from antrian.i18n import t
+from antrian.provision.files import BrokerFolder, ProvisionError
 
 
 def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type

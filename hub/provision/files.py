@@ -32,8 +32,8 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from hub.config import ROLES, ConfigError, load_config
-from hub.contract import MAX_PACKET_BYTES, is_slug
+from antrian.config import ROLES, ConfigError, load_config
+from antrian.contract import MAX_PACKET_BYTES, is_slug
 
 HUB_USER: Final = "antrian-hub"
 #: The hub's web topic monitor (`/admin`). An account of its own because the broker forces

@@ -2,7 +2,7 @@
 
 Why: a ticket must look the same whichever machine printed it (the ESP32 kiosk, or the hub's
 own printer for the tablet kiosk page), so its ESC/POS layout is written once. The hub imports
-it from here (`hub.printer`); the firmware gets the same file copied onto the board at flash
+it from here (`antrian.printer`); the firmware gets the same file copied onto the board at flash
 time (`devices/README.md`) and finds it as a top-level module (`import escpos`).
 
 So every module here runs on MicroPython as well as CPython: only what the unix and ESP32

@@ -1,7 +1,7 @@
 """ESC/POS for 58 mm and 80 mm thermal printers, and the antrian ticket layout.
 
 Shared: the ESP32 kiosk firmware prints with it (`import escpos`, copied onto the board) and so
-does the hub's own printer (`hub.printer`), so both print the same ticket. It must run on
+does the hub's own printer (`antrian.printer`), so both print the same ticket. It must run on
 MicroPython: see `hub/shared/__init__.py`.
 
 Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bold), GS !

@@ -13,12 +13,12 @@ import logging
 import os
 from pathlib import Path
 
-from hub.config import MqttConfig
-from hub.i18n import default_lang
-from hub.speaker.node import SpeakerConfig, SpeakerNode
-from hub.speaker.sinks import AplaySink, Sink, WavFileSink
-from hub.voice import audio
-from hub.voice.cli import office_config
+from antrian.config import MqttConfig
+from antrian.i18n import default_lang
+from antrian.speaker.node import SpeakerConfig, SpeakerNode
+from antrian.speaker.sinks import AplaySink, Sink, WavFileSink
+from antrian.voice import audio
+from antrian.voice.cli import office_config
 
 
 def cmd_speaker(args: argparse.Namespace) -> int:

@@ -8,7 +8,7 @@ the node lacks is fetched from the hub over HTTP once and kept. Availability is 
 retained `online`, with `offline` as the last will. `{base}/device/{id}/set` takes
 `{"volume": 0-100}`.
 
-Sound leaves through a *sink* (`hub.speaker.sinks`).
+Sound leaves through a *sink* (`antrian.speaker.sinks`).
 """
 
 from __future__ import annotations
@@ -28,13 +28,20 @@ from typing import Final
 import aiohttp
 import aiomqtt
 
-from hub import mqtt
-from hub.config import MqttConfig
-from hub.contract import MAX_PAYLOAD_DEPTH, PLAY_EXPIRY_S, ContractError, Topics, decode_payload, json_depth
-from hub.i18n import t
-from hub.speaker.sinks import Sink, chunks, volume_gain
-from hub.voice import audio
-from hub.voice.cache import ClipCache, valid_clip_id
+from antrian import mqtt
+from antrian.config import MqttConfig
+from antrian.contract import (
+    MAX_PAYLOAD_DEPTH,
+    PLAY_EXPIRY_S,
+    ContractError,
+    Topics,
+    decode_payload,
+    json_depth,
+)
+from antrian.i18n import t
+from antrian.speaker.sinks import Sink, chunks, volume_gain
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache, valid_clip_id
 
 log = logging.getLogger(__name__)
 

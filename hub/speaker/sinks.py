@@ -18,7 +18,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Final, Protocol
 
-from hub.voice import audio
+from antrian.voice import audio
 
 log = logging.getLogger(__name__)
 

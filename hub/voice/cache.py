@@ -31,10 +31,10 @@ from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from hub.announce import CHIME, Wording, clip_texts
-from hub.i18n import t
-from hub.voice import audio
-from hub.voice.engines import (
+from antrian.announce import CHIME, Wording, clip_texts
+from antrian.i18n import t
+from antrian.voice import audio
+from antrian.voice.engines import (
     ChimeEngine,
     Engine,
     EngineError,

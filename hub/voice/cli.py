@@ -1,7 +1,7 @@
-"""`antrian tts build|say`: the voice clip commands (the speaker node's is `hub.speaker.cli`).
+"""`antrian tts build|say`: the voice clip commands (the speaker node's is `antrian.speaker.cli`).
 
 The main `antrian` command mounts these with `add_commands(subparsers)`; `python -m
-hub.voice.cli ...` runs them on their own.
+antrian.voice.cli ...` runs them on their own.
 """
 
 from __future__ import annotations
@@ -14,12 +14,12 @@ from dataclasses import replace
 from pathlib import Path
 from typing import TextIO
 
-from hub.announce import Wording, build
-from hub.config import Config, ConfigError, load_config
-from hub.contract import parse_ticket_code
-from hub.i18n import default_lang, t
-from hub.voice import audio
-from hub.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
+from antrian.announce import Wording, build
+from antrian.config import Config, ConfigError, load_config
+from antrian.contract import parse_ticket_code
+from antrian.i18n import default_lang, t
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache, build_cache, default_engines, office_clip_texts
 
 DEFAULT_CACHE = Path("tts_cache")
 
@@ -177,7 +177,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
 
 def main(argv: Sequence[str] | None = None) -> int:
-    """Entry point for `python -m hub.voice.cli`."""
+    """Entry point for `python -m antrian.voice.cli`."""
     logging.basicConfig(
         level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
     )

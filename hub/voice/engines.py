@@ -20,7 +20,7 @@ import tempfile
 from pathlib import Path
 from typing import Final, Protocol
 
-from hub.voice.audio import chime, wav_bytes
+from antrian.voice.audio import chime, wav_bytes
 
 #: Where Debian's mbrola voices live; `mb-id1` needs `id1` there.
 MBROLA_DIR: Final = Path("/usr/share/mbrola")

@@ -21,10 +21,10 @@ from typing import Final
 
 from aiohttp import web
 
-from hub.announce import Wording, build
-from hub.contract import parse_ticket_code
-from hub.voice import audio
-from hub.voice.cache import ClipCache, valid_clip_id
+from antrian.announce import Wording, build
+from antrian.contract import parse_ticket_code
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache, valid_clip_id
 
 #: Most clips a `clips=` query may list (a call said four times is ~50).
 MAX_CLIPS: Final = 64

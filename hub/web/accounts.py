@@ -2,7 +2,7 @@
 
 Why here and not in the event log: accounts are not queue events, and a password hash must never
 end up in an export. The tables live beside the events (`web_users`, `web_sessions`) so one
-backup of the database file carries everything. Login lock-outs (see `hub.web.limits`) are
+backup of the database file carries everything. Login lock-outs (see `antrian.web.limits`) are
 kept the same way, in `web_login_audit`, and shown in the admin's audit log.
 
 Passwords are hashed with scrypt from the standard library (no extra dependency on an office

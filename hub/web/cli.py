@@ -14,11 +14,11 @@ import getpass
 import sqlite3
 import sys
 
-from hub.web.accounts import ROLES, AccountError, Accounts
+from antrian.web.accounts import ROLES, AccountError, Accounts
 
 
 def _accounts(args: argparse.Namespace) -> Accounts:
-    from hub.cli import _config
+    from antrian.cli import _config
 
     cfg = _config(args.config)
     db = sqlite3.connect(cfg.database, isolation_level=None)

@@ -29,8 +29,8 @@ from typing import Any, Final
 
 import aiomqtt
 
-from hub import mqtt
-from hub.config import Config
+from antrian import mqtt
+from antrian.config import Config
 
 log = logging.getLogger("antrian.web.monitor")
 

@@ -11,7 +11,7 @@ import json
 from html import escape
 from typing import Any
 
-from hub.web.text import texts
+from antrian.web.text import texts
 
 
 def _json_script(data: dict[str, Any]) -> str:

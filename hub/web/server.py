@@ -7,7 +7,7 @@ MQTT: the web is one more client of the same rules, never a second source of tru
 Live updates use server-sent events: the browser's EventSource reconnects by itself after the
 hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room needs. A change
 (a `Committed` on the hub's bus) is drawn once for all the pages that show it and each page
-gets the whole picture again: small, and never out of step (`hub.web.streams`). Each call is
+gets the whole picture again: small, and never out of step (`antrian.web.streams`). Each call is
 also sent to the waiting-room pages as its own `call` event, so none is lost in a picture.
 
 The pages share the hub's event loop with its MQTT requests, and anybody on the office Wi-Fi
@@ -35,21 +35,21 @@ from urllib.parse import quote
 
 from aiohttp import web
 
-from hub import views
-from hub.bus import Committed
-from hub.config import OfficeConfig
-from hub.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
-from hub.core import HubCore, Origin
-from hub.printer import PrinterError, print_ticket
-from hub.queue import Event
-from hub.service import HubService
-from hub.web import pages, stats
-from hub.web.accounts import Accounts, User, verify_password
-from hub.web.limits import LoginThrottle, RateLimit, client_address, retry_after, wait_all
-from hub.web.monitor import TopicMonitor
-from hub.web.qr import svg as qr_svg
-from hub.web.streams import Refused, Stream, Streams, sse
-from hub.web.text import texts
+from antrian import views
+from antrian.bus import Committed
+from antrian.config import OfficeConfig
+from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
+from antrian.core import HubCore, Origin
+from antrian.printer import PrinterError, print_ticket
+from antrian.queue import Event
+from antrian.service import HubService
+from antrian.web import pages, stats
+from antrian.web.accounts import Accounts, User, verify_password
+from antrian.web.limits import LoginThrottle, RateLimit, client_address, retry_after, wait_all
+from antrian.web.monitor import TopicMonitor
+from antrian.web.qr import svg as qr_svg
+from antrian.web.streams import Refused, Stream, Streams, sse
+from antrian.web.text import texts
 
 log = logging.getLogger("antrian.web")
 
@@ -66,7 +66,7 @@ TZ_LABELS: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makass
 #: The QR worker: one URL a line in (JSON), its SVG a line out (JSON).
 _QR_WORKER: Final = (
     "import json, sys\n"
-    "from hub.web.qr import svg\n"
+    "from antrian.web.qr import svg\n"
     "for line in sys.stdin:\n"
     "    print(json.dumps(svg(json.loads(line))), flush=True)\n"
 )
@@ -740,9 +740,9 @@ def build_app(webapp: WebApp) -> web.Application:
     app.add_routes(routes)
     app.router.add_static("/static", STATIC)
     try:
-        from hub.voice.http import audio_routes
+        from antrian.voice.http import audio_routes
     except ModuleNotFoundError as exc:
-        if exc.name not in ("hub.voice", "hub.voice.http"):
+        if exc.name not in ("antrian.voice", "antrian.voice.http"):
             raise
     else:
         cfg = webapp.cfg

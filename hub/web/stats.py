@@ -16,8 +16,8 @@ from datetime import datetime
 from html import escape
 from typing import Any, Final
 
-from hub.config import Config
-from hub.queue import Event
+from antrian.config import Config
+from antrian.queue import Event
 
 #: Events an auditor looks at first: queue order changed by a person.
 NOTABLE: Final = frozenset({"priority_changed", "ticket_transferred", "ticket_reinserted",

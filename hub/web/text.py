@@ -1,13 +1,13 @@
 """What the pages say, in Bahasa Indonesia (default, KBBI spelling) and English (`?lang=en`).
 
-The words are the `web.` part of the one catalogue (`hub.i18n`, `hub/locale/`); this is the
+The words are the `web.` part of the one catalogue (`antrian.i18n`, `hub/locale/`); this is the
 view the server-rendered HTML and the page scripts read (they get the chosen language's texts
 as JSON, keyed without the prefix), so a wording change is still made in one place.
 """
 
 from __future__ import annotations
 
-from hub import i18n
+from antrian import i18n
 
 
 def texts(lang: str) -> dict[str, str]:

@@ -21,7 +21,7 @@ from typing import Any
 
 import paho.mqtt.client as mqtt
 
-from hub.shared import FOLDER as SHARED
+from antrian.shared import FOLDER as SHARED
 from tests.kit import Mosquitto
 
 ROOT = Path(__file__).resolve().parents[2]

@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
-from hub.core import Origin
+from antrian.core import Origin
 
 
 def test_kill_9_at_random_moments_loses_and_reissues_nothing(faults):

@@ -13,7 +13,7 @@ import tempfile
 import time
 from pathlib import Path
 
-from hub.net import free_port, port_open
+from antrian.net import free_port, port_open
 
 from .process import ChildProcess
 

@@ -18,11 +18,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any, TypeVar
 
-from hub.config import Config, MqttConfig, parse_config
-from hub.contract import Topics
-from hub.core import HubCore
-from hub.service import HubService
-from hub.store import EventStore
+from antrian.config import Config, MqttConfig, parse_config
+from antrian.contract import Topics
+from antrian.core import HubCore
+from antrian.service import HubService
+from antrian.store import EventStore
 
 from .broker import Mosquitto
 from .office import SLUG, to_toml
@@ -136,7 +136,7 @@ class HubProcess(ChildProcess):
             text += f'\n[mqtt]\nhost = "127.0.0.1"\nport = {broker.port}\n'
         self.config_path.write_text(text)
         self.topics = Topics(tomllib.loads(text).get("office", {}).get("slug", SLUG))
-        argv = [sys.executable, "-m", "hub.cli", "run", "-c", str(self.config_path), *extra_args]
+        argv = [sys.executable, "-m", "antrian.cli", "run", "-c", str(self.config_path), *extra_args]
         super().__init__(argv, self.workdir / "hub.log")
         self.broker = broker
 

@@ -20,7 +20,7 @@ from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
 
-from hub.contract import Topics
+from antrian.contract import Topics
 
 from .broker import Mosquitto
 from .hubs import HubProcess, is_offline, is_online
@@ -220,7 +220,7 @@ class SpeakerPart(Part):
         argv = [
             sys.executable,
             "-m",
-            "hub.cli",
+            "antrian.cli",
             "speaker",
             "--id",
             speaker_id,

@@ -23,8 +23,8 @@ from typing import Any
 
 import pytest
 
-from hub.net import free_port
-from hub.provision import BrokerFolder
+from antrian.net import free_port
+from antrian.provision import BrokerFolder
 from tests.kit import HubProcess, Mosquitto, Probe
 
 OFFICE = "kantor"

@@ -16,7 +16,7 @@ import time
 import pytest
 from secure_broker import BASE, Client, generated_broker, make_folder, public_tmpdir, secret
 
-from hub.provision import verify_password
+from antrian.provision import verify_password
 
 
 def observer(office):
@@ -206,8 +206,8 @@ def test_removing_a_device_revokes_it(small_broker):
 
 
 def test_cli_keeps_the_hub_config_in_step(tmp_path, capsys):
-    from hub.cli import main
-    from hub.config import load_config
+    from antrian.cli import main
+    from antrian.config import load_config
 
     hub_toml = tmp_path / "antrian.toml"
     hub_toml.write_text('[office]\nname = "Kantor Kecamatan Grati"\n')

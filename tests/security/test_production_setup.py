@@ -90,7 +90,7 @@ def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
 
 
 def test_an_older_broker_folder_gains_the_monitor_account_and_keeps_the_hub_password(tmp_path):
-    from hub.provision import MONITOR_USER, BrokerFolder, verify_password
+    from antrian.provision import MONITOR_USER, BrokerFolder, verify_password
 
     folder = BrokerFolder(tmp_path / "broker")
     folder.configure(office="kantor", host="127.0.0.1")
@@ -117,8 +117,8 @@ def test_an_older_broker_folder_gains_the_monitor_account_and_keeps_the_hub_pass
 
 
 def test_the_topic_monitor_never_logs_in_with_the_hubs_account():
-    from hub.config import parse_config
-    from hub.web.monitor import TopicMonitor
+    from antrian.config import parse_config
+    from antrian.web.monitor import TopicMonitor
 
     hub_only = parse_config({"mqtt": {"username": "antrian-hub", "password": "x"}})
     assert TopicMonitor(hub_only).account() is None  # stays off rather than take the session
@@ -138,7 +138,7 @@ def rss_mb(pid: int) -> float:
 
 
 def test_a_100_mb_payload_from_a_device_is_refused_by_the_broker(office):
-    from hub.contract import MAX_PACKET_BYTES
+    from antrian.contract import MAX_PACKET_BYTES
 
     assert f"max_packet_size {MAX_PACKET_BYTES}\n" in (office.folder.path / "mosquitto.conf").read_text()
     assert office.hub.proc is not None

@@ -13,7 +13,7 @@ from pathlib import Path
 
 import pytest
 
-from hub.cli import main
+from antrian.cli import main
 
 
 def files(folder: Path) -> dict[str, bytes]:
@@ -124,7 +124,7 @@ def test_a_tampered_registry_is_refused(tmp_path, capsys):
 
 
 def test_generated_toml_strings_read_back_as_written():
-    from hub.provision.files import _toml_str
+    from antrian.provision.files import _toml_str
 
     for text in ('plain', 'with "quotes"', "back\\slash", "line\nbreak", "tab\tdel\x7f", "ümlaut"):
         assert tomllib.loads(f"x = {_toml_str(text)}")["x"] == text

@@ -10,8 +10,8 @@ import sys
 
 from secure_broker import BASE, OFFICE, Client, generated_broker, public_tmpdir, secret
 
-from hub.net import free_port
-from hub.provision import BrokerFolder
+from antrian.net import free_port
+from antrian.provision import BrokerFolder
 
 
 def test_speaker_comes_online_over_tls_with_the_office_ca():
@@ -27,7 +27,7 @@ def test_speaker_comes_online_over_tls_with_the_office_ca():
     broker = generated_broker(folder, root / "run")
     observer = Client(port, "homeassistant", secret(folder, "homeassistant.json")["password"])
     node = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "speaker", "--id", "speaker-1", "--office", OFFICE,
+        [sys.executable, "-m", "antrian.cli", "speaker", "--id", "speaker-1", "--office", OFFICE,
          "--host", "127.0.0.1", "--port", str(tls_port), "--username", "speaker-1",
          "--tls-ca", str(folder.path / "tls" / "ca.crt"), "--cache", str(root / "cache"),
          "--wav-dir", str(root / "wav")],

@@ -15,8 +15,8 @@ from pathlib import Path
 import pytest
 from aiohttp import web
 
-from hub.net import free_port
-from hub.voice.cache import BuildReport, build_cache, default_engines, office_clip_texts
+from antrian.net import free_port
+from antrian.voice.cache import BuildReport, build_cache, default_engines, office_clip_texts
 
 COUNTER_NAME = "loket pengambilan dokumen"
 
@@ -81,7 +81,7 @@ class Hub:
 @asynccontextmanager
 async def hub_server(cache_root: Path, **kwargs: object) -> AsyncIterator[Hub]:
     """The real `audio_routes` on a real aiohttp server on a free port, counting requests."""
-    from hub.voice.http import audio_routes
+    from antrian.voice.http import audio_routes
 
     hits: Counter[str] = Counter()
 

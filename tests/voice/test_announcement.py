@@ -10,9 +10,9 @@ from pathlib import Path
 
 import aiohttp
 
-from hub.announce import Wording, build
-from hub.voice import audio
-from hub.voice.cache import ClipCache
+from antrian.announce import Wording, build
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache
 
 from .conftest import COUNTER_NAME, BuiltCache, hub_server, read_samples, silent_runs
 
@@ -50,7 +50,7 @@ def _check_announcement(path: Path, cache: ClipCache, clips: tuple[str, ...]) ->
 def test_a012_to_loket_3_via_cli(built_cache: BuiltCache, tmp_path: Path) -> None:
     out = tmp_path / "a012.wav"
     proc = subprocess.run(
-        [sys.executable, "-m", "hub.voice.cli", "tts", "say", "A-012", "3",
+        [sys.executable, "-m", "antrian.voice.cli", "tts", "say", "A-012", "3",
          "--cache", str(built_cache.root), "-o", str(out), "--lang", "en"],
         capture_output=True, text=True, timeout=60, check=False,
     )  # fmt: skip

@@ -11,9 +11,9 @@ from pathlib import Path
 
 import pytest
 
-from hub.announce import Wording
-from hub.voice import audio
-from hub.voice.cache import (
+from antrian.announce import Wording
+from antrian.voice import audio
+from antrian.voice.cache import (
     MANIFEST,
     ClipCache,
     build_cache,
@@ -21,7 +21,7 @@ from hub.voice.cache import (
     office_clip_texts,
     sha256,
 )
-from hub.voice.engines import EspeakEngine
+from antrian.voice.engines import EspeakEngine
 
 from .conftest import COUNTER_NAME, BuiltCache, read_samples
 
@@ -112,7 +112,7 @@ def test_gtts_unreachable_falls_back_with_one_message(tmp_path: Path) -> None:
 
 def test_cli_build_says_so_once_in_indonesian(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "hub.voice.cli", "tts", "build", "--cache", str(tmp_path),
+        [sys.executable, "-m", "antrian.voice.cli", "tts", "build", "--cache", str(tmp_path),
          "--gtts-tld", "invalid", "--counter-name", COUNTER_NAME, "--lang", "id"],
         capture_output=True, text=True, timeout=120, check=False,
     )  # fmt: skip

@@ -15,11 +15,11 @@ from typing import Any
 
 import aiomqtt
 
-from hub.announce import build
-from hub.contract import Topics, dumps
-from hub.speaker import SpeakerConfig, SpeakerNode, WavFileSink
-from hub.voice import audio
-from hub.voice.cache import ClipCache
+from antrian.announce import build
+from antrian.contract import Topics, dumps
+from antrian.speaker import SpeakerConfig, SpeakerNode, WavFileSink
+from antrian.voice import audio
+from antrian.voice.cache import ClipCache
 from tests.kit import Mosquitto
 
 from .conftest import BuiltCache, hub_server, read_samples, wait_for
@@ -136,7 +136,7 @@ def test_availability_birth_and_last_will(
 ) -> None:
     """The real `antrian speaker` command in its own process, killed without a goodbye."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "hub.cli", "speaker", "--id", SPEAKER,
+        [sys.executable, "-m", "antrian.cli", "speaker", "--id", SPEAKER,
          "--port", str(broker.port), "--cache", str(built_cache.root), "--wav-dir", str(out_dir)],
         stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
     )  # fmt: skip

@@ -12,7 +12,7 @@ from pathlib import Path
 import pytest
 from web_helpers import ADMIN, OFFICER, WebHub, hub_fixture
 
-from hub.contract import Topics
+from antrian.contract import Topics
 from tests.kit import Probe
 
 CHROMIUM = Path("/usr/bin/chromium")

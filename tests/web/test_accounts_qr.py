@@ -8,8 +8,8 @@ import subprocess
 
 import pytest
 
-from hub.web import qr
-from hub.web.accounts import AccountError, Accounts, User
+from antrian.web import qr
+from antrian.web.accounts import AccountError, Accounts, User
 
 
 @pytest.fixture

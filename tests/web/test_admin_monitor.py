@@ -12,7 +12,7 @@ import time
 
 from playwright.sync_api import expect
 
-from hub.web.monitor import MAX_TOPICS
+from antrian.web.monitor import MAX_TOPICS
 from tests.kit import Probe
 
 

@@ -8,7 +8,7 @@ from pathlib import Path
 import pytest
 from web_helpers import Browser, hub_fixture
 
-from hub.voice import audio
+from antrian.voice import audio
 
 
 def one_clip(workdir: Path) -> None:

@@ -5,8 +5,8 @@ from __future__ import annotations
 
 import pytest
 
-from hub.config import ConfigError, parse_config
-from hub.web.limits import LoginThrottle, RateLimit, client_address, wait_all
+from antrian.config import ConfigError, parse_config
+from antrian.web.limits import LoginThrottle, RateLimit, client_address, wait_all
 
 
 class Clock:

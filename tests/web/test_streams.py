@@ -10,12 +10,12 @@ from collections import Counter
 from concurrent.futures import ThreadPoolExecutor
 from datetime import UTC, datetime
 
-from hub.config import parse_config
-from hub.core import HubCore
-from hub.service import HubService
-from hub.store import EventStore
-from hub.web.server import WebApp
-from hub.web.streams import Stream
+from antrian.config import parse_config
+from antrian.core import HubCore
+from antrian.service import HubService
+from antrian.store import EventStore
+from antrian.web.server import WebApp
+from antrian.web.streams import Stream
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 10.00 WIB, a Monday
 

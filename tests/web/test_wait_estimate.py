@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import pytest
 from playwright.sync_api import expect
 
-from hub.net import free_port
+from antrian.net import free_port
 from tests.kit import HubProcess, Mosquitto
 
 WINDOW = re.compile(r"^sekitar pukul \d\d\.\d\d - \d\d\.\d\d$")

@@ -22,8 +22,8 @@ from urllib.parse import urlencode
 
 import pytest
 
-from hub.contract import Topics
-from hub.net import free_port
+from antrian.contract import Topics
+from antrian.net import free_port
 from tests.kit import HubProcess, Mosquitto, Probe
 
 T = Topics("kantor")
@@ -33,7 +33,7 @@ OFFICER = ("budi", "rahasia-petugas-1")
 
 
 def _add_user(config: Path, name: str, role: str, password: str) -> None:
-    subprocess.run([sys.executable, "-m", "hub.cli", "users", "add", name, "--role", role,
+    subprocess.run([sys.executable, "-m", "antrian.cli", "users", "add", name, "--role", role,
                     "--password-stdin", "-c", str(config)], input=password + "\n", text=True,
                    check=True, capture_output=True)  # fmt: skip
 
