@@ -195,6 +195,14 @@ def code_of(ref: str) -> Iterator[None]:
                              capture_output=True).stdout  # fmt: skip
         with tarfile.open(fileobj=BytesIO(tar)) as t:
             t.extractall(tmp, filter="data")
+        source, shim = Path(tmp) / "hub", Path(tmp) / "antrian"
+        if "from antrian" in (source / "cli.py").read_text():  # imported as antrian
+            source.rename(shim)
+        else:  # from before the import package was called antrian: run its `hub.cli`
+            shim.mkdir()
+            (shim / "__init__.py").write_text("")
+            (shim / "cli.py").write_text("from hub.cli import main\n\n"
+                                         "if __name__ == '__main__':\n    raise SystemExit(main())\n")
         # `python -m antrian.cli` puts its working directory first on sys.path, then PYTHONPATH
         old_path, cwd = os.environ.get("PYTHONPATH"), os.getcwd()
         os.environ["PYTHONPATH"] = tmp
