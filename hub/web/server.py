@@ -141,7 +141,8 @@ class WebApp:
         self.accounts = Accounts(core.store.db)
         self.monitor = TopicMonitor(core.cfg)
         self.streams = Streams(self._render, max_total=web_cfg.max_streams,
-                               max_per_client=web_cfg.max_streams_per_client)  # fmt: skip
+                               max_per_client=web_cfg.max_streams_per_client,
+                               version=lambda: self.core.state.version)  # fmt: skip
         self.tickets_per_client = RateLimit(web_cfg.tickets_per_minute_per_client)
         self.tickets_total = RateLimit(web_cfg.tickets_per_minute)
         self.logins = LoginThrottle(web_cfg.login_max_failures, 60.0 * web_cfg.login_lockout_minutes,

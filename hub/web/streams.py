@@ -7,7 +7,10 @@ streams must never hold that loop for long, however many pages are open:
   ticket once, the admin picture once), in *rounds*: the first change renders at once, the
   changes that follow within `ROUND_S` share the next round;
 - a round serves `SLICE` streams per turn of the loop, so a request that arrives meanwhile
-  waits for at most one slice, not for every open page;
+  waits for at most one slice, not for every open page; and a round stops when the queue
+  changes under it: the pictures still to draw would each be of a new state (and a ticket's
+  picture runs the wait estimate again for every new state), so the pages not served yet are
+  served first by the next round, with the new state;
 - a stream only gets a new picture when its picture changed (and every `REFRESH_S` anyway,
   because estimates move with time);
 - a reader that does not keep up is closed: a write that does not drain within `DRAIN_S`, or
@@ -105,8 +108,10 @@ class Refused(Exception):
 class Streams:
     """The open streams of one hub, their caps and the rounds that feed them."""
 
-    def __init__(self, render: Render, *, max_total: int, max_per_client: int) -> None:
+    def __init__(self, render: Render, *, max_total: int, max_per_client: int,
+                 version: Callable[[], object] = lambda: None) -> None:  # fmt: skip
         self.render = render
+        self.version = version
         self.max_total = max_total
         self.max_per_client = max_per_client
         self.open: set[Stream] = set()
@@ -118,6 +123,8 @@ class Streams:
         self.closing = False
         self.dropped = 0
         self._frames: dict[Key, bytes] = {}
+        #: The streams the current cycle of rounds has not served yet.
+        self._queue: list[Stream] = []
 
     # pictures -----------------------------------------------------------------------------------
 
@@ -151,12 +158,21 @@ class Streams:
             await asyncio.sleep(ROUND_S)
 
     async def round(self, force: bool) -> None:
+        """Offer the current pictures to the streams of this cycle not served yet (all of them
+        when the cycle is new, or `force`), until done or the state changes."""
         self._frames.clear()
-        for i, stream in enumerate(list(self.open)):
-            if i % SLICE == SLICE - 1:
-                await asyncio.sleep(0)
-            if stream in self.open:
-                stream.offer(self.frame(stream.kind, stream.key), force)
+        if force or not self._queue:
+            self._queue = list(self.open)
+        start = self.version()
+        while self._queue:
+            batch, self._queue = self._queue[:SLICE], self._queue[SLICE:]
+            for stream in batch:
+                if stream in self.open:
+                    stream.offer(self.frame(stream.kind, stream.key), force)
+            await asyncio.sleep(0)
+            if self._queue and self.version() != start:
+                self.dirty.set()  # the others next round, with the new state
+                return
 
     def call(self, frame: bytes) -> None:
         """A call for every waiting-room page: sent as it is, never merged into a picture, so

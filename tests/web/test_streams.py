@@ -15,7 +15,7 @@ from antrian.core import HubCore
 from antrian.service import HubService
 from antrian.store import EventStore
 from antrian.web.server import WebApp
-from antrian.web.streams import Stream
+from antrian.web.streams import SLICE, Stream
 
 NOW = datetime(2026, 3, 2, 3, 0, tzinfo=UTC)  # 10.00 WIB, a Monday
 
@@ -82,5 +82,27 @@ def test_the_picture_asked_for_right_after_a_change_shows_it(tmp_path):
         app.act("take_ticket", {"service": "A"})
         await asyncio.sleep(0)  # the change notice reaches the pages' loop; no round has run
         assert waiting() == 1
+
+    in_a_thread(main)
+
+
+def test_a_round_stops_when_the_queue_changes_and_the_next_serves_the_rest(tmp_path):
+    core = office(tmp_path)
+
+    async def main() -> None:
+        app = WebApp(core, HubService(core))
+        app.loop = asyncio.get_running_loop()
+        tokens = [app.act("take_ticket", {"service": "A"})["data"]["token"] for _ in range(60)]
+        phones = [Stream("ticket", token, "10.1.0.1") for token in tokens]  # three slices
+        app.streams.open.update(phones)
+
+        drawing = asyncio.ensure_future(app.streams.round(force=False))
+        await asyncio.sleep(0)  # the round has served its first slice
+        app.act("take_ticket", {"service": "B"})  # the queue changes under it
+        await drawing
+        served = {page for page in phones if page.take()}
+        assert len(served) == SLICE  # not a picture of an old state for the other 35
+        await app.streams.round(force=False)
+        assert {page for page in phones if page.take()} == set(phones) - served
 
     in_a_thread(main)
