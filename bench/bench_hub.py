@@ -241,8 +241,9 @@ ROOT = Path(__file__).resolve().parents[1]
 def source_tree(rev: str, into: Path) -> Path:
     """The hub's code at git revision `rev`, unpacked into `into` (for a before/after run)."""
     into.mkdir(parents=True)
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hub"], check=True,
-                             capture_output=True).stdout  # fmt: skip
+    # devices/ too: older revisions linked the ticket layout from the kiosk firmware
+    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hub", "devices"],
+                             check=True, capture_output=True).stdout  # fmt: skip
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     (into / "antrian").symlink_to("hub")  # the import name of the folder (`antrian`)
     return into

@@ -380,13 +380,16 @@ class Model:
         return mean * scale, max(second - mean * mean, 0.0) * scale * scale
 
 
-def build_model(state: QueueState, history: History, now: datetime) -> Model:
-    """Combine earlier days (robust, per weekday and hour where possible) with today so far."""
+def build_model(state: QueueState, history: History, now: datetime,
+                today: DayRecord | None = None) -> Model:  # fmt: skip
+    """Combine earlier days (robust, per weekday and hour where possible) with today so far
+    (`today`: the state's `day_record`, when the caller has it already)."""
     cfg = state.cfg
     tz = cfg.office.tz
     local = now.astimezone(tz)
     weekday = local.weekday()
-    today = day_record(state, now)
+    if today is None:
+        today = day_record(state, now)
     priors = {s.letter: s.minutes for s in cfg.services}
     day_var, cv2 = history.spread(priors)
     weight_day = cv2 / day_var  # how many of today's services weigh as much as the usual times
@@ -674,6 +677,7 @@ class Estimator:
         self._records: dict[str, DayRecord] = {}
         self._read: set[str] = set()  # earlier days already replayed (with or without events)
         self._cache: tuple[tuple[int, int], Forecast, QueueState] | None = None
+        self._model: tuple[tuple[int, int, datetime, bool], Model] | None = None
 
     def history_for(self, day: str) -> History:
         """The summary of the `days` days before `day`.
@@ -736,7 +740,15 @@ class Estimator:
         day = state.day
         # the days before today: read when the date changes (a tick after midnight), not when
         # the first citizen of the day takes a ticket
-        model = build_model(state, self.history_for(day), now)
+        history = self.history_for(day)
+        # Today's record and the model change only with a call, a break, a priority ticket ...
+        # (and the minute, for the priority arrivals to come): a rush of regular tickets reuses
+        # them instead of reading the whole day again for each ticket.
+        key = (state.record_version, id(history), local.replace(second=0, microsecond=0),
+               bool(state.tickets))  # fmt: skip
+        if self._model is None or self._model[0] != key:
+            self._model = (key, build_model(state, history, now, today=day_record(state, now)))
+        model = self._model[1]
         d = date.fromisoformat(day)
         closing = _bounds(cfg, d)[1]
         counters = plan_counters(state, model, now)

@@ -196,6 +196,10 @@ class QueueState:
         #: Changes with every applied event, unique across all states: read models computed
         #: from the state (the wait estimate) are cached under it.
         self.version = next(_VERSIONS)
+        #: The `version` at the last event that can change today's record of the office (all but
+        #: a regular ticket joining the queue): what the wait estimate reads of today is cached
+        #: under it, so a rush of tickets does not read the whole day again for each one.
+        self.record_version = self.version
         #: The wait estimator (`antrian.eta.Estimator`) the hub attaches, with earlier days' history.
         self.estimator: Estimator | None = None
 
@@ -413,6 +417,10 @@ class QueueState:
         if handler is None:
             raise ReplayError(f"unknown event type {event.type!r}")
         self.version = next(_VERSIONS)
+        if event.type != "ticket_issued" or event.data.get("priority"):
+            # what today's record of the office (hub.eta.day_record) reads has changed: a
+            # regular ticket joining the queue is the one event that leaves it as it was
+            self.record_version = self.version
         try:
             handler(event)
         except ReplayError:
