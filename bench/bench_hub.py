@@ -229,7 +229,7 @@ def start_and_wait_online(broker: Mosquitto, hub: HubProcess, timeout: float = 3
     t0 = time.perf_counter()
     hub.start()
     if not done.wait(timeout):
-        raise TimeoutError("the hub did not come online")
+        raise TimeoutError(f"the hub did not come online: {hub.log()[-2000:]}")
     elapsed = time.perf_counter() - t0
     cl.close()
     return elapsed
@@ -255,11 +255,13 @@ def code_from(tree: Path | None):
     if tree is None:
         yield
         return
-    old = os.environ.get("PYTHONPATH")
+    old, cwd = os.environ.get("PYTHONPATH"), Path.cwd()
     os.environ["PYTHONPATH"] = str(tree)
+    os.chdir(tree)  # `python -m` puts the current folder first: not this checkout's hub/
     try:
         yield
     finally:
+        os.chdir(cwd)
         if old is None:
             os.environ.pop("PYTHONPATH", None)
         else:
