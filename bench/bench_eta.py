@@ -150,23 +150,33 @@ class Office:
         n = rng.choice((2, 3, 3, 4))
         mix = {s: w * rng.uniform(0.7, 1.3) for s, w in MIX.items()}
         total = sum(mix.values())
-        return cls(seed=seed, counters=LAYOUTS[n],
-                   true_mean={s: m * rng.uniform(0.6, 1.7) for s, m in MINUTES.items()},
-                   shape=rng.uniform(0.45, 0.65), officer=[rng.uniform(0.85, 1.2) for _ in range(n)],
-                   mix={s: w / total for s, w in mix.items()}, load=rng.uniform(0.75, 1.05),
-                   priority=rng.uniform(0.08, 0.18), no_show=rng.uniform(0.04, 0.12),
-                   turns=rng.random() < 0.7)  # fmt: skip
+        return cls(
+            seed=seed,
+            counters=LAYOUTS[n],
+            true_mean={s: m * rng.uniform(0.6, 1.7) for s, m in MINUTES.items()},
+            shape=rng.uniform(0.45, 0.65),
+            officer=[rng.uniform(0.85, 1.2) for _ in range(n)],
+            mix={s: w / total for s, w in mix.items()},
+            load=rng.uniform(0.75, 1.05),
+            priority=rng.uniform(0.08, 0.18),
+            no_show=rng.uniform(0.04, 0.12),
+            turns=rng.random() < 0.7,
+        )
 
     def config(self) -> Config:
-        return parse_config({
-            "office": {"opening": "08:00", "closing": "15:00", "lunch_in_turns": self.turns},
-            "queue": {"priority_free": 999},
-            "services": [{"letter": s, "name": s, "minutes": m} for s, m in MINUTES.items()],
-            "counters": [{"number": i + 1, "services": svc} for i, svc in enumerate(self.counters)],
-            "devices": [{"id": "kiosk-1", "role": "kiosk"}]
-            + [{"id": f"pad-{i + 1}", "role": "call_pad", "counter": i + 1}
-               for i in range(len(self.counters))],
-        })  # fmt: skip
+        return parse_config(
+            {
+                "office": {"opening": "08:00", "closing": "15:00", "lunch_in_turns": self.turns},
+                "queue": {"priority_free": 999},
+                "services": [{"letter": s, "name": s, "minutes": m} for s, m in MINUTES.items()],
+                "counters": [{"number": i + 1, "services": svc} for i, svc in enumerate(self.counters)],
+                "devices": [{"id": "kiosk-1", "role": "kiosk"}]
+                + [
+                    {"id": f"pad-{i + 1}", "role": "call_pad", "counter": i + 1}
+                    for i in range(len(self.counters))
+                ],
+            }
+        )
 
     def capacity_per_minute(self) -> float:
         """Tickets a minute the counters can serve (what the arrival volume is scaled to)."""
@@ -224,8 +234,9 @@ class DayResult:
 class Day:
     """One simulated working day of an office, through the real hub."""
 
-    def __init__(self, office: Office, core: HubCore, day: date, index: int, rng: random.Random,
-                 clock: list[datetime]) -> None:  # fmt: skip
+    def __init__(
+        self, office: Office, core: HubCore, day: date, index: int, rng: random.Random, clock: list[datetime]
+    ) -> None:
         self.office, self.core, self.day, self.index, self.rng = office, core, day, index, rng
         self.env = simpy.Environment(initial_time=OPENING - 45)
         self.clock = clock
@@ -265,8 +276,9 @@ class Day:
         state, now = self.core.state, self.now()
         view = view or views.ticket_view(state, t, now)
         before = before_estimate_minutes(state, t.service, before_ahead_of(state, t), now)
-        return Prediction(self.env.now, classic_minutes(state, t), before,
-                          view["estimated_wait_min"], view["served_today"])  # fmt: skip
+        return Prediction(
+            self.env.now, classic_minutes(state, t), before, view["estimated_wait_min"], view["served_today"]
+        )
 
     # -- processes ----------------------------------------------------------------------------
 
@@ -382,8 +394,13 @@ class Day:
         env.process(self.closer())
         env.run(until=CLOSING + 40)
         left = sum(1 for t in self.tickets.values() if t.called is None)
-        return DayResult(self.office.seed, self.day.isoformat(), self.index, self.tickets,
-                         kept_up=left <= 0.02 * max(len(self.tickets), 1))  # fmt: skip
+        return DayResult(
+            self.office.seed,
+            self.day.isoformat(),
+            self.index,
+            self.tickets,
+            kept_up=left <= 0.02 * max(len(self.tickets), 1),
+        )
 
 
 def run_office(seed: int, days: int) -> list[DayResult]:
@@ -431,8 +448,13 @@ def summary(errs: list[float]) -> tuple[int, float, float, float, float]:
         return 0, math.nan, math.nan, math.nan, math.nan
     absolute = sorted(abs(e) for e in errs)
     p90 = absolute[min(int(0.9 * len(absolute)), len(absolute) - 1)]
-    return (len(errs), statistics.fmean(absolute), p90, statistics.fmean(errs),
-            sum(1 for a in absolute if a <= 10) / len(absolute))  # fmt: skip
+    return (
+        len(errs),
+        statistics.fmean(absolute),
+        p90,
+        statistics.fmean(errs),
+        sum(1 for a in absolute if a <= 10) / len(absolute),
+    )
 
 
 def never_called(results: list[DayResult]) -> dict[str, tuple[int, int]]:
@@ -472,22 +494,28 @@ def report(title: str, results: list[DayResult]) -> dict[str, Any]:
     kept = [r for r in results if r.kept_up]
     behind = [r for r in results if not r.kept_up]
     issued = sum(len(r.tickets) for r in results)
-    print(f"\n## {title}: {len(results)} days ({len(kept)} kept up, {len(behind)} did not), "
-          f"{issued} tickets")  # fmt: skip
-    print(f"{'days':<9} {'when':<8} {'estimator':<8} {'n':>6} {'MAE':>7} {'P90':>7} {'bias':>7}"
-          f" {'<=10min':>8}")  # fmt: skip
+    print(f"\n## {title}: {len(results)} days ({len(kept)} kept up, {len(behind)} did not), {issued} tickets")
+    print(
+        f"{'days':<9} {'when':<8} {'estimator':<8} {'n':>6} {'MAE':>7} {'P90':>7} {'bias':>7} {'<=10min':>8}"
+    )
     figures: dict[str, Any] = {}
     for label, group in (("all", results), ("kept up", kept), ("behind", behind)):
         for when in ("issue", "re-read"):
             for k in ESTIMATORS:
                 n, mae, p90, bias, within = summary(errors(group, k, when))
                 figures[(label, when, k)] = (n, mae, p90, bias, within)
-                print(f"{label:<9} {when:<8} {k:<8} {n:>6} {mae:>7.1f} {p90:>7.1f} {bias:>+7.1f}"
-                      f" {within:>7.0%}")  # fmt: skip
+                print(
+                    f"{label:<9} {when:<8} {k:<8} {n:>6} {mae:>7.1f} {p90:>7.1f} {bias:>+7.1f} {within:>7.0%}"
+                )
     nc = never_called(results)
-    print("never called, printed a call time before closing with no warning: "
-          + ", ".join(f"{k} {a}/{b} ({a / b:.0%})" if b else f"{k} -" for k, (a, b) in nc.items()
-                      if k != "new (with warning)"))  # fmt: skip
+    print(
+        "never called, printed a call time before closing with no warning: "
+        + ", ".join(
+            f"{k} {a}/{b} ({a / b:.0%})" if b else f"{k} -"
+            for k, (a, b) in nc.items()
+            if k != "new (with warning)"
+        )
+    )
     a, b = nc["new (with warning)"]
     if b:
         print(f"  new, a time before closing shown at all (also with the warning): {a}/{b} ({a / b:.0%})")
@@ -502,9 +530,11 @@ def verdict(fig: dict[str, Any]) -> None:
     new = fig[("all", "issue", "new")][1]
     bias = fig[("kept up", "issue", "new")][3]
     a, b = fig["never_called"]["new"]
-    print(f"targets: at-issue MAE classic/new = {classic / new:.1f}x (>= 2x), "
-          f"|bias| on kept-up days {abs(bias):.1f} min (<= 5), "
-          f"never-called printed a time {a / b if b else 0:.0%} (<= 10%)")  # fmt: skip
+    print(
+        f"targets: at-issue MAE classic/new = {classic / new:.1f}x (>= 2x), "
+        f"|bias| on kept-up days {abs(bias):.1f} min (<= 5), "
+        f"never-called printed a time {a / b if b else 0:.0%} (<= 10%)"
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -516,11 +546,16 @@ def recompute_speed(runs: int) -> None:
     """A full forecast with 300 waiting tickets and 10 counters (fresh, no cache)."""
     letters = "ABCDEFGH"
     rng = random.Random(5)
-    counters = [{"number": i + 1, "services": sorted(rng.sample(letters, rng.randint(2, 4)))}
-                for i in range(10)]  # fmt: skip
-    cfg = parse_config({"services": [{"letter": s, "name": s, "minutes": 5 + 2 * i}
-                                     for i, s in enumerate(letters)],
-                        "counters": counters, "queue": {"priority_free": 9999}})  # fmt: skip
+    counters = [
+        {"number": i + 1, "services": sorted(rng.sample(letters, rng.randint(2, 4)))} for i in range(10)
+    ]
+    cfg = parse_config(
+        {
+            "services": [{"letter": s, "name": s, "minutes": 5 + 2 * i} for i, s in enumerate(letters)],
+            "counters": counters,
+            "queue": {"priority_free": 9999},
+        }
+    )
     clock = [datetime(2026, 1, 5, 2, 0, tzinfo=UTC)]  # 09.00 WIB
     core = HubCore(cfg, EventStore(":memory:"), clock=lambda: clock[0])
 
@@ -541,8 +576,9 @@ def recompute_speed(runs: int) -> None:
         rec = DayRecord(f"2025-11-{i % 28 + 1:02d}", i % 5)
         for _ in range(300):
             letter = rng.choice(letters)
-            rec.visits.append(Visit(letter, rng.randint(8, 15), rng.lognormvariate(2, 0.5),
-                                    rng.random() > 0.08))  # fmt: skip
+            rec.visits.append(
+                Visit(letter, rng.randint(8, 15), rng.lognormvariate(2, 0.5), rng.random() > 0.08)
+            )
             rec.priority[(letter, rng.randint(8, 15))] = rng.randint(0, 3)
         rec.counter_minutes, rec.short_break_minutes = 4200.0, 150.0
         days.append(rec)
@@ -564,11 +600,13 @@ def recompute_speed(runs: int) -> None:
             if t.state == "waiting":
                 before_estimate_minutes(state, t.service, before_ahead_of(state, t), now)
     old = (time.perf_counter() - t0) * 1000 / runs
-    print(f"\nfull recompute, {len(waiting)} waiting tickets, 10 counters, 8 weeks of history:"
-          f" p50 {times[len(times) // 2]:.2f} ms, p90 {times[int(len(times) * 0.9)]:.2f} ms,"
-          f" max {times[-1]:.2f} ms (target < 5 ms); the estimate before, for every waiting"
-          f" ticket: {old:.2f} ms (load average {os.getloadavg()[0]:.1f},"
-          f" {os.cpu_count()} cores)")  # fmt: skip
+    print(
+        f"\nfull recompute, {len(waiting)} waiting tickets, 10 counters, 8 weeks of history:"
+        f" p50 {times[len(times) // 2]:.2f} ms, p90 {times[int(len(times) * 0.9)]:.2f} ms,"
+        f" max {times[-1]:.2f} ms (target < 5 ms); the estimate before, for every waiting"
+        f" ticket: {old:.2f} ms (load average {os.getloadavg()[0]:.1f},"
+        f" {os.cpu_count()} cores)"
+    )
 
 
 def main() -> None:

@@ -133,8 +133,9 @@ def raw_round_trip(broker: Mosquitto, n: int) -> list[float]:
     return out
 
 
-def requests(cl: Client, topic: str, payloads: list[dict[str, object]], rate: float | None,
-             window: int = 64) -> tuple[list[float], float]:  # fmt: skip
+def requests(
+    cl: Client, topic: str, payloads: list[dict[str, object]], rate: float | None, window: int = 64
+) -> tuple[list[float], float]:
     """Send payloads at `rate`/s (or flat out with `window` outstanding); latencies, seconds."""
     sent: dict[str, float] = {}
     keys = [str(p["transaction"]) for p in payloads]
@@ -201,8 +202,10 @@ def year_of_history(db: Path) -> int:
         batch = []
         for i in range(300):
             at += timedelta(seconds=rng.randint(10, 90))
-            for cmd, args in (("take_ticket", {"service": rng.choice("ABCDE")}),
-                              ("call_next", {"counter": rng.randint(1, 3)})):  # fmt: skip
+            for cmd, args in (
+                ("take_ticket", {"service": rng.choice("ABCDE")}),
+                ("call_next", {"counter": rng.randint(1, 3)}),
+            ):
                 for e in state.decide(cmd, args, "device:sim", at, token=f"tok{d}-{i}"):
                     state.apply(e)
                     batch.append(e)
@@ -242,8 +245,9 @@ def source_tree(rev: str, into: Path) -> Path:
     """The hub's code at git revision `rev`, unpacked into `into` (for a before/after run)."""
     into.mkdir(parents=True)
     # devices/ too: older revisions linked the ticket layout from the kiosk firmware
-    archive = subprocess.run(["git", "-C", str(ROOT), "archive", rev, "hub", "devices"],
-                             check=True, capture_output=True).stdout  # fmt: skip
+    archive = subprocess.run(
+        ["git", "-C", str(ROOT), "archive", rev, "hub", "devices"], check=True, capture_output=True
+    ).stdout
     subprocess.run(["tar", "-x", "-C", str(into)], input=archive, check=True)
     (into / "antrian").symlink_to("hub")  # the import name of the folder (`antrian`)
     return into
@@ -268,8 +272,9 @@ def code_from(tree: Path | None):
             os.environ["PYTHONPATH"] = old
 
 
-def hub_figures(broker: Mosquitto, workdir: Path, raw_p50: float, steady_n: int, flat_n: int,
-                tree: Path | None = None) -> list[tuple[str, str, str]]:  # fmt: skip
+def hub_figures(
+    broker: Mosquitto, workdir: Path, raw_p50: float, steady_n: int, flat_n: int, tree: Path | None = None
+) -> list[tuple[str, str, str]]:
     """take_ticket and call_next through one hub process (the code of `tree`), and its RSS."""
     rows: list[tuple[str, str, str]] = []
     hub = HubProcess(broker, CONFIG, workdir)
@@ -290,15 +295,25 @@ def hub_figures(broker: Mosquitto, workdir: Path, raw_p50: float, steady_n: int,
         step(f"take_ticket {label}, {n} requests ({tag})")
         lat, secs = requests(cl, T.device_request("kiosk-1", "take_ticket"), tickets(n, label), rate)
         p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
-        rows.append((f"take_ticket {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
-                     f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+        rows.append(
+            (
+                f"take_ticket {label}",
+                f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s",
+            )
+        )
     for label, rate, n in (("steady 100/s", 100.0, steady_n // 2), ("flat out", None, flat_n // 2)):
         step(f"call_next {label}, {n} requests ({tag})")
         calls = [{"transaction": f"{tag}-call-{label}-{i}"} for i in range(n)]
         lat, secs = requests(cl, T.device_request("pad-1", "call_next"), calls, rate)
         p50, p99 = pct(lat, 50) * 1e3, pct(lat, 99) * 1e3
-        rows.append((f"call_next {label}", f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
-                     f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s"))  # fmt: skip
+        rows.append(
+            (
+                f"call_next {label}",
+                f"p50 {p50:.3f} ms ({p50 / raw_p50:.1f}x raw)",
+                f"p99 {p99:.3f} ms; {n / secs:,.0f} req/s",
+            )
+        )
     assert hub.proc is not None
     rows.append(("hub resident memory after load", f"{rss_mb(hub.proc.pid):.1f} MB", ""))
     cl.close()
@@ -309,8 +324,9 @@ def hub_figures(broker: Mosquitto, workdir: Path, raw_p50: float, steady_n: int,
 def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests (a smoke run)")
-    ap.add_argument("--against", metavar="REV",
-                    help="also measure the hub of this git revision, same broker, same run")
+    ap.add_argument(
+        "--against", metavar="REV", help="also measure the hub of this git revision, same broker, same run"
+    )
     args = ap.parse_args()
     steady_n = 100 if args.quick else 1500
     flat_n = 300 if args.quick else 5000
@@ -323,15 +339,18 @@ def main() -> None:
             step("raw broker round trip")
             raw = raw_round_trip(broker, 200 if args.quick else 2000)
             raw_p50, raw_p99 = pct(raw, 50) * 1e3, pct(raw, 99) * 1e3
-            rows.append(("raw broker QoS 1 round trip", f"p50 {raw_p50:.3f} ms",
-                         f"p99 {raw_p99:.3f} ms"))  # fmt: skip
+            rows.append(("raw broker QoS 1 round trip", f"p50 {raw_p50:.3f} ms", f"p99 {raw_p99:.3f} ms"))
 
             step("bare aiomqtt responder (reference)")
             echo = echo_round_trip(broker, 100 if args.quick else 500)
             e50 = pct(echo, 50) * 1e3
-            rows.append(("bare aiomqtt responder, 100/s (the floor)",
-                         f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
-                         f"p99 {pct(echo, 99) * 1e3:.3f} ms"))  # fmt: skip
+            rows.append(
+                (
+                    "bare aiomqtt responder, 100/s (the floor)",
+                    f"p50 {e50:.3f} ms ({e50 / raw_p50:.1f}x raw)",
+                    f"p99 {pct(echo, 99) * 1e3:.3f} ms",
+                )
+            )
             before: list[tuple[str, str, str]] = []
             if args.against:
                 step(f"the hub of {args.against}")
@@ -360,8 +379,13 @@ def main() -> None:
             rebuild = time.perf_counter() - t0
             store.close()
             today = len(core.state.tickets)
-            rows.append((f"rebuild with a year of history ({n_events:,} events)",
-                         f"{rebuild * 1e3:.1f} ms", f"today's tickets {today}"))  # fmt: skip
+            rows.append(
+                (
+                    f"rebuild with a year of history ({n_events:,} events)",
+                    f"{rebuild * 1e3:.1f} ms",
+                    f"today's tickets {today}",
+                )
+            )
             starts = []
             for _ in range(3):
                 starts.append(start_and_wait_online(broker, hist))
@@ -369,9 +393,13 @@ def main() -> None:
                 rss = rss_mb(hist.proc.pid)
                 hist.stop()
             online = statistics.median(starts)
-            rows.append(("hub process start to `online` (same log, median of 3)",
-                         f"{online * 1e3:.0f} ms",
-                         f"RSS {rss:.1f} MB; history generated in {gen:.0f} s"))  # fmt: skip
+            rows.append(
+                (
+                    "hub process start to `online` (same log, median of 3)",
+                    f"{online * 1e3:.0f} ms",
+                    f"RSS {rss:.1f} MB; history generated in {gen:.0f} s",
+                )
+            )
         finally:
             broker.close()
 
@@ -379,8 +407,10 @@ def main() -> None:
     print(f"\nantrian hub benchmark - loopback Mosquitto, {datetime.now():%Y-%m-%d %H:%M}")
     for name, a, b in rows:
         print(f"  {name:<{width}}  {a:<28} {b}")
-    print("\nTargets: take_ticket p50 <= 3x raw, p99 <= 5 ms at 100/s; >= 1,000 tickets/s;"
-          " start-up < 1 s with a year of history; RSS < 80 MB.")
+    print(
+        "\nTargets: take_ticket p50 <= 3x raw, p99 <= 5 ms at 100/s; >= 1,000 tickets/s;"
+        " start-up < 1 s with a year of history; RSS < 80 MB."
+    )
 
 
 if __name__ == "__main__":

@@ -56,16 +56,18 @@ def bench_build(work: Path) -> Path:
     for voice in voices:
         root = work / f"cache-{voice}"
         t0 = time.perf_counter()
-        report = build_cache(root, office_clip_texts(), default_engines(root, ["espeak-ng"],
-                             espeak_voice=voice))  # fmt: skip
+        report = build_cache(
+            root, office_clip_texts(), default_engines(root, ["espeak-ng"], espeak_voice=voice)
+        )
         took = time.perf_counter() - t0
         manifest = ClipCache(root).manifest()
         size = sum(p.stat().st_size for p in (root / "clips").iterdir())
         durs = [e.duration_s for k, e in manifest.items() if k != "chime"]
         levels = [e.rms_dbfs for e in manifest.values()]
         t1 = time.perf_counter()
-        again = build_cache(root, office_clip_texts(), default_engines(root, ["espeak-ng"],
-                            espeak_voice=voice))  # fmt: skip
+        again = build_cache(
+            root, office_clip_texts(), default_engines(root, ["espeak-ng"], espeak_voice=voice)
+        )
         rebuild = time.perf_counter() - t1
         print(
             f"  espeak-ng -v {voice:<7} {len(report.built)} clips in {took:5.2f} s, "
@@ -140,11 +142,15 @@ async def bench_direct(port: int, node: NodeThread) -> list[float]:
         for i in range(N_CALLS + 3):
             ann = build("A", i + 1, 3)
             now = time.time()
-            body = {"id": f"d{i}", "ticket": f"A-{i + 1:03d}", "counter": 3, "text": ann.text,
-                    "clips": list(ann.clips),
-                    "issued_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now)),
-                    "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00",
-                                                time.gmtime(now + 30))}  # fmt: skip
+            body = {
+                "id": f"d{i}",
+                "ticket": f"A-{i + 1:03d}",
+                "counter": 3,
+                "text": ann.text,
+                "clips": list(ann.clips),
+                "issued_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now)),
+                "expires_at": time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime(now + 30)),
+            }
             before = len(node.first_frames)
             t0 = time.perf_counter()
             await pub.publish(TOPICS.device_play(SPEAKER), dumps(body), qos=1)
@@ -170,15 +176,14 @@ async def bench_hub(port: int, node: NodeThread) -> list[float]:
             raise RuntimeError("no response")
 
         for i in range(N_CALLS + 3):
-            r = await asyncio.wait_for(
-                ask("take_ticket", {"service": "A", "transaction": f"t{i}"}), 5
-            )
+            r = await asyncio.wait_for(ask("take_ticket", {"service": "A", "transaction": f"t{i}"}), 5)
             if r.get("status") != "ok":
                 raise RuntimeError(f"take_ticket: {r}")
             before = len(node.first_frames)
             t0 = time.perf_counter()
-            await c.publish(TOPICS.hub_request("call_next"),
-                            dumps({"counter": 1, "transaction": f"c{i}"}), qos=1)  # fmt: skip
+            await c.publish(
+                TOPICS.hub_request("call_next"), dumps({"counter": 1, "transaction": f"c{i}"}), qos=1
+            )
             t1 = await asyncio.wait_for(wait_frame(node, before), 5)
             if i >= 3:
                 ms.append((t1 - t0) * 1000)
@@ -216,8 +221,9 @@ def main() -> int:
             node = NodeThread(broker.port, cache, work / "played")
             node.start()
             try:
-                show("play message -> first audio frame (direct)",
-                     asyncio.run(bench_direct(broker.port, node)))  # fmt: skip
+                show(
+                    "play message -> first audio frame (direct)", asyncio.run(bench_direct(broker.port, node))
+                )
                 hub_ms = run_hub_bench(broker, node, work)
                 if hub_ms:
                     show("call_next request -> hub -> first frame", hub_ms)

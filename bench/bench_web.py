@@ -62,8 +62,9 @@ PAGES = 1000
 PER_ADDRESS = 5
 
 #: The hub of bench_hub.py, with office hours all day and its web pages on.
-CONFIG = ('[office]\nslug = "kantor"\nopening = "00:00"\nclosing = "23:59"\n'
-          + bench_hub.CONFIG.replace("enabled = false", 'host = "127.0.0.1"\nport = {port}'))
+CONFIG = '[office]\nslug = "kantor"\nopening = "00:00"\nclosing = "23:59"\n' + bench_hub.CONFIG.replace(
+    "enabled = false", 'host = "127.0.0.1"\nport = {port}'
+)
 
 #: The pages: one process, one connection per page, each from its own loopback address.
 PAGES_SCRIPT = r"""
@@ -140,7 +141,10 @@ class Pages:
         listing.write_text(json.dumps(paths))
         self.proc = subprocess.Popen(
             [sys.executable, "-c", PAGES_SCRIPT, str(port), mode, str(listing), str(PER_ADDRESS)],
-            stdin=subprocess.PIPE, stdout=subprocess.PIPE, text=True)  # fmt: skip
+            stdin=subprocess.PIPE,
+            stdout=subprocess.PIPE,
+            text=True,
+        )
         assert self.proc.stdout is not None
         line = self.proc.stdout.readline()
         if not line.startswith("ready "):
@@ -167,8 +171,11 @@ class KioskPage:
         resp = self.conn.getresponse()
         page = resp.read().decode()
         csrf = page.split('<meta name="csrf" content="')[1].split('"')[0]
-        self.headers = {"Cookie": resp.headers["Set-Cookie"].split(";")[0], "X-CSRF-Token": csrf,
-                        "Content-Type": "application/json"}  # fmt: skip
+        self.headers = {
+            "Cookie": resp.headers["Set-Cookie"].split(";")[0],
+            "X-CSRF-Token": csrf,
+            "Content-Type": "application/json",
+        }
         time.sleep(1)
         self.issued = 0
         self.done = threading.Event()
@@ -191,8 +198,9 @@ class KioskPage:
 def code_of(ref: str) -> Iterator[None]:
     """Hub processes started meanwhile run the hub of commit `ref` (`git archive`)."""
     with tempfile.TemporaryDirectory(prefix="antrian-before-") as tmp:
-        tar = subprocess.run(["git", "-C", str(ROOT), "archive", ref, "hub"], check=True,
-                             capture_output=True).stdout  # fmt: skip
+        tar = subprocess.run(
+            ["git", "-C", str(ROOT), "archive", ref, "hub"], check=True, capture_output=True
+        ).stdout
         with tarfile.open(fileobj=BytesIO(tar)) as t:
             t.extractall(tmp, filter="data")
         source, shim = Path(tmp) / "hub", Path(tmp) / "antrian"
@@ -201,8 +209,9 @@ def code_of(ref: str) -> Iterator[None]:
         else:  # from before the import package was called antrian: run its `hub.cli`
             shim.mkdir()
             (shim / "__init__.py").write_text("")
-            (shim / "cli.py").write_text("from hub.cli import main\n\n"
-                                         "if __name__ == '__main__':\n    raise SystemExit(main())\n")
+            (shim / "cli.py").write_text(
+                "from hub.cli import main\n\nif __name__ == '__main__':\n    raise SystemExit(main())\n"
+            )
         # `python -m antrian.cli` puts its working directory first on sys.path, then PYTHONPATH
         old_path, cwd = os.environ.get("PYTHONPATH"), os.getcwd()
         os.environ["PYTHONPATH"] = tmp
@@ -226,8 +235,9 @@ class Office:
         self.port = free_port()
         config = CONFIG.format(port=self.port)
         if limits:  # room for the kiosk phase (a hub from before the limits knows no such key)
-            config = config.replace("[web]\n", "[web]\ntickets_per_minute_per_client = 600\n"
-                                    "tickets_per_minute = 600\n")
+            config = config.replace(
+                "[web]\n", "[web]\ntickets_per_minute_per_client = 600\ntickets_per_minute = 600\n"
+            )
         self.hub = HubProcess(self.broker, config, workdir)
         start_and_wait_online(self.broker, self.hub)
         self.cl = Client(self.broker)
@@ -263,21 +273,28 @@ class Office:
         return rss
 
 
-def run(label: str, n: int, tickets: int, waiting: int, tmp: Path,
-        limits: bool = True) -> list[tuple[str, str, str]]:  # fmt: skip
+def run(
+    label: str, n: int, tickets: int, waiting: int, tmp: Path, limits: bool = True
+) -> list[tuple[str, str, str]]:
     """The four phases, each on a fresh hub with the same queue, `n` requests each."""
     rows: list[tuple[str, str, str]] = []
     ref99 = rss = 0.0
-    for mode, what in (("none", "no page"), ("read", f"{PAGES} status pages reading"),
-                       ("idle", f"{PAGES} public streams not reading"),
-                       ("kiosk", "kiosk page 5 tickets/s")):  # fmt: skip
+    for mode, what in (
+        ("none", "no page"),
+        ("read", f"{PAGES} status pages reading"),
+        ("idle", f"{PAGES} public streams not reading"),
+        ("kiosk", "kiosk page 5 tickets/s"),
+    ):
         step(f"[{label}] {what}: a fresh hub, {tickets} tickets taken, {waiting} left waiting")
         office = Office(tmp / f"{label}-{mode}".replace(" ", "_"), tickets, waiting, limits)
         try:
             pages = kiosk = None
             if mode in ("read", "idle"):
-                paths = ([f"/events/ticket/{t}" for t in office.tokens] if mode == "read"
-                         else ["/events/public"] * PAGES)  # fmt: skip
+                paths = (
+                    [f"/events/ticket/{t}" for t in office.tokens]
+                    if mode == "read"
+                    else ["/events/public"] * PAGES
+                )
                 pages = Pages(office.port, mode, paths, tmp)
             if mode == "kiosk":
                 kiosk = KioskPage(office.port)
@@ -285,17 +302,28 @@ def run(label: str, n: int, tickets: int, waiting: int, tmp: Path,
             p50, p99 = office.measure(n)
             if mode == "none":
                 ref99 = p99
-                rows.append((f"{label}: take_ticket 100/s, no page", f"p50 {p50:.2f} ms",
-                             f"p99 {p99:.2f} ms"))  # fmt: skip
+                rows.append(
+                    (f"{label}: take_ticket 100/s, no page", f"p50 {p50:.2f} ms", f"p99 {p99:.2f} ms")
+                )
                 continue
             extra = f"; {kiosk.stop()} issued" if kiosk else ""
-            rows.append((f"{label}: take_ticket 100/s, {what}", f"p50 {p50:.2f} ms",
-                         f"p99 {p99:.2f} ms = {p99 / ref99:.1f}x no-page p99{extra}"))  # fmt: skip
+            rows.append(
+                (
+                    f"{label}: take_ticket 100/s, {what}",
+                    f"p50 {p50:.2f} ms",
+                    f"p99 {p99:.2f} ms = {p99 / ref99:.1f}x no-page p99{extra}",
+                )
+            )
             if pages is not None:
                 end, seen = pages.close(), pages.ready
-                rows.append((f"{label}:   pages ({what})", f"open {seen['open']}, refused {seen['refused']}",
-                             f"failed {seen['failed']}, closed by hub {end.get('closed_by_hub', '?')}, "
-                             f"{end.get('bytes', 0) / 1e6:.1f} MB read"))  # fmt: skip
+                rows.append(
+                    (
+                        f"{label}:   pages ({what})",
+                        f"open {seen['open']}, refused {seen['refused']}",
+                        f"failed {seen['failed']}, closed by hub {end.get('closed_by_hub', '?')}, "
+                        f"{end.get('bytes', 0) / 1e6:.1f} MB read",
+                    )
+                )
         finally:
             rss = max(rss, office.close())
     rows.append((f"{label}: hub resident memory (largest)", f"{rss:.1f} MB", ""))
@@ -306,8 +334,9 @@ def main() -> None:
     ap = argparse.ArgumentParser()
     ap.add_argument("--quick", action="store_true", help="fewer requests per phase (a smoke run)")
     ap.add_argument("--before", metavar="REF", help="also run the hub of this commit, first")
-    ap.add_argument("--tickets", type=int, default=PAGES,
-                    help="tickets the status pages follow (default: one per page)")
+    ap.add_argument(
+        "--tickets", type=int, default=PAGES, help="tickets the status pages follow (default: one per page)"
+    )
     ap.add_argument("--waiting", type=int, default=50, help="tickets waiting when a phase starts")
     args = ap.parse_args()
     n = 300 if args.quick else 1000
@@ -315,12 +344,13 @@ def main() -> None:
     with tempfile.TemporaryDirectory() as tmp:
         if args.before:
             with code_of(args.before):  # the hub imports lazily: its code stays till the end
-                rows += run(f"before ({args.before})", n, args.tickets, args.waiting, Path(tmp),
-                            limits=False)  # fmt: skip
+                rows += run(f"before ({args.before})", n, args.tickets, args.waiting, Path(tmp), limits=False)
         rows += run("now", n, args.tickets, args.waiting, Path(tmp))
     width = max(len(r[0]) for r in rows)
-    print(f"\nantrian web benchmark - hub with its pages, loopback Mosquitto, "
-          f"{datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs")
+    print(
+        f"\nantrian web benchmark - hub with its pages, loopback Mosquitto, "
+        f"{datetime.now():%Y-%m-%d %H:%M}, {os.cpu_count()} CPUs"
+    )
     for name, a, b in rows:
         print(f"  {name:<{width}}  {a:<32} {b}")
     print("\nTarget: with 1,000 status pages reading, take_ticket p99 within 2x of the no-page p99.")

@@ -53,6 +53,7 @@ from tests.kit.probe import mqtt_client  # noqa: E402
 
 T = Topics("kantor")
 
+
 #: The office of every process scenario: open all day (so no expiry fires mid-run), the web
 #: pages on (as in production; on loopback, a free port per hub), the devices the fuzz addresses.
 def hub_office(web_port: int = 8080) -> dict[str, Any]:
@@ -113,8 +114,14 @@ class Client:
             raise TimeoutError("client did not connect")
 
     def _on_connect(self, client: mqtt.Client, *_: Any) -> None:
-        client.subscribe([(f"{T.base}/hub/response/+", 1), (f"{T.base}/device/+/response/+", 1),
-                          (T.service_state("A"), 1), (T.hub_state, 1)])  # fmt: skip
+        client.subscribe(
+            [
+                (f"{T.base}/hub/response/+", 1),
+                (f"{T.base}/device/+/response/+", 1),
+                (T.service_state("A"), 1),
+                (T.hub_state, 1),
+            ]
+        )
         self.connected.set()
 
     def _on_message(self, client: mqtt.Client, userdata: Any, msg: mqtt.MQTTMessage) -> None:
@@ -265,8 +272,7 @@ def _workdir() -> Path:
 # ---------------------------------------------------------------------------------------------
 
 
-def kill_runs(kills: int, *, seed: int = 1, interval_s: float = 0.004,
-              max_alive_s: float = 0.6) -> Result:  # fmt: skip
+def kill_runs(kills: int, *, seed: int = 1, interval_s: float = 0.004, max_alive_s: float = 0.6) -> Result:
     """SIGKILL the hub at random moments under a steady stream of take_ticket requests.
 
     After each restart the client resends what went unanswered (as devices do), and the
@@ -291,8 +297,7 @@ def kill_runs(kills: int, *, seed: int = 1, interval_s: float = 0.004,
                 stop_at = time.monotonic() + rng.uniform(0.02, max_alive_s)
                 while time.monotonic() < stop_at:
                     n += 1
-                    client.send(T.hub_request("take_ticket"),
-                                {"service": "A", "transaction": f"k{n}"})  # fmt: skip
+                    client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": f"k{n}"})
                     time.sleep(interval_s)
                 hub.kill()
                 res.runs += 1
@@ -326,8 +331,7 @@ def broker_restarts(restarts: int, *, seed: int = 2, interval_s: float = 0.004) 
                 stop_at = time.monotonic() + rng.uniform(0.05, 0.4)
                 while time.monotonic() < stop_at:
                     n += 1
-                    client.send(T.hub_request("take_ticket"),
-                                {"service": "A", "transaction": f"b{n}"})  # fmt: skip
+                    client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": f"b{n}"})
                     time.sleep(interval_s)
                 broker.restart()
                 res.runs += 1
@@ -369,8 +373,7 @@ def duplicates(requests: int, *, copies: int = 3) -> Result:
                 txn = f"d{i}"
                 txns.append(txn)
                 # half through the hub's own topic, half as the kiosk device
-                topic = (T.hub_request("take_ticket") if i % 2 else
-                         T.device_request("kiosk-1", "take_ticket"))  # fmt: skip
+                topic = T.hub_request("take_ticket") if i % 2 else T.device_request("kiosk-1", "take_ticket")
                 for _ in range(copies):
                     client.send(topic, {"service": "B", "transaction": txn})
             ok = client.wait_answered(txns, 20)
@@ -382,7 +385,8 @@ def duplicates(requests: int, *, copies: int = 3) -> Result:
                 client.c.publish(topic, raw, qos=1)
             with client.cond:
                 client.cond.wait_for(
-                    lambda: all(len(client.responses.get(t, ())) >= copies + 1 for t in txns), 20)
+                    lambda: all(len(client.responses.get(t, ())) >= copies + 1 for t in txns), 20
+                )
             res.requests = requests * (copies + 1)
             res.runs = 1
             if not ok:
@@ -409,11 +413,11 @@ WIB = timedelta(hours=7)
 
 def core_for(db: Path, clock: Callable[[], datetime], *, sync: str = "FULL") -> HubCore:
 
-    cfg = parse_config({**hub_office(),
-                        "database": str(db)})  # fmt: skip
+    cfg = parse_config({**hub_office(), "database": str(db)})
     counter = iter(range(10**9))
-    return HubCore(cfg, EventStore(db, synchronous=sync), clock=clock,
-                   token_factory=lambda: f"tok{next(counter)}")  # fmt: skip
+    return HubCore(
+        cfg, EventStore(db, synchronous=sync), clock=clock, token_factory=lambda: f"tok{next(counter)}"
+    )
 
 
 def snap(core: HubCore) -> dict[str, Any]:
@@ -422,8 +426,7 @@ def snap(core: HubCore) -> dict[str, Any]:
     return copy.deepcopy(core.state.snapshot())
 
 
-def ask(core: HubCore, command: str, payload: dict[str, Any],
-        device: str | None = None) -> dict[str, Any]:  # fmt: skip
+def ask(core: HubCore, command: str, payload: dict[str, Any], device: str | None = None) -> dict[str, Any]:
     """One request through `handle`; the response body."""
     out = core.handle(Origin(device), command, json.dumps(payload).encode())
     body: dict[str, Any] = json.loads(out[0].payload)
@@ -437,8 +440,10 @@ def unwritable(tickets: int = 20) -> Result:
     db = _workdir() / "antrian.db"
     clock = Clock(datetime(2025, 3, 3, 2, 0, tzinfo=UTC))
     core = core_for(db, clock)
-    accepted = [ask(core, "take_ticket", {"service": "A", "transaction": f"u{i}"})["data"]["ticket"]
-                for i in range(tickets)]  # fmt: skip
+    accepted = [
+        ask(core, "take_ticket", {"service": "A", "transaction": f"u{i}"})["data"]["ticket"]
+        for i in range(tickets)
+    ]
     res.accepted = len(accepted)
     for mode in ("full", "readonly"):
         before, count = snap(core), core.store.count()
@@ -455,8 +460,9 @@ def unwritable(tickets: int = 20) -> Result:
                 before, count = snap(core), core.store.count()
                 body = ask(core, "take_ticket", {"service": "A", "transaction": f"uf{i}"})
         else:
-            core.store.db = sqlite3.connect(f"file:{db}?mode=ro", uri=True, isolation_level=None,
-                                            check_same_thread=False)  # fmt: skip
+            core.store.db = sqlite3.connect(
+                f"file:{db}?mode=ro", uri=True, isolation_level=None, check_same_thread=False
+            )
             body = ask(core, "take_ticket", {"service": "A", "transaction": "u-ro"})
         res.requests += 1
         code = body.get("data", {}).get("code")
@@ -543,8 +549,10 @@ def rollover_and_clock_jumps() -> Result:
     clock.now = local(6, 9, 0)  # the clock leaps two days ahead
     expect(take("r6") == "A-001", "clock forward: numbering restarts on the new day")
     day_started = [e for e in core.store.events_of_day("2025-03-06") if e.type == "day_started"]
-    expect(bool(day_started) and sorted(day_started[0].data["expired"]) == ["A-001", "A-002"],
-           "yesterday's unserved tickets expire with the jump")  # fmt: skip
+    expect(
+        bool(day_started) and sorted(day_started[0].data["expired"]) == ["A-001", "A-002"],
+        "yesterday's unserved tickets expire with the jump",
+    )
     replay_equal()
     issued, _, _ = log_tickets(db)
     res.reissued = sum(n - 1 for n in issued.values() if n > 1)
@@ -582,7 +590,7 @@ def bad_payload(rng: random.Random) -> bytes:
     if kind == 6:
         body = {"service": "A", "counter": 1, "transaction": rng.choice(junk[:8])}
         return json.dumps(body).encode()
-    return bytes(rng.choice(b"{}[]\":,0123456789aeflnrstu\\ ") for _ in range(rng.randrange(40)))
+    return bytes(rng.choice(b'{}[]":,0123456789aeflnrstu\\ ') for _ in range(rng.randrange(40)))
 
 
 def fuzz(payloads: int, *, seed: int = 3) -> Result:
@@ -613,9 +621,16 @@ def fuzz(payloads: int, *, seed: int = 3) -> Result:
     handler = Catch()
     logging.getLogger("antrian").addHandler(handler)
     topics = fuzz_topics(core)
-    other = [T.device_availability("pad-1"), T.device_info("kiosk-1"), HA_STATUS_TOPIC,
-             T.device_availability("ghost"), f"{T.base}/device/pad-1", f"{T.base}/hub/request",
-             f"{T.base}/device//request/take_ticket", f"{T.base}/device/pad-1/request/"]
+    other = [
+        T.device_availability("pad-1"),
+        T.device_info("kiosk-1"),
+        HA_STATUS_TOPIC,
+        T.device_availability("ghost"),
+        f"{T.base}/device/pad-1",
+        f"{T.base}/hub/request",
+        f"{T.base}/device//request/take_ticket",
+        f"{T.base}/device/pad-1/request/",
+    ]
     try:
         before, count = snap(core), core.store.count()
         for i in range(payloads):
@@ -675,7 +690,7 @@ def hub_alive(res: Result, hub: HubProcess) -> None:
     text = hub.log()
     if hub.proc is None or hub.proc.poll() is not None or "Traceback" in text:
         res.crashes += 1
-        tail = text[text.rfind("Traceback"):].strip().splitlines()[-3:] if text else []
+        tail = text[text.rfind("Traceback") :].strip().splitlines()[-3:] if text else []
         res.notes.append(f"crash: {' | '.join(tail)[:300]}")
 
 
@@ -696,8 +711,9 @@ def deep_json(rounds: int, *, per_round: int = 50) -> Result:
             for _ in range(rounds):
                 for _ in range(per_round):
                     n += 1
-                    client.send(T.device_request("kiosk-1", "take_ticket"),
-                                {"service": "A", "transaction": f"k{n}"})  # fmt: skip
+                    client.send(
+                        T.device_request("kiosk-1", "take_ticket"), {"service": "A", "transaction": f"k{n}"}
+                    )
                     client.c.publish(T.device_request("board-1", "sync"), b"[" * 1000, qos=1)
                     client.send(T.device_request("pad-1", "call_next"), {"transaction": f"p{n}"})
                 client.wait_answered(client.pending(), 10)
@@ -745,8 +761,7 @@ def oversized(payloads: int, *, size: int = 4 * 1024 * 1024) -> Result:
             before = _rss_mb(hub.proc.pid)
             blob = b'{"x": "' + b"y" * size + b'"}'
             for i in range(payloads):
-                topic = (T.device_request("kiosk-1", "take_ticket") if i % 2 else
-                         T.device_info("kiosk-1"))  # fmt: skip
+                topic = T.device_request("kiosk-1", "take_ticket") if i % 2 else T.device_info("kiosk-1")
                 client.c.publish(topic, blob, qos=1).wait_for_publish(10)
                 client.send(T.hub_request("take_ticket"), {"service": "B", "transaction": f"o{i}"})
                 res.requests += 2
@@ -754,8 +769,9 @@ def oversized(payloads: int, *, size: int = 4 * 1024 * 1024) -> Result:
                 res.notes.append("FAIL tickets unanswered beside big payloads")
             after = _rss_mb(hub.proc.pid)
             res.runs = 1
-            res.notes.append(f"hub memory {before:.0f} MB -> {after:.0f} MB after "
-                             f"{payloads} x {size / 2**20:.0f} MiB")  # fmt: skip
+            res.notes.append(
+                f"hub memory {before:.0f} MB -> {after:.0f} MB after {payloads} x {size / 2**20:.0f} MiB"
+            )
             hub_alive(res, hub)
             hub.stop()
             check_log(res, client, hub.database)
@@ -817,8 +833,10 @@ def sse_flood(streams: int, *, seconds: float = 5.0, rate: float = 100.0) -> Res
             late = sum(1 for t, at in answered_at.items() if at - sent_at[t] > 1.0)
             res.lost += sum(1 for at in answered_at.values() if at < 0)
             res.requests, res.runs = n, 1
-            res.notes.append(f"{streams} streams opened ({refused} refused at connect); "
-                             f"{late} of {n} tickets answered after more than 1 s")  # fmt: skip
+            res.notes.append(
+                f"{streams} streams opened ({refused} refused at connect); "
+                f"{late} of {n} tickets answered after more than 1 s"
+            )
             hub_alive(res, hub)
             hub.stop()
             check_log(res, client, hub.database)
@@ -853,15 +871,25 @@ def mixed_batches(batches: int, *, seed: int = 4) -> Result:
 
     cfg = parse_config({**hub_office(), "database": str(db)})
     core = _FaultyCore(cfg, EventStore(db, synchronous="OFF"), clock=clock, strict=True)
-    good = [("kiosk-1", "take_ticket", {"service": "A"}), (None, "take_ticket", {"service": "B"}),
-            ("pad-1", "call_next", {}), ("pad-1", "recall", {}), ("pad-1", "skip", {}),
-            (None, "call_next", {"counter": 2}), (None, "done", {"counter": 2}),
-            (None, "reinsert", {"ticket": "A-001"}), ("board-1", "sync", {})]
+    good = [
+        ("kiosk-1", "take_ticket", {"service": "A"}),
+        (None, "take_ticket", {"service": "B"}),
+        ("pad-1", "call_next", {}),
+        ("pad-1", "recall", {}),
+        ("pad-1", "skip", {}),
+        (None, "call_next", {"counter": 2}),
+        (None, "done", {"counter": 2}),
+        (None, "reinsert", {"ticket": "A-001"}),
+        ("board-1", "sync", {}),
+    ]
     bad: list[tuple[str | None, str, Any]] = [
-        ("board-1", "sync", b"[" * 1000), ("kiosk-1", "take_ticket", b"{" * 50),
-        ("kiosk-1", "take_ticket", b"x" * 5000), ("ghost", "take_ticket", {"service": "A"}),
+        ("board-1", "sync", b"[" * 1000),
+        ("kiosk-1", "take_ticket", b"{" * 50),
+        ("kiosk-1", "take_ticket", b"x" * 5000),
+        ("ghost", "take_ticket", {"service": "A"}),
         (None, "take_ticket", {"service": "A", "reason": "boom"}),
-        ("pad-1", "call_next", {"reason": "boom"})]  # fmt: skip
+        ("pad-1", "call_next", {"reason": "boom"}),
+    ]
     try:
         for _ in range(batches):
             batch = []
@@ -902,16 +930,35 @@ def mixed_batches(batches: int, *, seed: int = 4) -> Result:
 
 
 def table(results: list[Result]) -> str:
-    head = ("scenario", "runs", "requests", "accepted", "lost", "reissued", "double",
-            "state!=log", "crashes", "seconds")  # fmt: skip
+    head = (
+        "scenario",
+        "runs",
+        "requests",
+        "accepted",
+        "lost",
+        "reissued",
+        "double",
+        "state!=log",
+        "crashes",
+        "seconds",
+    )
     rows = [head] + [
-        (r.name, str(r.runs), str(r.requests), str(r.accepted), str(r.lost), str(r.reissued),
-         str(r.double), str(r.state_mismatch), str(r.crashes), f"{r.seconds:.1f}")
+        (
+            r.name,
+            str(r.runs),
+            str(r.requests),
+            str(r.accepted),
+            str(r.lost),
+            str(r.reissued),
+            str(r.double),
+            str(r.state_mismatch),
+            str(r.crashes),
+            f"{r.seconds:.1f}",
+        )
         for r in results
-    ]  # fmt: skip
+    ]
     widths = [max(len(row[i]) for row in rows) for i in range(len(head))]
-    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |"
-             for row in rows]  # fmt: skip
+    lines = ["| " + " | ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)) + " |" for row in rows]
     lines.insert(1, "|" + "|".join("-" * (w + 2) for w in widths) + "|")
     return "\n".join(lines)
 
@@ -932,15 +979,25 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.CRITICAL)
     started = time.monotonic()
     results = []
-    for run in (lambda: kill_runs(args.kills), lambda: broker_restarts(args.restarts),
-                lambda: duplicates(args.duplicates), unwritable, rollover_and_clock_jumps,
-                lambda: fuzz(args.fuzz), lambda: deep_json(args.deep),
-                lambda: mixed_batches(args.batches), lambda: oversized(args.big),
-                lambda: sse_flood(args.streams)):  # fmt: skip
+    for run in (
+        lambda: kill_runs(args.kills),
+        lambda: broker_restarts(args.restarts),
+        lambda: duplicates(args.duplicates),
+        unwritable,
+        rollover_and_clock_jumps,
+        lambda: fuzz(args.fuzz),
+        lambda: deep_json(args.deep),
+        lambda: mixed_batches(args.batches),
+        lambda: oversized(args.big),
+        lambda: sse_flood(args.streams),
+    ):
         r = run()
         results.append(r)
-        print(f"  {r.name}: {r.seconds:.1f} s {'OK' if not r.failures else r.failures}",
-              file=sys.stderr, flush=True)  # fmt: skip
+        print(
+            f"  {r.name}: {r.seconds:.1f} s {'OK' if not r.failures else r.failures}",
+            file=sys.stderr,
+            flush=True,
+        )
     print(table(results))
     verdict = "FAILURES" if any(r.failures for r in results) else "all promises held"
     print(f"\ntotal {time.monotonic() - started:.0f} s; {verdict}")

@@ -19,20 +19,59 @@ from dataclasses import dataclass
 from typing import Final
 
 _UNITS: Final = (
-    "nol", "satu", "dua", "tiga", "empat", "lima", "enam", "tujuh", "delapan", "sembilan",
-)  # fmt: skip
+    "nol",
+    "satu",
+    "dua",
+    "tiga",
+    "empat",
+    "lima",
+    "enam",
+    "tujuh",
+    "delapan",
+    "sembilan",
+)
 
 #: Every word `number_words` can produce for 0..9999: the clips a cache needs for numbers.
 NUMBER_WORDS: Final = (
-    *_UNITS, "sepuluh", "sebelas", "belas", "puluh", "seratus", "ratus", "seribu", "ribu",
-)  # fmt: skip
+    *_UNITS,
+    "sepuluh",
+    "sebelas",
+    "belas",
+    "puluh",
+    "seratus",
+    "ratus",
+    "seribu",
+    "ribu",
+)
 
 LETTER_NAMES: Final = {
-    "A": "a", "B": "be", "C": "ce", "D": "de", "E": "e", "F": "ef", "G": "ge", "H": "ha",
-    "I": "i", "J": "je", "K": "ka", "L": "el", "M": "em", "N": "en", "O": "o", "P": "pe",
-    "Q": "ki", "R": "er", "S": "es", "T": "te", "U": "u", "V": "ve", "W": "we", "X": "eks",
-    "Y": "ye", "Z": "zet",
-}  # fmt: skip
+    "A": "a",
+    "B": "be",
+    "C": "ce",
+    "D": "de",
+    "E": "e",
+    "F": "ef",
+    "G": "ge",
+    "H": "ha",
+    "I": "i",
+    "J": "je",
+    "K": "ka",
+    "L": "el",
+    "M": "em",
+    "N": "en",
+    "O": "o",
+    "P": "pe",
+    "Q": "ki",
+    "R": "er",
+    "S": "es",
+    "T": "te",
+    "U": "u",
+    "V": "ve",
+    "W": "we",
+    "X": "eks",
+    "Y": "ye",
+    "Z": "zet",
+}
 
 CHIME: Final = "chime"
 PAUSE_AFTER_CHIME: Final = "pause.300"

@@ -97,8 +97,14 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
         store = EventStore(cfg.database)
         core = HubCore(cfg, store)
         log = logging.getLogger("antrian.hub")
-        log.info("office %s (%s), day %s, %d events today, database %s", cfg.office.name,
-                 cfg.office.slug, core.state.day or "-", len(core.state.tickets), cfg.database)  # fmt: skip
+        log.info(
+            "office %s (%s), day %s, %d events today, database %s",
+            cfg.office.name,
+            cfg.office.slug,
+            core.state.day or "-",
+            len(core.state.tickets),
+            cfg.database,
+        )
         service = HubService(core)  # with every extension the configuration enables
         try:
             await service.run(stop)
@@ -126,16 +132,21 @@ def cmd_queue(args: argparse.Namespace) -> int:
     for letter in st.services:
         s = views.service_state(st, letter, now)
         wait = "-" if s["estimated_wait_min"] is None else f"{s['estimated_wait_min']} mnt"
-        print(f"{letter} {s['name'][:33]:<34} {s['waiting']:>8} {s['waiting_priority']:>9} "
-              f"{s['last_called'] or '-':>9} {wait:>10}")  # fmt: skip
+        print(
+            f"{letter} {s['name'][:33]:<34} {s['waiting']:>8} {s['waiting_priority']:>9} "
+            f"{s['last_called'] or '-':>9} {wait:>10}"
+        )
     print()
     for number in st.counters:
         c = views.counter_state(st, number)
         status = t(f"state.{c['status']}", cfg.office.language)
-        print(f"{c['name']:<12} {status:<11} melayani {c['serving'] or '-':<6} "
-              f"layanan {','.join(c['services'])}")  # fmt: skip
-    waiting = sorted((t for t in st.tickets.values() if t.state == "waiting"),
-                     key=lambda t: (not t.priority, t.order))  # fmt: skip
+        print(
+            f"{c['name']:<12} {status:<11} melayani {c['serving'] or '-':<6} "
+            f"layanan {','.join(c['services'])}"
+        )
+    waiting = sorted(
+        (t for t in st.tickets.values() if t.state == "waiting"), key=lambda t: (not t.priority, t.order)
+    )
     if waiting:
         print("\nAntrean: " + " ".join(t.code + ("*" if t.priority else "") for t in waiting[:40]))
     return 0
@@ -149,8 +160,10 @@ def cmd_log(args: argparse.Namespace) -> int:
         try:
             date.fromisoformat(args.day)
         except ValueError:
-            print(f"Tanggal tidak sah / invalid date: {args.day!r} (YYYY-MM-DD, mis. 2026-11-27)",
-                  file=sys.stderr)  # fmt: skip
+            print(
+                f"Tanggal tidak sah / invalid date: {args.day!r} (YYYY-MM-DD, mis. 2026-11-27)",
+                file=sys.stderr,
+            )
             return 2
     store = EventStore(cfg.database)
     if args.action == "verify":
@@ -179,9 +192,11 @@ def _verify(cfg: Config, store: EventStore, only_day: str | None) -> int:
     damage = store.integrity_problems(full=True)
     if damage:
         bad += len(damage)
-        print(f"RUSAK / DAMAGED: berkas {store.path} rusak ({len(damage)} masalah). Hentikan hub,"
-              " salin berkasnya, lalu pulihkan cadangan terakhir. / Stop the hub, copy the file,"
-              " restore the latest backup.")  # fmt: skip
+        print(
+            f"RUSAK / DAMAGED: berkas {store.path} rusak ({len(damage)} masalah). Hentikan hub,"
+            " salin berkasnya, lalu pulihkan cadangan terakhir. / Stop the hub, copy the file,"
+            " restore the latest backup."
+        )
         for line in damage[:20]:
             print(f"  {line}")
     try:
@@ -196,8 +211,10 @@ def _verify(cfg: Config, store: EventStore, only_day: str | None) -> int:
         return 1
     if bad:
         return 1
-    print(f"OK: {store.path}, {len(days)} hari, {store.count()} kejadian; semua bisa diputar ulang"
-          " / all days replay")  # fmt: skip
+    print(
+        f"OK: {store.path}, {len(days)} hari, {store.count()} kejadian; semua bisa diputar ulang"
+        " / all days replay"
+    )
     return 0
 
 
@@ -222,15 +239,20 @@ def _today_warnings(cfg: Config) -> list[str]:
         if isinstance(item, int):
             c = state.counters[item]
             busy = f", masih melayani {c.serving}" if c.serving else ""
-            out.append(f"loket {item} dihapus dari konfigurasi tetapi ada di log {day}{busy}; "
-                       f"ditampilkan tutup sampai hari berganti / counter {item} removed while "
-                       "today's log uses it: shown closed until the day ends")  # fmt: skip
+            out.append(
+                f"loket {item} dihapus dari konfigurasi tetapi ada di log {day}{busy}; "
+                f"ditampilkan tutup sampai hari berganti / counter {item} removed while "
+                "today's log uses it: shown closed until the day ends"
+            )
         else:
-            left = [t.code for t in state.tickets.values()
-                    if t.service == item and t.state in (WAITING, CALLED)]  # fmt: skip
-            out.append(f"layanan {item} dihapus dari konfigurasi tetapi {len(left)} tiketnya masih"
-                       f" menunggu hari ini ({day}); tiket itu tidak akan dipanggil / service "
-                       f"{item} removed while {len(left)} of its tickets still wait")  # fmt: skip
+            left = [
+                t.code for t in state.tickets.values() if t.service == item and t.state in (WAITING, CALLED)
+            ]
+            out.append(
+                f"layanan {item} dihapus dari konfigurasi tetapi {len(left)} tiketnya masih"
+                f" menunggu hari ini ({day}); tiket itu tidak akan dipanggil / service "
+                f"{item} removed while {len(left)} of its tickets still wait"
+            )
     return out
 
 
@@ -242,8 +264,10 @@ def cmd_config(args: argparse.Namespace) -> int:
         print(schema_text(), end="")
         return 0
     cfg = _config(args.file)
-    print(f"OK: {cfg.office.name} ({cfg.office.slug}), {len(cfg.services)} layanan, "
-          f"{len(cfg.counters)} loket, {len(cfg.devices)} perangkat")  # fmt: skip
+    print(
+        f"OK: {cfg.office.name} ({cfg.office.slug}), {len(cfg.services)} layanan, "
+        f"{len(cfg.counters)} loket, {len(cfg.devices)} perangkat"
+    )
     for warning in _today_warnings(cfg):
         print(f"Peringatan / warning: {warning}")
     return 0
@@ -272,8 +296,7 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_run)
 
     p = sub.add_parser("demo", help="demo lengkap dengan perangkat simulasi / full demo")
-    p.add_argument("--broker", help="HOST:PORT (default: localhost:1883 jika ada, selain itu "
-                   "broker bawaan)")  # fmt: skip
+    p.add_argument("--broker", help="HOST:PORT (default: localhost:1883 jika ada, selain itu broker bawaan)")
     p.add_argument("--seconds", type=float, default=45.0, help="lama demo (detik)")
     p.add_argument("--lang", choices=("id", "en"), default="id")
     p.add_argument("--db", help="file database (default: sementara)")
@@ -287,8 +310,13 @@ def build_parser() -> argparse.ArgumentParser:
     p.set_defaults(func=cmd_queue)
 
     p = sub.add_parser("log", help="log audit / audit log")
-    p.add_argument("action", nargs="?", choices=("show", "verify"), default="show",
-                   help="show (default) atau verify: periksa berkas dan log / check file and log")
+    p.add_argument(
+        "action",
+        nargs="?",
+        choices=("show", "verify"),
+        default="show",
+        help="show (default) atau verify: periksa berkas dan log / check file and log",
+    )
     p.add_argument("-c", "--config")
     p.add_argument("--day", help="YYYY-MM-DD (default: hari terakhir)")
     p.set_defaults(func=cmd_log)

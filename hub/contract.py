@@ -255,8 +255,9 @@ DEVICE_ROLES: Final = ("kiosk", "call_pad", "led_board", "speaker", "screen")
 #: Roles of people logged in to the web pages.
 STAFF_ROLES: Final = ("admin", "officer")
 
-_COUNTER_COMMANDS: Final = frozenset({"call_next", "recall", "skip", "done", "transfer",
-                                      "call_ticket", "counter_status"})  # fmt: skip
+_COUNTER_COMMANDS: Final = frozenset(
+    {"call_next", "recall", "skip", "done", "transfer", "call_ticket", "counter_status"}
+)
 _OFFICER: Final = _COUNTER_COMMANDS | {"set_priority"}
 
 #: Every command each role may run: devices over MQTT (a call pad acts on its own counter
@@ -368,8 +369,10 @@ def describe() -> dict[str, Any]:
     """The whole contract as plain JSON data (`antrian contract`; `devices/contract.json`)."""
 
     def field(f: Field) -> dict[str, Any]:
-        out: dict[str, Any] = {"type": {str: "string", int: "integer", bool: "boolean"}[f.type],
-                               "required": f.required}  # fmt: skip
+        out: dict[str, Any] = {
+            "type": {str: "string", int: "integer", bool: "boolean"}[f.type],
+            "required": f.required,
+        }
         if f.type is str:
             out["max_length"] = f.max_len
         if f.choices:
@@ -386,9 +389,7 @@ def describe() -> dict[str, Any]:
         "max_packet_bytes": MAX_PACKET_BYTES,
         "topics": topic_templates(),
         "common_fields": {k: field(f) for k, f in COMMON_FIELDS.items()},
-        "commands": {
-            c: {k: field(f) for k, f in schema.items()} for c, schema in COMMAND_SCHEMAS.items()
-        },
+        "commands": {c: {k: field(f) for k, f in schema.items()} for c, schema in COMMAND_SCHEMAS.items()},
         "read_only_commands": sorted(READ_ONLY_COMMANDS),
         "roles": {role: sorted(cmds) for role, cmds in ROLE_COMMANDS.items()},
         "counter_bound_roles": sorted(COUNTER_BOUND_ROLES),
@@ -400,14 +401,16 @@ def describe() -> dict[str, Any]:
 def decode_payload(raw: bytes) -> dict[str, Any]:
     """Bytes off the wire -> a JSON object, or ContractError saying why not."""
     if len(raw) > MAX_PAYLOAD_BYTES:
-        raise ContractError(f"payload too large: {len(raw)} bytes, limit {MAX_PAYLOAD_BYTES}",
-                            "invalid_payload")  # fmt: skip
+        raise ContractError(
+            f"payload too large: {len(raw)} bytes, limit {MAX_PAYLOAD_BYTES}", "invalid_payload"
+        )
     if not raw.strip():
         return {}
     depth = json_depth(raw)
     if depth > MAX_PAYLOAD_DEPTH:
-        raise ContractError(f"payload nested too deep: depth {depth}, limit {MAX_PAYLOAD_DEPTH}",
-                            "invalid_payload")  # fmt: skip
+        raise ContractError(
+            f"payload nested too deep: depth {depth}, limit {MAX_PAYLOAD_DEPTH}", "invalid_payload"
+        )
     try:
         value = json.loads(raw.decode("utf-8"))
     except (UnicodeDecodeError, json.JSONDecodeError) as exc:

@@ -62,7 +62,6 @@ from antrian.store import EventStore, StorageError
 log = logging.getLogger("antrian.hub")
 
 
-
 #: Error responses are remembered (in memory only) for this many transactions.
 _ERROR_CACHE_SIZE: Final = 2048
 
@@ -135,9 +134,12 @@ class HubCore:
         #: What start-up found wrong with the log (published as `hub/event`s on connect).
         self.damage = store.integrity_problems()
         if self.damage:
-            log.error("DATABASE DAMAGED (%s): %s. The queue keeps running from what can be read;"
-                      " run 'antrian log verify' and restore a backup.",
-                      store.path, "; ".join(self.damage[:5]))  # fmt: skip
+            log.error(
+                "DATABASE DAMAGED (%s): %s. The queue keeps running from what can be read;"
+                " run 'antrian log verify' and restore a backup.",
+                store.path,
+                "; ".join(self.damage[:5]),
+            )
         self.inconsistencies: list[str] = []
         #: Wait estimates, learned from earlier days of the log (`antrian.eta`).
         self.estimator = eta.Estimator(cfg, store.events_between)
@@ -167,12 +169,14 @@ class HubCore:
         """`hub/event`s that tell staff of a damaged or inconsistent log (sent on connect)."""
         at = self.clock().astimezone(self.cfg.office.tz).isoformat(timespec="seconds")
         out = []
-        for kind, problems in (("storage_damaged", self.damage),
-                               ("log_inconsistent", self.inconsistencies)):  # fmt: skip
+        for kind, problems in (("storage_damaged", self.damage), ("log_inconsistent", self.inconsistencies)):
             if problems:
-                event = {"type": kind, "at": at, "actor": "system",
-                         "data": {"count": len(problems), "problems": problems[:10],
-                                  "hint": "antrian log verify"}}  # fmt: skip
+                event = {
+                    "type": kind,
+                    "at": at,
+                    "actor": "system",
+                    "data": {"count": len(problems), "problems": problems[:10], "hint": "antrian log verify"},
+                }
                 out.append(Outgoing(self.topics.hub_event, dumps(event)))
         return out
 
@@ -221,42 +225,54 @@ class HubCore:
         events = [e for a in accepted for e in a.events]
         if accepted:
             try:
-                self.store.append(events, transactions=[
-                    (a.sender, a.day, a.txn, a.command, a.body) for a in accepted
-                    if a.txn is not None
-                ])  # fmt: skip
+                self.store.append(
+                    events,
+                    transactions=[
+                        (a.sender, a.day, a.txn, a.command, a.body) for a in accepted if a.txn is not None
+                    ],
+                )
             except StorageError as exc:
                 # Nothing was committed: forget what was applied in memory, refuse visibly.
                 log.error("event log not writable, %d request(s) refused: %s", len(accepted), exc)
                 self._restore([])
                 key, text = self._error(exc.code, detail=str(exc))
-                refused = {id(a): dumps(response("error", error=text, transaction=a.txn,
-                                                 data={"code": key})) for a in accepted}  # fmt: skip
-                return [Outgoing(o.topic, refused[id(o.first if isinstance(o, _Again) else o)])
-                        if isinstance(o, _Accepted | _Again) else o for o in outputs], list  # fmt: skip
-        responses = [Outgoing(o.topic, dumps(o.body)) if isinstance(o, _Accepted) else
-                     Outgoing(o.topic, dumps(o.first.body)) if isinstance(o, _Again) else o
-                     for o in outputs]  # fmt: skip
+                refused = {
+                    id(a): dumps(response("error", error=text, transaction=a.txn, data={"code": key}))
+                    for a in accepted
+                }
+                return [
+                    Outgoing(o.topic, refused[id(o.first if isinstance(o, _Again) else o)])
+                    if isinstance(o, _Accepted | _Again)
+                    else o
+                    for o in outputs
+                ], list
+        responses = [
+            Outgoing(o.topic, dumps(o.body))
+            if isinstance(o, _Accepted)
+            else Outgoing(o.topic, dumps(o.first.body))
+            if isinstance(o, _Again)
+            else o
+            for o in outputs
+        ]
         if not events:
             return responses, list
         return responses, lambda: self._effects(events, now)
 
-    def _failed(self, origin: Origin, command: str, raw: bytes, now: datetime,
-                exc: Exception) -> list[Outgoing | _Accepted | _Again]:  # fmt: skip
+    def _failed(
+        self, origin: Origin, command: str, raw: bytes, now: datetime, exc: Exception
+    ) -> list[Outgoing | _Accepted | _Again]:
         """The error answer of a request whose handling raised (storage, or a bug)."""
         if isinstance(exc, StorageError):
             log.error("storage error on %s: %s", command[:40], exc)
             key, text = self._error(exc.code, detail=str(exc))
         else:
-            log.exception("internal error handling %s from %s", command[:40],
-                          origin.device or "client")  # fmt: skip
+            log.exception("internal error handling %s from %s", command[:40], origin.device or "client")
             key, text = self._error("internal_error")
         try:
             txn = decode_payload(raw).get("transaction")
         except ContractError:
             txn = None
-        return [*self._reject(origin, command, self._response_topic(origin, command), txn, key,
-                              text, now)]  # fmt: skip
+        return [*self._reject(origin, command, self._response_topic(origin, command), txn, key, text, now)]
 
     def _estimate_tickets(self, accepted: Sequence[_Accepted], now: datetime) -> None:
         """Position and estimated call time of the tickets this batch issued, from one forecast.
@@ -304,8 +320,11 @@ class HubCore:
                 text = t(key, self.lang, detail=text)
             return [*self._reject(origin, command, resp_topic, txn, key, text, now)]
         except DomainError as exc:
-            return [*self._reject(origin, command, resp_topic, txn, exc.key,
-                                  t(exc.key, self.lang, **exc.params), now)]  # fmt: skip
+            return [
+                *self._reject(
+                    origin, command, resp_topic, txn, exc.key, t(exc.key, self.lang, **exc.params), now
+                )
+            ]
 
         sender = origin.device or args.get("sender") or "_client"
         txn = args.get("transaction")
@@ -328,8 +347,9 @@ class HubCore:
                 eta.check_admission(self.state, args["service"], actor, now)
             events = self.state.decide(command, args, actor, now, token=self.token_factory())
         except DomainError as exc:
-            out = self._reject(origin, command, resp_topic, txn, exc.key,
-                               t(exc.key, self.lang, **exc.params), now)  # fmt: skip
+            out = self._reject(
+                origin, command, resp_topic, txn, exc.key, t(exc.key, self.lang, **exc.params), now
+            )
             if txn is not None:
                 self._remember_error((day, sender, txn), out[0])
             return [*out]
@@ -385,10 +405,11 @@ class HubCore:
         if not isinstance(txn, str | int) or isinstance(txn, bool):
             txn = None
         body = response("error", error=text, data={"code": key}, transaction=txn)
-        event = {"type": "rejected",
-                 "at": now.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
-                 "data": {"command": command[:40], "device": origin.device, "code": key,
-                          "error": text}}  # fmt: skip
+        event = {
+            "type": "rejected",
+            "at": now.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
+            "data": {"command": command[:40], "device": origin.device, "code": key, "error": text},
+        }
         log.info("rejected %s from %s: %s", command[:40], origin.device or "client", text)
         return [Outgoing(resp_topic, dumps(body)), Outgoing(self.topics.hub_event, dumps(event))]
 
@@ -432,8 +453,9 @@ class HubCore:
             counter = next((e.data["counter"] for e in events if "counter" in e.data), None)
             if counter is not None:
                 cs = views.counter_state(state, counter)
-                data.update(counter=counter, serving=cs["serving"], status=cs["status"],
-                            waiting=cs["waiting"])  # fmt: skip
+                data.update(
+                    counter=counter, serving=cs["serving"], status=cs["status"], waiting=cs["waiting"]
+                )
         called = [e for e in events if e.type == "ticket_called"]
         if command == "call_next" and not called:
             data["message"] = t("queue_empty", self.lang)
@@ -451,8 +473,12 @@ class HubCore:
             if e.type in ("ticket_called", "ticket_recalled", "ticket_skipped", "ticket_done"):
                 kind = e.type.removeprefix("ticket_")
                 at = e.at.astimezone(tz).isoformat(timespec="seconds")
-                out.append(Outgoing(self.topics.counter_event(e.data["counter"]),
-                                    dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at})))
+                out.append(
+                    Outgoing(
+                        self.topics.counter_event(e.data["counter"]),
+                        dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at}),
+                    )
+                )
         if any(e.type == "day_started" for e in events):
             out += self.retained.changed(self.topics.hub_info, views.hub_info(self.state))
         out += self.state_messages(now)
@@ -463,11 +489,13 @@ class HubCore:
         out: list[Outgoing] = []
         tp = self.topics
         for letter in self.state.services:
-            out += self.retained.changed(tp.service_state(letter),
-                                         views.service_state(self.state, letter, now), force=force)
+            out += self.retained.changed(
+                tp.service_state(letter), views.service_state(self.state, letter, now), force=force
+            )
         for number in self.state.counters:
-            out += self.retained.changed(tp.counter_state(number),
-                                         views.counter_state(self.state, number), force=force)
+            out += self.retained.changed(
+                tp.counter_state(number), views.counter_state(self.state, number), force=force
+            )
         return out
 
     def retained_all(self) -> list[Outgoing]:
@@ -494,8 +522,9 @@ class HubCore:
             return self._system("close_day", {})
         if state.day:
             _, closing = working_day_bounds(state.day, self.cfg)
-            left = any(tk.state in ("waiting", "called") and tk.issued_at < closing
-                       for tk in state.tickets.values())  # fmt: skip
+            left = any(
+                tk.state in ("waiting", "called") and tk.issued_at < closing for tk in state.tickets.values()
+            )
             if now >= closing and left:
                 return self._system("close_day", {"issued_before": closing.strftime("%H:%M")})
         # estimates move with time even when nothing happens

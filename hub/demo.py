@@ -68,9 +68,12 @@ async def broker_for_demo(spec: str | None, say: Say) -> AsyncIterator[tuple[str
     say("broker_embedded", addr=f"{host}:{port}", bind=f"127.0.0.1:{bind_port}")
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
-    broker = Broker({"listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{bind_port}"}},
-                     "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin":
-                                 {"allow_anonymous": True}}})  # fmt: skip
+    broker = Broker(
+        {
+            "listeners": {"default": {"type": "tcp", "bind": f"127.0.0.1:{bind_port}"}},
+            "plugins": {"amqtt.plugins.authentication.AnonymousAuthPlugin": {"allow_anonymous": True}},
+        }
+    )
     await broker.start()
     try:
         yield "127.0.0.1", bind_port
@@ -96,15 +99,20 @@ class SimDevice:
 
     async def run(self, subscriptions: list[str], ready: asyncio.Event) -> None:
         will = aiomqtt.Will(self.tp.device_availability(self.id), b"offline", qos=1, retain=True)
-        async with aiomqtt.Client(self.host, self.port, identifier=f"sim-{self.id}", will=will,
-                                  socket_options=NODELAY) as client:  # fmt: skip
+        async with aiomqtt.Client(
+            self.host, self.port, identifier=f"sim-{self.id}", will=will, socket_options=NODELAY
+        ) as client:
             self.client = client
             await client.subscribe(self.tp.device(self.id) + "/response/+", qos=1)
             for s in subscriptions:
                 await client.subscribe(s, qos=1)
             await client.publish(self.tp.device_availability(self.id), b"online", qos=1, retain=True)
-            await client.publish(self.tp.device_info(self.id), dumps({"firmware": "sim-0.1",
-                                 "model": "simulasi"}), qos=1, retain=True)  # fmt: skip
+            await client.publish(
+                self.tp.device_info(self.id),
+                dumps({"firmware": "sim-0.1", "model": "simulasi"}),
+                qos=1,
+                retain=True,
+            )
             ready.set()
             async for m in client.messages:
                 # amqtt may also send retained messages of other clients' subscriptions, such
@@ -126,8 +134,9 @@ class SimDevice:
         txn = f"{self.id}-{self.boot}-{next(self.seq)}"
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[txn] = fut
-        await self.client.publish(self.tp.device_request(self.id, command),
-                                  dumps({**fields, "transaction": txn}), qos=1)  # fmt: skip
+        await self.client.publish(
+            self.tp.device_request(self.id, command), dumps({**fields, "transaction": txn}), qos=1
+        )
         return await asyncio.wait_for(fut, 5)
 
 
@@ -168,21 +177,38 @@ async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound:
 
     inner: Any = AplaySink() if sound else WavFileSink(out)
     say("speaker_start", cache=TTS_CACHE, out="ALSA (aplay)" if sound else out)
-    node = SpeakerNode(SpeakerConfig(device_id, TTS_CACHE, office=cfg.office.slug,
-                                     host=cfg.mqtt.host, port=cfg.mqtt.port,
-                                     hub_url=cfg.office.public_url), _TellingSink(inner, say))  # fmt: skip
+    node = SpeakerNode(
+        SpeakerConfig(
+            device_id,
+            TTS_CACHE,
+            office=cfg.office.slug,
+            host=cfg.mqtt.host,
+            port=cfg.mqtt.port,
+            hub_url=cfg.office.public_url,
+        ),
+        _TellingSink(inner, say),
+    )
     await node.run()
 
 
-async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
-                   rng: random.Random, audio_out: Path, sound: bool = False) -> dict[str, int]:  # fmt: skip
+async def scenario(
+    cfg: Config,
+    host: str,
+    port: int,
+    seconds: float,
+    say: Say,
+    rng: random.Random,
+    audio_out: Path,
+    sound: bool = False,
+) -> dict[str, int]:
     """Citizens arrive, officers call, one service pauses for a while."""
     tp = Topics(cfg.office.slug)
     devs = {d.id: SimDevice(d.id, tp, host, port) for d in cfg.devices if d.role != "speaker"}
     tasks: list[asyncio.Task[None]] = [
         asyncio.create_task(_speaker_node(cfg, d.id, say, audio_out, sound))
-        for d in cfg.devices if d.role == "speaker"
-    ]  # fmt: skip
+        for d in cfg.devices
+        if d.role == "speaker"
+    ]
     for d in cfg.devices:
         if d.role == "speaker":
             continue
@@ -221,10 +247,19 @@ async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
                 if r["status"] == "ok":
                     d = r["data"]
                     stats["issued"] += 1
-                    wait = (say.text("unknown") if d["estimated_wait_min"] is None
-                            else say.text("minutes", n=d["estimated_wait_min"]))  # fmt: skip
-                    say("ticket", ticket=d["ticket"], prio=" PRIORITAS" if d["priority"] else "",
-                        service=d["service_name"], ahead=d["ahead"], wait=wait)  # fmt: skip
+                    wait = (
+                        say.text("unknown")
+                        if d["estimated_wait_min"] is None
+                        else say.text("minutes", n=d["estimated_wait_min"])
+                    )
+                    say(
+                        "ticket",
+                        ticket=d["ticket"],
+                        prio=" PRIORITAS" if d["priority"] else "",
+                        service=d["service_name"],
+                        ahead=d["ahead"],
+                        wait=wait,
+                    )
                 else:
                     say("refused", error=r.get("error"))
             counter, pad = rng.choice(pads)
@@ -256,8 +291,11 @@ async def scenario(cfg: Config, host: str, port: int, seconds: float, say: Say,
 async def _admin(tp: Topics, host: str, port: int, command: str, **fields: Any) -> None:  # noqa: ANN401
     async with aiomqtt.Client(host, port, socket_options=NODELAY) as c:
         await c.subscribe(tp.hub_response(command), qos=1)
-        await c.publish(tp.hub_request(command), dumps({**fields, "actor": "admin:demo",
-                        "reason": "demo", "transaction": f"demo-{rng_id()}"}), qos=1)  # fmt: skip
+        await c.publish(
+            tp.hub_request(command),
+            dumps({**fields, "actor": "admin:demo", "reason": "demo", "transaction": f"demo-{rng_id()}"}),
+            qos=1,
+        )
         async for _ in c.messages:
             break
 
@@ -315,12 +353,16 @@ async def _demo(args: argparse.Namespace) -> int:
         print(f"Web: {base}/tv  {base}/kiosk  {base}/officer  {base}/admin", *logins, sep="\n")
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
         audio_out = Path(args.audio_dir) if args.audio_dir else Path(tmp.name) / "suara"
-        stats = await scenario(cfg, host, port, args.seconds, say, random.Random(7), audio_out,
-                               sound=args.sound)  # fmt: skip
+        stats = await scenario(
+            cfg, host, port, args.seconds, say, random.Random(7), audio_out, sound=args.sound
+        )
         st = service.core.state
-        say("summary", issued=stats["issued"],
+        say(
+            "summary",
+            issued=stats["issued"],
             served=sum(c.served for c in st.counters.values()),
-            waiting=sum(s.waiting for s in st.services.values()))  # fmt: skip
+            waiting=sum(s.waiting for s in st.services.values()),
+        )
         if args.keep_running:
             with contextlib.suppress(asyncio.CancelledError):
                 await hub_task

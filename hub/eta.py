@@ -140,12 +140,17 @@ def day_record(state: QueueState, until: datetime | None = None) -> DayRecord:
         for prev, nxt in zip(tickets, [*tickets[1:], None], strict=True):
             if prev.called_at is None or prev.finished_at is None:
                 continue
-            if (prev.state == DONE and nxt is not None and nxt.called_at == prev.finished_at
-                    and nxt.issued_at > prev.called_at):  # fmt: skip
+            if (
+                prev.state == DONE
+                and nxt is not None
+                and nxt.called_at == prev.finished_at
+                and nxt.issued_at > prev.called_at
+            ):
                 continue
             minutes = (prev.finished_at - prev.called_at).total_seconds() / 60
-            rec.visits.append(Visit(prev.service, prev.called_at.astimezone(tz).hour,
-                                    minutes, prev.state == DONE))  # fmt: skip
+            rec.visits.append(
+                Visit(prev.service, prev.called_at.astimezone(tz).hour, minutes, prev.state == DONE)
+            )
     opening, closing = _bounds(cfg, d)
     lunch = _lunch_window(cfg, d)
     day_minutes = (closing - opening).total_seconds() / 60
@@ -232,11 +237,13 @@ class History:
             for (svc, hour), n in rec.priority.items():
                 self.priority_per_hour[(svc, rec.weekday, hour)] += n
         self.base: dict[str, tuple[float, int]] = {s: robust_mean(xs) for s, xs in self.came.items()}
-        self.hour_means = {k: robust_mean(xs) for k, xs in self.by_hour.items()
-                           if len(xs) >= HOUR_GROUP_MIN}  # fmt: skip
+        self.hour_means = {k: robust_mean(xs) for k, xs in self.by_hour.items() if len(xs) >= HOUR_GROUP_MIN}
         counter_minutes = sum(r.counter_minutes for r in self.days)
-        self.break_share = (min(sum(r.short_break_minutes for r in self.days) / counter_minutes, 0.5)
-                            if counter_minutes > 0 else 0.0)  # fmt: skip
+        self.break_share = (
+            min(sum(r.short_break_minutes for r in self.days) / counter_minutes, 0.5)
+            if counter_minutes > 0
+            else 0.0
+        )
         short = [m for r in self.days for m in r.short_breaks]
         self.short_break = median(short) if len(short) >= 3 else SHORT_BREAK_MIN
         self.sorted_came = {s: Samples(xs) for s, xs in self.came.items()}
@@ -262,8 +269,11 @@ class History:
             if same >= 2:
                 counts = [self.priority_per_hour.get((service, weekday, h), 0) / same for h in range(24)]
             else:
-                counts = [sum(self.priority_per_hour.get((service, w, h), 0) for w in range(7))
-                          / max(len(self.days), 1) for h in range(24)]  # fmt: skip
+                counts = [
+                    sum(self.priority_per_hour.get((service, w, h), 0) for w in range(7))
+                    / max(len(self.days), 1)
+                    for h in range(24)
+                ]
             shape = self._shape[key] = [c / 60 for c in counts]
         return shape
 
@@ -291,8 +301,11 @@ class History:
         ratios: list[float] = []
         per_day: list[tuple[float, int]] = []
         for rec in self.days:
-            day = [v.minutes / self.mean(v.service, priors.get(v.service, 10.0), rec.weekday,
-                                         v.hour)[0] for v in rec.visits if v.came]  # fmt: skip
+            day = [
+                v.minutes / self.mean(v.service, priors.get(v.service, 10.0), rec.weekday, v.hour)[0]
+                for v in rec.visits
+                if v.came
+            ]
             ratios += day
             if len(day) >= 5:
                 per_day.append(robust_mean(day))
@@ -380,8 +393,7 @@ class Model:
         return mean * scale, max(second - mean * mean, 0.0) * scale * scale
 
 
-def build_model(state: QueueState, history: History, now: datetime,
-                today: DayRecord | None = None) -> Model:  # fmt: skip
+def build_model(state: QueueState, history: History, now: datetime, today: DayRecord | None = None) -> Model:
     """Combine earlier days (robust, per weekday and hour where possible) with today so far
     (`today`: the state's `day_record`, when the caller has it already)."""
     cfg = state.cfg
@@ -416,20 +428,30 @@ def build_model(state: QueueState, history: History, now: datetime,
     speed_var = 1 / (1 / day_var + office_n / cv2)
 
     hist_calls = history.calls
-    hist_p = _shrink(NO_SHOW_PRIOR[0], NO_SHOW_PRIOR[1], len(history.no_shows) / max(hist_calls, 1),
-                     hist_calls)  # fmt: skip
+    hist_p = _shrink(
+        NO_SHOW_PRIOR[0], NO_SHOW_PRIOR[1], len(history.no_shows) / max(hist_calls, 1), hist_calls
+    )
     today_calls = len(today.visits)
     today_no = sum(1 for v in today.visits if not v.came)
     no_show = _shrink(hist_p, 30, today_no / max(today_calls, 1), today_calls)
     costs = history.no_shows + [v.minutes for v in today.visits if not v.came]
     cost = _shrink(NO_SHOW_COST_PRIOR, 3, median(costs), len(costs)) if costs else NO_SHOW_COST_PRIOR
 
-    return Model(services, no_show, cost, history.break_share, history.short_break, cv2,
-                 speed_var, _priority_rates(state, history, today, local))  # fmt: skip
+    return Model(
+        services,
+        no_show,
+        cost,
+        history.break_share,
+        history.short_break,
+        cv2,
+        speed_var,
+        _priority_rates(state, history, today, local),
+    )
 
 
-def _priority_rates(state: QueueState, history: History, today: DayRecord,
-                    local: datetime) -> dict[tuple[str, int], float]:  # fmt: skip
+def _priority_rates(
+    state: QueueState, history: History, today: DayRecord, local: datetime
+) -> dict[tuple[str, int], float]:
     """Expected priority arrivals per minute, per service and hour, for the rest of today.
 
     Earlier days of the same weekday (or all days) give the shape over the day; today's own
@@ -667,8 +689,9 @@ class Estimator:
     CACHE_SECONDS): the displays of one change share one forward run.
     """
 
-    def __init__(self, cfg: Config, history: HistorySource | None = None, *,
-                 days: int = HISTORY_DAYS) -> None:  # fmt: skip
+    def __init__(
+        self, cfg: Config, history: HistorySource | None = None, *, days: int = HISTORY_DAYS
+    ) -> None:
         self.cfg = cfg
         self.source = history
         self.days = days
@@ -744,8 +767,7 @@ class Estimator:
         # Today's record and the model change only with a call, a break, a priority ticket ...
         # (and the minute, for the priority arrivals to come): a rush of regular tickets reuses
         # them instead of reading the whole day again for each ticket.
-        key = (state.record_version, id(history), local.replace(second=0, microsecond=0),
-               bool(state.tickets))  # fmt: skip
+        key = (state.record_version, id(history), local.replace(second=0, microsecond=0), bool(state.tickets))
         if self._model is None or self._model[0] != key:
             self._model = (key, build_model(state, history, now, today=day_record(state, now)))
         model = self._model[1]
@@ -754,8 +776,10 @@ class Estimator:
         counters = plan_counters(state, model, now)
         start = local.hour * 60 + local.minute + local.second / 60
         first = min(local.hour, 23)
-        table = {letter: [model.duration(letter, max(h, first)) if h >= first else (0.0, 0.0)
-                          for h in range(24)] for letter in state.services}  # fmt: skip
+        table = {
+            letter: [model.duration(letter, max(h, first)) if h >= first else (0.0, 0.0) for h in range(24)]
+            for letter in state.services
+        }
 
         def expected(code: str, letter: str, n: int, t: float) -> tuple[float, float]:
             return table[letter][min(int((start + t) // 60), 23)]
@@ -763,13 +787,24 @@ class Estimator:
         until_close = (closing - now).total_seconds() / 60
         arrivals = _arrivals(model, start, until_close) if until_close > 0 else []
         calls = forward_run(state, counters, expected, arrivals=arrivals)
-        sharing = {letter: max(sum(1 for a in counters if letter in a.services), 1)
-                   for letter in state.services}  # fmt: skip
-        lanes = {code: (letter, i) for letter, svc in state.services.items()
-                 for i, (_, code) in enumerate(svc.priority + svc.regular)}  # fmt: skip
-        return Forecast(now, calls, sharing, model.speed_var, until_close,
-                        {letter: m.mean(local.hour) for letter, m in model.services.items()}, lanes,
-                        {letter: svc.waiting for letter, svc in state.services.items()})  # fmt: skip
+        sharing = {
+            letter: max(sum(1 for a in counters if letter in a.services), 1) for letter in state.services
+        }
+        lanes = {
+            code: (letter, i)
+            for letter, svc in state.services.items()
+            for i, (_, code) in enumerate(svc.priority + svc.regular)
+        }
+        return Forecast(
+            now,
+            calls,
+            sharing,
+            model.speed_var,
+            until_close,
+            {letter: m.mean(local.hour) for letter, m in model.services.items()},
+            lanes,
+            {letter: svc.waiting for letter, svc in state.services.items()},
+        )
 
 
 def _arrivals(model: Model, start: float, until_close: float) -> list[tuple[float, str]]:
@@ -815,7 +850,8 @@ def plan_counters(state: QueueState, model: Model, now: datetime) -> list[Availa
         if number in state.retired or c.status == "closed":
             continue
         lunch_taken = window is not None and any(
-            window[0] - LUNCH_EARLY <= s < window[1] for s, _ in c.breaks)
+            window[0] - LUNCH_EARLY <= s < window[1] for s, _ in c.breaks
+        )
         turn = turns.get(number)
         lunch = None
         if turn is not None and not lunch_taken:
@@ -830,16 +866,18 @@ def plan_counters(state: QueueState, model: Model, now: datetime) -> list[Availa
             if t.recalls > 0:  # recalled: most likely a no-show, about to be skipped
                 left = max(model.no_show_cost - elapsed, 0.5)
             else:
-                left = model.services[t.service].remaining(elapsed, local.hour) if t.service in \
-                    model.services else 0.0
+                left = (
+                    model.services[t.service].remaining(elapsed, local.hour)
+                    if t.service in model.services
+                    else 0.0
+                )
             a.free_at = max(left, start)
             a.variance += (0.5 * left) ** 2
         out.append(a)
     return out
 
 
-def _break_end(c: Counter, local: datetime, turn: tuple[datetime, datetime] | None,
-               model: Model) -> float:  # fmt: skip
+def _break_end(c: Counter, local: datetime, turn: tuple[datetime, datetime] | None, model: Model) -> float:
     """Minutes from now (`local`: in the office's time zone) until a counter on a break calls
     again."""
     now, tz = local, local.tzinfo
@@ -873,8 +911,9 @@ def _lunch_window(cfg: Config, d: date) -> tuple[datetime, datetime] | None:
     return datetime.combine(d, span[0], tz), datetime.combine(d, span[1], tz)
 
 
-def _lunch_turns(state: QueueState, window: tuple[datetime, datetime] | None
-                 ) -> dict[int, tuple[datetime, datetime]]:  # fmt: skip
+def _lunch_turns(
+    state: QueueState, window: tuple[datetime, datetime] | None
+) -> dict[int, tuple[datetime, datetime]]:
     """Each counter's lunch: the whole window, or in turns (every other counter in each half)."""
     if window is None:
         return {}

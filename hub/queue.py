@@ -73,8 +73,12 @@ class Event:
 
     def to_json(self, tz: tzinfo | None = None) -> dict[str, Any]:
         at = self.at.astimezone(tz) if tz is not None else self.at
-        body: dict[str, Any] = {"type": self.type, "at": at.isoformat(timespec="seconds"),
-                                "actor": self.actor, "data": dict(self.data)}  # fmt: skip
+        body: dict[str, Any] = {
+            "type": self.type,
+            "at": at.isoformat(timespec="seconds"),
+            "actor": self.actor,
+            "data": dict(self.data),
+        }
         if self.reason:
             body["reason"] = self.reason
         return body
@@ -227,8 +231,15 @@ class QueueState:
         reason = args.get("reason")
         if day != self.day:
             leftovers = [t.code for t in self.tickets.values() if t.state in (WAITING, CALLED)]
-            events.append(Event("day_started", now, day, "system",
-                                {"previous_day": self.day or None, "expired": leftovers}))  # fmt: skip
+            events.append(
+                Event(
+                    "day_started",
+                    now,
+                    day,
+                    "system",
+                    {"previous_day": self.day or None, "expired": leftovers},
+                )
+            )
             state = QueueState(self.cfg, day)
         else:
             state = self
@@ -247,8 +258,13 @@ class QueueState:
 
     # Each `_decide_*` gets the validated arguments and `ev`, the event factory for this call.
 
-    def _decide_take_ticket(self, args: Mapping[str, Any], ev: Any, token: str,  # noqa: ANN401
-                            actor: str) -> list[Event]:  # fmt: skip
+    def _decide_take_ticket(
+        self,
+        args: Mapping[str, Any],
+        ev: Any,  # noqa: ANN401
+        token: str,
+        actor: str,
+    ) -> list[Event]:
         svc_cfg = self.cfg.service(args["service"])
         if svc_cfg is None:
             raise DomainError("unknown_service", service=args["service"])
@@ -263,10 +279,19 @@ class QueueState:
         priority = bool(args.get("priority", False))
         if priority and self_service(actor) and not self._priority_allowed(svc):
             raise DomainError("priority_share_reached", service=svc.letter)
-        return [ev("ticket_issued", {
-            "ticket": ticket_code(svc.letter, number), "service": svc.letter, "number": number,
-            "priority": priority, "token": token, "order": self.order_seq + 1,
-        })]  # fmt: skip
+        return [
+            ev(
+                "ticket_issued",
+                {
+                    "ticket": ticket_code(svc.letter, number),
+                    "service": svc.letter,
+                    "number": number,
+                    "priority": priority,
+                    "token": token,
+                    "order": self.order_seq + 1,
+                },
+            )
+        ]
 
     def _priority_allowed(self, svc: ServiceQueue) -> bool:
         """May a self-service press take one more priority ticket of `svc` today?"""
@@ -303,8 +328,12 @@ class QueueState:
         events = self._finish_current(counter, ev)
         nxt = self.next_for(counter)
         if nxt is not None:
-            events.append(ev("ticket_called", {"ticket": nxt[0], "counter": counter.number,
-                                               "mode": "next", "as_priority": nxt[1]}))  # fmt: skip
+            events.append(
+                ev(
+                    "ticket_called",
+                    {"ticket": nxt[0], "counter": counter.number, "mode": "next", "as_priority": nxt[1]},
+                )
+            )
         return events
 
     def _decide_call_ticket(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
@@ -313,8 +342,17 @@ class QueueState:
         if ticket.state != WAITING:
             raise DomainError("ticket_not_waiting", ticket=ticket.code, state=ticket.state)
         events = self._finish_current(counter, ev)
-        events.append(ev("ticket_called", {"ticket": ticket.code, "counter": counter.number,
-                                           "mode": "out_of_order", "as_priority": False}))  # fmt: skip
+        events.append(
+            ev(
+                "ticket_called",
+                {
+                    "ticket": ticket.code,
+                    "counter": counter.number,
+                    "mode": "out_of_order",
+                    "as_priority": False,
+                },
+            )
+        )
         return events
 
     def _decide_recall(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
@@ -322,14 +360,22 @@ class QueueState:
         ticket = self._serving(counter)
         if ticket.recalls >= self.cfg.queue.max_recalls:
             raise DomainError("recall_limit", ticket=ticket.code, recalls=ticket.recalls)
-        return [ev("ticket_recalled", {"ticket": ticket.code, "counter": counter.number,
-                                       "recalls": ticket.recalls + 1})]  # fmt: skip
+        return [
+            ev(
+                "ticket_recalled",
+                {"ticket": ticket.code, "counter": counter.number, "recalls": ticket.recalls + 1},
+            )
+        ]
 
     def _decide_skip(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         counter = self._counter(args["counter"], must_be_open=False)
         ticket = self._serving(counter)
-        return [ev("ticket_skipped", {"ticket": ticket.code, "counter": counter.number,
-                                      "recalls": ticket.recalls})]  # fmt: skip
+        return [
+            ev(
+                "ticket_skipped",
+                {"ticket": ticket.code, "counter": counter.number, "recalls": ticket.recalls},
+            )
+        ]
 
     def _decide_done(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         counter = self._counter(args["counter"], must_be_open=False)
@@ -344,10 +390,18 @@ class QueueState:
             raise DomainError("unknown_service", service=target)
         if target == ticket.service:
             raise DomainError("same_service", ticket=ticket.code, service=target)
-        return [ev("ticket_transferred", {
-            "ticket": ticket.code, "counter": counter.number, "from": ticket.service,
-            "to": target, "order": self.order_seq + 1,
-        })]  # fmt: skip
+        return [
+            ev(
+                "ticket_transferred",
+                {
+                    "ticket": ticket.code,
+                    "counter": counter.number,
+                    "from": ticket.service,
+                    "to": target,
+                    "order": self.order_seq + 1,
+                },
+            )
+        ]
 
     def _decide_reinsert(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         ticket = self._ticket(args["ticket"])
@@ -369,14 +423,12 @@ class QueueState:
         if status != "open" and counter.serving is not None:
             raise DomainError("counter_busy", counter=counter.number, ticket=counter.serving)
         until = args.get("until") if status == "break" else None
-        return [ev("counter_status_changed", {"counter": counter.number, "status": status,
-                                              "until": until})]  # fmt: skip
+        return [ev("counter_status_changed", {"counter": counter.number, "status": status, "until": until})]
 
     def _decide_service_status(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         if args["service"] not in self.services or args["service"] in self.retired:
             raise DomainError("unknown_service", service=args["service"])
-        return [ev("service_status_changed", {"service": args["service"],
-                                              "status": args["status"]})]  # fmt: skip
+        return [ev("service_status_changed", {"service": args["service"], "status": args["status"]})]
 
     def _decide_close_day(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         """Expire unserved tickets; with `issued_before` ("16:00") only those taken before it.
@@ -392,8 +444,11 @@ class QueueState:
             except ValueError:
                 raise DomainError("invalid_request", detail="issued_before must be HH:MM") from None
             cutoff = datetime.combine(date.fromisoformat(self.day), at, self.cfg.office.tz)
-        left = sorted(t.code for t in self.tickets.values() if t.state in (WAITING, CALLED)
-                      and (cutoff is None or t.issued_at < cutoff))  # fmt: skip
+        left = sorted(
+            t.code
+            for t in self.tickets.values()
+            if t.state in (WAITING, CALLED) and (cutoff is None or t.issued_at < cutoff)
+        )
         return [ev("tickets_expired", {"tickets": left})] if left else []
 
     def _ticket(self, code: str) -> Ticket:
@@ -462,8 +517,9 @@ class QueueState:
 
     def _apply_ticket_issued(self, e: Event) -> None:
         d = e.data
-        t = Ticket(d["ticket"], d["service"], d["number"], d["service"], d["priority"],
-                   d["token"], e.at, d["order"])  # fmt: skip
+        t = Ticket(
+            d["ticket"], d["service"], d["number"], d["service"], d["priority"], d["token"], e.at, d["order"]
+        )
         if t.code in self.tickets:
             raise ReplayError(f"ticket_issued of {t.code} twice on {e.day}")
         svc = self._service_of(t.service)
@@ -580,14 +636,16 @@ class QueueState:
 
     def snapshot(self) -> dict[str, Any]:
         """A plain comparable picture of the whole state (for tests and `antrian queue`)."""
-        return copy.deepcopy({
-            "day": self.day,
-            "order_seq": self.order_seq,
-            "tickets": {c: t.__dict__ for c, t in sorted(self.tickets.items())},
-            "services": {k: v.__dict__ for k, v in sorted(self.services.items())},
-            "counters": {k: v.__dict__ for k, v in sorted(self.counters.items())},
-            "recent_calls": self.recent_calls,
-        })
+        return copy.deepcopy(
+            {
+                "day": self.day,
+                "order_seq": self.order_seq,
+                "tickets": {c: t.__dict__ for c, t in sorted(self.tickets.items())},
+                "services": {k: v.__dict__ for k, v in sorted(self.services.items())},
+                "counters": {k: v.__dict__ for k, v in sorted(self.counters.items())},
+                "recent_calls": self.recent_calls,
+            }
+        )
 
 
 def replay(
@@ -625,6 +683,4 @@ def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:
 def end_of_day(day: str, cfg: Config) -> datetime:
     """The last instant of a local day (retained displays and ticket tokens expire there)."""
     d = date.fromisoformat(day)
-    return datetime.combine(d + timedelta(days=1), datetime.min.time(), cfg.office.tz) - timedelta(
-        seconds=1
-    )
+    return datetime.combine(d + timedelta(days=1), datetime.min.time(), cfg.office.tz) - timedelta(seconds=1)

@@ -59,8 +59,13 @@ INSTANCE_META: Final = "hub_instance"
 class HubService:
     """Runs `HubCore` on a broker until `stop` is set."""
 
-    def __init__(self, core: HubCore, *, reconnect_max_s: float = mqtt.MAX_RETRY_S,
-                 extensions: Iterable[type[Extension]] | None = None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        core: HubCore,
+        *,
+        reconnect_max_s: float = mqtt.MAX_RETRY_S,
+        extensions: Iterable[type[Extension]] | None = None,
+    ) -> None:
         self.core = core
         self.cfg = core.cfg
         self.topics = core.topics
@@ -116,8 +121,12 @@ class HubService:
             if _packet_size(m.topic, m.payload) > MAX_PACKET_BYTES:
                 # the broker would drop the hub's connection for it (max_packet_size): lose
                 # this one message (the event log keeps what it said), not the connection
-                log.error("not published: %d bytes on %s exceed the broker's packet limit (%d)",
-                          len(m.payload), m.topic, MAX_PACKET_BYTES)  # fmt: skip
+                log.error(
+                    "not published: %d bytes on %s exceed the broker's packet limit (%d)",
+                    len(m.payload),
+                    m.topic,
+                    MAX_PACKET_BYTES,
+                )
                 continue
             task = asyncio.get_running_loop().create_task(
                 self._publish_one(client, m.topic, m.payload, m.qos, m.retain)
@@ -162,9 +171,14 @@ class HubService:
         if not self._alone:
             await self._check_alone(client)
             self._alone = True
-        for topic in (tp.hub_request_filter, tp.device_request_filter,
-                      tp.device_availability_filter, tp.device_info_filter, HA_STATUS_TOPIC):
-            await client.subscribe(topic, qos=1)  # fmt: skip
+        for topic in (
+            tp.hub_request_filter,
+            tp.device_request_filter,
+            tp.device_availability_filter,
+            tp.device_info_filter,
+            HA_STATUS_TOPIC,
+        ):
+            await client.subscribe(topic, qos=1)
         self.client = client
         self.connections += 1
         await client.publish(tp.hub_state, self._state("online"), qos=1, retain=True)
@@ -174,8 +188,7 @@ class HubService:
         # the retained state, a damaged or inconsistent log, and every extension's republish
         self.publish(self.core.connected(reconnect=self.connections > 1))
         self.connected.set()
-        log.info("connected to %s:%s as %s", self.cfg.mqtt.host, self.cfg.mqtt.port,
-                 self.cfg.mqtt.client_id)  # fmt: skip
+        log.info("connected to %s:%s as %s", self.cfg.mqtt.host, self.cfg.mqtt.port, self.cfg.mqtt.client_id)
         ticker = asyncio.create_task(self._tick(stop))
         stopper = asyncio.create_task(stop.wait())
         consumer = asyncio.create_task(self._consume(client))
@@ -213,8 +226,9 @@ class HubService:
         m = self.cfg.mqtt
         refusal = AnotherHub.on_broker(self.cfg.office.slug, other, f"{m.host}:{m.port}")
         ping, answers = f"hub-check-{self.instance}", tp.hub_response("sync")
-        log.info("hub/state names instance %s: waiting %.1fs for signs of a live hub", other,
-                 self.startup_grace_s)  # fmt: skip
+        log.info(
+            "hub/state names instance %s: waiting %.1fs for signs of a live hub", other, self.startup_grace_s
+        )
         try:
             await client.subscribe(tp.hub_state, qos=1)
             await client.subscribe(answers, qos=1)
@@ -285,9 +299,7 @@ class HubService:
         except Exception:  # the hub must outlive any bug; state is committed already
             log.exception("error publishing effects")
 
-    def dispatch_batch(
-        self, messages: list[tuple[str, bytes, bool]]
-    ) -> Callable[[], list[Outgoing]] | None:
+    def dispatch_batch(self, messages: list[tuple[str, bytes, bool]]) -> Callable[[], list[Outgoing]] | None:
         """Route inbound messages: answer requests (responses published now), note devices.
 
         Returns the function computing the requests' effects, for the caller to publish after
@@ -299,8 +311,7 @@ class HubService:
             if len(payload) > MAX_PAYLOAD_BYTES and "/request/" not in topic:
                 # a request gets its `invalid_payload` answer from the core; anything else
                 # that big (an `info` of 100 MB) is dropped unread, never parsed or kept
-                log.warning("ignored %d bytes on %s (limit %d)", len(payload), topic[:120],
-                            MAX_PAYLOAD_BYTES)  # fmt: skip
+                log.warning("ignored %d bytes on %s (limit %d)", len(payload), topic[:120], MAX_PAYLOAD_BYTES)
                 continue
             try:
                 command = tp.parse_hub_request(topic)
@@ -373,8 +384,7 @@ def _hub_state(raw: bytes) -> tuple[str | None, str | None]:
     """(`state`, `instance`) of a `hub/state` payload; None for what it does not say."""
     value = _json_or_none(raw) or {}
     state, instance = value.get("state"), value.get("instance")
-    return (state if isinstance(state, str) else None,
-            instance if isinstance(instance, str) else None)  # fmt: skip
+    return (state if isinstance(state, str) else None, instance if isinstance(instance, str) else None)
 
 
 async def _reachable(host: str, port: int) -> bool:

@@ -118,9 +118,15 @@ class EventStore:
                 for e in events:
                     cur = self.db.execute(
                         "INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
-                        (e.day, e.at.isoformat(), e.type, e.actor, e.reason,
-                         json.dumps(dict(e.data), ensure_ascii=False)),
-                    )  # fmt: skip
+                        (
+                            e.day,
+                            e.at.isoformat(),
+                            e.type,
+                            e.actor,
+                            e.reason,
+                            json.dumps(dict(e.data), ensure_ascii=False),
+                        ),
+                    )
                     seqs.append(int(cur.lastrowid or 0))
                 for sender, day, txn, command, resp in transactions:
                     self.db.execute(

@@ -39,11 +39,20 @@ def hub_info(state: QueueState) -> dict[str, Any]:
         "opening": cfg.office.opening.strftime("%H:%M"),
         "closing": cfg.office.closing.strftime("%H:%M"),
         "public_url": cfg.office.public_url,
-        "services": [{"letter": s.letter, "name": s.name, "minutes": s.minutes,
-                      "quota": s.quota, "completion": s.completion} for s in cfg.services],
-        "counters": [{"counter": c.number, "name": c.label, "services": list(c.services)}
-                     for c in cfg.counters],
-    }  # fmt: skip
+        "services": [
+            {
+                "letter": s.letter,
+                "name": s.name,
+                "minutes": s.minutes,
+                "quota": s.quota,
+                "completion": s.completion,
+            }
+            for s in cfg.services
+        ],
+        "counters": [
+            {"counter": c.number, "name": c.label, "services": list(c.services)} for c in cfg.counters
+        ],
+    }
 
 
 def _round_clock(at: datetime, up: bool | None = None) -> datetime:
@@ -64,8 +73,13 @@ def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> dict[str,
     """
     at, low, high = estimate.at, estimate.low, estimate.high
     if at is None or low is None or high is None:
-        return {"estimated_wait_min": None, "estimated_call_at": None, "estimated_call_from": None,
-                "estimated_call_to": None, "served_today": estimate.served_today}  # fmt: skip
+        return {
+            "estimated_wait_min": None,
+            "estimated_call_at": None,
+            "estimated_call_from": None,
+            "estimated_call_to": None,
+            "served_today": estimate.served_today,
+        }
     low, high = _round_clock(low, up=False), _round_clock(high, up=True)
     wide = high - low > timedelta(minutes=10)
     return {
@@ -163,8 +177,9 @@ def announcement_for(cfg: Config, code: str, counter: int) -> Announcement:
     if parsed is None:
         raise ValueError(f"not a ticket code: {code}")
     cc: CounterConfig | None = cfg.counter(counter)
-    return build(parsed[0], parsed[1], counter,
-                 counter_name=cc.spoken_name if cc else None, wording=cfg.wording)  # fmt: skip
+    return build(
+        parsed[0], parsed[1], counter, counter_name=cc.spoken_name if cc else None, wording=cfg.wording
+    )
 
 
 def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> dict[str, Any]:
@@ -181,8 +196,7 @@ def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> d
     }
 
 
-def ticket_view(state: QueueState, t: Ticket, now: datetime, *,
-                estimate: bool = True) -> dict[str, Any]:  # fmt: skip
+def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool = True) -> dict[str, Any]:
     """Everything a printed ticket or the citizen status page needs. No personal data.
 
     `estimate=False` leaves the position and the estimate out (None/0): the hub fills them in
@@ -197,13 +211,20 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *,
     call = None
     if t.state == "waiting" and estimate:
         call = estimator_of(state).forecast(state, now).ticket(t.code)
-    fields = estimate_fields(call, now, cfg) if call is not None else {
-        "estimated_wait_min": None, "estimated_call_at": None, "estimated_call_from": None,
-        "estimated_call_to": None, "served_today": None}  # fmt: skip
+    fields = (
+        estimate_fields(call, now, cfg)
+        if call is not None
+        else {
+            "estimated_wait_min": None,
+            "estimated_call_at": None,
+            "estimated_call_from": None,
+            "estimated_call_to": None,
+            "served_today": None,
+        }
+    )
     ahead = call.position if call is not None else 0
     wait = fields["estimated_wait_min"]
-    ready = wait is not None and (ahead <= cfg.office.get_ready_ahead
-                                  or wait <= cfg.office.get_ready_minutes)  # fmt: skip
+    ready = wait is not None and (ahead <= cfg.office.get_ready_ahead or wait <= cfg.office.get_ready_minutes)
     return {
         "ticket": t.code,
         "service": t.service,

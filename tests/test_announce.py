@@ -10,8 +10,7 @@ from antrian.contract import MAX_TICKET_NUMBER
 
 
 def test_number_words_match_num2words_indonesian_for_every_ticket_number():
-    wrong = [n for n in range(MAX_TICKET_NUMBER + 1)
-             if " ".join(number_words(n)) != num2words(n, lang="id")]  # fmt: skip
+    wrong = [n for n in range(MAX_TICKET_NUMBER + 1) if " ".join(number_words(n)) != num2words(n, lang="id")]
     assert wrong == []
     with pytest.raises(ValueError, match="out of range"):
         number_words(MAX_TICKET_NUMBER + 1)
@@ -26,14 +25,22 @@ def test_the_eighteen_word_clips_cover_every_number():
 def test_default_call_text_and_clips():
     ann = build("A", 12, 3)
     assert ann.text == "Nomor antrean A dua belas, silakan menuju loket tiga"
-    call = ["phrase.nomor_antrean", "letter.a", "number.dua", "number.belas",
-            "phrase.silakan_menuju", "phrase.loket", "number.tiga"]  # fmt: skip
+    call = [
+        "phrase.nomor_antrean",
+        "letter.a",
+        "number.dua",
+        "number.belas",
+        "phrase.silakan_menuju",
+        "phrase.loket",
+        "number.tiga",
+    ]
     assert list(ann.clips) == ["chime", "pause.300", *call, "pause.800", *call]
 
 
 def test_digit_mode_named_counter_and_repeat():
-    ann = build("B", 12, 4, counter_name="loket pengambilan dokumen",
-                wording=Wording(digit_mode=True, repeat=3))  # fmt: skip
+    ann = build(
+        "B", 12, 4, counter_name="loket pengambilan dokumen", wording=Wording(digit_mode=True, repeat=3)
+    )
     assert ann.text == "Nomor antrean B nol satu dua, silakan menuju loket pengambilan dokumen"
     assert ann.clips.count("name.loket_pengambilan_dokumen") == 3
     assert ann.clips.count("pause.800") == 2

@@ -44,8 +44,12 @@ def test_a_message_has_the_same_placeholders_in_both_languages():
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_gnu_gettext_compiles_each_catalogue_to_the_texts_the_hub_reads(lang, tmp_path):
     compiled = tmp_path / "antrian.mo"
-    proc = subprocess.run(["msgfmt", "--check", "-o", str(compiled), str(catalogue_path(lang))],
-                          capture_output=True, text=True, check=False)  # fmt: skip
+    proc = subprocess.run(
+        ["msgfmt", "--check", "-o", str(compiled), str(catalogue_path(lang))],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     with compiled.open("rb") as f:
         translations = gettext.GNUTranslations(f)

@@ -40,13 +40,17 @@ def test_the_shipped_example_is_valid_and_declares_devices():
         ({"queue": {"priority_streak": 0}}, "queue.priority_streak"),
         ({"queue": {"max_recalls": True}}, "queue.max_recalls: must be a whole number, not true/false"),
         ({"services": [{"letter": "a", "name": "x"}]}, "services[0].letter"),
-        ({"services": [{"letter": "A", "name": "x"}, {"letter": "A", "name": "y"}]},
-         "services[1].letter: A is used twice"),
+        (
+            {"services": [{"letter": "A", "name": "x"}, {"letter": "A", "name": "y"}]},
+            "services[1].letter: A is used twice",
+        ),
         ({"services": [{"letter": "A"}]}, "services[0].name: required"),
         ({"counters": [{"number": 1, "services": ["Z"]}]}, "counters[0].services: unknown service 'Z'"),
         ({"devices": [{"id": "pad-1", "role": "call_pad"}]}, "devices[0].counter: required"),
-        ({"devices": [{"id": "pad-1", "role": "call_pad", "counter": 9}]},
-         "devices[0].counter: no counter 9"),
+        (
+            {"devices": [{"id": "pad-1", "role": "call_pad", "counter": 9}]},
+            "devices[0].counter: no counter 9",
+        ),
         ({"devices": [{"id": "x", "role": "toaster"}]}, "devices[0].role"),
         ({"servcies": []}, "servcies: unknown key"),
         ({"office": {"nmae": "x"}}, "office.nmae: unknown key"),
@@ -75,7 +79,7 @@ def test_database_path_is_relative_to_the_config_file(tmp_path):
 
 def test_config_check_command_names_the_key(tmp_path, capsys):
     f = tmp_path / "antrian.toml"
-    f.write_text('[queue]\nmax_recalls = 9\n')
+    f.write_text("[queue]\nmax_recalls = 9\n")
     with pytest.raises(SystemExit) as exit_:
         main(["config", "check", str(f)])
     assert exit_.value.code == 2

@@ -87,14 +87,23 @@ def test_the_hub_answers_only_with_error_codes_of_the_contract():
 def test_stored_events_carry_exactly_their_documented_fields(tmp_path):
     cfg = parse_config({"office": {"opening": "00:00", "closing": "23:59"}})
     core = HubCore(cfg, EventStore(tmp_path / "a.db"), clock=lambda: datetime(2026, 11, 30, 2, tzinfo=UTC))
-    steps = [("take_ticket", {"service": "A"}), ("take_ticket", {"service": "A", "priority": True}),
-             ("take_ticket", {"service": "B"}), ("call_next", {"counter": 1}),
-             ("recall", {"counter": 1}), ("skip", {"counter": 1}), ("reinsert", {"ticket": "A-002"}),
-             ("call_next", {"counter": 1}), ("transfer", {"counter": 1, "service": "C"}),
-             ("set_priority", {"ticket": "B-001", "priority": True}),
-             ("call_ticket", {"counter": 2, "ticket": "B-001"}), ("done", {"counter": 2}),
-             ("counter_status", {"counter": 2, "status": "break", "until": "10:15"}),
-             ("service_status", {"service": "D", "status": "paused"}), ("close_day", {})]  # fmt: skip
+    steps = [
+        ("take_ticket", {"service": "A"}),
+        ("take_ticket", {"service": "A", "priority": True}),
+        ("take_ticket", {"service": "B"}),
+        ("call_next", {"counter": 1}),
+        ("recall", {"counter": 1}),
+        ("skip", {"counter": 1}),
+        ("reinsert", {"ticket": "A-002"}),
+        ("call_next", {"counter": 1}),
+        ("transfer", {"counter": 1, "service": "C"}),
+        ("set_priority", {"ticket": "B-001", "priority": True}),
+        ("call_ticket", {"counter": 2, "ticket": "B-001"}),
+        ("done", {"counter": 2}),
+        ("counter_status", {"counter": 2, "status": "break", "until": "10:15"}),
+        ("service_status", {"service": "D", "status": "paused"}),
+        ("close_day", {}),
+    ]
     for command, body in steps:
         out = core.handle(Origin(), command, json.dumps(body).encode())
         assert json.loads(out[0].payload)["status"] == "ok", (command, out[0].payload)

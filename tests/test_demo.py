@@ -14,10 +14,24 @@ from antrian.net import free_port
 def run_demo(tmp_path, broker: str, *extra: str) -> str:
     audio = tmp_path / "audio"
     proc = subprocess.run(
-        [sys.executable, "-m", "antrian.cli", "demo", "--broker", broker, "--seconds", "5",
-         "--audio-dir", str(audio), *extra],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "antrian.cli",
+            "demo",
+            "--broker",
+            broker,
+            "--seconds",
+            "5",
+            "--audio-dir",
+            str(audio),
+            *extra,
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stdout[-2000:] + proc.stderr[-2000:]
     return proc.stdout
 

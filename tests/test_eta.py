@@ -25,11 +25,11 @@ FRIDAY = datetime(2026, 12, 4, 1, 0, tzinfo=UTC)
 class Office:
     """The real HubCore on an in-memory event log, with a clock the test moves."""
 
-    def __init__(self, raw: dict[str, Any] | None = None, now: datetime = MONDAY,
-                 store: EventStore | None = None) -> None:  # fmt: skip
+    def __init__(
+        self, raw: dict[str, Any] | None = None, now: datetime = MONDAY, store: EventStore | None = None
+    ) -> None:
         self.now = now
-        self.core = HubCore(parse_config(raw or {}), store or EventStore(":memory:"),
-                            clock=lambda: self.now)  # fmt: skip
+        self.core = HubCore(parse_config(raw or {}), store or EventStore(":memory:"), clock=lambda: self.now)
 
     def ask(self, command: str, device: str | None = None, **fields: Any) -> dict[str, Any]:
         out = self.core.handle(Origin(device), command, json.dumps(fields).encode())
@@ -112,9 +112,12 @@ def test_counters_taking_lunch_in_turns_keep_serving_through_it():
     calls = [office.clock(t) for t in tickets]
     # one counter at 12.00-12.30, the other at 12.30-13.00: some ticket is called in the hour
     assert any("12.00" <= c < "13.00" for c in calls)
-    together = Office({"office": {"lunch_in_turns": False},
-                       "counters": [{"number": 1, "services": ["A"]},
-                                    {"number": 2, "services": ["A"]}]})  # fmt: skip
+    together = Office(
+        {
+            "office": {"lunch_in_turns": False},
+            "counters": [{"number": 1, "services": ["A"]}, {"number": 2, "services": ["A"]}],
+        }
+    )
     together.at(11, 55)
     tickets = [together.take("A") for _ in range(8)]
     assert not any("12.05" <= together.clock(t) < "13.00" for t in tickets)
@@ -199,16 +202,24 @@ def test_no_shows_today_raise_the_share_the_estimate_counts_on():
 
 
 def test_get_ready_fires_at_the_configured_number_ahead():
-    office = Office({"office": {"get_ready_ahead": 1, "get_ready_minutes": 0},
-                     "counters": [{"number": 1, "services": ["C"]}]})  # fmt: skip
+    office = Office(
+        {
+            "office": {"get_ready_ahead": 1, "get_ready_minutes": 0},
+            "counters": [{"number": 1, "services": ["C"]}],
+        }
+    )
     tickets = [office.take("C") for _ in range(4)]
     assert [office.view(t)["get_ready"] for t in tickets] == [True, True, False, False]
 
 
 def late_office(policy: str) -> Office:
-    office = Office({"office": {"late_tickets": policy, "closing": "16:00"},
-                     "counters": [{"number": 1, "services": ["A"]}],
-                     "devices": [{"id": "kiosk-1", "role": "kiosk"}]})  # fmt: skip
+    office = Office(
+        {
+            "office": {"late_tickets": policy, "closing": "16:00"},
+            "counters": [{"number": 1, "services": ["A"]}],
+            "devices": [{"id": "kiosk-1", "role": "kiosk"}],
+        }
+    )
     office.at(15, 20)
     for _ in range(5):
         office.take("A")
@@ -253,18 +264,21 @@ LETTERS = "ABC"
 
 @settings(max_examples=150, deadline=None)
 @given(
-    tickets=st.lists(st.tuples(st.sampled_from(LETTERS), st.booleans(), st.integers(1, 30)),
-                     min_size=1, max_size=30),
+    tickets=st.lists(
+        st.tuples(st.sampled_from(LETTERS), st.booleans(), st.integers(1, 30)), min_size=1, max_size=30
+    ),
     layout=st.lists(st.sets(st.sampled_from(LETTERS), min_size=1), min_size=1, max_size=3),
     streak=st.integers(1, 3),
-)  # fmt: skip
+)
 def test_the_forward_run_with_known_times_reproduces_the_models_call_order(tickets, layout, streak):
-    cfg = parse_config({
-        "office": {"lunch": "", "lunch_friday": ""},
-        "queue": {"priority_streak": streak, "priority_free": 999},
-        "services": [{"letter": s, "name": s} for s in LETTERS],
-        "counters": [{"number": i + 1, "services": sorted(s)} for i, s in enumerate(layout)],
-    })  # fmt: skip
+    cfg = parse_config(
+        {
+            "office": {"lunch": "", "lunch_friday": ""},
+            "queue": {"priority_streak": streak, "priority_free": 999},
+            "services": [{"letter": s, "name": s} for s in LETTERS],
+            "counters": [{"number": i + 1, "services": sorted(s)} for i, s in enumerate(layout)],
+        }
+    )
     state = QueueState(cfg)
     now = MONDAY + timedelta(hours=1)
     known: dict[str, int] = {}
@@ -327,7 +341,10 @@ def test_before_the_first_ticket_of_the_day_the_estimate_starts_from_a_fresh_day
 def test_the_lunch_setting_is_checked_and_named_in_the_error():
     assert parse_config({"office": {"lunch": ""}}).office.lunch_on(0) is None  # serves through
     assert parse_config({}).office.lunch_on(4) != parse_config({}).office.lunch_on(0)  # Friday
-    for raw, key in (({"lunch": "13:00-12:00"}, "office.lunch"), ({"lunch_friday": "siang"},
-                     "office.lunch_friday"), ({"late_tickets": "maybe"}, "office.late_tickets")):
+    for raw, key in (
+        ({"lunch": "13:00-12:00"}, "office.lunch"),
+        ({"lunch_friday": "siang"}, "office.lunch_friday"),
+        ({"late_tickets": "maybe"}, "office.late_tickets"),
+    ):
         with pytest.raises(ConfigError, match=key):
             parse_config({"office": raw})

@@ -10,8 +10,10 @@ from antrian.core import HubCore, Origin
 from antrian.store import EventStore
 from tests.kit import MORNING, Clock
 
-CFG = parse_config({"office": {"opening": "08:00", "closing": "15:00"},
-                    "devices": [{"id": "kiosk-1", "role": "kiosk"}]})  # fmt: skip
+CFG = parse_config(
+    {"office": {"opening": "08:00", "closing": "15:00"}, "devices": [{"id": "kiosk-1", "role": "kiosk"}]}
+)
+
 
 def take(core: HubCore, service: str = "A") -> dict:
     out = core.handle(Origin("kiosk-1"), "take_ticket", json.dumps({"service": service}).encode())
@@ -69,14 +71,22 @@ def test_an_unwritable_log_refuses_the_request_and_keeps_what_was_accepted(tmp_p
 
 def test_a_batch_shares_one_commit_and_answers_each_request_in_order(tmp_path):
     core = HubCore(CFG, EventStore(tmp_path / "a.db"), clock=Clock(MORNING))
-    reqs = [(Origin("kiosk-1"), "take_ticket", json.dumps({"service": "B", "transaction": f"t{i}"})
-             .encode()) for i in range(5)]  # fmt: skip
+    reqs = [
+        (Origin("kiosk-1"), "take_ticket", json.dumps({"service": "B", "transaction": f"t{i}"}).encode())
+        for i in range(5)
+    ]
     reqs.append(reqs[2])  # a resend inside the same batch
     reqs.append((Origin("kiosk-1"), "take_ticket", b"{broken"))
     responses, effects = core.handle_batch(reqs)
     bodies = [json.loads(r.payload) for r in responses if "/response/" in r.topic]
-    assert [b["data"].get("ticket") for b in bodies[:6]] == ["B-001", "B-002", "B-003", "B-004",
-                                                             "B-005", "B-003"]  # fmt: skip
+    assert [b["data"].get("ticket") for b in bodies[:6]] == [
+        "B-001",
+        "B-002",
+        "B-003",
+        "B-004",
+        "B-005",
+        "B-003",
+    ]
     assert bodies[6]["status"] == "error"
     assert core.state.services["B"].issued == 5
     assert any(m.topic.endswith("/service/B/state") for m in effects())

@@ -20,8 +20,7 @@ DEVICES = HUB_OFFICE
 def ask(probe, command, payload, device=None):
     if device is None:
         return probe.request(T.hub_request(command), T.hub_response(command), payload)
-    return probe.request(T.device_request(device, command), T.device_response(device, command),
-                         payload)  # fmt: skip
+    return probe.request(T.device_request(device, command), T.device_response(device, command), payload)
 
 
 @pytest.fixture
@@ -90,12 +89,12 @@ def test_unknown_device_and_forbidden_command_get_errors(hub_and_probe):
         (b'{"service": "A", "pad": "' + b"x" * 1100 + b'"}', "too large", "invalid_payload"),
         (b"\xff\xfe", "malformed JSON", "invalid_payload"),
         (b"[" * 1000, "nested too deep", "invalid_payload"),
-        (b'{"service": "A", "x": ' + b"{" * 40 + b"}" * 40 + b"}", "nested too deep",
-         "invalid_payload"),
+        (b'{"service": "A", "x": ' + b"{" * 40 + b"}" * 40 + b"}", "nested too deep", "invalid_payload"),
     ],
 )
-def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(hub_and_probe, raw,
-                                                                           fragment, code):  # fmt: skip
+def test_bad_payloads_get_an_error_and_a_rejected_event_and_change_nothing(
+    hub_and_probe, raw, fragment, code
+):
     hub, probe = hub_and_probe
     before = hub.call(lambda: (hub.core.state.snapshot(), hub.core.store.count()))
     start = len(probe.messages)
@@ -149,8 +148,9 @@ def test_led_board_gets_its_retained_display_and_speaker_gets_the_call(hub_and_p
     _, probe = hub_and_probe
     ask(probe, "take_ticket", {"service": "B"}, "kiosk-1")
     ask(probe, "call_next", {}, "pad-1")
-    display = json.loads(probe.wait_for(T.device_display("board-1"),
-                                        lambda p: json.loads(p)["serving"] == "B-001"))  # fmt: skip
+    display = json.loads(
+        probe.wait_for(T.device_display("board-1"), lambda p: json.loads(p)["serving"] == "B-001")
+    )
     assert display["lines"] == ["B-001", "LOKET 1"]
     assert display["expires_at"].endswith("+07:00")
     play = json.loads(probe.wait_for(T.device_play("speaker-1")))
@@ -170,8 +170,7 @@ def test_hub_birth_info_and_retained_state_reach_a_late_subscriber(hub_and_probe
         info = json.loads(late.wait_for(T.hub_info))
         assert info["timezone"] == "Asia/Jakarta"
         assert len(info["services"]) == 5
-        assert json.loads(late.wait_for(T.service_state("A"),
-                                        lambda p: json.loads(p)["waiting"] == 1))  # fmt: skip
+        assert json.loads(late.wait_for(T.service_state("A"), lambda p: json.loads(p)["waiting"] == 1))
         # the first copy is the retained one (a live update may follow: the first ticket of the
         # day changes the day in hub/info while the late subscriber subscribes)
         assert next(retained for t, _, retained in late.messages if t == T.hub_info)
@@ -208,8 +207,7 @@ def test_hub_last_will_says_offline_when_it_dies(broker, tmp_path, probe):
         start = len(probe.messages)
         proc.kill()
         # keepalive 15 s: the broker notices the dead socket at once (connection reset)
-        probe.wait_for(T.hub_state, lambda p: json.loads(p)["state"] == "offline", timeout=30,
-                       start=start)  # fmt: skip
+        probe.wait_for(T.hub_state, lambda p: json.loads(p)["state"] == "offline", timeout=30, start=start)
     finally:
         proc.kill()
 
@@ -243,8 +241,7 @@ def test_admin_actions_are_in_the_audit_log_with_actor_and_reason(hub_and_probe)
     hub, probe = hub_and_probe
     ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
     ask(probe, "take_ticket", {"service": "A"}, "kiosk-1")
-    r = ask(probe, "call_ticket", {"counter": 2, "ticket": "A-002", "actor": "ani",
-                                   "reason": "ibu hamil"})  # fmt: skip
+    r = ask(probe, "call_ticket", {"counter": 2, "ticket": "A-002", "actor": "ani", "reason": "ibu hamil"})
     assert r["status"] == "ok"
     events = hub.call(lambda: list(hub.core.store.events_of_day(hub.core.state.day)))
     call = [e for e in events if e.type == "ticket_called"][-1]
@@ -280,9 +277,11 @@ def test_discovery_of_a_removed_service_is_cleared(make_hub, probe):
     assert json.loads(probe.wait_for(topic))["unique_id"] == "antrian_kantor_service_e_waiting"
     hub.stop()
     start = len(probe.messages)
-    four = {**DEVICES, "services": [{"letter": x, "name": f"Layanan {x}"} for x in "ABCD"],
-            "counters": [{"number": 1, "services": ["A", "B"]},
-                         {"number": 3, "services": ["C", "D"]}]}  # fmt: skip
+    four = {
+        **DEVICES,
+        "services": [{"letter": x, "name": f"Layanan {x}"} for x in "ABCD"],
+        "counters": [{"number": 1, "services": ["A", "B"]}, {"number": 3, "services": ["C", "D"]}],
+    }
     make_hub(four)  # same database: it remembers what it announced before
     assert probe.wait_for(topic, lambda p: p == b"", start=start) == b""
     retained_e = [t for t, p, _ in probe.messages[start:] if t == topic and p]

@@ -35,8 +35,7 @@ OFFICE: dict[str, Any] = {
 }
 CFG = parse_config(OFFICE)
 T = Topics("kantor")
-DAY_STARTED = Event("day_started", MORNING, "2026-11-30", "system",
-                    {"previous_day": None, "expired": []})  # fmt: skip
+DAY_STARTED = Event("day_started", MORNING, "2026-11-30", "system", {"previous_day": None, "expired": []})
 
 
 def new_core(path: Path, cfg=CFG, clock=None, **kw) -> HubCore:
@@ -61,11 +60,13 @@ def replayed(core: HubCore) -> dict:
 
 def test_deep_json_from_a_board_is_rejected_alone_and_leaves_no_phantom_ticket(tmp_path):
     core = new_core(tmp_path / "a.db")
-    responses, effects = core.handle_batch([
-        req("kiosk-1", "take_ticket", {"service": "A", "transaction": "k-1"}),
-        req("board-1", "sync", b"[" * 1000),
-        req("kiosk-1", "take_ticket", {"service": "A", "transaction": "k-2"}),
-    ])  # fmt: skip
+    responses, effects = core.handle_batch(
+        [
+            req("kiosk-1", "take_ticket", {"service": "A", "transaction": "k-1"}),
+            req("board-1", "sync", b"[" * 1000),
+            req("kiosk-1", "take_ticket", {"service": "A", "transaction": "k-2"}),
+        ]
+    )
     codes = [(a["status"], a["data"].get("code")) for a in answers(responses)]
     assert codes == [("ok", None), ("error", "invalid_payload"), ("ok", None)]
     effects()
@@ -88,13 +89,16 @@ class FaultyCore(HubCore):
 
 
 def test_a_request_that_fails_after_apply_is_answered_internal_error_and_undone(tmp_path):
-    core = FaultyCore(CFG, EventStore(tmp_path / "a.db", synchronous="OFF"), clock=Clock(MORNING),
-                      strict=True)  # fmt: skip
-    responses, _ = core.handle_batch([
-        req(None, "take_ticket", {"service": "B", "transaction": "c-1"}),
-        req(None, "take_ticket", {"service": "B", "reason": "boom", "transaction": "c-2"}),
-        req(None, "take_ticket", {"service": "B", "transaction": "c-3"}),
-    ])  # fmt: skip
+    core = FaultyCore(
+        CFG, EventStore(tmp_path / "a.db", synchronous="OFF"), clock=Clock(MORNING), strict=True
+    )
+    responses, _ = core.handle_batch(
+        [
+            req(None, "take_ticket", {"service": "B", "transaction": "c-1"}),
+            req(None, "take_ticket", {"service": "B", "reason": "boom", "transaction": "c-2"}),
+            req(None, "take_ticket", {"service": "B", "transaction": "c-3"}),
+        ]
+    )
     got = answers(responses)
     assert [a["status"] for a in got] == ["ok", "error", "ok"]
     assert got[1]["data"]["code"] == "internal_error"
@@ -103,8 +107,7 @@ def test_a_request_that_fails_after_apply_is_answered_internal_error_and_undone(
     assert sorted(core.state.tickets) == ["B-001", "B-002"]
     assert core.state.snapshot() == replayed(core)
     # the failed transaction is not remembered: a resend without the bug is served
-    retry = answers(core.handle(Origin(), "take_ticket",
-                                b'{"service": "B", "transaction": "c-2"}'))  # fmt: skip
+    retry = answers(core.handle(Origin(), "take_ticket", b'{"service": "B", "transaction": "c-2"}'))
     assert retry[0]["data"]["ticket"] == "B-003"
 
 
@@ -113,37 +116,47 @@ def test_a_request_that_fails_after_apply_is_answered_internal_error_and_undone(
 # ---------------------------------------------------------------------------------------------
 
 _GOOD = st.one_of(
-    st.builds(lambda s, p: req("kiosk-1", "take_ticket", {"service": s, "priority": p}),
-              st.sampled_from("ABCDE"), st.booleans()),
-    st.builds(lambda c: req(None, "take_ticket", {"service": c, "actor": "budi"}),
-              st.sampled_from("ABC")),
-    st.sampled_from([req("pad-1", "call_next", {}), req("pad-3", "call_next", {}),
-                     req("pad-1", "recall", {}), req("pad-1", "skip", {}), req("pad-3", "done", {}),
-                     req(None, "call_next", {"counter": 2}), req(None, "transfer",
-                                                                 {"counter": 2, "service": "C"}),
-                     req(None, "counter_status", {"counter": 2, "status": "break"}),
-                     req(None, "counter_status", {"counter": 2, "status": "open"}),
-                     req(None, "reinsert", {"ticket": "A-001"}),
-                     req(None, "set_priority", {"ticket": "A-002", "priority": True}),
-                     req(None, "call_ticket", {"counter": 3, "ticket": "C-001"}),
-                     req("board-1", "sync", {})]),
-)  # fmt: skip
-_BAD = st.sampled_from([
-    req("board-1", "sync", b"[" * 1000),
-    req("kiosk-1", "take_ticket", b"{" * 40),
-    req("kiosk-1", "take_ticket", b'{"service": "A", "x": "' + b"y" * 2000 + b'"}'),
-    req("kiosk-1", "take_ticket", b"\xff\xfe"),
-    req("kiosk-1", "take_ticket", b'{"service": "Z"}'),
-    req("stranger", "take_ticket", {"service": "A"}),
-    req("board-1", "call_next", {}),
-    req(None, "take_ticket", {"service": "A", "reason": "boom"}),
-    req("pad-1", "call_next", {"reason": "boom"}),
-])  # fmt: skip
+    st.builds(
+        lambda s, p: req("kiosk-1", "take_ticket", {"service": s, "priority": p}),
+        st.sampled_from("ABCDE"),
+        st.booleans(),
+    ),
+    st.builds(lambda c: req(None, "take_ticket", {"service": c, "actor": "budi"}), st.sampled_from("ABC")),
+    st.sampled_from(
+        [
+            req("pad-1", "call_next", {}),
+            req("pad-3", "call_next", {}),
+            req("pad-1", "recall", {}),
+            req("pad-1", "skip", {}),
+            req("pad-3", "done", {}),
+            req(None, "call_next", {"counter": 2}),
+            req(None, "transfer", {"counter": 2, "service": "C"}),
+            req(None, "counter_status", {"counter": 2, "status": "break"}),
+            req(None, "counter_status", {"counter": 2, "status": "open"}),
+            req(None, "reinsert", {"ticket": "A-001"}),
+            req(None, "set_priority", {"ticket": "A-002", "priority": True}),
+            req(None, "call_ticket", {"counter": 3, "ticket": "C-001"}),
+            req("board-1", "sync", {}),
+        ]
+    ),
+)
+_BAD = st.sampled_from(
+    [
+        req("board-1", "sync", b"[" * 1000),
+        req("kiosk-1", "take_ticket", b"{" * 40),
+        req("kiosk-1", "take_ticket", b'{"service": "A", "x": "' + b"y" * 2000 + b'"}'),
+        req("kiosk-1", "take_ticket", b"\xff\xfe"),
+        req("kiosk-1", "take_ticket", b'{"service": "Z"}'),
+        req("stranger", "take_ticket", {"service": "A"}),
+        req("board-1", "call_next", {}),
+        req(None, "take_ticket", {"service": "A", "reason": "boom"}),
+        req("pad-1", "call_next", {"reason": "boom"}),
+    ]
+)
 
 
 @settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
-@given(batches=st.lists(st.lists(st.one_of(_GOOD, _BAD), min_size=1, max_size=12), min_size=1,
-                        max_size=8))  # fmt: skip
+@given(batches=st.lists(st.lists(st.one_of(_GOOD, _BAD), min_size=1, max_size=12), min_size=1, max_size=8))
 def test_after_every_batch_the_live_state_is_the_replay_of_the_log(tmp_path_factory, batches):
     path = tmp_path_factory.mktemp("prop") / "a.db"
     core = FaultyCore(CFG, EventStore(path, synchronous="OFF"), clock=Clock(MORNING), strict=True)
@@ -165,12 +178,33 @@ def test_after_every_batch_the_live_state_is_the_replay_of_the_log(tmp_path_fact
 def _phantom_call(path: Path) -> None:
     """A log with `ticket_called A-001` and no `ticket_issued` (what the old hub could write)."""
     store = EventStore(path)
-    store.append([DAY_STARTED, Event("ticket_issued", MORNING, "2026-11-30", "device:kiosk-1",
-                        {"ticket": "B-001", "service": "B", "number": 1, "priority": False,
-                         "token": "tok-b1", "order": 1}),
-                  Event("ticket_called", MORNING, "2026-11-30", "device:pad-1",
-                        {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False})])
-    store.close()  # fmt: skip
+    store.append(
+        [
+            DAY_STARTED,
+            Event(
+                "ticket_issued",
+                MORNING,
+                "2026-11-30",
+                "device:kiosk-1",
+                {
+                    "ticket": "B-001",
+                    "service": "B",
+                    "number": 1,
+                    "priority": False,
+                    "token": "tok-b1",
+                    "order": 1,
+                },
+            ),
+            Event(
+                "ticket_called",
+                MORNING,
+                "2026-11-30",
+                "device:pad-1",
+                {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False},
+            ),
+        ]
+    )
+    store.close()
 
 
 def test_a_restart_on_an_event_that_cannot_apply_reports_it_and_serves(tmp_path):
@@ -191,8 +225,15 @@ def test_a_restart_on_an_event_that_cannot_apply_reports_it_and_serves(tmp_path)
 def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
     """The command line as an office runs it (replay not strict)."""
     env = {k: v for k, v in os.environ.items() if k != STRICT_REPLAY_ENV}
-    return subprocess.run([sys.executable, "-m", "antrian.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, check=False, env=env)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "antrian.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+        env=env,
+    )
 
 
 def test_log_verify_lists_the_event_that_cannot_apply(tmp_path):
@@ -230,11 +271,13 @@ def test_removing_a_counter_and_a_service_mid_day_keeps_them_closed_until_the_da
         core.handle(Origin("kiosk-1"), "take_ticket", json.dumps({"service": svc}).encode())
     core.handle(Origin("pad-3"), "call_next", b"{}")
     core.store.close()
-    smaller = parse_config({"office": OFFICE["office"],
-                            "services": [{"letter": "A", "name": "KTP"},
-                                         {"letter": "E", "name": "Umum"}],
-                            "counters": [{"number": 1, "services": ["A"]},
-                                         {"number": 2, "services": ["A", "E"]}]})  # fmt: skip
+    smaller = parse_config(
+        {
+            "office": OFFICE["office"],
+            "services": [{"letter": "A", "name": "KTP"}, {"letter": "E", "name": "Umum"}],
+            "counters": [{"number": 1, "services": ["A"]}, {"number": 2, "services": ["A", "E"]}],
+        }
+    )
     later = new_core(tmp_path / "antrian.db", cfg=smaller, strict=True)
     assert later.state.counters[3].status == "closed"
     assert later.state.counters[3].serving == "D-001"
@@ -253,7 +296,8 @@ def test_removing_a_counter_and_a_service_mid_day_keeps_them_closed_until_the_da
     (tmp_path / "antrian.toml").write_text(
         'database = "antrian.db"\n[[services]]\nletter = "A"\nname = "KTP"\n'
         '[[services]]\nletter = "E"\nname = "Umum"\n'
-        '[[counters]]\nnumber = 1\nservices = ["A"]\n[[counters]]\nnumber = 2\nservices = ["A", "E"]\n')
+        '[[counters]]\nnumber = 1\nservices = ["A"]\n[[counters]]\nnumber = 2\nservices = ["A", "E"]\n'
+    )
     check = antrian("config", "check", "antrian.toml", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert "loket 3 dihapus" in check.stdout
@@ -289,11 +333,14 @@ def test_a_database_from_before_day_scoped_transactions_is_migrated(tmp_path):
         " day TEXT NOT NULL, command TEXT NOT NULL, response TEXT NOT NULL,"
         " PRIMARY KEY (sender, transaction_id)) WITHOUT ROWID;"
         "INSERT INTO transactions VALUES ('kiosk-1', 't-1', '2026-11-30', 'take_ticket',"
-        " '{\"status\": \"ok\", \"data\": {\"ticket\": \"A-001\"}}');")
+        ' \'{"status": "ok", "data": {"ticket": "A-001"}}\');'
+    )
     db.close()
     store = EventStore(path)
     assert store.transaction_response("kiosk-1", "2026-11-30", "t-1") == {
-        "status": "ok", "data": {"ticket": "A-001"}}
+        "status": "ok",
+        "data": {"ticket": "A-001"},
+    }
     assert store.transaction_response("kiosk-1", "2026-12-01", "t-1") is None
 
 
@@ -304,8 +351,10 @@ def test_a_full_disk_is_answered_storage_full_and_changes_nothing(tmp_path):
     # SQLite's own limit on the file: the same SQLITE_FULL as a full disk
     pages = core.store.db.execute("PRAGMA page_count").fetchone()[0]
     core.store.db.execute(f"PRAGMA max_page_count = {pages}")
-    batch = [req("kiosk-1", "take_ticket", {"service": "A", "transaction": f"{i:03d}" + "t" * 60})
-             for i in range(64)]  # more than the pages left can hold  # fmt: skip
+    batch = [
+        req("kiosk-1", "take_ticket", {"service": "A", "transaction": f"{i:03d}" + "t" * 60})
+        for i in range(64)
+    ]  # more than the pages left can hold
     got = answers(core.handle_batch(batch)[0])
     assert {a["data"]["code"] for a in got} == {"storage_full"}
     assert "Penyimpanan penuh" in got[0]["error"]
@@ -339,17 +388,33 @@ def test_ticket_one_thousand_and_one_is_called_announced_and_shown(tmp_path):
     assert play[0]["text"].startswith("Nomor antrean B seribu satu, silakan menuju")
     assert {"number.seribu", "number.satu"} <= set(play[0]["clips"])
     cache = Path(__file__).parents[1] / "tts_cache" / "clips"
-    missing = [c for c in play[0]["clips"] if not c.startswith("pause.")
-               and not (cache / f"{c}.wav").exists()]  # fmt: skip
+    missing = [
+        c for c in play[0]["clips"] if not c.startswith("pause.") and not (cache / f"{c}.wav").exists()
+    ]
     assert missing == []
 
 
 def test_numbers_stop_at_the_last_one_that_can_be_printed_and_spoken(tmp_path):
     store = EventStore(tmp_path / "a.db")
-    store.append([DAY_STARTED, Event("ticket_issued", MORNING, "2026-11-30", "device:kiosk-1",
-                        {"ticket": f"A-{MAX_TICKET_NUMBER}", "service": "A",
-                         "number": MAX_TICKET_NUMBER, "priority": False, "token": "t",
-                         "order": 1})])  # fmt: skip
+    store.append(
+        [
+            DAY_STARTED,
+            Event(
+                "ticket_issued",
+                MORNING,
+                "2026-11-30",
+                "device:kiosk-1",
+                {
+                    "ticket": f"A-{MAX_TICKET_NUMBER}",
+                    "service": "A",
+                    "number": MAX_TICKET_NUMBER,
+                    "priority": False,
+                    "token": "t",
+                    "order": 1,
+                },
+            ),
+        ]
+    )
     store.close()
     core = new_core(tmp_path / "a.db", strict=True)
     got = answers(core.handle(Origin("kiosk-1"), "take_ticket", b'{"service": "A"}'))[0]
@@ -361,8 +426,7 @@ def test_self_service_priority_is_capped_but_staff_can_still_mark_priority(tmp_p
     free, share = CFG.queue.priority_free, CFG.queue.priority_share
     codes = []
     for _ in range(20):
-        got = answers(core.handle(Origin("kiosk-1"), "take_ticket",
-                                  b'{"service": "A", "priority": true}'))[0]  # fmt: skip
+        got = answers(core.handle(Origin("kiosk-1"), "take_ticket", b'{"service": "A", "priority": true}'))[0]
         codes.append(got["data"].get("code"))
     taken = codes.count(None)
     assert taken == free  # past the free ones, at most `share` of all tickets may be priority
@@ -372,13 +436,21 @@ def test_self_service_priority_is_capped_but_staff_can_still_mark_priority(tmp_p
     svc = core.state.services["A"]
     assert svc.priority_issued <= max(free, share * svc.issued)
     # a regular ticket marked priority by staff, and a wrongly-priority one corrected
-    marked = answers(core.handle(Origin(), "set_priority",
-                                 b'{"ticket": "A-010", "priority": true, "actor": "budi",'
-                                 b' "reason": "lansia"}'))[0]  # fmt: skip
+    marked = answers(
+        core.handle(
+            Origin(),
+            "set_priority",
+            b'{"ticket": "A-010", "priority": true, "actor": "budi", "reason": "lansia"}',
+        )
+    )[0]
     assert marked["status"] == "ok"
-    unmarked = answers(core.handle(Origin(), "set_priority",
-                                   b'{"ticket": "A-001", "priority": false, "actor": "budi",'
-                                   b' "reason": "bukan prioritas"}'))[0]  # fmt: skip
+    unmarked = answers(
+        core.handle(
+            Origin(),
+            "set_priority",
+            b'{"ticket": "A-001", "priority": false, "actor": "budi", "reason": "bukan prioritas"}',
+        )
+    )[0]
     assert unmarked["status"] == "ok"
     assert core.state.tickets["A-001"].priority is False
     assert core.state.snapshot() == replayed(core)

@@ -28,13 +28,18 @@ def wait_online(probe: Probe, start: int = 0, timeout: float = 15.0) -> None:
 
 
 def ask(probe: Probe, device: str, command: str, body: dict, timeout: float = 5.0) -> dict:
-    return probe.request(T.device_request(device, command), T.device_response(device, command),
-                         body, timeout)  # fmt: skip
+    return probe.request(T.device_request(device, command), T.device_response(device, command), body, timeout)
 
 
 def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run([sys.executable, "-m", "antrian.cli", *args], cwd=cwd, capture_output=True,
-                          text=True, timeout=60, check=False)  # fmt: skip
+    return subprocess.run(
+        [sys.executable, "-m", "antrian.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
 
 
 @pytest.fixture
@@ -49,8 +54,7 @@ def hub(broker: Mosquitto, tmp_path: Path, monkeypatch: pytest.MonkeyPatch):
 @pytest.fixture
 def probe(broker: Mosquitto):
     p = Probe(broker)
-    for topic in (T.hub_state, T.hub_event, "antrian/kantor/device/+/response/#",
-                  "homeassistant/#"):  # fmt: skip
+    for topic in (T.hub_state, T.hub_event, "antrian/kantor/device/+/response/#", "homeassistant/#"):
         p.subscribe(topic)
     yield p
     p.close()
@@ -63,12 +67,17 @@ def test_deep_json_between_tickets_leaves_no_phantom_and_the_hub_restarts(hub, p
     for i in range(10):
         # a ticket and 1,000 `[` from the LED board, back to back: they share batches
         start = len(probe.messages)
-        probe.client.publish(T.device_request("kiosk-1", "take_ticket"),
-                             json.dumps({"service": "A", "transaction": f"k-{i}"}), qos=1)
+        probe.client.publish(
+            T.device_request("kiosk-1", "take_ticket"),
+            json.dumps({"service": "A", "transaction": f"k-{i}"}),
+            qos=1,
+        )
         probe.client.publish(T.device_request("board-1", "sync"), b"[" * 1000, qos=1)
-        raw = probe.wait_for(T.device_response("kiosk-1", "take_ticket"),
-                             lambda p, i=i: json.loads(p).get("transaction") == f"k-{i}",
-                             start=start)  # fmt: skip
+        raw = probe.wait_for(
+            T.device_response("kiosk-1", "take_ticket"),
+            lambda p, i=i: json.loads(p).get("transaction") == f"k-{i}",
+            start=start,
+        )
         taken.append(json.loads(raw)["data"]["ticket"])
         bad = json.loads(probe.wait_for(T.device_response("board-1", "sync"), start=start))
         assert bad["data"]["code"] == "invalid_payload"
@@ -90,16 +99,24 @@ def _phantom_log(db: Path) -> None:
     con = sqlite3.connect(db)
     con.executescript(
         "CREATE TABLE events (seq INTEGER PRIMARY KEY, day TEXT NOT NULL, at TEXT NOT NULL,"
-        " type TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, data TEXT NOT NULL);")
+        " type TEXT NOT NULL, actor TEXT NOT NULL, reason TEXT, data TEXT NOT NULL);"
+    )
     at = time.strftime("%Y-%m-%dT%H:%M:%S+00:00", time.gmtime())
-    rows = [("day_started", "system", {"previous_day": None, "expired": []}),
-            ("ticket_called", "device:pad-1",
-             {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False})]
+    rows = [
+        ("day_started", "system", {"previous_day": None, "expired": []}),
+        (
+            "ticket_called",
+            "device:pad-1",
+            {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False},
+        ),
+    ]
     for type_, actor, data in rows:
-        con.execute("INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
-                    (today, at, type_, actor, None, json.dumps(data)))
+        con.execute(
+            "INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
+            (today, at, type_, actor, None, json.dumps(data)),
+        )
     con.commit()
-    con.close()  # fmt: skip
+    con.close()
 
 
 def test_a_log_that_does_not_replay_is_reported_and_the_hub_serves(hub, probe):
@@ -131,10 +148,20 @@ def test_a_damaged_page_outside_today_is_told_and_the_hub_serves(hub, probe, tmp
     wait_online(probe)
     # last month: enough events for many pages, then today's first ticket
     con = sqlite3.connect(hub.database)
-    con.executemany("INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
-                    [("2026-10-01", "2026-10-01T01:00:00+00:00", "ticket_done", "device:pad-1",
-                      None, json.dumps({"ticket": "A-001", "counter": 1, "pad": "x" * 200}))
-                     for _ in range(400)])  # fmt: skip
+    con.executemany(
+        "INSERT INTO events(day, at, type, actor, reason, data) VALUES (?,?,?,?,?,?)",
+        [
+            (
+                "2026-10-01",
+                "2026-10-01T01:00:00+00:00",
+                "ticket_done",
+                "device:pad-1",
+                None,
+                json.dumps({"ticket": "A-001", "counter": 1, "pad": "x" * 200}),
+            )
+            for _ in range(400)
+        ],
+    )
     con.commit()
     con.close()
     assert ask(probe, "kiosk-1", "take_ticket", {"service": "B"})["data"]["ticket"] == "B-001"

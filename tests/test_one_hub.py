@@ -38,8 +38,12 @@ def retained_state(broker: Mosquitto) -> dict:
 
 
 def take_ticket(probe: Probe, txn: str) -> dict:
-    return probe.request(T.hub_request("take_ticket"), T.hub_response("take_ticket"),
-                         {"service": "A", "transaction": txn}, timeout=5)  # fmt: skip
+    return probe.request(
+        T.hub_request("take_ticket"),
+        T.hub_response("take_ticket"),
+        {"service": "A", "transaction": txn},
+        timeout=5,
+    )
 
 
 @pytest.fixture

@@ -15,16 +15,20 @@ PROJECT = tomllib.loads((ROOT / "pyproject.toml").read_text(encoding="utf-8"))
 def test_every_sub_package_of_hub_is_declared():
     found = {"antrian"} | {
         "antrian." + ".".join(p.parent.relative_to(ROOT / "hub").parts)
-        for p in (ROOT / "hub").rglob("__init__.py") if p.parent != ROOT / "hub"
-    }  # fmt: skip
+        for p in (ROOT / "hub").rglob("__init__.py")
+        if p.parent != ROOT / "hub"
+    }
     assert set(PROJECT["tool"]["setuptools"]["packages"]) == found
     assert PROJECT["tool"]["setuptools"]["package-dir"] == {"antrian": "hub"}
 
 
 def test_nothing_imports_the_folder_name():
     bad = []
-    for path in [*(ROOT / "hub").rglob("*.py"), *(ROOT / "tests").rglob("*.py"),
-                 *(ROOT / "bench").glob("*.py")]:  # fmt: skip
+    for path in [
+        *(ROOT / "hub").rglob("*.py"),
+        *(ROOT / "tests").rglob("*.py"),
+        *(ROOT / "bench").glob("*.py"),
+    ]:
         for n, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
             if re.match(r"\s*(from hub[ .]|import hub\b)", line) or MODULE_RUN in line:
                 bad.append(f"{path.relative_to(ROOT)}:{n}: {line.strip()}")

@@ -32,10 +32,19 @@ def largest_office() -> dict:
     letters = string.ascii_uppercase
     return {
         "office": {"name": "Kantor Kecamatan " + "N" * 80},
-        "services": [{"letter": x, "name": f"Layanan {x} " + "n" * 80, "completion": "c" * 40,
-                      "quota": 9999} for x in letters],
-        "counters": [{"number": n, "services": list(letters), "name": f"Loket {n} " + "n" * 40,
-                      "spoken_name": "s" * 40} for n in range(1, 100)],
+        "services": [
+            {"letter": x, "name": f"Layanan {x} " + "n" * 80, "completion": "c" * 40, "quota": 9999}
+            for x in letters
+        ],
+        "counters": [
+            {
+                "number": n,
+                "services": list(letters),
+                "name": f"Loket {n} " + "n" * 40,
+                "spoken_name": "s" * 40,
+            }
+            for n in range(1, 100)
+        ],
         "devices": [{"id": f"pad-{n}", "role": "call_pad", "counter": n} for n in range(1, 100)]
         + [{"id": f"kiosk-{n}", "role": "kiosk"} for n in range(1, 30)],
     }
@@ -67,9 +76,7 @@ def broker():
     b.close()
 
 
-def test_a_message_over_the_limit_costs_the_hub_that_message_not_its_connection(
-    broker, make_hub, caplog
-):
+def test_a_message_over_the_limit_costs_the_hub_that_message_not_its_connection(broker, make_hub, caplog):
     """The broker drops a client for an oversized packet; the hub must never send one."""
     hub = make_hub()
     probe = Probe(broker)

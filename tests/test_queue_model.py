@@ -25,8 +25,7 @@ class Clock:
         return self.now
 
 
-def run(state: QueueState, command: str, clock: Clock, actor: str = "admin:test",
-        **args: Any) -> list[Any]:  # fmt: skip
+def run(state: QueueState, command: str, clock: Clock, actor: str = "admin:test", **args: Any) -> list[Any]:
     events = state.decide(command, args, actor, clock.tick(0.1))
     for e in events:
         state.apply(e)
@@ -89,8 +88,7 @@ def test_counter_calls_oldest_priority_first_then_regular_after_the_streak(q):
         run(state, "take_ticket", clock, service="A", priority=True)
     order = [called(run(state, "call_next", clock, counter=1)) for _ in range(10)]
     # K=3 priority, then one regular, repeat; priority tickets are A-006..A-010
-    assert order == ["A-006", "A-007", "A-008", "A-001", "A-009", "A-010", "A-002", "A-003",
-                     "A-004", "A-005"]  # fmt: skip
+    assert order == ["A-006", "A-007", "A-008", "A-001", "A-009", "A-010", "A-002", "A-003", "A-004", "A-005"]
 
 
 def test_call_next_finishes_the_current_ticket(q):
@@ -160,8 +158,12 @@ def test_paused_service_refuses_tickets_and_is_not_called(q):
 
 
 def test_daily_quota_is_enforced():
-    cfg = parse_config({"services": [{"letter": "A", "name": "KTP", "quota": 2}],
-                        "counters": [{"number": 1, "services": ["A"]}]})  # fmt: skip
+    cfg = parse_config(
+        {
+            "services": [{"letter": "A", "name": "KTP", "quota": 2}],
+            "counters": [{"number": 1, "services": ["A"]}],
+        }
+    )
     state, clock = QueueState(cfg), Clock()
     run(state, "take_ticket", clock, service="A")
     run(state, "take_ticket", clock, service="A")
@@ -210,25 +212,51 @@ def test_mean_counter_time_learns_from_served_tickets(q):
 # ------------------------------------------------------------------------------------------
 
 COMMANDS = st.one_of(
-    st.tuples(st.just("take_ticket"), st.fixed_dictionaries(
-        {"service": st.sampled_from("ABCDE"), "priority": st.booleans()})),
-    st.tuples(st.sampled_from(["call_next", "recall", "skip", "done"]),
-              st.fixed_dictionaries({"counter": st.integers(1, 3)})),
-    st.tuples(st.just("transfer"), st.fixed_dictionaries(
-        {"counter": st.integers(1, 3), "service": st.sampled_from("ABCDE")})),
-    st.tuples(st.just("reinsert"), st.fixed_dictionaries(
-        {"ticket": st.sampled_from([f"{s}-00{i}" for s in "AB" for i in range(1, 4)])})),
-    st.tuples(st.just("call_ticket"), st.fixed_dictionaries(
-        {"counter": st.integers(1, 3),
-         "ticket": st.sampled_from([f"{s}-00{i}" for s in "AD" for i in range(1, 4)])})),
-    st.tuples(st.just("counter_status"), st.fixed_dictionaries(
-        {"counter": st.integers(1, 3), "status": st.sampled_from(["open", "break", "closed"])})),
-    st.tuples(st.just("service_status"), st.fixed_dictionaries(
-        {"service": st.sampled_from("ABCDE"), "status": st.sampled_from(["open", "paused"])})),
-    st.tuples(st.just("set_priority"), st.fixed_dictionaries(
-        {"ticket": st.sampled_from(["A-001", "A-002", "B-001"]), "priority": st.booleans()})),
+    st.tuples(
+        st.just("take_ticket"),
+        st.fixed_dictionaries({"service": st.sampled_from("ABCDE"), "priority": st.booleans()}),
+    ),
+    st.tuples(
+        st.sampled_from(["call_next", "recall", "skip", "done"]),
+        st.fixed_dictionaries({"counter": st.integers(1, 3)}),
+    ),
+    st.tuples(
+        st.just("transfer"),
+        st.fixed_dictionaries({"counter": st.integers(1, 3), "service": st.sampled_from("ABCDE")}),
+    ),
+    st.tuples(
+        st.just("reinsert"),
+        st.fixed_dictionaries({"ticket": st.sampled_from([f"{s}-00{i}" for s in "AB" for i in range(1, 4)])}),
+    ),
+    st.tuples(
+        st.just("call_ticket"),
+        st.fixed_dictionaries(
+            {
+                "counter": st.integers(1, 3),
+                "ticket": st.sampled_from([f"{s}-00{i}" for s in "AD" for i in range(1, 4)]),
+            }
+        ),
+    ),
+    st.tuples(
+        st.just("counter_status"),
+        st.fixed_dictionaries(
+            {"counter": st.integers(1, 3), "status": st.sampled_from(["open", "break", "closed"])}
+        ),
+    ),
+    st.tuples(
+        st.just("service_status"),
+        st.fixed_dictionaries(
+            {"service": st.sampled_from("ABCDE"), "status": st.sampled_from(["open", "paused"])}
+        ),
+    ),
+    st.tuples(
+        st.just("set_priority"),
+        st.fixed_dictionaries(
+            {"ticket": st.sampled_from(["A-001", "A-002", "B-001"]), "priority": st.booleans()}
+        ),
+    ),
     st.tuples(st.just("advance"), st.integers(0, 26 * 60)),
-)  # fmt: skip
+)
 
 
 def _play(script: list[tuple[str, Any]]) -> tuple[QueueState, list[Any], list[str]]:
@@ -284,8 +312,7 @@ def test_no_ticket_is_lost_or_duplicated_and_numbers_strictly_increase(script):
 @settings(max_examples=200, deadline=None)
 @given(st.lists(st.booleans(), min_size=1, max_size=40), st.integers(1, 5))
 def test_priority_first_but_regular_never_waits_more_than_k_priority_calls(flags, k):
-    cfg = parse_config({"queue": {"priority_streak": k},
-                        "counters": [{"number": 1, "services": ["A"]}]})  # fmt: skip
+    cfg = parse_config({"queue": {"priority_streak": k}, "counters": [{"number": 1, "services": ["A"]}]})
     state, clock = QueueState(cfg), Clock()
     for p in flags:
         run(state, "take_ticket", clock, service="A", priority=p)

@@ -93,8 +93,10 @@ def test_the_topic_monitor_keeps_a_bounded_number_of_topics(broker):
         assert max(len(t) for t in topics) <= MAX_TOPIC_CHARS + 1
         assert max(len(t["payload"]) for t in topics.values()) <= MAX_TEXT + 1
         first_event = len(json.dumps(snapshot))
-        print(f"{JUNK} junk topics: {len(topics)} kept, {snapshot['dropped']} dropped,"
-              f" first /admin event {first_event / 1e6:.1f} MB")  # fmt: skip
+        print(
+            f"{JUNK} junk topics: {len(topics)} kept, {snapshot['dropped']} dropped,"
+            f" first /admin event {first_event / 1e6:.1f} MB"
+        )
         assert first_event < 3_500_000
     finally:
         sender.close()

@@ -29,6 +29,7 @@ class DisplayBoards(Extension):
         state = self.core.state
         for dev in self.cfg.devices:
             if dev.role == "led_board" and dev.counter is not None and dev.counter in state.counters:
-                out += self.cache.changed(self.topics.device_display(dev.id),
-                                          views.display(state, dev.counter), force=force)  # fmt: skip
+                out += self.cache.changed(
+                    self.topics.device_display(dev.id), views.display(state, dev.counter), force=force
+                )
         return out

@@ -42,59 +42,121 @@ def entities(cfg: Config) -> dict[str, dict[str, Any]]:
     """Discovery topic -> config payload, for everything the configuration declares."""
     tp = Topics(cfg.office.slug)
     node = _node(cfg)
-    hub_dev = {"identifiers": [node], "name": f"Antrean {cfg.office.name}",
-               "manufacturer": "antrian", "model": "hub", "sw_version": __version__}  # fmt: skip
+    hub_dev = {
+        "identifiers": [node],
+        "name": f"Antrean {cfg.office.name}",
+        "manufacturer": "antrian",
+        "model": "hub",
+        "sw_version": __version__,
+    }
     availability = [{"topic": tp.hub_state, "value_template": "{{ value_json.state }}"}]
     out: dict[str, dict[str, Any]] = {}
 
     def add(component: str, object_id: str, body: dict[str, Any], device: dict[str, Any]) -> None:
-        body.update(unique_id=f"{node}_{object_id}", object_id=f"{node}_{object_id}",
-                    device=device, origin=ORIGIN, availability=availability)  # fmt: skip
+        body.update(
+            unique_id=f"{node}_{object_id}",
+            object_id=f"{node}_{object_id}",
+            device=device,
+            origin=ORIGIN,
+            availability=availability,
+        )
         out[f"{HA_DISCOVERY_PREFIX}/{component}/{node}/{object_id}/config"] = body
 
     for s in cfg.services:
         letter = s.letter
-        add("sensor", f"service_{letter.lower()}_waiting", {
-            "name": f"Menunggu {letter} ({s.name})", "state_topic": tp.service_state(letter),
-            "value_template": "{{ value_json.waiting }}", "unit_of_measurement": "orang",
-            "state_class": "measurement", "json_attributes_topic": tp.service_state(letter),
-            "icon": "mdi:account-multiple",
-        }, hub_dev)  # fmt: skip
-        add("binary_sensor", f"service_{letter.lower()}_closed_today", {
-            "name": f"{letter} penuh untuk hari ini", "state_topic": tp.service_state(letter),
-            "value_template": "{{ 'ON' if value_json.closed_today else 'OFF' }}",
-            "icon": "mdi:calendar-remove",
-        }, hub_dev)  # fmt: skip
-        add("button", f"service_{letter.lower()}_take", {
-            "name": f"Ambil tiket {letter}", "command_topic": tp.hub_request("take_ticket"),
-            "payload_press": dumps({"service": letter, "actor": "homeassistant"}).decode(),
-            "icon": "mdi:ticket",
-        }, hub_dev)  # fmt: skip
+        add(
+            "sensor",
+            f"service_{letter.lower()}_waiting",
+            {
+                "name": f"Menunggu {letter} ({s.name})",
+                "state_topic": tp.service_state(letter),
+                "value_template": "{{ value_json.waiting }}",
+                "unit_of_measurement": "orang",
+                "state_class": "measurement",
+                "json_attributes_topic": tp.service_state(letter),
+                "icon": "mdi:account-multiple",
+            },
+            hub_dev,
+        )
+        add(
+            "binary_sensor",
+            f"service_{letter.lower()}_closed_today",
+            {
+                "name": f"{letter} penuh untuk hari ini",
+                "state_topic": tp.service_state(letter),
+                "value_template": "{{ 'ON' if value_json.closed_today else 'OFF' }}",
+                "icon": "mdi:calendar-remove",
+            },
+            hub_dev,
+        )
+        add(
+            "button",
+            f"service_{letter.lower()}_take",
+            {
+                "name": f"Ambil tiket {letter}",
+                "command_topic": tp.hub_request("take_ticket"),
+                "payload_press": dumps({"service": letter, "actor": "homeassistant"}).decode(),
+                "icon": "mdi:ticket",
+            },
+            hub_dev,
+        )
     for c in cfg.counters:
         n = c.number
-        dev = {"identifiers": [f"{node}_counter_{n}"], "name": c.label, "via_device": node,
-               "manufacturer": "antrian", "model": "loket"}  # fmt: skip
-        add("sensor", f"counter_{n}_serving", {
-            "name": "Sedang dilayani", "state_topic": tp.counter_state(n),
-            "value_template": "{{ value_json.serving or '-' }}",
-            "json_attributes_topic": tp.counter_state(n), "icon": "mdi:counter",
-        }, dev)  # fmt: skip
-        add("button", f"counter_{n}_call_next", {
-            "name": "Panggil berikutnya", "command_topic": tp.hub_request("call_next"),
-            "payload_press": dumps({"counter": n, "actor": "homeassistant"}).decode(),
-            "icon": "mdi:bullhorn",
-        }, dev)  # fmt: skip
-        add("event", f"counter_{n}_event", {
-            "name": "Panggilan", "state_topic": tp.counter_event(n),
-            "event_types": ["called", "recalled", "skipped", "done"],
-        }, dev)  # fmt: skip
-        add("select", f"counter_{n}_status", {
-            "name": "Status loket", "state_topic": tp.counter_state(n),
-            "value_template": "{{ value_json.status }}", "options": ["open", "break", "closed"],
-            "command_topic": tp.hub_request("counter_status"),
-            "command_template": '{"counter": ' + str(n)
-            + ', "status": "{{ value }}", "actor": "homeassistant"}',
-        }, dev)  # fmt: skip
+        dev = {
+            "identifiers": [f"{node}_counter_{n}"],
+            "name": c.label,
+            "via_device": node,
+            "manufacturer": "antrian",
+            "model": "loket",
+        }
+        add(
+            "sensor",
+            f"counter_{n}_serving",
+            {
+                "name": "Sedang dilayani",
+                "state_topic": tp.counter_state(n),
+                "value_template": "{{ value_json.serving or '-' }}",
+                "json_attributes_topic": tp.counter_state(n),
+                "icon": "mdi:counter",
+            },
+            dev,
+        )
+        add(
+            "button",
+            f"counter_{n}_call_next",
+            {
+                "name": "Panggil berikutnya",
+                "command_topic": tp.hub_request("call_next"),
+                "payload_press": dumps({"counter": n, "actor": "homeassistant"}).decode(),
+                "icon": "mdi:bullhorn",
+            },
+            dev,
+        )
+        add(
+            "event",
+            f"counter_{n}_event",
+            {
+                "name": "Panggilan",
+                "state_topic": tp.counter_event(n),
+                "event_types": ["called", "recalled", "skipped", "done"],
+            },
+            dev,
+        )
+        add(
+            "select",
+            f"counter_{n}_status",
+            {
+                "name": "Status loket",
+                "state_topic": tp.counter_state(n),
+                "value_template": "{{ value_json.status }}",
+                "options": ["open", "break", "closed"],
+                "command_topic": tp.hub_request("counter_status"),
+                "command_template": '{"counter": '
+                + str(n)
+                + ', "status": "{{ value }}", "actor": "homeassistant"}',
+            },
+            dev,
+        )
     return out
 
 

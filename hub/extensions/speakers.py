@@ -33,8 +33,9 @@ class Speakers(Extension):
                 continue
             self.call_seq += 1
             try:
-                payload = views.play(self.cfg, f"call-{self.call_seq}", e.data["ticket"],
-                                     e.data["counter"], committed.now)  # fmt: skip
+                payload = views.play(
+                    self.cfg, f"call-{self.call_seq}", e.data["ticket"], e.data["counter"], committed.now
+                )
             except ValueError:  # a call that cannot be spoken is still shown everywhere
                 log.exception("no announcement for %s", e.data["ticket"])
                 continue

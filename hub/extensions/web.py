@@ -31,8 +31,9 @@ class WebPages(Extension):
         try:
             self._stop = await server.start(self.core, self.hub)
         except OSError as exc:  # e.g. the port is taken: the queue itself must still run
-            log.error("halaman web tidak berjalan / web pages not started (port %s): %s",
-                      self.cfg.web.port, exc)  # fmt: skip
+            log.error(
+                "halaman web tidak berjalan / web pages not started (port %s): %s", self.cfg.web.port, exc
+            )
 
     async def stop(self) -> None:
         if self._stop is not None:

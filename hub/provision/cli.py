@@ -32,11 +32,13 @@ def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subpars
     common.add_argument("--host", help="alamat broker untuk perangkat dan hub")
     common.add_argument("--port", type=int, help="port biasa (default 1883; 0 = hanya TLS)")
     common.add_argument("--bind", help="alamat listener di broker (default: semua)")
-    common.add_argument("--tls", action="store_true", default=None,
-                        help="listener TLS + CA lokal dan sertifikat server")  # fmt: skip
+    common.add_argument(
+        "--tls", action="store_true", default=None, help="listener TLS + CA lokal dan sertifikat server"
+    )
     common.add_argument("--tls-port", type=int, help="port TLS (default 8883)")
-    common.add_argument("--tls-host", action="append", dest="tls_hosts",
-                        help="nama/IP di sertifikat server (boleh diulang)")  # fmt: skip
+    common.add_argument(
+        "--tls-host", action="append", dest="tls_hosts", help="nama/IP di sertifikat server (boleh diulang)"
+    )
     common.add_argument("--conf-dir", help="lokasi file di mesin broker (default: --dir)")
 
     p = sub.add_parser("devices", help="akun MQTT perangkat, ACL, TLS / device credentials")
@@ -56,16 +58,22 @@ def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subpars
     ls = dsub.add_parser("list", parents=[common], help="daftar perangkat / list devices")
     ls.set_defaults(func=cmd_list)
 
-    w = dsub.add_parser("write", parents=[common],
-                        help="buat ulang semua file / regenerate every file")  # fmt: skip
+    w = dsub.add_parser("write", parents=[common], help="buat ulang semua file / regenerate every file")
     w.set_defaults(func=cmd_write)
 
 
 def _folder(args: argparse.Namespace) -> BrokerFolder:
     folder = BrokerFolder(args.dir)
-    folder.configure(office=args.office, host=args.host, port=args.port, bind=args.bind,
-                     tls=args.tls, tls_port=args.tls_port, tls_hosts=args.tls_hosts,
-                     conf_dir=args.conf_dir)  # fmt: skip
+    folder.configure(
+        office=args.office,
+        host=args.host,
+        port=args.port,
+        bind=args.bind,
+        tls=args.tls,
+        tls_port=args.tls_port,
+        tls_hosts=args.tls_hosts,
+        conf_dir=args.conf_dir,
+    )
     return folder
 
 
@@ -103,13 +111,18 @@ def cmd_add(args: argparse.Namespace) -> int:
         folder = BrokerFolder(args.dir)
         tls_before = folder.exists and folder.settings.tls
         folder = _folder(args)
-        services = (
-            [s.strip() for s in args.services.split(",") if s.strip()] if args.services else []
-        )
+        services = [s.strip() for s in args.services.split(",") if s.strip()] if args.services else []
         folder.add(args.id, args.role, services, args.counter)
         _finish(folder, args, tls_before)
-        print(t("devices.added", args.lang, id=args.id, role=args.role,
-                  file=folder.path / "devices" / f"{args.id}.json"))  # fmt: skip
+        print(
+            t(
+                "devices.added",
+                args.lang,
+                id=args.id,
+                role=args.role,
+                file=folder.path / "devices" / f"{args.id}.json",
+            )
+        )
 
     return _run(args, body)
 
@@ -140,8 +153,9 @@ def cmd_list(args: argparse.Namespace) -> int:
         s = folder.settings
         devices = folder.devices()
         tls = f", TLS {s.tls_port}" if s.tls else ""
-        print(t("devices.header", args.lang, n=len(devices), office=s.office, host=s.host, port=s.port,
-                  tls=tls))  # fmt: skip
+        print(
+            t("devices.header", args.lang, n=len(devices), office=s.office, host=s.host, port=s.port, tls=tls)
+        )
         if not devices:
             print(t("devices.none", args.lang))
         for d in devices:

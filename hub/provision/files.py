@@ -83,8 +83,10 @@ def check_host(value: object, what: str) -> str:
                 return value
         else:
             return value
-    raise ProvisionError(f"{what} {value!r}: harus alamat IP atau nama host (tanpa spasi) /"
-                         " must be an IP address or a host name (no spaces)")  # fmt: skip
+    raise ProvisionError(
+        f"{what} {value!r}: harus alamat IP atau nama host (tanpa spasi) /"
+        " must be an IP address or a host name (no spaces)"
+    )
 
 
 def check_port(value: object, what: str, *, none_allowed: bool = False) -> int:
@@ -99,11 +101,12 @@ def check_port(value: object, what: str, *, none_allowed: bool = False) -> int:
 
 def check_path(value: object, what: str) -> str:
     """An absolute path that fits on one line of mosquitto.conf (no control characters)."""
-    if (isinstance(value, str) and value.startswith("/") and value == value.strip()
-            and value.isprintable()):  # fmt: skip
+    if isinstance(value, str) and value.startswith("/") and value == value.strip() and value.isprintable():
         return value
-    raise ProvisionError(f"{what} {value!r}: harus path absolut tanpa karakter kontrol /"
-                         " must be an absolute path without control characters")  # fmt: skip
+    raise ProvisionError(
+        f"{what} {value!r}: harus path absolut tanpa karakter kontrol /"
+        " must be an absolute path without control characters"
+    )
 
 
 def _toml_str(text: str) -> str:
@@ -124,8 +127,7 @@ def _toml_str(text: str) -> str:
 # ---------------------------------------------------------------------------------------------
 
 
-def hash_password(password: str, *, salt: bytes | None = None,
-                  iterations: int = PBKDF2_ITERATIONS) -> str:  # fmt: skip
+def hash_password(password: str, *, salt: bytes | None = None, iterations: int = PBKDF2_ITERATIONS) -> str:
     """A Mosquitto 2.x password-file hash: `$7$iterations$salt$hash`, PBKDF2-SHA512.
 
     Written here rather than by calling `mosquitto_passwd` so that provisioning also works on
@@ -143,9 +145,7 @@ def verify_password(password: str, stored: str) -> bool:
     if len(parts) != 5 or parts[1] != "7":
         return False
     salt, expected = base64.b64decode(parts[3]), base64.b64decode(parts[4])
-    got = hashlib.pbkdf2_hmac(
-        "sha512", password.encode("utf-8"), salt, int(parts[2]), len(expected)
-    )
+    got = hashlib.pbkdf2_hmac("sha512", password.encode("utf-8"), salt, int(parts[2]), len(expected))
     return hmac.compare_digest(got, expected)
 
 
@@ -179,16 +179,17 @@ class DeviceEntry:
             raise ProvisionError(f"role {self.role!r}: one of {', '.join(ROLES)}")
         for letter in self.services:
             if not isinstance(letter, str) or not _LETTER.match(letter):
-                raise ProvisionError(f"--services {letter!r}: satu huruf kapital A-Z / one"
-                                     " capital letter A-Z")  # fmt: skip
+                raise ProvisionError(
+                    f"--services {letter!r}: satu huruf kapital A-Z / one capital letter A-Z"
+                )
         if len(set(self.services)) != len(self.services):
-            raise ProvisionError(f"--services {','.join(self.services)}: huruf ganda / a letter"
-                                 " given twice")  # fmt: skip
+            raise ProvisionError(f"--services {','.join(self.services)}: huruf ganda / a letter given twice")
         if self.role in COUNTER_ROLES and self.counter is None:
             raise ProvisionError(f"a {self.role} needs --counter")
         counter = self.counter
-        if counter is not None and (not isinstance(counter, int) or isinstance(counter, bool)
-                                    or not 1 <= counter <= 99):  # fmt: skip
+        if counter is not None and (
+            not isinstance(counter, int) or isinstance(counter, bool) or not 1 <= counter <= 99
+        ):
             raise ProvisionError(f"--counter {counter!r}: harus 1..99 / must be 1..99")
         if self.hash and not _HASH.match(self.hash):
             raise ProvisionError(f"device {self.id}: not a Mosquitto $7$ password hash")
@@ -325,11 +326,9 @@ class BrokerFolder:
         if HA_USER in fresh:
             self._write_ha_secret(fresh[HA_USER])
 
-    def add(self, device_id: str, role: str, services: Sequence[str] = (),
-            counter: int | None = None) -> str:  # fmt: skip
+    def add(self, device_id: str, role: str, services: Sequence[str] = (), counter: int | None = None) -> str:
         """Register a device; returns its new password (written to its config file too)."""
-        entry = DeviceEntry(device_id, role, tuple(services),
-                            counter if role in COUNTER_ROLES else None)  # fmt: skip
+        entry = DeviceEntry(device_id, role, tuple(services), counter if role in COUNTER_ROLES else None)
         entry.check()
         if device_id in self.device_map:
             raise ProvisionError(f"device {device_id} exists already (remove it first)")
@@ -359,8 +358,7 @@ class BrokerFolder:
             written += self._ensure_tls()
         written.append(_write(self.path / "passwd", self.passwd_text(), 0o600, broker=True))
         written.append(_write(self.path / "acl", self.acl_text(), 0o600, broker=True))
-        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644,
-                              broker=True))  # fmt: skip
+        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644, broker=True))
         written.append(_write(self.path / "hub-devices.toml", self.hub_devices_text(), 0o644))
         pending = self._pending_password
         if pending is not None:
@@ -487,10 +485,11 @@ class BrokerFolder:
             "# The web pages' topic monitor logs in with its own read-only account: a second",
             "# login as the hub would take over the hub's session (client id = user name).",
             f"monitor_username = {_toml_str(MONITOR_USER)}",
-            f"monitor_password = {_toml_str(monitor_password)}" if monitor_password
+            f"monitor_password = {_toml_str(monitor_password)}"
+            if monitor_password
             else unknown.format(key="monitor_password"),
             f"# tls_ca = {_toml_str(self.conf_dir + '/tls/ca.crt')}   # with port = {s.tls_port}",
-        ]  # fmt: skip
+        ]
         return "\n".join(lines) + "\n"
 
     def _secrets(self) -> Path:
@@ -512,8 +511,13 @@ class BrokerFolder:
 
     def _write_ha_secret(self, password: str) -> None:
         s = self.settings
-        body = {"broker": s.host, "port": s.port or s.tls_port, "username": HA_USER,
-                "password": password, "tls": bool(s.tls and not s.port)}  # fmt: skip
+        body = {
+            "broker": s.host,
+            "port": s.port or s.tls_port,
+            "username": HA_USER,
+            "password": password,
+            "tls": bool(s.tls and not s.port),
+        }
         _write(self._secrets() / "homeassistant.json", json.dumps(body, indent=2) + "\n", 0o600)
 
     def _write_device_config(self, device_id: str, password: str) -> Path:
@@ -521,8 +525,13 @@ class BrokerFolder:
         s = self.settings
         d = self.device_map[device_id]
         use_tls = s.tls and not s.port
-        mqtt: dict[str, Any] = {"host": s.host, "port": s.tls_port if use_tls else s.port,
-                                "user": d.id, "password": password, "client_id": d.id}  # fmt: skip
+        mqtt: dict[str, Any] = {
+            "host": s.host,
+            "port": s.tls_port if use_tls else s.port,
+            "user": d.id,
+            "password": password,
+            "client_id": d.id,
+        }
         if s.tls:
             mqtt["tls"] = use_tls
             mqtt["tls_port"] = s.tls_port
@@ -553,11 +562,27 @@ class BrokerFolder:
         key, crt = tls / "server.key", tls / "server.crt"
         written: list[Path] = []
         if not (ca_key.exists() and ca_crt.exists()):
-            _openssl("req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                     "-nodes", "-keyout", str(ca_key), "-out", str(ca_crt), "-days", "3650",
-                     "-subj", f"/O=antrian/CN=antrian {self.settings.office} local CA",
-                     "-addext", "basicConstraints=critical,CA:TRUE",
-                     "-addext", "keyUsage=critical,keyCertSign,cRLSign")  # fmt: skip
+            _openssl(
+                "req",
+                "-x509",
+                "-newkey",
+                "ec",
+                "-pkeyopt",
+                "ec_paramgen_curve:prime256v1",
+                "-nodes",
+                "-keyout",
+                str(ca_key),
+                "-out",
+                str(ca_crt),
+                "-days",
+                "3650",
+                "-subj",
+                f"/O=antrian/CN=antrian {self.settings.office} local CA",
+                "-addext",
+                "basicConstraints=critical,CA:TRUE",
+                "-addext",
+                "keyUsage=critical,keyCertSign,cRLSign",
+            )
             key.unlink(missing_ok=True)  # a new CA means a new server certificate
             written += [ca_key, ca_crt]
         os.chmod(ca_key, 0o600)  # stays with root: the broker never needs the CA key
@@ -571,12 +596,39 @@ class BrokerFolder:
                     "keyUsage=critical,digitalSignature,keyEncipherment\n"
                     "extendedKeyUsage=serverAuth\n"
                 )
-                _openssl("req", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1",
-                         "-nodes", "-keyout", str(key), "-out", str(csr),
-                         "-subj", f"/O=antrian/CN={names[0]}")  # fmt: skip
-                _openssl("x509", "-req", "-in", str(csr), "-CA", str(ca_crt), "-CAkey", str(ca_key),
-                         "-CAcreateserial", "-CAserial", str(Path(tmp) / "ca.srl"),
-                         "-out", str(crt), "-days", "825", "-extfile", str(ext))  # fmt: skip
+                _openssl(
+                    "req",
+                    "-newkey",
+                    "ec",
+                    "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1",
+                    "-nodes",
+                    "-keyout",
+                    str(key),
+                    "-out",
+                    str(csr),
+                    "-subj",
+                    f"/O=antrian/CN={names[0]}",
+                )
+                _openssl(
+                    "x509",
+                    "-req",
+                    "-in",
+                    str(csr),
+                    "-CA",
+                    str(ca_crt),
+                    "-CAkey",
+                    str(ca_key),
+                    "-CAcreateserial",
+                    "-CAserial",
+                    str(Path(tmp) / "ca.srl"),
+                    "-out",
+                    str(crt),
+                    "-days",
+                    "825",
+                    "-extfile",
+                    str(ext),
+                )
             written += [key, crt]
         _own(key, 0o600, broker=True)
         _own(crt, 0o644, broker=True)
@@ -667,8 +719,7 @@ def _own(path: Path, mode: int, *, broker: bool) -> None:
         os.chown(path, *ids)
 
 
-def _write(path: Path, text: str, mode: int, *, broker: bool = False,
-           keep_mode: bool = False) -> Path:  # fmt: skip
+def _write(path: Path, text: str, mode: int, *, broker: bool = False, keep_mode: bool = False) -> Path:
     """Atomically replace `path`: a reader sees the old file or the new, never half."""
     path.parent.mkdir(parents=True, exist_ok=True)
     if keep_mode and path.exists():

@@ -219,9 +219,7 @@ def pause_ms(clip_id: str) -> int | None:
     return None
 
 
-def join(
-    parts: Iterable[tuple[str, Pcm]], gap_ms: int = DEFAULT_GAP_MS
-) -> tuple[Pcm, list[Segment]]:
+def join(parts: Iterable[tuple[str, Pcm]], gap_ms: int = DEFAULT_GAP_MS) -> tuple[Pcm, list[Segment]]:
     """Clips -> one stream: `gap_ms` of silence between spoken clips, pauses as given.
 
     Returns the audio and a timeline of where each clip (pauses included) landed, which the

@@ -247,9 +247,7 @@ def build_cache(
     dead: set[str] = set()
 
     for index, (clip_id, text) in enumerate(texts.items(), start=1):
-        used = _build_one(
-            cache, clip_id, text, engines, entries, old.get(clip_id), dead, report, lang
-        )
+        used = _build_one(cache, clip_id, text, engines, entries, old.get(clip_id), dead, report, lang)
         if used:
             report.engines[used] += 1
         if progress:

@@ -36,10 +36,7 @@ class ProgressBar:
     def __call__(self, index: int, total: int, clip_id: str, engine: str) -> None:
         frac = index / total if total else 1.0
         filled = int(self.width * frac)
-        line = (
-            f"[{'#' * filled}{'.' * (self.width - filled)}] {index}/{total} "
-            f"{clip_id} ({engine or '-'})"
-        )
+        line = f"[{'#' * filled}{'.' * (self.width - filled)}] {index}/{total} {clip_id} ({engine or '-'})"
         if self.tty:
             self.stream.write("\r" + line[:100].ljust(100))
             if index == total:
@@ -86,16 +83,15 @@ def _spoken_names(cfg: Config | None) -> dict[int, str]:
 def _add_wording_flags(p: argparse.ArgumentParser) -> None:
     w = Wording()
     p.add_argument("-c", "--config", default=None, help="antrian.toml (default ./antrian.toml)")
-    p.add_argument("--cache", type=Path, default=None,
-                   help="clip cache folder (default: tts_cache of the configuration)")
+    p.add_argument(
+        "--cache", type=Path, default=None, help="clip cache folder (default: tts_cache of the configuration)"
+    )
     p.add_argument("--prefix", default=None, help=f"call opening (default {w.prefix!r})")
     p.add_argument("--direction", default=None, help=f"default {w.direction!r}")
     p.add_argument("--counter-word", default=None, help=f"default {w.counter_word!r}")
     p.add_argument("--repeat", type=int, default=None, help=f"times said (default {w.repeat})")
     p.add_argument("--digits", action="store_true", help='digit mode: "A nol satu dua"')
-    p.add_argument(
-        "--lang", choices=("id", "en"), default=default_lang(), help="language of messages"
-    )
+    p.add_argument("--lang", choices=("id", "en"), default=default_lang(), help="language of messages")
 
 
 def cmd_tts_build(args: argparse.Namespace) -> int:
@@ -178,9 +174,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for `python -m antrian.voice.cli`."""
-    logging.basicConfig(
-        level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s"
-    )
+    logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
     parser = argparse.ArgumentParser(prog="antrian", description="antrian: suara / voice")
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)

@@ -94,9 +94,7 @@ def audio_routes(
                 raise web.HTTPBadRequest(text="need ticket=A-012 and counter=1..999, or clips=")
             letter, number = parsed
             clips = list(
-                build(
-                    letter, number, counter, counter_name=names().get(counter), wording=wording
-                ).clips
+                build(letter, number, counter, counter_name=names().get(counter), wording=wording).clips
             )
         bad = [c for c in clips if not cache.has(c)]
         if bad:

@@ -77,8 +77,7 @@ class User:
 def hash_password(password: str) -> str:
     """A self-describing scrypt hash: `scrypt$n$r$p$salt$hash` (base64)."""
     salt = secrets.token_bytes(16)
-    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P,
-                            dklen=32)  # fmt: skip
+    digest = hashlib.scrypt(password.encode(), salt=salt, n=_SCRYPT_N, r=_SCRYPT_R, p=_SCRYPT_P, dklen=32)
     b64 = base64.b64encode
     return f"scrypt${_SCRYPT_N}${_SCRYPT_R}${_SCRYPT_P}${b64(salt).decode()}${b64(digest).decode()}"
 
@@ -90,8 +89,9 @@ def verify_password(password: str, stored: str) -> bool:
         if kind != "scrypt":
             return False
         want = base64.b64decode(digest)
-        got = hashlib.scrypt(password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r),
-                             p=int(p), dklen=len(want))  # fmt: skip
+        got = hashlib.scrypt(
+            password.encode(), salt=base64.b64decode(salt), n=int(n), r=int(r), p=int(p), dklen=len(want)
+        )
     except (ValueError, TypeError):
         return False
     return hmac.compare_digest(got, want)
@@ -133,8 +133,10 @@ class Accounts:
             raise AccountError(f"role: one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise AccountError("password: at least 8 characters")
-        self.db.execute("INSERT OR REPLACE INTO web_users VALUES (?,?,?,?)",
-                        (name, role, hash_password(password), _now().isoformat()))  # fmt: skip
+        self.db.execute(
+            "INSERT OR REPLACE INTO web_users VALUES (?,?,?,?)",
+            (name, role, hash_password(password), _now().isoformat()),
+        )
         self.db.execute("DELETE FROM web_sessions WHERE name=?", (name,))
 
     def remove_user(self, name: str) -> bool:
@@ -152,8 +154,7 @@ class Accounts:
         Reading is done here, on the caller's thread (the hub's SQLite connection is the event
         log's); only the slow hash check may go to another thread.
         """
-        row = self.db.execute("SELECT role, password FROM web_users WHERE name=?",
-                              (name,)).fetchone()  # fmt: skip
+        row = self.db.execute("SELECT role, password FROM web_users WHERE name=?", (name,)).fetchone()
         return (str(row[0]), str(row[1])) if row is not None else ("", self._dummy_hash)
 
     def check(self, name: str, password: str) -> User | None:
@@ -168,15 +169,17 @@ class Accounts:
         token = secrets.token_urlsafe(32)
         expires = (_now() + timedelta(hours=SESSION_HOURS)).isoformat()
         self.db.execute("DELETE FROM web_sessions WHERE expires < ?", (_now().isoformat(),))
-        self.db.execute("INSERT INTO web_sessions VALUES (?,?,?,?)",
-                        (_sha(token), user.name, user.role, expires))  # fmt: skip
+        self.db.execute(
+            "INSERT INTO web_sessions VALUES (?,?,?,?)", (_sha(token), user.name, user.role, expires)
+        )
         return token
 
     def session_user(self, token: str | None) -> User | None:
         if not token:
             return None
-        row = self.db.execute("SELECT name, role, expires FROM web_sessions WHERE id_hash=?",
-                              (_sha(token),)).fetchone()  # fmt: skip
+        row = self.db.execute(
+            "SELECT name, role, expires FROM web_sessions WHERE id_hash=?", (_sha(token),)
+        ).fetchone()
         if row is None or str(row[2]) < _now().isoformat():
             return None
         return User(str(row[0]), str(row[1]))
@@ -189,19 +192,26 @@ class Accounts:
 
     def record_lockout(self, subject: str, address: str, failures: int, minutes: int) -> None:
         """Note that `subject` (`user:<name>` or `ip:<address>`) is locked out for `minutes`."""
-        self.db.execute("INSERT INTO web_login_audit (at, kind, subject, address, failures, minutes)"
-                        " VALUES (?, 'login_locked', ?, ?, ?, ?)",
-                        (_now().isoformat(timespec="seconds"), subject[:80], address[:64], failures,
-                         minutes))  # fmt: skip
-        self.db.execute("DELETE FROM web_login_audit WHERE id <= "
-                        "(SELECT MAX(id) FROM web_login_audit) - ?", (LOGIN_AUDIT_ROWS,))  # fmt: skip
+        self.db.execute(
+            "INSERT INTO web_login_audit (at, kind, subject, address, failures, minutes)"
+            " VALUES (?, 'login_locked', ?, ?, ?, ?)",
+            (_now().isoformat(timespec="seconds"), subject[:80], address[:64], failures, minutes),
+        )
+        self.db.execute(
+            "DELETE FROM web_login_audit WHERE id <= (SELECT MAX(id) FROM web_login_audit) - ?",
+            (LOGIN_AUDIT_ROWS,),
+        )
 
     def lockouts(self, since: datetime, until: datetime) -> list[dict[str, object]]:
         """Lock-outs recorded in [since, until), oldest first."""
-        rows = self.db.execute("SELECT at, kind, subject, address, failures, minutes FROM "
-                               "web_login_audit WHERE at >= ? AND at < ? ORDER BY id",
-                               (since.astimezone(UTC).isoformat(timespec="seconds"),
-                                until.astimezone(UTC).isoformat(timespec="seconds"))).fetchall()  # fmt: skip
+        rows = self.db.execute(
+            "SELECT at, kind, subject, address, failures, minutes FROM "
+            "web_login_audit WHERE at >= ? AND at < ? ORDER BY id",
+            (
+                since.astimezone(UTC).isoformat(timespec="seconds"),
+                until.astimezone(UTC).isoformat(timespec="seconds"),
+            ),
+        ).fetchall()
         keys = ("at", "type", "subject", "address", "failures", "minutes")
         return [dict(zip(keys, row, strict=True)) for row in rows]
 

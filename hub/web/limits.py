@@ -56,8 +56,9 @@ class RateLimit:
     keeps going gets one action every 60/`per_minute` seconds.
     """
 
-    def __init__(self, per_minute: int, *, clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = MAX_KEYS) -> None:  # fmt: skip
+    def __init__(
+        self, per_minute: int, *, clock: Callable[[], float] = time.monotonic, max_keys: int = MAX_KEYS
+    ) -> None:
         self.capacity = float(per_minute)
         self.rate = per_minute / 60.0
         self.clock = clock
@@ -114,9 +115,15 @@ class LoginThrottle:
     without one, and a key's failures end with a successful login.
     """
 
-    def __init__(self, max_failures: int, lockout_s: float, delay_s: float, *,
-                 clock: Callable[[], float] = time.monotonic,
-                 max_keys: int = MAX_KEYS) -> None:  # fmt: skip
+    def __init__(
+        self,
+        max_failures: int,
+        lockout_s: float,
+        delay_s: float,
+        *,
+        clock: Callable[[], float] = time.monotonic,
+        max_keys: int = MAX_KEYS,
+    ) -> None:
         self.max_failures = max_failures
         self.lockout_s = lockout_s
         self.delay_s = delay_s

@@ -54,8 +54,13 @@ class TopicEntry:
     count: int = 1
 
     def to_json(self, topic: str) -> dict[str, Any]:
-        return {"topic": topic, "payload": self.payload, "retained": self.retained, "at": self.at,
-                "count": self.count}  # fmt: skip
+        return {
+            "topic": topic,
+            "payload": self.payload,
+            "retained": self.retained,
+            "at": self.at,
+            "count": self.count,
+        }
 
 
 def _text(payload: bytes) -> str:
@@ -122,10 +127,12 @@ class TopicMonitor:
         m = self.cfg.mqtt
         account = self.account()
         if account is None:
-            log.warning("pemantau topik mati: isi [mqtt] monitor_username/monitor_password dari"
-                        " secrets/hub-mqtt.toml / topic monitor off: set [mqtt]"
-                        " monitor_username/monitor_password (from secrets/hub-mqtt.toml); it"
-                        " must not share the hub's account")  # fmt: skip
+            log.warning(
+                "pemantau topik mati: isi [mqtt] monitor_username/monitor_password dari"
+                " secrets/hub-mqtt.toml / topic monitor off: set [mqtt]"
+                " monitor_username/monitor_password (from secrets/hub-mqtt.toml); it"
+                " must not share the hub's account"
+            )
             return
         username, password = account
         # a client id of its own: the hub's would take the hub's session over

@@ -19,8 +19,16 @@ def _json_script(data: dict[str, Any]) -> str:
     return f'<script id="boot" type="application/json">{text}</script>'
 
 
-def shell(*, lang: str, title: str, page: str, body: str, csrf: str = "",
-          boot: dict[str, Any] | None = None, user: str | None = None) -> str:  # fmt: skip
+def shell(
+    *,
+    lang: str,
+    title: str,
+    page: str,
+    body: str,
+    csrf: str = "",
+    boot: dict[str, Any] | None = None,
+    user: str | None = None,
+) -> str:
     """A whole page: `page` names the body class and the script (`/static/{page}.js`)."""
     t = texts(lang)
     other = "en" if lang != "en" else "id"
@@ -28,13 +36,17 @@ def shell(*, lang: str, title: str, page: str, body: str, csrf: str = "",
     if page in ("officer", "admin", "login", "index", "error"):
         who = ""
         if user:
-            who = (f'<span class="who">{escape(user)}</span><form method="post" action="/logout">'
-                   f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
-                   f'<button class="link" id="logout">{escape(t["logout"])}</button>'
-                   f"</form>")  # fmt: skip
-        nav = (f'<nav class="top"><a href="/?lang={lang}">antrian</a>'
-               f'<a href="?lang={other}" class="lang">{escape(t["language"])}</a>'
-               f"{who}</nav>")  # fmt: skip
+            who = (
+                f'<span class="who">{escape(user)}</span><form method="post" action="/logout">'
+                f'<input type="hidden" name="csrf" value="{escape(csrf)}">'
+                f'<button class="link" id="logout">{escape(t["logout"])}</button>'
+                f"</form>"
+            )
+        nav = (
+            f'<nav class="top"><a href="/?lang={lang}">antrian</a>'
+            f'<a href="?lang={other}" class="lang">{escape(t["language"])}</a>'
+            f"{who}</nav>"
+        )
     boot_data = {"lang": lang, "text": t, **(boot or {})}
     scripted = page not in ("login", "index", "error")
     script = f'<script src="/static/{page}.js"></script>' if scripted else ""

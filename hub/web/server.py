@@ -60,8 +60,12 @@ ANON_COOKIE: Final = "antrian_anon"
 #: `set_priority` is the staff's correction of a ticket wrongly taken (or not taken) as
 #: priority: officers see the ticket in hand, so they may do it too, always with a reason.
 REASON_REQUIRED: Final = frozenset({"set_priority"})
-TZ_LABELS: Final = {"Asia/Jakarta": "WIB", "Asia/Pontianak": "WIB", "Asia/Makassar": "WITA",
-                    "Asia/Jayapura": "WIT"}  # fmt: skip
+TZ_LABELS: Final = {
+    "Asia/Jakarta": "WIB",
+    "Asia/Pontianak": "WIB",
+    "Asia/Makassar": "WITA",
+    "Asia/Jayapura": "WIT",
+}
 
 #: The QR worker: one URL a line in (JSON), its SVG a line out (JSON).
 _QR_WORKER: Final = (
@@ -88,8 +92,12 @@ class QrDrawer:
     async def _worker(self) -> asyncio.subprocess.Process:
         if self.proc is None or self.proc.returncode is not None:
             self.proc = await asyncio.create_subprocess_exec(
-                sys.executable, "-c", _QR_WORKER, stdin=asyncio.subprocess.PIPE,
-                stdout=asyncio.subprocess.PIPE)  # fmt: skip
+                sys.executable,
+                "-c",
+                _QR_WORKER,
+                stdin=asyncio.subprocess.PIPE,
+                stdout=asyncio.subprocess.PIPE,
+            )
         return self.proc
 
     def warm(self) -> None:
@@ -140,13 +148,17 @@ class WebApp:
         web_cfg = core.cfg.web
         self.accounts = Accounts(core.store.db)
         self.monitor = TopicMonitor(core.cfg)
-        self.streams = Streams(self._render, max_total=web_cfg.max_streams,
-                               max_per_client=web_cfg.max_streams_per_client,
-                               version=lambda: self.core.state.version)  # fmt: skip
+        self.streams = Streams(
+            self._render,
+            max_total=web_cfg.max_streams,
+            max_per_client=web_cfg.max_streams_per_client,
+            version=lambda: self.core.state.version,
+        )
         self.tickets_per_client = RateLimit(web_cfg.tickets_per_minute_per_client)
         self.tickets_total = RateLimit(web_cfg.tickets_per_minute)
-        self.logins = LoginThrottle(web_cfg.login_max_failures, 60.0 * web_cfg.login_lockout_minutes,
-                                    web_cfg.login_delay)  # fmt: skip
+        self.logins = LoginThrottle(
+            web_cfg.login_max_failures, 60.0 * web_cfg.login_lockout_minutes, web_cfg.login_delay
+        )
         self.qr = QrDrawer()
         self.audio = False
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -173,10 +185,13 @@ class WebApp:
         """One call or recall as the TV shows and says it."""
         number = e.data["counter"]
         cc = self.cfg.counter(number)
-        return {"ticket": e.data["ticket"], "counter": number,
-                "counter_name": cc.label if cc else f"Loket {number}",
-                "recall": e.type == "ticket_recalled",
-                "at": e.at.astimezone(self.cfg.office.tz).isoformat(timespec="seconds")}  # fmt: skip
+        return {
+            "ticket": e.data["ticket"],
+            "counter": number,
+            "counter_name": cc.label if cc else f"Loket {number}",
+            "recall": e.type == "ticket_recalled",
+            "at": e.at.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
+        }
 
     # ------------------------------------------------------------------------------------------
     # pictures
@@ -200,9 +215,14 @@ class WebApp:
         for code, number, at in st.recent_calls[:8]:
             cc = self.cfg.counter(number)
             local = at.astimezone(self.cfg.office.tz)
-            recent.append({"ticket": code, "counter": number,
-                           "counter_name": cc.label if cc else f"Loket {number}",
-                           "at": local.isoformat(timespec="seconds")})  # fmt: skip
+            recent.append(
+                {
+                    "ticket": code,
+                    "counter": number,
+                    "counter_name": cc.label if cc else f"Loket {number}",
+                    "at": local.isoformat(timespec="seconds"),
+                }
+            )
         return {
             "office": self.cfg.office.name,
             "timezone": self.cfg.office.timezone,
@@ -240,26 +260,36 @@ class WebApp:
             dev = self.cfg.device(dev_id)
             s = seen.get(dev_id, {})
             info = s.get("info") or {}
-            out.append({"id": dev_id, "role": dev.role if dev else "?",
-                        "counter": dev.counter if dev else None,
-                        "availability": s.get("availability"), "last_seen": s.get("last_seen"),
-                        "firmware": info.get("firmware") or info.get("version"),
-                        "model": info.get("model"), "registered": dev is not None})  # fmt: skip
+            out.append(
+                {
+                    "id": dev_id,
+                    "role": dev.role if dev else "?",
+                    "counter": dev.counter if dev else None,
+                    "availability": s.get("availability"),
+                    "last_seen": s.get("last_seen"),
+                    "firmware": info.get("firmware") or info.get("version"),
+                    "model": info.get("model"),
+                    "registered": dev is not None,
+                }
+            )
         return out
 
     def admin_state(self) -> dict[str, Any]:
         st = self.core.state
-        waiting = sorted((t for t in st.tickets.values() if t.state == "waiting"),
-                         key=lambda t: (t.service, not t.priority, t.order))  # fmt: skip
+        waiting = sorted(
+            (t for t in st.tickets.values() if t.state == "waiting"),
+            key=lambda t: (t.service, not t.priority, t.order),
+        )
         skipped = [t for t in st.tickets.values() if t.state == "skipped"]
         return {
             **self.public_state(),
-            "waiting": [{"ticket": t.code, "service": t.service, "priority": t.priority}
-                        for t in waiting[:200]],
+            "waiting": [
+                {"ticket": t.code, "service": t.service, "priority": t.priority} for t in waiting[:200]
+            ],
             "skipped": [{"ticket": t.code, "service": t.service} for t in skipped[-50:]],
             "devices": self.devices(),
             "monitor_connected": self.monitor.connected,
-        }  # fmt: skip
+        }
 
     # ------------------------------------------------------------------------------------------
     # acting
@@ -289,15 +319,29 @@ class WebApp:
         token = request.headers.get("X-CSRF-Token") or token
         return self.accounts.csrf_ok(request.get("binding"), token)
 
-    def page(self, request: web.Request, page: str, title_key: str, body: str,
-             boot: dict[str, Any] | None = None, status: int = 200) -> web.Response:  # fmt: skip
+    def page(
+        self,
+        request: web.Request,
+        page: str,
+        title_key: str,
+        body: str,
+        boot: dict[str, Any] | None = None,
+        status: int = 200,
+    ) -> web.Response:
         lang = self.lang(request)
         user: User | None = request.get("user")
-        html = pages.shell(lang=lang, title=f"{texts(lang)[title_key]} · {self.cfg.office.name}",
-                           page=page, body=body, csrf=self.csrf(request), boot=boot,
-                           user=user.actor if user else None)  # fmt: skip
-        return web.Response(text=html, content_type="text/html", status=status,
-                            headers={"Cache-Control": "no-store"})  # fmt: skip
+        html = pages.shell(
+            lang=lang,
+            title=f"{texts(lang)[title_key]} · {self.cfg.office.name}",
+            page=page,
+            body=body,
+            csrf=self.csrf(request),
+            boot=boot,
+            user=user.actor if user else None,
+        )
+        return web.Response(
+            text=html, content_type="text/html", status=status, headers={"Cache-Control": "no-store"}
+        )
 
     def need_user(self, request: web.Request, roles: tuple[str, ...]) -> User:
         """The logged-in user with one of `roles`; otherwise redirect to login or 403."""
@@ -319,16 +363,20 @@ class WebApp:
     # streams
     # ------------------------------------------------------------------------------------------
 
-    async def stream(self, request: web.Request, kind: str, key: str = "",
-                     first: Callable[[], list[bytes]] | None = None) -> web.StreamResponse:  # fmt: skip
+    async def stream(
+        self, request: web.Request, kind: str, key: str = "", first: Callable[[], list[bytes]] | None = None
+    ) -> web.StreamResponse:
         """A live page following (`kind`, `key`), if there is room for it."""
         address = request["address"]
         try:
             self.streams.admit(address)
         except Refused as exc:
             log.info("live page refused (%s) for %s", exc.key, address)
-            return web.Response(text=texts(self.lang(request))[exc.key], status=exc.status,
-                                headers={"Retry-After": "30", "Cache-Control": "no-store"})  # fmt: skip
+            return web.Response(
+                text=texts(self.lang(request))[exc.key],
+                status=exc.status,
+                headers={"Retry-After": "30", "Cache-Control": "no-store"},
+            )
         frames = (first() if first else []) + [self.streams.frame(kind, key)]
         stream = Stream(kind, key, address, wants_mqtt=kind == "admin")
         return await self.streams.serve(request, stream, frames)
@@ -343,14 +391,15 @@ K_WEB: Final = web.AppKey("antrian_web", WebApp)
 
 
 @web.middleware
-async def identify(request: web.Request,
-                   handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
-                   ) -> web.StreamResponse:  # fmt: skip
+async def identify(
+    request: web.Request, handler: Callable[[web.Request], Awaitable[web.StreamResponse]]
+) -> web.StreamResponse:
     """Who is asking: the session's user, or an anonymous browser (for its CSRF token), and
     from which address (the per-client limits)."""
     app: WebApp = request.app[K_WEB]
-    request["address"] = client_address(request.remote, request.headers.get("X-Forwarded-For"),
-                                        app.cfg.web.trusted_proxies)  # fmt: skip
+    request["address"] = client_address(
+        request.remote, request.headers.get("X-Forwarded-For"), app.cfg.web.trusted_proxies
+    )
     anon = request.cookies.get(ANON_COOKIE)
     new_anon = None
     if not anon or len(anon) > 64:
@@ -363,13 +412,21 @@ async def identify(request: web.Request,
         resp = await handler(request)
     except web.HTTPException as exc:
         if exc.status >= 400 and exc.content_type == "text/plain" and "/api/" not in request.path:
-            body = (f'<main class="card narrow"><h1>{exc.status}</h1>'
-                    f'<p class="error">{escape(exc.text or "")}</p></main>')
+            body = (
+                f'<main class="card narrow"><h1>{exc.status}</h1>'
+                f'<p class="error">{escape(exc.text or "")}</p></main>'
+            )
             return app.page(request, "error", "status", body, status=exc.status)
         raise
     if new_anon and not resp.prepared:
-        resp.set_cookie(ANON_COOKIE, new_anon, httponly=True, samesite="Strict", path="/",
-                        secure=app.cfg.web.secure_cookies)  # fmt: skip
+        resp.set_cookie(
+            ANON_COOKIE,
+            new_anon,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            secure=app.cfg.web.secure_cookies,
+        )
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
     return resp
@@ -390,13 +447,21 @@ def _app(request: web.Request) -> WebApp:
 async def index(request: web.Request) -> web.Response:
     app = _app(request)
     lang = app.lang(request)
-    links = [("/tv", "now_serving"), ("/kiosk", "kiosk_title"), ("/officer", "officer_title"),
-             ("/admin", "admin_title")]  # fmt: skip
+    links = [
+        ("/tv", "now_serving"),
+        ("/kiosk", "kiosk_title"),
+        ("/officer", "officer_title"),
+        ("/admin", "admin_title"),
+    ]
     t = texts(lang)
     items = "".join(f'<li><a href="{u}?lang={lang}">{escape(t[k])}</a></li>' for u, k in links)
-    return app.page(request, "index", "status",
-                    f'<main class="card narrow"><h1>{escape(app.cfg.office.name)}</h1>'
-                    f'<ul class="links">{items}</ul></main>')  # fmt: skip
+    return app.page(
+        request,
+        "index",
+        "status",
+        f'<main class="card narrow"><h1>{escape(app.cfg.office.name)}</h1>'
+        f'<ul class="links">{items}</ul></main>',
+    )
 
 
 @routes.get("/tv")
@@ -417,11 +482,15 @@ async def status_page(request: web.Request) -> web.Response:
     token = request.match_info["token"]
     if app.ticket_state(token) is None:
         t = texts(app.lang(request))
-        return app.page(request, "error", "status_title",
-                        f'<main class="card narrow"><h1>{escape(t["status_title"])}</h1>'
-                        f'<p class="error" id="token-unknown">{escape(t["token_unknown"])}'
-                        f"</p></main>",
-                        status=404)  # fmt: skip
+        return app.page(
+            request,
+            "error",
+            "status_title",
+            f'<main class="card narrow"><h1>{escape(t["status_title"])}</h1>'
+            f'<p class="error" id="token-unknown">{escape(t["token_unknown"])}'
+            f"</p></main>",
+            status=404,
+        )
     return app.page(request, "status", "status_title", '<div id="app"></div>', {"token": token})
 
 
@@ -436,8 +505,13 @@ async def officer(request: web.Request) -> web.Response:
 async def admin(request: web.Request) -> web.Response:
     app = _app(request)
     app.need_user(request, ("admin",))
-    return app.page(request, "admin", "admin_title", '<div id="app"></div>',
-                    {"today": app.core.state.day or date.today().isoformat()})  # fmt: skip
+    return app.page(
+        request,
+        "admin",
+        "admin_title",
+        '<div id="app"></div>',
+        {"today": app.core.state.day or date.today().isoformat()},
+    )
 
 
 @routes.get("/login")
@@ -445,8 +519,7 @@ async def login_form(request: web.Request) -> web.Response:
     app = _app(request)
     lang = app.lang(request)
     nxt = request.rel_url.query.get("next", "/admin")
-    return app.page(request, "login", "login_title",
-                    pages.login_body(lang, app.csrf(request), nxt, None))  # fmt: skip
+    return app.page(request, "login", "login_title", pages.login_body(lang, app.csrf(request), nxt, None))
 
 
 def _safe_next(target: str) -> str:
@@ -500,21 +573,37 @@ async def login(request: web.Request) -> web.Response:
         message = t["login_failed"]
         if wait > 0:
             status, headers = 429, {"Retry-After": str(retry_after(wait))}
-            message = (t["login_locked"].format(minutes=retry_after(wait / 60)) if locked
-                       else t["login_wait"].format(seconds=retry_after(wait)))  # fmt: skip
-        resp = app.page(request, "login", "login_title",
-                        pages.login_body(lang, app.csrf(request), nxt, message), status=status)  # fmt: skip
+            message = (
+                t["login_locked"].format(minutes=retry_after(wait / 60))
+                if locked
+                else t["login_wait"].format(seconds=retry_after(wait))
+            )
+        resp = app.page(
+            request,
+            "login",
+            "login_title",
+            pages.login_body(lang, app.csrf(request), nxt, message),
+            status=status,
+        )
         resp.headers.update(headers)
         return resp
     token = app.accounts.open_session(user)
     found = web.HTTPFound(nxt)
-    found.set_cookie(SESSION_COOKIE, token, httponly=True, samesite="Strict", path="/",
-                     max_age=12 * 3600, secure=app.cfg.web.secure_cookies)  # fmt: skip
+    found.set_cookie(
+        SESSION_COOKIE,
+        token,
+        httponly=True,
+        samesite="Strict",
+        path="/",
+        max_age=12 * 3600,
+        secure=app.cfg.web.secure_cookies,
+    )
     raise found
 
 
-async def _check_login(app: WebApp, name: str, password: str, keys: tuple[str, ...],
-                       address: str) -> User | None:  # fmt: skip
+async def _check_login(
+    app: WebApp, name: str, password: str, keys: tuple[str, ...], address: str
+) -> User | None:
     """Check a password and count the outcome (the caller has called `begin(keys)`)."""
     throttle = app.logins
     try:
@@ -529,8 +618,13 @@ async def _check_login(app: WebApp, name: str, password: str, keys: tuple[str, .
     log.warning("failed login for %r from %s", name, address)
     minutes = app.cfg.web.login_lockout_minutes
     for key in throttle.failed(keys):
-        log.warning("login locked for %d minutes after %d failures: %s (from %s)", minutes,
-                    throttle.max_failures, key, address)  # fmt: skip
+        log.warning(
+            "login locked for %d minutes after %d failures: %s (from %s)",
+            minutes,
+            throttle.max_failures,
+            key,
+            address,
+        )
         app.accounts.record_lockout(key, address, throttle.max_failures, minutes)
     return None
 
@@ -579,8 +673,10 @@ async def _json_body(request: web.Request) -> dict[str, Any]:
 
 
 def _csrf_refused(app: WebApp, request: web.Request) -> web.Response:
-    return web.json_response({"status": "error", "error": texts(app.lang(request))["csrf_failed"],
-                              "data": {"code": "csrf"}}, status=403)  # fmt: skip
+    return web.json_response(
+        {"status": "error", "error": texts(app.lang(request))["csrf_failed"], "data": {"code": "csrf"}},
+        status=403,
+    )
 
 
 @routes.post("/api/ticket")
@@ -591,21 +687,34 @@ async def api_ticket(request: web.Request) -> web.Response:
     app = _app(request)
     if not app.csrf_ok(request, None):
         return _csrf_refused(app, request)
-    wait = wait_all([(app.tickets_per_client, f"ip:{request['address']}"),
-                     (app.tickets_per_client, request["binding"]), (app.tickets_total, "kiosk")])
+    wait = wait_all(
+        [
+            (app.tickets_per_client, f"ip:{request['address']}"),
+            (app.tickets_per_client, request["binding"]),
+            (app.tickets_total, "kiosk"),
+        ]
+    )
     if wait > 0:
         seconds = retry_after(wait)
-        log.warning("kiosk page: ticket refused to %s, rate limit (retry in %d s)",
-                    request["address"], seconds)  # fmt: skip
+        log.warning(
+            "kiosk page: ticket refused to %s, rate limit (retry in %d s)", request["address"], seconds
+        )
         return web.json_response(
-            {"status": "error", "data": {"code": "rate_limited", "retry_after": seconds},
-             "error": texts(app.lang(request))["too_many_tickets"].format(seconds=seconds)},
-            status=429, headers={"Retry-After": str(seconds)})  # fmt: skip
+            {
+                "status": "error",
+                "data": {"code": "rate_limited", "retry_after": seconds},
+                "error": texts(app.lang(request))["too_many_tickets"].format(seconds=seconds),
+            },
+            status=429,
+            headers={"Retry-After": str(seconds)},
+        )
     body = await _json_body(request)
-    fields: dict[str, Any] = {"service": body.get("service"),
-                              "priority": body.get("priority", False),
-                              "actor": "kiosk:web",
-                              "sender": f"web:{request['binding'][2:20]}"}  # fmt: skip
+    fields: dict[str, Any] = {
+        "service": body.get("service"),
+        "priority": body.get("priority", False),
+        "actor": "kiosk:web",
+        "sender": f"web:{request['binding'][2:20]}",
+    }
     if isinstance(body.get("transaction"), str):
         fields["transaction"] = body["transaction"][:64]
     result = app.act("take_ticket", fields)
@@ -637,19 +746,28 @@ async def api_action(request: web.Request) -> web.Response:
     app = _app(request)
     user: User | None = request.get("user")
     if user is None:
-        return web.json_response({"status": "error", "error": "login required",
-                                  "data": {"code": "login"}}, status=401)  # fmt: skip
+        return web.json_response(
+            {"status": "error", "error": "login required", "data": {"code": "login"}}, status=401
+        )
     if not app.csrf_ok(request, None):
         return _csrf_refused(app, request)
     body = await _json_body(request)
     command = body.pop("command", None)
     allowed = ROLE_COMMANDS.get(user.role, frozenset())
     if command not in allowed:
-        return web.json_response({"status": "error", "error": texts(app.lang(request))["forbidden"],
-                                  "data": {"code": "role"}}, status=403)  # fmt: skip
+        return web.json_response(
+            {"status": "error", "error": texts(app.lang(request))["forbidden"], "data": {"code": "role"}},
+            status=403,
+        )
     if command in REASON_REQUIRED and not str(body.get("reason") or "").strip():
-        return web.json_response({"status": "error", "error": texts(app.lang(request))["reason_required"],
-                                  "data": {"code": "reason"}}, status=400)  # fmt: skip
+        return web.json_response(
+            {
+                "status": "error",
+                "error": texts(app.lang(request))["reason_required"],
+                "data": {"code": "reason"},
+            },
+            status=400,
+        )
     body.pop("actor", None)
     body.pop("sender", None)
     body["actor"] = user.actor
@@ -683,12 +801,12 @@ async def admin_stats(request: web.Request) -> web.Response:
         f'<div class="stats" data-day="{day}"><p class="totals">{escape(t["issued"])} {issued} — '
         f'{escape(t["served"])} <b id="stat-done">{s["done"]}</b>, {escape(t["skipped"])} '
         f'<b id="stat-skipped">{s["skipped"]}</b></p>'
-        f'<h3>{escape(t["tickets_per_hour"])}</h3>'
-        f'{stats.bar_chart(hours, title=t["tickets_per_hour"])}'
-        f'<h3>{escape(t["wait_per_service"])}</h3>'
-        f'{stats.bar_chart(waits, title=t["wait_per_service"], unit=" min")}'
-        f'<h3>{escape(t["no_show_share"])}</h3>'
-        f'{stats.share_chart(s["no_show_share"], title=t["no_show_share"])}</div>'
+        f"<h3>{escape(t['tickets_per_hour'])}</h3>"
+        f"{stats.bar_chart(hours, title=t['tickets_per_hour'])}"
+        f"<h3>{escape(t['wait_per_service'])}</h3>"
+        f"{stats.bar_chart(waits, title=t['wait_per_service'], unit=' min')}"
+        f"<h3>{escape(t['no_show_share'])}</h3>"
+        f"{stats.share_chart(s['no_show_share'], title=t['no_show_share'])}</div>"
     )
     return web.Response(text=html, content_type="text/html")
 
@@ -699,8 +817,7 @@ async def admin_audit(request: web.Request) -> web.Response:
     app.need_user(request, ("admin",))
     first, last = _period(request, app)
     rows = stats.audit_rows(app.core.store.events_between(first, last), app.cfg)
-    rows = sorted(rows + _lockout_rows(app, first, last), key=lambda r: (r["day"], r["at"]),
-                  reverse=True)  # fmt: skip
+    rows = sorted(rows + _lockout_rows(app, first, last), key=lambda r: (r["day"], r["at"]), reverse=True)
     return web.json_response({"rows": rows[:500]})
 
 
@@ -712,10 +829,18 @@ def _lockout_rows(app: WebApp, first: str, last: str) -> list[dict[str, Any]]:
     rows = []
     for r in app.accounts.lockouts(since, until):
         at = datetime.fromisoformat(str(r["at"])).astimezone(tz)
-        rows.append({"seq": None, "day": at.date().isoformat(), "at": at.strftime("%H:%M:%S"),
-                     "type": r["type"], "actor": r["subject"], "reason": "", "notable": True,
-                     "data": {"address": r["address"], "failures": r["failures"],
-                              "minutes": r["minutes"]}})  # fmt: skip
+        rows.append(
+            {
+                "seq": None,
+                "day": at.date().isoformat(),
+                "at": at.strftime("%H:%M:%S"),
+                "type": r["type"],
+                "actor": r["subject"],
+                "reason": "",
+                "notable": True,
+                "data": {"address": r["address"], "failures": r["failures"], "minutes": r["minutes"]},
+            }
+        )
     return rows
 
 
@@ -725,8 +850,12 @@ async def admin_export(request: web.Request) -> web.Response:
     app.need_user(request, ("admin",))
     first, last = _period(request, app)
     text = stats.export_csv(app.core.store.events_between(first, last), app.cfg)
-    return web.Response(text=text, content_type="text/csv", charset="utf-8", headers={
-        "Content-Disposition": f'attachment; filename="antrian-{first}-{last}.csv"'})  # fmt: skip
+    return web.Response(
+        text=text,
+        content_type="text/csv",
+        charset="utf-8",
+        headers={"Content-Disposition": f'attachment; filename="antrian-{first}-{last}.csv"'},
+    )
 
 
 # ---------------------------------------------------------------------------------------------
@@ -755,8 +884,9 @@ def build_app(webapp: WebApp) -> web.Application:
     return app
 
 
-async def start(core: HubCore, service: HubService, *,
-                port: int | None = None) -> Callable[[], Awaitable[None]]:  # fmt: skip
+async def start(
+    core: HubCore, service: HubService, *, port: int | None = None
+) -> Callable[[], Awaitable[None]]:
     """Serve the pages on `[web] host:port` beside the hub; returns the coroutine that stops it."""
     webapp = WebApp(core, service)
     webapp.loop = asyncio.get_running_loop()
@@ -765,9 +895,16 @@ async def start(core: HubCore, service: HubService, *,
     # keepalive_timeout also runs from the moment a connection opens: a client that has not
     # finished its request headers by then (slowloris) is closed. handler_cancellation: a
     # page that goes away frees its stream (and its place under the caps) at once.
-    runner = web.AppRunner(build_app(webapp), access_log=None, shutdown_timeout=2.0,
-                           keepalive_timeout=web_cfg.request_timeout, handler_cancellation=True,
-                           max_line_size=8190, max_field_size=8190, max_headers=64)  # fmt: skip
+    runner = web.AppRunner(
+        build_app(webapp),
+        access_log=None,
+        shutdown_timeout=2.0,
+        keepalive_timeout=web_cfg.request_timeout,
+        handler_cancellation=True,
+        max_line_size=8190,
+        max_field_size=8190,
+        max_headers=64,
+    )
     await runner.setup()
     site = web.TCPSite(runner, web_cfg.host, web_cfg.port if port is None else port)
     await site.start()
@@ -819,10 +956,12 @@ def _room_for_streams(max_streams: int) -> None:
     with contextlib.suppress(ValueError, OSError):
         resource.setrlimit(resource.RLIMIT_NOFILE, (new, hard))
     if new < want:
-        log.warning("open-file limit %d is below [web] max_streams + 256 = %d: raise it "
-                    "(LimitNOFILE= in the systemd unit) or lower max_streams", new, want)  # fmt: skip
-
-
+        log.warning(
+            "open-file limit %d is below [web] max_streams + 256 = %d: raise it "
+            "(LimitNOFILE= in the systemd unit) or lower max_streams",
+            new,
+            want,
+        )
 
 
 DEMO_ACCOUNTS: Final = (("admin", "admin", "demo-admin"), ("petugas", "officer", "demo-petugas"))

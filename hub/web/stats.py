@@ -20,8 +20,15 @@ from antrian.config import Config
 from antrian.queue import Event
 
 #: Events an auditor looks at first: queue order changed by a person.
-NOTABLE: Final = frozenset({"priority_changed", "ticket_transferred", "ticket_reinserted",
-                            "ticket_skipped", "service_status_changed"})  # fmt: skip
+NOTABLE: Final = frozenset(
+    {
+        "priority_changed",
+        "ticket_transferred",
+        "ticket_reinserted",
+        "ticket_skipped",
+        "service_status_changed",
+    }
+)
 
 
 def _public_data(data: dict[str, Any]) -> dict[str, Any]:
@@ -67,8 +74,9 @@ def daily_stats(events: Iterable[Event], cfg: Config) -> dict[str, Any]:
     }
 
 
-def bar_chart(values: dict[str, float], *, title: str, unit: str = "", width: int = 520,
-              height: int = 200) -> str:  # fmt: skip
+def bar_chart(
+    values: dict[str, float], *, title: str, unit: str = "", width: int = 520, height: int = 200
+) -> str:
     """A plain inline SVG bar chart (no script, no CDN), labelled for a screen reader."""
     n = max(len(values), 1)
     top = max([*values.values(), 1.0])
@@ -88,39 +96,62 @@ def bar_chart(values: dict[str, float], *, title: str, unit: str = "", width: in
             f'font-size="13" font-weight="bold">{v:g}</text>'
         )
     axis = f'<line x1="25" y1="{height - 25}" x2="{width - 5}" y2="{height - 25}" stroke="#333"/>'
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(title)}">{axis}{"".join(bars)}</svg>')  # fmt: skip
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">{axis}{"".join(bars)}</svg>'
+    )
 
 
 def share_chart(share: float, *, title: str, width: int = 520, height: int = 60) -> str:
     """One horizontal bar: the share of called tickets whose holder did not come."""
     w = (width - 20) * min(max(share, 0.0), 1.0)
-    return (f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
-            f'aria-label="{escape(title)}">'
-            f'<rect x="10" y="10" width="{width - 20}" height="30" fill="#e6e9ef"/>'
-            f'<rect x="10" y="10" width="{w:.1f}" height="30" fill="#c0392b"/>'
-            f'<text x="{width / 2}" y="31" text-anchor="middle" font-size="16" font-weight="bold">'
-            f"{share * 100:.0f}%</text></svg>")  # fmt: skip
+    return (
+        f'<svg class="chart" viewBox="0 0 {width} {height}" role="img" '
+        f'aria-label="{escape(title)}">'
+        f'<rect x="10" y="10" width="{width - 20}" height="30" fill="#e6e9ef"/>'
+        f'<rect x="10" y="10" width="{w:.1f}" height="30" fill="#c0392b"/>'
+        f'<text x="{width / 2}" y="31" text-anchor="middle" font-size="16" font-weight="bold">'
+        f"{share * 100:.0f}%</text></svg>"
+    )
 
 
 def audit_rows(events: Iterable[tuple[int, Event]], cfg: Config) -> list[dict[str, Any]]:
     """Audit log rows, newest first, without tokens."""
     rows = []
     for seq, e in events:
-        rows.append({
-            "seq": seq, "day": e.day,
-            "at": e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"),
-            "type": e.type, "actor": e.actor, "reason": e.reason or "",
-            "data": _public_data(dict(e.data)), "notable": e.type in NOTABLE or (
-                e.type == "ticket_called" and (e.data.get("mode") == "out_of_order"
-                                               or bool(e.data.get("as_priority")))),
-        })  # fmt: skip
+        rows.append(
+            {
+                "seq": seq,
+                "day": e.day,
+                "at": e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"),
+                "type": e.type,
+                "actor": e.actor,
+                "reason": e.reason or "",
+                "data": _public_data(dict(e.data)),
+                "notable": e.type in NOTABLE
+                or (
+                    e.type == "ticket_called"
+                    and (e.data.get("mode") == "out_of_order" or bool(e.data.get("as_priority")))
+                ),
+            }
+        )
     rows.reverse()
     return rows
 
 
-CSV_COLUMNS: Final = ("seq", "day", "time", "type", "actor", "ticket", "service", "counter",
-                      "priority", "reason", "data")  # fmt: skip
+CSV_COLUMNS: Final = (
+    "seq",
+    "day",
+    "time",
+    "type",
+    "actor",
+    "ticket",
+    "service",
+    "counter",
+    "priority",
+    "reason",
+    "data",
+)
 
 
 def export_csv(events: Iterable[tuple[int, Event]], cfg: Config) -> str:
@@ -130,8 +161,19 @@ def export_csv(events: Iterable[tuple[int, Event]], cfg: Config) -> str:
     w.writerow(CSV_COLUMNS)
     for seq, e in events:
         d = _public_data(dict(e.data))
-        w.writerow([seq, e.day, e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"), e.type,
-                    e.actor, d.get("ticket", ""), d.get("service", ""), d.get("counter", ""),
-                    d.get("priority", ""), e.reason or "",
-                    json.dumps(d, ensure_ascii=False, sort_keys=True)])  # fmt: skip
+        w.writerow(
+            [
+                seq,
+                e.day,
+                e.at.astimezone(cfg.office.tz).strftime("%H:%M:%S"),
+                e.type,
+                e.actor,
+                d.get("ticket", ""),
+                d.get("service", ""),
+                d.get("counter", ""),
+                d.get("priority", ""),
+                e.reason or "",
+                json.dumps(d, ensure_ascii=False, sort_keys=True),
+            ]
+        )
     return out.getvalue()

@@ -108,8 +108,14 @@ class Refused(Exception):
 class Streams:
     """The open streams of one hub, their caps and the rounds that feed them."""
 
-    def __init__(self, render: Render, *, max_total: int, max_per_client: int,
-                 version: Callable[[], object] = lambda: None) -> None:  # fmt: skip
+    def __init__(
+        self,
+        render: Render,
+        *,
+        max_total: int,
+        max_per_client: int,
+        version: Callable[[], object] = lambda: None,
+    ) -> None:
         self.render = render
         self.version = version
         self.max_total = max_total
@@ -205,15 +211,18 @@ class Streams:
         if len(self.open) >= self.max_total:
             raise Refused(503, "busy")
 
-    async def serve(self, request: web.Request, stream: Stream,
-                    first: list[bytes]) -> web.StreamResponse:  # fmt: skip
+    async def serve(self, request: web.Request, stream: Stream, first: list[bytes]) -> web.StreamResponse:
         """Send `first`, then whatever the rounds offer, until the page goes or is too slow.
 
         The caller has checked `admit` (and drawn `first`) just before, with no pause between.
         """
-        resp = web.StreamResponse(headers={"Content-Type": "text/event-stream",
-                                           "Cache-Control": "no-store",
-                                           "X-Accel-Buffering": "no"})  # fmt: skip
+        resp = web.StreamResponse(
+            headers={
+                "Content-Type": "text/event-stream",
+                "Cache-Control": "no-store",
+                "X-Accel-Buffering": "no",
+            }
+        )
         transport = request.transport
         sock = transport.get_extra_info("socket") if transport is not None else None
         if sock is not None:

@@ -152,13 +152,12 @@ class Firmware:
         path = [DEVICES / "lib", DEVICES / "esp32-button", DEVICES / "esp32-display", SHARED, MP_DIR]
         env = dict(os.environ, MICROPYPATH=":".join(str(p) for p in path) + ":.frozen")
         self.proc = subprocess.Popen(
-            [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"),
-             str(self.cfg_path)],
+            [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"), str(self.cfg_path)],
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
-        )  # fmt: skip
+        )
         self.boots += 1
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
         threading.Thread(target=self._read_err, args=(self.proc,), daemon=True).start()
@@ -196,8 +195,9 @@ class Firmware:
         self.send(f"press {pins[name]}")
         return t
 
-    def wait(self, pred: Callable[[dict[str, Any]], bool], timeout: float = 10.0,
-             since: int = 0) -> dict[str, Any]:  # fmt: skip
+    def wait(
+        self, pred: Callable[[dict[str, Any]], bool], timeout: float = 10.0, since: int = 0
+    ) -> dict[str, Any]:
         """The first event from index `since` on that matches `pred`."""
         deadline = time.monotonic() + timeout
         with self.cond:
@@ -227,8 +227,9 @@ class Firmware:
                     return
                 left = deadline - time.monotonic()
                 if left <= 0:
-                    raise AssertionError(f"{self.cfg['id']}: nothing cut in {timeout}s; last events:"
-                                         f" {self.events[-8:]}")  # fmt: skip
+                    raise AssertionError(
+                        f"{self.cfg['id']}: nothing cut in {timeout}s; last events: {self.events[-8:]}"
+                    )
                 self.cond.wait(min(left, 0.2))
 
     def wait_log(self, text: str, timeout: float = 10.0, since: int = 0) -> dict[str, Any]:
@@ -275,8 +276,9 @@ class Watcher:
         with self.lock:
             self.seen.append((msg.topic, msg.payload, bool(msg.retain)))
 
-    def wait(self, topic: str, pred: Callable[[bytes], bool] = lambda _p: True,
-             timeout: float = 10.0) -> bytes:  # fmt: skip
+    def wait(
+        self, topic: str, pred: Callable[[bytes], bool] = lambda _p: True, timeout: float = 10.0
+    ) -> bytes:
         deadline = time.monotonic() + timeout
         while time.monotonic() < deadline:
             with self.lock:

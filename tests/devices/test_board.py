@@ -35,8 +35,9 @@ def test_call_blinks_and_shows_ticket(broker, hub, watcher, firmware):
     online(fw)
     wait_max(fw, lambda f: pixels.shows(f, 0, "--- LOKET 1"))
     pad = "antrian/kantor/device/pad-1/request/call_next"
-    watcher.publish("antrian/kantor/device/kiosk-1/request/take_ticket",
-                    {"service": "A", "transaction": "t1"})  # fmt: skip
+    watcher.publish(
+        "antrian/kantor/device/kiosk-1/request/take_ticket", {"service": "A", "transaction": "t1"}
+    )
     watcher.wait("antrian/kantor/device/kiosk-1/response/take_ticket")
     n = fw.mark()
     t0 = time.monotonic()
@@ -68,9 +69,7 @@ def test_p10_rows_brightness_and_reboot(broker, hub, watcher, firmware):
     state["notice"] = "Layanan KTP ditutup"
     watcher.publish(DISPLAY, state, retain=True)
     deadline = time.monotonic() + 10
-    while time.monotonic() < deadline and not pixels.shows(
-        frame(), 1, "LOKET 1   LAYANAN KTP DITUTUP"
-    ):
+    while time.monotonic() < deadline and not pixels.shows(frame(), 1, "LOKET 1   LAYANAN KTP DITUTUP"):
         time.sleep(0.05)
     assert pixels.shows(frame(), 1, "LOKET 1   LAYANAN KTP DITUTUP")
     # Power cycle: the retained topic brings the same picture back.

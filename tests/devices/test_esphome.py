@@ -23,21 +23,21 @@ def esphome() -> Path:
     exe = VENV / "bin" / "esphome"
     if not exe.exists():
         subprocess.run([sys.executable, "-m", "venv", str(VENV)], check=True)
-        subprocess.run(
-            [str(VENV / "bin" / "pip"), "install", "-q", "esphome"], check=True, timeout=900
-        )
+        subprocess.run([str(VENV / "bin" / "pip"), "install", "-q", "esphome"], check=True, timeout=900)
     return exe
 
 
-@pytest.mark.parametrize("yaml", [p for p in YAMLS if p.name != "secrets.example.yaml"],
-                         ids=lambda p: p.name)  # fmt: skip
+@pytest.mark.parametrize("yaml", [p for p in YAMLS if p.name != "secrets.example.yaml"], ids=lambda p: p.name)
 def test_esphome_config_valid(yaml, esphome, tmp_path):
     work = tmp_path / "esphome"
     shutil.copytree(DEVICES / "esphome", work)
     shutil.copy(work / "secrets.example.yaml", work / "secrets.yaml")
     result = subprocess.run(
         [str(esphome), "config", str(work / yaml.name)],
-        capture_output=True, text=True, cwd=work, timeout=120,
-    )  # fmt: skip
+        capture_output=True,
+        text=True,
+        cwd=work,
+        timeout=120,
+    )
     assert result.returncode == 0, result.stdout[-3000:] + result.stderr[-3000:]
     assert "Configuration is valid" in result.stdout + result.stderr

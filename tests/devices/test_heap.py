@@ -33,6 +33,8 @@ def test_peak_heap(broker, hub, watcher, firmware):
     peaks = {fw.cfg["role"]: fw.heap() for fw in (kiosk, pad, board)}
     for role, h in peaks.items():
         own = h["peak"] - h["baseline"]
-        print(f"peak heap {role}: {own} B firmware ({h['peak']} B with interpreter and "
-              f"harness, {h['peak_raw']} B before collection)")  # fmt: skip
+        print(
+            f"peak heap {role}: {own} B firmware ({h['peak']} B with interpreter and "
+            f"harness, {h['peak_raw']} B before collection)"
+        )
         assert 0 < own < LIMIT, (role, h)

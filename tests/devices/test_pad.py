@@ -30,8 +30,7 @@ def wait_screen(fw, pred, timeout=10.0):
 
 
 def take(watcher, service, tx):
-    watcher.publish(f"{BASE}/device/kiosk-1/request/take_ticket", {"service": service,
-                                                                  "transaction": tx})  # fmt: skip
+    watcher.publish(f"{BASE}/device/kiosk-1/request/take_ticket", {"service": service, "transaction": tx})
     return json.loads(
         watcher.wait(f"{BASE}/device/kiosk-1/response/take_ticket", lambda p: tx.encode() in p)
     )["data"]["ticket"]
@@ -69,8 +68,7 @@ def test_pad_and_board_say_the_same_word_for_a_break(broker, hub, watcher, firmw
     fw = firmware(pad_config(broker))
     online(fw)
     wait_screen(fw, lambda s: s[0] == "LOKET 1     BUKA")
-    watcher.publish(f"{BASE}/hub/request/counter_status",
-                    {"counter": 1, "status": "break", "until": "12:30"})  # fmt: skip
+    watcher.publish(f"{BASE}/hub/request/counter_status", {"counter": 1, "status": "break", "until": "12:30"})
     state = json.loads(watcher.wait(f"{BASE}/counter/1/state", lambda p: b'"break"' in p))
     assert state["status_text"] == "ISTIRAHAT"
     wait_screen(fw, lambda s: s[2] == "ISTIRAHAT 12:30")

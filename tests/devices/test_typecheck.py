@@ -33,14 +33,24 @@ def stub_dir(tmp: Path) -> Path:
 @pytest.mark.parametrize("board", ["esp32-button", "esp32-display"])
 def test_firmware_typechecks(board, tmp_path):
     stubs = stub_dir(tmp_path)
-    files = sorted(
-        str(p) for p in [*(DEVICES / board).glob("*.py"), *(DEVICES / "lib").glob("*.py")]
-    )
+    files = sorted(str(p) for p in [*(DEVICES / board).glob("*.py"), *(DEVICES / "lib").glob("*.py")])
     result = subprocess.run(
-        [sys.executable, "-m", "mypy", "--config-file", str(DEVICES / "mypy.ini"),
-         "--custom-typeshed-dir", str(SITE), "--cache-dir", str(tmp_path / "cache"), *files],
-        capture_output=True, text=True, cwd=ROOT,
+        [
+            sys.executable,
+            "-m",
+            "mypy",
+            "--config-file",
+            str(DEVICES / "mypy.ini"),
+            "--custom-typeshed-dir",
+            str(SITE),
+            "--cache-dir",
+            str(tmp_path / "cache"),
+            *files,
+        ],
+        capture_output=True,
+        text=True,
+        cwd=ROOT,
         # the modules shared with the hub are checked where the firmware imports them
         env={"MYPYPATH": f"{DEVICES / 'lib'}:{DEVICES / board}:{SHARED}:{stubs}", "PATH": "/usr/bin:/bin"},
-    )  # fmt: skip
+    )
     assert result.returncode == 0, result.stdout + result.stderr

@@ -97,12 +97,25 @@ def test_open_pages_that_never_read_do_not_stop_tickets(faults):
 
 JSON = st.recursive(
     st.none() | st.booleans() | st.integers() | st.floats(allow_nan=False) | st.text(max_size=20),
-    lambda inner: st.lists(inner, max_size=4)
-    | st.dictionaries(st.text(max_size=10), inner, max_size=4),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(max_size=10), inner, max_size=4),
     max_leaves=10,
 )
-FIELDS = st.sampled_from(["service", "counter", "ticket", "status", "priority", "token", "until",
-                          "transaction", "actor", "reason", "sender", "servis"])  # fmt: skip
+FIELDS = st.sampled_from(
+    [
+        "service",
+        "counter",
+        "ticket",
+        "status",
+        "priority",
+        "token",
+        "until",
+        "transaction",
+        "actor",
+        "reason",
+        "sender",
+        "servis",
+    ]
+)
 NEAR_VALID = st.dictionaries(FIELDS, JSON, max_size=5)
 PAYLOADS = (
     st.binary(max_size=80)

@@ -58,13 +58,22 @@ def make_folder(path: Path, *, tls: bool = True) -> tuple[BrokerFolder, dict[str
     tls_port = free_port()
     while tls_port == port:
         tls_port = free_port()
-    folder.configure(office=OFFICE, host="127.0.0.1", port=port, bind="127.0.0.1",
-                     tls=tls, tls_port=tls_port, tls_hosts=["127.0.0.1", "localhost"])  # fmt: skip
+    folder.configure(
+        office=OFFICE,
+        host="127.0.0.1",
+        port=port,
+        bind="127.0.0.1",
+        tls=tls,
+        tls_port=tls_port,
+        tls_hosts=["127.0.0.1", "localhost"],
+    )
     passwords = {}
-    for dev, role, services, counter in (("kiosk-1", "kiosk", ["A", "B"], None),
-                                         ("pad-1", "call_pad", [], 1),
-                                         ("pad-2", "call_pad", [], 2),
-                                         ("board-1", "led_board", [], 1)):  # fmt: skip
+    for dev, role, services, counter in (
+        ("kiosk-1", "kiosk", ["A", "B"], None),
+        ("pad-1", "call_pad", [], 1),
+        ("pad-2", "call_pad", [], 2),
+        ("board-1", "led_board", [], 1),
+    ):
         passwords[dev] = folder.add(dev, role, services, counter)
         folder.write()
     return folder, passwords
@@ -77,8 +86,15 @@ def secret(folder: BrokerFolder, name: str) -> dict[str, Any]:
     return dict(json.loads(path.read_text()))
 
 
-def Client(port: int, username: str | None = None, password: str | None = None, *,
-           client_id: str = "", ca: Path | None = None, tls: bool = False) -> Probe:  # fmt: skip
+def Client(
+    port: int,
+    username: str | None = None,
+    password: str | None = None,
+    *,
+    client_id: str = "",
+    ca: Path | None = None,
+    tls: bool = False,
+) -> Probe:
     """A probe with credentials that may be refused: `ok` and `result` say how it went."""
     return Probe(port, client_id, username=username, password=password, tls=tls, ca=ca, require=False)
 
@@ -93,8 +109,7 @@ class Office:
     web_port: int
 
     def client(self, user: str, **kw: Any) -> Client:
-        password = self.passwords.get(user) or (self.hub_auth["password"] if user == "antrian-hub"
-                                                else None)  # fmt: skip
+        password = self.passwords.get(user) or (self.hub_auth["password"] if user == "antrian-hub" else None)
         return Client(self.broker.port, user, password, client_id=kw.pop("client_id", user), **kw)
 
     def events(self) -> int:
@@ -115,8 +130,14 @@ def office() -> Iterator[Office]:
     hub_auth = secret(folder, "hub-mqtt.toml")
     mqtt_section = "\n".join(f"{k} = {json.dumps(v)}" for k, v in hub_auth.items())
     web_port = free_port()
-    text = (HUB_TOML + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
-            + "\n[mqtt]\n" + mqtt_section + "\n\n" + folder.hub_devices_text())  # fmt: skip
+    text = (
+        HUB_TOML
+        + f'\n[web]\nhost = "127.0.0.1"\nport = {web_port}\n'
+        + "\n[mqtt]\n"
+        + mqtt_section
+        + "\n\n"
+        + folder.hub_devices_text()
+    )
     hub_dir = root / "hub"
     hub_dir.mkdir()
     hub = HubProcess(broker, text, hub_dir)

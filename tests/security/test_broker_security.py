@@ -37,8 +37,9 @@ def sentinel(dev_client, obs, device):
 def ask(client, device, command, payload):
     txn = f"t{time.monotonic_ns()}"
     client.publish(f"{BASE}/device/{device}/request/{command}", {**payload, "transaction": txn})
-    raw = client.wait_for(f"{BASE}/device/{device}/response/{command}",
-                          lambda p: json.loads(p).get("transaction") == txn)  # fmt: skip
+    raw = client.wait_for(
+        f"{BASE}/device/{device}/response/{command}", lambda p: json.loads(p).get("transaction") == txn
+    )
     return json.loads(raw)
 
 
@@ -212,10 +213,46 @@ def test_cli_keeps_the_hub_config_in_step(tmp_path, capsys):
     hub_toml = tmp_path / "antrian.toml"
     hub_toml.write_text('[office]\nname = "Kantor Kecamatan Grati"\n')
     d = str(tmp_path / "broker")
-    assert main(["devices", "add", "pad-1", "--role", "call_pad", "--counter", "1",
-                 "--dir", d, "--host", "10.0.0.2", "--hub-config", str(hub_toml)]) == 0  # fmt: skip
-    assert main(["devices", "add", "kiosk-1", "--role", "kiosk", "--services", "A,D", "--dir", d,
-                 "--hub-config", str(hub_toml), "--lang", "en"]) == 0  # fmt: skip
+    assert (
+        main(
+            [
+                "devices",
+                "add",
+                "pad-1",
+                "--role",
+                "call_pad",
+                "--counter",
+                "1",
+                "--dir",
+                d,
+                "--host",
+                "10.0.0.2",
+                "--hub-config",
+                str(hub_toml),
+            ]
+        )
+        == 0
+    )
+    assert (
+        main(
+            [
+                "devices",
+                "add",
+                "kiosk-1",
+                "--role",
+                "kiosk",
+                "--services",
+                "A,D",
+                "--dir",
+                d,
+                "--hub-config",
+                str(hub_toml),
+                "--lang",
+                "en",
+            ]
+        )
+        == 0
+    )
     out = capsys.readouterr().out
     assert "ditambahkan" in out
     assert "added" in out
@@ -227,8 +264,24 @@ def test_cli_keeps_the_hub_config_in_step(tmp_path, capsys):
     assert device_cfg["mqtt"]["user"] == "pad-1"
     # a counter the hub does not have is refused, and the hub config is left as it was
     before = hub_toml.read_text()
-    assert main(["devices", "add", "pad-7", "--role", "call_pad", "--counter", "7", "--dir", d,
-                 "--hub-config", str(hub_toml)]) == 2  # fmt: skip
+    assert (
+        main(
+            [
+                "devices",
+                "add",
+                "pad-7",
+                "--role",
+                "call_pad",
+                "--counter",
+                "7",
+                "--dir",
+                d,
+                "--hub-config",
+                str(hub_toml),
+            ]
+        )
+        == 2
+    )
     assert hub_toml.read_text() == before
     assert not (tmp_path / "broker" / "devices" / "pad-7.json").exists()
     assert main(["devices", "remove", "pad-1", "--dir", d, "--hub-config", str(hub_toml)]) == 0

@@ -41,11 +41,13 @@ def test_every_take_ticket_is_answered_with_the_web_side_on(office):
         unanswered = []
         for i in range(100):
             txn = f"prod-{i}"
-            kiosk.publish(f"{BASE}/device/kiosk-1/request/take_ticket",
-                          {"service": "AB"[i % 2], "transaction": txn})  # fmt: skip
+            kiosk.publish(
+                f"{BASE}/device/kiosk-1/request/take_ticket", {"service": "AB"[i % 2], "transaction": txn}
+            )
             try:
-                raw = kiosk.wait_for(topic, lambda p, txn=txn: json.loads(p).get("transaction")
-                                     == txn, timeout=1.0)  # fmt: skip
+                raw = kiosk.wait_for(
+                    topic, lambda p, txn=txn: json.loads(p).get("transaction") == txn, timeout=1.0
+                )
             except TimeoutError:
                 unanswered.append(txn)
                 continue
@@ -60,8 +62,7 @@ def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
     assert auth["monitor_username"] == "antrian-monitor"
     assert auth["monitor_username"] != auth["username"]
     # a second login of the monitor's account must not touch the hub's session
-    spy = Client(office.broker.port, auth["monitor_username"], auth["monitor_password"],
-                 client_id="whatever")  # fmt: skip
+    spy = Client(office.broker.port, auth["monitor_username"], auth["monitor_password"], client_id="whatever")
     kiosk = office.client("kiosk-1")
     try:
         assert spy.ok
@@ -122,9 +123,16 @@ def test_the_topic_monitor_never_logs_in_with_the_hubs_account():
 
     hub_only = parse_config({"mqtt": {"username": "antrian-hub", "password": "x"}})
     assert TopicMonitor(hub_only).account() is None  # stays off rather than take the session
-    both = parse_config({"mqtt": {"username": "antrian-hub", "password": "x",
-                                  "monitor_username": "antrian-monitor",
-                                  "monitor_password": "y"}})  # fmt: skip
+    both = parse_config(
+        {
+            "mqtt": {
+                "username": "antrian-hub",
+                "password": "x",
+                "monitor_username": "antrian-monitor",
+                "monitor_password": "y",
+            }
+        }
+    )
     assert TopicMonitor(both).account() == ("antrian-monitor", "y")
     anonymous = parse_config({})
     assert TopicMonitor(anonymous).account() == (None, None)
@@ -155,15 +163,20 @@ def test_a_100_mb_payload_from_a_device_is_refused_by_the_broker(office):
         pad.client.publish(f"{BASE}/device/pad-1/info", b"x" * (100 * 1024 * 1024), qos=0, retain=True)
         assert pad.disconnected.wait(20), "the broker kept the sender of 100 MB"
         kiosk.subscribe(f"{BASE}/device/kiosk-1/response/take_ticket")
-        kiosk.publish(f"{BASE}/device/kiosk-1/request/take_ticket",
-                      {"service": "A", "transaction": "after-100mb"})  # fmt: skip
-        answer = kiosk.wait_for(f"{BASE}/device/kiosk-1/response/take_ticket",
-                                lambda p: json.loads(p).get("transaction") == "after-100mb")  # fmt: skip
+        kiosk.publish(
+            f"{BASE}/device/kiosk-1/request/take_ticket", {"service": "A", "transaction": "after-100mb"}
+        )
+        answer = kiosk.wait_for(
+            f"{BASE}/device/kiosk-1/response/take_ticket",
+            lambda p: json.loads(p).get("transaction") == "after-100mb",
+        )
         assert json.loads(answer)["status"] == "ok"
         assert not [t for t, p, _ in obs.messages if len(p) > MAX_PACKET_BYTES]
         hub_after, broker_after = rss_mb(office.hub.proc.pid), rss_mb(office.broker.proc.pid)
-        print(f"hub RSS {hub_before:.1f} -> {hub_after:.1f} MB, broker RSS"
-              f" {broker_before:.1f} -> {broker_after:.1f} MB")  # fmt: skip
+        print(
+            f"hub RSS {hub_before:.1f} -> {hub_after:.1f} MB, broker RSS"
+            f" {broker_before:.1f} -> {broker_after:.1f} MB"
+        )
         assert hub_after - hub_before < 20
         assert broker_after - broker_before < 20
     finally:

@@ -19,13 +19,26 @@ from antrian.cli import main
 def files(folder: Path) -> dict[str, bytes]:
     if not folder.exists():
         return {}
-    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*"))
-            if p.is_file()}  # fmt: skip
+    return {str(p.relative_to(folder)): p.read_bytes() for p in sorted(folder.rglob("*")) if p.is_file()}
 
 
 def add(folder: Path, *extra: str, device: str = "pad-1") -> int:
-    return main(["devices", "add", device, "--role", "call_pad", "--counter", "1",
-                 "--dir", str(folder), "--host", "127.0.0.1", *extra])  # fmt: skip
+    return main(
+        [
+            "devices",
+            "add",
+            device,
+            "--role",
+            "call_pad",
+            "--counter",
+            "1",
+            "--dir",
+            str(folder),
+            "--host",
+            "127.0.0.1",
+            *extra,
+        ]
+    )
 
 
 def test_a_bind_address_with_a_line_break_is_refused_and_nothing_is_written(tmp_path, capsys):
@@ -71,18 +84,21 @@ def test_a_bad_setting_changes_nothing(tmp_path, option, value):
     assert files(folder) == before
 
 
-@pytest.mark.parametrize("args", [
-    ["pad 2", "--role", "call_pad", "--counter", "2"],
-    ["pad-2\nuser x", "--role", "call_pad", "--counter", "2"],
-    ["antrian-monitor", "--role", "kiosk"],
-    ["pad-2", "--role", "call_pad", "--counter", "0"],
-    ["pad-2", "--role", "call_pad", "--counter", "100"],
-    ["pad-2", "--role", "call_pad"],
-    ["pad-2", "--role", "printer"],
-    ["kiosk-2", "--role", "kiosk", "--services", "A,b"],
-    ["kiosk-2", "--role", "kiosk", "--services", "A,A"],
-    ["kiosk-2", "--role", "kiosk", "--services", 'A"]\nid = "x'],
-])  # fmt: skip
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["pad 2", "--role", "call_pad", "--counter", "2"],
+        ["pad-2\nuser x", "--role", "call_pad", "--counter", "2"],
+        ["antrian-monitor", "--role", "kiosk"],
+        ["pad-2", "--role", "call_pad", "--counter", "0"],
+        ["pad-2", "--role", "call_pad", "--counter", "100"],
+        ["pad-2", "--role", "call_pad"],
+        ["pad-2", "--role", "printer"],
+        ["kiosk-2", "--role", "kiosk", "--services", "A,b"],
+        ["kiosk-2", "--role", "kiosk", "--services", "A,A"],
+        ["kiosk-2", "--role", "kiosk", "--services", 'A"]\nid = "x'],
+    ],
+)
 def test_a_bad_device_changes_nothing(tmp_path, args):
     folder = tmp_path / "broker"
     assert add(folder, device="kiosk-0") == 0
@@ -93,8 +109,23 @@ def test_a_bad_device_changes_nothing(tmp_path, args):
 
 def test_good_addresses_are_accepted(tmp_path):
     folder = tmp_path / "broker"
-    assert add(folder, "--bind", "::1", "--tls", "--tls-host", "broker.kantor.lan",
-               "--tls-host", "192.168.1.10", "--port", "1884", "--tls-port", "8884") == 0  # fmt: skip
+    assert (
+        add(
+            folder,
+            "--bind",
+            "::1",
+            "--tls",
+            "--tls-host",
+            "broker.kantor.lan",
+            "--tls-host",
+            "192.168.1.10",
+            "--port",
+            "1884",
+            "--tls-port",
+            "8884",
+        )
+        == 0
+    )
     conf = (folder / "mosquitto.conf").read_text()
     assert "listener 1884 ::1\n" in conf
     assert "listener 8884 ::1\n" in conf
@@ -105,10 +136,12 @@ def test_a_tampered_registry_is_refused(tmp_path, capsys):
     folder = tmp_path / "broker"
     assert add(folder) == 0
     registry = folder / "registry.json"
-    for field, value in (("settings", {"bind": "0.0.0.0\nallow_anonymous true"}),
-                         ("settings", {"port": 99999}),
-                         ("devices", {"id": "pad-1\nuser antrian-hub"}),
-                         ("devices", {"hash": "x\ny:z"})):  # fmt: skip
+    for field, value in (
+        ("settings", {"bind": "0.0.0.0\nallow_anonymous true"}),
+        ("settings", {"port": 99999}),
+        ("devices", {"id": "pad-1\nuser antrian-hub"}),
+        ("devices", {"hash": "x\ny:z"}),
+    ):
         raw = json.loads(registry.read_text())
         good = registry.read_text()
         if field == "settings":
@@ -126,7 +159,7 @@ def test_a_tampered_registry_is_refused(tmp_path, capsys):
 def test_generated_toml_strings_read_back_as_written():
     from antrian.provision.files import _toml_str
 
-    for text in ('plain', 'with "quotes"', "back\\slash", "line\nbreak", "tab\tdel\x7f", "ümlaut"):
+    for text in ("plain", 'with "quotes"', "back\\slash", "line\nbreak", "tab\tdel\x7f", "ümlaut"):
         assert tomllib.loads(f"x = {_toml_str(text)}")["x"] == text
 
 

@@ -20,20 +20,47 @@ def test_speaker_comes_online_over_tls_with_the_office_ca():
     port, tls_port = free_port(), free_port()
     while tls_port == port:
         tls_port = free_port()
-    folder.configure(office=OFFICE, host="127.0.0.1", port=port, bind="127.0.0.1", tls=True,
-                     tls_port=tls_port, tls_hosts=["127.0.0.1", "localhost"])  # fmt: skip
+    folder.configure(
+        office=OFFICE,
+        host="127.0.0.1",
+        port=port,
+        bind="127.0.0.1",
+        tls=True,
+        tls_port=tls_port,
+        tls_hosts=["127.0.0.1", "localhost"],
+    )
     password = folder.add("speaker-1", "speaker")
     folder.write()
     broker = generated_broker(folder, root / "run")
     observer = Client(port, "homeassistant", secret(folder, "homeassistant.json")["password"])
     node = subprocess.Popen(
-        [sys.executable, "-m", "antrian.cli", "speaker", "--id", "speaker-1", "--office", OFFICE,
-         "--host", "127.0.0.1", "--port", str(tls_port), "--username", "speaker-1",
-         "--tls-ca", str(folder.path / "tls" / "ca.crt"), "--cache", str(root / "cache"),
-         "--wav-dir", str(root / "wav")],
+        [
+            sys.executable,
+            "-m",
+            "antrian.cli",
+            "speaker",
+            "--id",
+            "speaker-1",
+            "--office",
+            OFFICE,
+            "--host",
+            "127.0.0.1",
+            "--port",
+            str(tls_port),
+            "--username",
+            "speaker-1",
+            "--tls-ca",
+            str(folder.path / "tls" / "ca.crt"),
+            "--cache",
+            str(root / "cache"),
+            "--wav-dir",
+            str(root / "wav"),
+        ],
         env={**os.environ, "ANTRIAN_MQTT_PASSWORD": password},
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
-    )  # fmt: skip
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
     try:
         assert observer.ok
         observer.subscribe(f"{BASE}/device/speaker-1/availability")

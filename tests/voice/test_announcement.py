@@ -50,10 +50,26 @@ def _check_announcement(path: Path, cache: ClipCache, clips: tuple[str, ...]) ->
 def test_a012_to_loket_3_via_cli(built_cache: BuiltCache, tmp_path: Path) -> None:
     out = tmp_path / "a012.wav"
     proc = subprocess.run(
-        [sys.executable, "-m", "antrian.voice.cli", "tts", "say", "A-012", "3",
-         "--cache", str(built_cache.root), "-o", str(out), "--lang", "en"],
-        capture_output=True, text=True, timeout=60, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "antrian.voice.cli",
+            "tts",
+            "say",
+            "A-012",
+            "3",
+            "--cache",
+            str(built_cache.root),
+            "-o",
+            str(out),
+            "--lang",
+            "en",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert "Nomor antrean A dua belas, silakan menuju loket tiga" in proc.stdout
     cache = ClipCache(built_cache.root)

@@ -112,10 +112,26 @@ def test_gtts_unreachable_falls_back_with_one_message(tmp_path: Path) -> None:
 
 def test_cli_build_says_so_once_in_indonesian(tmp_path: Path) -> None:
     proc = subprocess.run(
-        [sys.executable, "-m", "antrian.voice.cli", "tts", "build", "--cache", str(tmp_path),
-         "--gtts-tld", "invalid", "--counter-name", COUNTER_NAME, "--lang", "id"],
-        capture_output=True, text=True, timeout=120, check=False,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "antrian.voice.cli",
+            "tts",
+            "build",
+            "--cache",
+            str(tmp_path),
+            "--gtts-tld",
+            "invalid",
+            "--counter-name",
+            COUNTER_NAME,
+            "--lang",
+            "id",
+        ],
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
     assert proc.returncode == 0, proc.stderr
     assert proc.stderr.count("Mesin suara gtts tidak dapat dipakai") == 1
     assert "49/49" in proc.stderr  # the progress bar reached the end
@@ -161,8 +177,11 @@ def test_interrupted_build_leaves_only_whole_clips(tmp_path: Path) -> None:
 def test_stale_temp_files_are_cleaned(cache_copy: Path) -> None:
     stale = cache_copy / "clips" / ".letter.a.wav.abc.tmp"
     stale.write_bytes(b"half")
-    build_cache(cache_copy, office_clip_texts(counter_names=[COUNTER_NAME]),
-                default_engines(cache_copy, ["espeak-ng"]))  # fmt: skip
+    build_cache(
+        cache_copy,
+        office_clip_texts(counter_names=[COUNTER_NAME]),
+        default_engines(cache_copy, ["espeak-ng"]),
+    )
     assert not stale.exists()
 
 

@@ -105,9 +105,7 @@ def test_two_calls_at_once_play_one_after_the_other(
     assert abs((softer - louder) - (-12.04)) < 0.3
 
 
-def test_expired_announcements_are_dropped(
-    broker: Mosquitto, built_cache: BuiltCache, out_dir: Path
-) -> None:
+def test_expired_announcements_are_dropped(broker: Mosquitto, built_cache: BuiltCache, out_dir: Path) -> None:
     async def scenario() -> SpeakerNode:
         sink = WavFileSink(out_dir, speed=20)
         node = SpeakerNode(SpeakerConfig(SPEAKER, built_cache.root, port=broker.port), sink)
@@ -131,15 +129,26 @@ def test_expired_announcements_are_dropped(
     assert len(list(out_dir.glob("*.wav"))) == 2
 
 
-def test_availability_birth_and_last_will(
-    broker: Mosquitto, built_cache: BuiltCache, out_dir: Path
-) -> None:
+def test_availability_birth_and_last_will(broker: Mosquitto, built_cache: BuiltCache, out_dir: Path) -> None:
     """The real `antrian speaker` command in its own process, killed without a goodbye."""
     proc = subprocess.Popen(
-        [sys.executable, "-m", "antrian.cli", "speaker", "--id", SPEAKER,
-         "--port", str(broker.port), "--cache", str(built_cache.root), "--wav-dir", str(out_dir)],
-        stdout=subprocess.DEVNULL, stderr=subprocess.PIPE,
-    )  # fmt: skip
+        [
+            sys.executable,
+            "-m",
+            "antrian.cli",
+            "speaker",
+            "--id",
+            SPEAKER,
+            "--port",
+            str(broker.port),
+            "--cache",
+            str(built_cache.root),
+            "--wav-dir",
+            str(out_dir),
+        ],
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.PIPE,
+    )
 
     topic = TOPICS.device_availability(SPEAKER)
 

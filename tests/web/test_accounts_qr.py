@@ -27,8 +27,10 @@ def test_passwords_are_hashed_and_checked(accounts):
     assert accounts.check("nobody", "rahasia-123") is None
 
 
-@pytest.mark.parametrize(("name", "role", "password"), [
-    ("ani", "root", "rahasia-123"), ("a b", "admin", "rahasia-123"), ("ani", "admin", "short")])
+@pytest.mark.parametrize(
+    ("name", "role", "password"),
+    [("ani", "root", "rahasia-123"), ("a b", "admin", "rahasia-123"), ("ani", "admin", "short")],
+)
 def test_bad_accounts_are_refused(accounts, name, role, password):
     with pytest.raises(AccountError):
         accounts.add_user(name, role, password)

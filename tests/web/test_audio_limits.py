@@ -21,12 +21,15 @@ def one_clip(workdir: Path) -> None:
 hub = hub_fixture("audio", prepare=one_clip)
 
 
-@pytest.mark.parametrize(("clips", "why"), [
-    ("pause.3600000", "at most 2000 ms"),                 # an hour of silence
-    (",".join(["pause.10"] * 65), "1..64 clip ids"),        # too many clips
-    (",".join(["pause.2000"] * 31), "at most 60 s"),       # 62 s of pauses
-    (",".join(["chime"] * 60), "at most 60 s"),            # 60 chimes, ~75 s
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("clips", "why"),
+    [
+        ("pause.3600000", "at most 2000 ms"),  # an hour of silence
+        (",".join(["pause.10"] * 65), "1..64 clip ids"),  # too many clips
+        (",".join(["pause.2000"] * 31), "at most 60 s"),  # 62 s of pauses
+        (",".join(["chime"] * 60), "at most 60 s"),  # 60 chimes, ~75 s
+    ],
+)
 def test_audio_that_would_be_too_long_is_refused_before_it_is_made(hub, clips, why):
     status, _, body = Browser(hub, "127.0.0.9").request("GET", f"/audio/call.wav?clips={clips}")
     assert status == 400
@@ -35,7 +38,8 @@ def test_audio_that_would_be_too_long_is_refused_before_it_is_made(hub, clips, w
 
 def test_an_announcement_within_the_bounds_is_served(hub):
     status, resp, body = Browser(hub, "127.0.0.9").request(
-        "GET", "/audio/call.wav?clips=chime,pause.300,chime,pause.2000")
+        "GET", "/audio/call.wav?clips=chime,pause.300,chime,pause.2000"
+    )
     assert status == 200
     assert resp.headers["Content-Type"] == "audio/wav"
     chime = len(audio.chime().samples)

@@ -75,25 +75,31 @@ def test_a_check_under_way_holds_back_parallel_attempts():
     assert throttle.wait(("user:ani", "ip:10.0.0.5")) == (0.0, False)
 
 
-@pytest.mark.parametrize(("peer", "forwarded", "client"), [
-    ("10.0.0.5", None, "10.0.0.5"),
-    ("10.0.0.5", "192.168.1.9", "10.0.0.5"),              # not a trusted proxy: ignored
-    ("127.0.0.1", "1.2.3.4, 192.168.1.9", "192.168.1.9"),  # the proxy's own entry, not the rest
-    ("127.0.0.1", "not-an-address", "127.0.0.1"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("peer", "forwarded", "client"),
+    [
+        ("10.0.0.5", None, "10.0.0.5"),
+        ("10.0.0.5", "192.168.1.9", "10.0.0.5"),  # not a trusted proxy: ignored
+        ("127.0.0.1", "1.2.3.4, 192.168.1.9", "192.168.1.9"),  # the proxy's own entry, not the rest
+        ("127.0.0.1", "not-an-address", "127.0.0.1"),
+    ],
+)
 def test_the_client_behind_a_trusted_proxy(peer, forwarded, client):
     assert client_address(peer, forwarded, ("127.0.0.1",)) == client
 
 
-@pytest.mark.parametrize(("web", "message"), [
-    ({"max_streams": 0}, "web.max_streams: must be 1..100000"),
-    ({"max_streams": 10, "max_streams_per_client": 20}, "web.max_streams_per_client: must be 1..10"),
-    ({"request_timeout": 0.5}, "web.request_timeout: must be 1..300"),
-    ({"tickets_per_minute": True}, "web.tickets_per_minute: must be a whole number"),
-    ({"login_delay": 61}, "web.login_delay: must be 0..60"),
-    ({"trusted_proxies": ["proxy.lan"]}, "web.trusted_proxies: not an IP address"),
-    ({"secure_cookie": True}, "web.secure_cookie: unknown key"),
-])  # fmt: skip
+@pytest.mark.parametrize(
+    ("web", "message"),
+    [
+        ({"max_streams": 0}, "web.max_streams: must be 1..100000"),
+        ({"max_streams": 10, "max_streams_per_client": 20}, "web.max_streams_per_client: must be 1..10"),
+        ({"request_timeout": 0.5}, "web.request_timeout: must be 1..300"),
+        ({"tickets_per_minute": True}, "web.tickets_per_minute: must be a whole number"),
+        ({"login_delay": 61}, "web.login_delay: must be 0..60"),
+        ({"trusted_proxies": ["proxy.lan"]}, "web.trusted_proxies: not an IP address"),
+        ({"secure_cookie": True}, "web.secure_cookie: unknown key"),
+    ],
+)
 def test_web_limits_are_checked_with_the_key_named(web, message):
     with pytest.raises(ConfigError, match=message.replace(".", r"\.")):
         parse_config({"web": web})

@@ -98,14 +98,12 @@ def test_admin_pause_is_refused_on_kiosk(web_hub, new_page, login, shot):
     assert web_hub.service("C")["issued"] == 0
 
     # the audit log names the admin; the topic monitor shows the retained service state
-    expect(admin.locator('#audit tr[data-type="service_status_changed"]').first).to_contain_text(
-        "admin:ani")
+    expect(admin.locator('#audit tr[data-type="service_status_changed"]').first).to_contain_text("admin:ani")
     for path in ("antrian", "antrian/kantor", "antrian/kantor/service", "antrian/kantor/service/C"):
         node = admin.locator(f'#tree details[data-path="{path}"]')
         node.locator("> summary").click()
         expect(node).to_have_attribute("open", "")  # the tree is redrawn live: opened, and stays
-    expect(admin.locator('[data-topic="antrian/kantor/service/C/state"]')).to_contain_text(
-        '"paused"')
+    expect(admin.locator('[data-topic="antrian/kantor/service/C/state"]')).to_contain_text('"paused"')
     expect(admin.locator("#stats svg.chart")).to_have_count(3)
     admin.wait_for_timeout(300)
     shot(admin, "admin", full_page=True)
@@ -135,7 +133,8 @@ def test_staff_correct_a_wrongly_priority_ticket_with_a_reason(web_hub, new_page
     admin.click("#prio-A-001")
     expect(chip).not_to_have_class(re.compile(r"\bprio\b"))
     expect(admin.locator('#audit tr[data-type="priority_changed"]').first).to_contain_text(
-        "bukan lansia, salah tekan")
+        "bukan lansia, salah tekan"
+    )
     assert web_hub.service("A")["waiting_priority"] == 0
     shot(admin, "admin-priority-removed")
 
@@ -152,9 +151,11 @@ def test_staff_correct_a_wrongly_priority_ticket_with_a_reason(web_hub, new_page
     shot(officer, "officer-priority")
     # the hub itself insists on a reason (a script skipping the page gets nowhere)
     token = officer.locator('meta[name="csrf"]').get_attribute("content")
-    r = officer.context.request.post(f"{base}/api/action", headers={"X-CSRF-Token": token},
-                                     data={"command": "set_priority", "ticket": "A-001",
-                                           "priority": False})  # fmt: skip
+    r = officer.context.request.post(
+        f"{base}/api/action",
+        headers={"X-CSRF-Token": token},
+        data={"command": "set_priority", "ticket": "A-001", "priority": False},
+    )
     assert r.status == 400
     assert r.json()["error"] == "Isi alasannya terlebih dahulu."
     assert web_hub.service("A")["waiting_priority"] == 1
@@ -181,8 +182,11 @@ def test_actions_without_csrf_token_are_refused(web_hub, new_page, login, admin_
     api = page.context.request
     before = web_hub.service("E")
     for headers in ({}, {"X-CSRF-Token": "0" * 64}):
-        r = api.post(f"{web_hub.base}/api/action", headers=headers,
-                     data={"command": "service_status", "service": "E", "status": "paused"})
+        r = api.post(
+            f"{web_hub.base}/api/action",
+            headers=headers,
+            data={"command": "service_status", "service": "E", "status": "paused"},
+        )
         assert r.status == 403
         r = api.post(f"{web_hub.base}/api/ticket", headers=headers, data={"service": "E"})
         assert r.status == 403
@@ -193,8 +197,7 @@ def test_actions_without_csrf_token_are_refused(web_hub, new_page, login, admin_
     assert (after["status"], after["issued"]) == (before["status"], before["issued"]) == ("open", 0)
     # the same action with the page's token goes through: the refusal was the token's doing
     token = page.locator('meta[name="csrf"]').get_attribute("content")
-    r = api.post(f"{web_hub.base}/api/ticket", headers={"X-CSRF-Token": token},
-                 data={"service": "E"})
+    r = api.post(f"{web_hub.base}/api/ticket", headers={"X-CSRF-Token": token}, data={"service": "E"})
     assert r.status == 200
     assert r.json()["data"]["ticket"] == "E-001"
 
@@ -211,9 +214,11 @@ def test_officer_may_not_do_admin_actions(web_hub, new_page, login):
     page = new_page()
     login(page, web_hub.base, "officer", "/officer")
     token = page.locator('meta[name="csrf"]').get_attribute("content")
-    r = page.context.request.post(f"{web_hub.base}/api/action", headers={"X-CSRF-Token": token},
-                                  data={"command": "service_status", "service": "D",
-                                        "status": "paused"})  # fmt: skip
+    r = page.context.request.post(
+        f"{web_hub.base}/api/action",
+        headers={"X-CSRF-Token": token},
+        data={"command": "service_status", "service": "D", "status": "paused"},
+    )
     assert r.status == 403
     assert web_hub.service("D")["status"] == "open"
     response = page.goto(f"{web_hub.base}/admin")

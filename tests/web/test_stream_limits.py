@@ -102,8 +102,10 @@ def test_unfinished_requests_are_closed_and_mqtt_goes_on(hub, probe):
     bodies: list[socket.socket] = []
     for n in range(5):  # a body that never ends
         s = socket.create_connection(("127.0.0.1", hub.port), source_address=(f"127.0.4.{n + 1}", 0))
-        s.sendall(b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
-                  b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuser")
+        s.sendall(
+            b"POST /login HTTP/1.1\r\nHost: 127.0.0.1\r\n"
+            b"Content-Type: application/x-www-form-urlencoded\r\nContent-Length: 100\r\n\r\nuser"
+        )
         bodies.append(s)
     closed: set[int] = set()
     deadline = time.monotonic() + 60

@@ -33,9 +33,25 @@ OFFICER = ("budi", "rahasia-petugas-1")
 
 
 def _add_user(config: Path, name: str, role: str, password: str) -> None:
-    subprocess.run([sys.executable, "-m", "antrian.cli", "users", "add", name, "--role", role,
-                    "--password-stdin", "-c", str(config)], input=password + "\n", text=True,
-                   check=True, capture_output=True)  # fmt: skip
+    subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "antrian.cli",
+            "users",
+            "add",
+            name,
+            "--role",
+            role,
+            "--password-stdin",
+            "-c",
+            str(config),
+        ],
+        input=password + "\n",
+        text=True,
+        check=True,
+        capture_output=True,
+    )
 
 
 class WebHub:
@@ -56,18 +72,21 @@ class WebHub:
 
 
 @contextmanager
-def running_web_hub(workdir: Path, extra_config: str = "",
-                    users: tuple[tuple[str, str, str], ...] = ()) -> Iterator[WebHub]:
+def running_web_hub(
+    workdir: Path, extra_config: str = "", users: tuple[tuple[str, str, str], ...] = ()
+) -> Iterator[WebHub]:
     """A broker and the hub with its pages, the admin and officer accounts (and `users`: name,
     role, password); `extra_config` is TOML appended after the `[web]` table's own keys."""
     broker = Mosquitto()
     broker.start()
     port = free_port()
     printer = workdir / "printer.bin"  # the printer's device node, as a file
-    config = (f'[office]\nname = "Kantor Kecamatan Winongan"\n'
-              f'opening = "00:00"\nclosing = "23:59"\n'
-              f'[printer]\ndevice = "{printer}"\n'
-              f'[web]\nport = {port}\nhost = "127.0.0.1"\n{extra_config}')
+    config = (
+        f'[office]\nname = "Kantor Kecamatan Winongan"\n'
+        f'opening = "00:00"\nclosing = "23:59"\n'
+        f'[printer]\ndevice = "{printer}"\n'
+        f'[web]\nport = {port}\nhost = "127.0.0.1"\n{extra_config}'
+    )
     proc = HubProcess(broker, config, workdir)
     _add_user(proc.config_path, ADMIN[0], "admin", ADMIN[1])
     _add_user(proc.config_path, OFFICER[0], "officer", OFFICER[1])
@@ -93,8 +112,12 @@ def running_web_hub(workdir: Path, extra_config: str = "",
         broker.close()
 
 
-def hub_fixture(name: str, extra_config: str = "", users: tuple[tuple[str, str, str], ...] = (),
-                prepare: Callable[[Path], None] | None = None) -> Any:
+def hub_fixture(
+    name: str,
+    extra_config: str = "",
+    users: tuple[tuple[str, str, str], ...] = (),
+    prepare: Callable[[Path], None] | None = None,
+) -> Any:
     """A module-scoped fixture: a hub of the module's own (`extra_config`, `users`; `prepare`
     fills its folder before it starts)."""
 
@@ -110,8 +133,9 @@ def hub_fixture(name: str, extra_config: str = "", users: tuple[tuple[str, str, 
 
 
 def mqtt_ticket(probe: Probe, service: str) -> dict:
-    return probe.request(T.hub_request("take_ticket"), T.hub_response("take_ticket"),
-                         {"service": service}, timeout=10)  # fmt: skip
+    return probe.request(
+        T.hub_request("take_ticket"), T.hub_response("take_ticket"), {"service": service}, timeout=10
+    )
 
 
 class Browser:
@@ -123,10 +147,12 @@ class Browser:
         self.cookies: dict[str, str] = {}
         self.set_cookie: list[str] = []
 
-    def request(self, method: str, path: str, body: bytes | None = None,
-                headers: dict[str, str] | None = None) -> Answer:  # fmt: skip
-        conn = http.client.HTTPConnection("127.0.0.1", self.hub.port, timeout=15,
-                                          source_address=(self.address, 0))  # fmt: skip
+    def request(
+        self, method: str, path: str, body: bytes | None = None, headers: dict[str, str] | None = None
+    ) -> Answer:
+        conn = http.client.HTTPConnection(
+            "127.0.0.1", self.hub.port, timeout=15, source_address=(self.address, 0)
+        )
         h = dict(headers or {})
         if self.cookies:
             h["Cookie"] = "; ".join(f"{k}={v}" for k, v in self.cookies.items())
@@ -148,21 +174,28 @@ class Browser:
 
     def take_ticket(self, service: str) -> tuple[int, http.client.HTTPResponse, dict]:
         headers = {"Content-Type": "application/json", "X-CSRF-Token": self.csrf()}
-        status, resp, data = self.request("POST", "/api/ticket", json.dumps({"service": service}).encode(),
-                                          headers)  # fmt: skip
+        status, resp, data = self.request(
+            "POST", "/api/ticket", json.dumps({"service": service}).encode(), headers
+        )
         return status, resp, json.loads(data)
 
     def login(self, name: str, password: str, csrf: str | None = None) -> tuple[int, Any, str]:
-        form = urlencode({"csrf": csrf or self.csrf("/login"), "username": name, "password": password,
-                          "next": "/admin"}).encode()  # fmt: skip
-        status, resp, data = self.request("POST", "/login", form,
-                                          {"Content-Type": "application/x-www-form-urlencoded"})  # fmt: skip
+        form = urlencode(
+            {"csrf": csrf or self.csrf("/login"), "username": name, "password": password, "next": "/admin"}
+        ).encode()
+        status, resp, data = self.request(
+            "POST", "/login", form, {"Content-Type": "application/x-www-form-urlencoded"}
+        )
         said = re.search(r'<p class="error" id="login-error">([^<]*)</p>', data.decode())
         return status, resp, said.group(1) if said else ""
 
 
-def open_stream(hub, address: str, path: str = "/events/public", rcvbuf: int | None = None,
-                ) -> tuple[socket.socket, int, bytes]:  # fmt: skip
+def open_stream(
+    hub,
+    address: str,
+    path: str = "/events/public",
+    rcvbuf: int | None = None,
+) -> tuple[socket.socket, int, bytes]:
     """A live page that reads its response head (and the body's first bytes), then nothing."""
     s = socket.socket()
     if rcvbuf is not None:
