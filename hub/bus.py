@@ -20,7 +20,7 @@ from datetime import datetime
 from typing import Any, TypeVar
 
 from antrian.contract import Outgoing
-from antrian.queue import Event
+from antrian.queue import Event, QueueState
 
 log = logging.getLogger("antrian.bus")
 
@@ -31,6 +31,26 @@ class Committed:
 
     events: tuple[Event, ...]
     now: datetime
+
+
+@dataclass(frozen=True)
+class Committing:
+    """Events are about to be committed; `state` already has them applied (not yet durable).
+
+    The one hook that may add to the commit itself: its handlers return `StoreWrite`s, which
+    the store runs in the same SQLite transaction as the events. What an event causes later
+    (a message to the citizen) is then queued exactly when the event is, never one without
+    the other, even if the hub dies right after. Handlers must only read `state` and be quick:
+    the commit waits for them.
+    """
+
+    events: tuple[Event, ...]
+    state: QueueState
+    now: datetime
+
+
+#: One SQL statement and its parameters, run inside the commit of a batch of events.
+StoreWrite = tuple[str, tuple[Any, ...]]
 
 
 @dataclass(frozen=True)
@@ -70,6 +90,7 @@ class EventBus:
 
     def __init__(self) -> None:
         self._handlers: dict[type, list[tuple[object, Handler]]] = {}
+        self._writers: list[tuple[object, Callable[[Committing], Iterable[StoreWrite]]]] = []
 
     def on(self, kind: type[E], owner: object, handler: Callable[[E], Iterable[Outgoing] | None]) -> None:
         """Call `handler` for every event of `kind`, until `remove(owner)`."""
@@ -79,6 +100,7 @@ class EventBus:
         """Forget every handler `owner` registered (called when an extension stops)."""
         for kind, handlers in self._handlers.items():
             self._handlers[kind] = [(o, h) for o, h in handlers if o is not owner]
+        self._writers = [(o, h) for o, h in self._writers if o is not owner]
 
     def emit(self, event: BusEvent) -> list[Outgoing]:
         """Run the handlers of `event`'s kind; the messages they return, in order."""
@@ -91,6 +113,24 @@ class EventBus:
                 continue
             if result is not None:
                 out.extend(result)
+        return out
+
+    def on_committing(self, owner: object, handler: Callable[[Committing], Iterable[StoreWrite]]) -> None:
+        """Call `handler` before each commit; its writes join the commit (see `Committing`)."""
+        self._writers.append((owner, handler))
+
+    def committing(self, event: Committing) -> list[StoreWrite]:
+        """The writes the `Committing` handlers add to this commit.
+
+        A handler that raises is logged and left out: the queue's own events are committed
+        whatever a part around it does (its loss is logged, never silent).
+        """
+        out: list[StoreWrite] = []
+        for owner, handler in list(self._writers):
+            try:
+                out.extend(handler(event))
+            except Exception:
+                log.exception("%s failed before a commit; its writes are left out", type(owner).__name__)
         return out
 
     def listeners(self, kind: type[BusEvent]) -> int:

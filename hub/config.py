@@ -150,6 +150,32 @@ class PrinterConfig:
 
 
 @dataclass(frozen=True)
+class NotifyConfig:
+    """SMS and WhatsApp to the citizens who gave a number (docs/notifications.md).
+
+    Off until a channel is set: `sms_smsdrc` (a gammu-smsd configuration with `service = files`:
+    SMS through a GSM modem, no internet needed) and/or `apprise_url` (WhatsApp, Telegram and
+    others through apprise, with `{to}` where the number goes).
+    """
+
+    sms_smsdrc: str | None = None
+    apprise_url: str | None = None
+    #: Tickets one phone number may follow in a day (a number is not a way to page someone).
+    tickets_per_number: int = 3
+    #: Times a ticket's number may be given or changed.
+    changes_per_ticket: int = 3
+    #: A message that could not leave for this long is dropped (it no longer helps anyone).
+    give_up_minutes: int = 60
+    #: Numbers are kept this long after closing (for the "tidak terlayani" messages), then
+    #: destroyed with the day's key.
+    keep_after_closing_minutes: int = 30
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.sms_smsdrc or self.apprise_url)
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -171,6 +197,7 @@ class Config:
     tts_cache: str = "tts_cache"
     web: WebConfig = field(default_factory=WebConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
+    notify: NotifyConfig = field(default_factory=NotifyConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -367,6 +394,27 @@ class PrinterTable(_Table):
     ] = 58
 
 
+class NotifyTable(_Table):
+    """[notify]: SMS (a GSM modem through gammu-smsd) and WhatsApp (apprise) to citizens."""
+
+    sms_smsdrc: Annotated[str, msgspec.Meta(examples=["/etc/gammu-smsdrc"])] | UnsetType = UNSET
+    apprise_url: (
+        Annotated[
+            str,
+            msgspec.Meta(
+                pattern=r"\{to\}",
+                examples=["whatsapp://TOKEN@PHONE_NUMBER_ID/{to}"],
+                extra={"error": "must contain {to} where the citizen's number goes"},
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
+    tickets_per_number: Annotated[int, _bounds(1, 50)] = NotifyConfig.tickets_per_number
+    changes_per_ticket: Annotated[int, _bounds(1, 20)] = NotifyConfig.changes_per_ticket
+    give_up_minutes: Annotated[int, _bounds(1, 600)] = NotifyConfig.give_up_minutes
+    keep_after_closing_minutes: Annotated[int, _bounds(0, 600)] = NotifyConfig.keep_after_closing_minutes
+
+
 class ServiceTable(_Table):
     """[[services]]: one service, called by its letter."""
 
@@ -426,6 +474,7 @@ class ConfigFile(_Table):
     announcement: AnnouncementTable = msgspec.field(default_factory=AnnouncementTable)
     web: WebTable = msgspec.field(default_factory=WebTable)
     printer: PrinterTable = msgspec.field(default_factory=PrinterTable)
+    notify: NotifyTable = msgspec.field(default_factory=NotifyTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -685,6 +734,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         tts_cache=file.tts_cache,
         web=_web(file.web),
         printer=PrinterConfig(device=_unset(file.printer.device), paper=file.printer.paper),
+        notify=NotifyConfig(**{k: _unset(v) for k, v in asdict(file.notify).items()}),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),
@@ -708,6 +758,9 @@ def load_config(path: str | Path | None) -> Config:
     # Relative paths are relative to the config file, not to wherever the service manager
     # happened to start the hub.
     db, cache = Path(cfg.database), Path(cfg.tts_cache)
+    smsdrc = cfg.notify.sms_smsdrc
+    if smsdrc is not None and not Path(smsdrc).is_absolute():
+        cfg = replace(cfg, notify=replace(cfg.notify, sms_smsdrc=str(p.parent / smsdrc)))
     return replace(
         cfg,
         database=str(db if db.is_absolute() else p.parent / db),

@@ -32,7 +32,7 @@ from datetime import UTC, datetime
 from typing import Any, Final
 
 from antrian import eta, views
-from antrian.bus import Committed, Connected, EventBus, Ticked
+from antrian.bus import Committed, Committing, Connected, EventBus, Ticked
 from antrian.config import Config, DeviceConfig
 from antrian.contract import (
     COMMAND_SCHEMAS,
@@ -230,6 +230,7 @@ class HubCore:
                     transactions=[
                         (a.sender, a.day, a.txn, a.command, a.body) for a in accepted if a.txn is not None
                     ],
+                    writes=self.bus.committing(Committing(tuple(events), self.state, now)),
                 )
             except StorageError as exc:
                 # Nothing was committed: forget what was applied in memory, refuse visibly.

@@ -15,6 +15,7 @@ another day (a reset counter, a reflashed board) gets a new answer, not yesterda
 from __future__ import annotations
 
 import json
+import logging
 import sqlite3
 from collections.abc import Iterable, Iterator
 from datetime import datetime
@@ -22,6 +23,8 @@ from pathlib import Path
 from typing import Any
 
 from antrian.queue import Event
+
+log = logging.getLogger("antrian.store")
 
 #: The responses of requests with a `transaction`, one per sender, working day and id.
 _TRANSACTIONS = """transactions (
@@ -105,11 +108,14 @@ class EventStore:
         events: Iterable[Event],
         *,
         transactions: Iterable[tuple[str, str, str, str, dict[str, Any]]] = (),
+        writes: Iterable[tuple[str, tuple[Any, ...]]] = (),
     ) -> list[int]:
         """Commit `events` (and the responses of `transactions`) atomically; their sequence numbers.
 
-        Each transaction is (sender, day, transaction id, command, response). Raises StorageError
-        and commits nothing when SQLite cannot write.
+        Each transaction is (sender, day, transaction id, command, response). `writes` are the
+        statements the parts around the core add to the same commit (`antrian.bus.Committing`:
+        a notification queued with the call that causes it). Raises StorageError and commits
+        nothing when SQLite cannot write.
         """
         seqs: list[int] = []
         try:
@@ -133,6 +139,8 @@ class EventStore:
                         "INSERT OR IGNORE INTO transactions VALUES (?,?,?,?,?)",
                         (sender, day, txn, command, json.dumps(resp, ensure_ascii=False)),
                     )
+                for sql, params in writes:
+                    self._write_apart(sql, params)
                 self.db.execute("COMMIT")
             except BaseException:
                 # A failed COMMIT (disk full) may already have rolled back: rolling back again
@@ -143,6 +151,22 @@ class EventStore:
         except sqlite3.Error as exc:
             raise _storage_error(exc) from exc
         return seqs
+
+    def _write_apart(self, sql: str, params: tuple[Any, ...]) -> None:
+        """One statement of a part around the core, inside the commit but under a savepoint:
+        if it is wrong (a constraint, a bug), it alone is undone and logged, and the queue's
+        events still commit. A full disk still fails the whole commit, as it must."""
+        self.db.execute("SAVEPOINT part_write")
+        try:
+            self.db.execute(sql, params)
+        except sqlite3.Error as exc:
+            self.db.execute("ROLLBACK TO part_write")
+            self.db.execute("RELEASE part_write")
+            if _storage_error(exc).code != "storage_failed":
+                raise
+            log.error("a write added to the commit failed and was left out: %s (%s)", exc, sql[:60])
+            return
+        self.db.execute("RELEASE part_write")
 
     def transaction_response(self, sender: str, day: str, txn: str) -> dict[str, Any] | None:
         """The stored response of an earlier request of this sender and day with this id."""
