@@ -86,7 +86,7 @@
       s.skipped.map((t) => `<span class="chip skipped">${esc(t.ticket)}
         <button data-act="${A({ command: "reinsert", ticket: t.ticket })}">${esc(T.reinsert)}</button></span>`).join("");
     document.getElementById("devices").innerHTML =
-      `<tr><th>ID</th><th>${esc(T.role)}</th><th>${esc(T.status)}</th><th>${esc(T.last_seen)}</th><th>${esc(T.firmware)}</th></tr>` +
+      `<tr><th>${esc(T.device_id)}</th><th>${esc(T.role)}</th><th>${esc(T.status)}</th><th>${esc(T.last_seen)}</th><th>${esc(T.firmware)}</th></tr>` +
       s.devices.map((d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}${d.registered ? "" : " ⚠"}</td>
         <td>${esc(d.role)}${d.counter ? " · " + d.counter : ""}</td>
         <td class="${d.availability === "online" ? "status-open" : "status-closed"}">${esc(d.availability === "online" ? T.online : T.offline_dev)}</td>
@@ -152,7 +152,7 @@
       d.addEventListener("toggle", () => { if (d.open) openPaths.add(d.dataset.path); else openPaths.delete(d.dataset.path); });
     }
     document.getElementById("recent-msgs").innerHTML = recent.slice().reverse().map((m) =>
-      `<li><small>${esc(m.at.slice(11, 19))}</small> <b>${esc(m.topic)}</b>${m.retained ? " (R)" : ""}
+      `<li><small>${esc(m.at.slice(11, 19))}</small> <b>${esc(m.topic)}</b>${m.retained ? ` (${esc(T.retained)})` : ""}
        <code>${esc(m.payload.slice(0, 160))}</code></li>`).join("");
   }
   setInterval(drawTree, 700);

@@ -52,7 +52,7 @@ async function post(url, body) {
       headers: { "Content-Type": "application/json", "X-CSRF-Token": CSRF },
       body: JSON.stringify(body),
     });
-    try { return await r.json(); } catch { return { status: "error", error: `HTTP ${r.status}` }; }
+    try { return await r.json(); } catch { return { status: "error", error: fmt(T.http_error, { status: r.status }) }; }
   } catch (err) {
     return { status: "error", error: T.offline };
   }
