@@ -7,12 +7,15 @@ An extension listens on the typed bus (`antrian.bus`) and returns the messages i
 it never changes the queue except through `core.handle`, like any other client.
 
 To add a part: subclass `Extension`, register its listeners in `start`, add it to `BUILTIN`,
-and test it with the shared scenarios in `tests/kit`. Nothing in the core changes.
+and test it with the shared scenarios in `tests/kit`. Nothing in the core changes. A part that
+must commit something together with the events that cause it (a notification queued with the
+call) registers `bus.on_committing`; a part with pages of its own returns them from
+`web_routes`.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from typing import TYPE_CHECKING, ClassVar
 
 from antrian.bus import EventBus
@@ -23,6 +26,8 @@ from antrian.retained import RetainedCache
 __all__ = ["Extension", "RetainedCache"]
 
 if TYPE_CHECKING:
+    from aiohttp.web import AbstractRouteDef
+
     from antrian.core import HubCore
     from antrian.service import HubService
 
@@ -51,6 +56,10 @@ class Extension:
     async def stop(self) -> None:
         """Stop tasks; the bus forgets this part's listeners."""
         self.bus.remove(self)
+
+    def web_routes(self) -> Sequence[AbstractRouteDef]:
+        """The routes this part adds to the web pages (`antrian.web.server` mounts them)."""
+        return ()
 
     def publish(self, messages: Iterable[Outgoing]) -> None:
         """Publish outside a bus reaction (from a task of the part's own)."""

@@ -90,6 +90,10 @@ class HubService:
         self._started: list[Extension] = []
 
     async def start_extensions(self) -> None:
+    def extension(self, name: str) -> Extension | None:
+        """The running part called `name` (`Extension.name`), if this office runs it."""
+        return next((e for e in self.extensions if e.name == name), None)
+
         """Start every extension, in order (also for tests that drive the core directly)."""
         for ext in self.extensions:
             if ext not in self._started:

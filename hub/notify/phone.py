@@ -49,7 +49,8 @@ def normalise(raw: str) -> str:
         national = digits
     if not _MOBILE.fullmatch(national):
         # a landline (021 ...) cannot take an SMS: say so rather than "invalid"
-        raise PhoneError("phone_not_mobile" if len(national) >= 8 else "phone_invalid")
+        landline = not national.startswith("8") and 8 <= len(national) <= 11
+        raise PhoneError("phone_not_mobile" if landline else "phone_invalid")
     return "+62" + national
 
 

@@ -19,13 +19,20 @@ import os
 import re
 import secrets
 from pathlib import Path
-from typing import Final
+from typing import TYPE_CHECKING, Final
 
-from cryptography.exceptions import InvalidTag
-from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+if TYPE_CHECKING:
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 
 _DAY: Final = re.compile(r"^\d{4}-\d{2}-\d{2}$")
 _NONCE: Final = 12
+
+
+def _aead(key: bytes) -> AESGCM:
+    """AES-GCM from `cryptography` (the `[notify]` extra), imported where numbers are sealed."""
+    from cryptography.hazmat.primitives.ciphers.aead import AESGCM
+
+    return AESGCM(key)
 
 
 class DayVault:
@@ -69,15 +76,17 @@ class DayVault:
         key = self._key(day, create=True)
         assert key is not None
         nonce = secrets.token_bytes(_NONCE)
-        return nonce + AESGCM(key).encrypt(nonce, phone.encode(), day.encode())
+        return nonce + _aead(key).encrypt(nonce, phone.encode(), day.encode())
 
     def open(self, day: str, sealed: bytes) -> str | None:
         """The number, or None once the day's key is gone (or the bytes are not ours)."""
         key = self._key(day, create=False)
         if key is None or len(sealed) <= _NONCE:
             return None
+        from cryptography.exceptions import InvalidTag
+
         try:
-            return AESGCM(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], day.encode()).decode()
+            return _aead(key).decrypt(sealed[:_NONCE], sealed[_NONCE:], day.encode()).decode()
         except InvalidTag:
             return None
 

@@ -868,6 +868,8 @@ def build_app(webapp: WebApp) -> web.Application:
     app = web.Application(middlewares=[identify], client_max_size=64 * 1024)
     app[K_WEB] = webapp
     app.add_routes(routes)
+    for part in webapp.service.extensions:  # pages of the other parts (notifications, ...)
+        app.add_routes(part.web_routes())
     app.router.add_static("/static", STATIC)
     try:
         from antrian.voice.http import audio_routes

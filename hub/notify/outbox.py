@@ -1,0 +1,301 @@
+"""The durable outbox: who asked to be told, and every message, in the hub's own database.
+
+A message is a row written in the same SQLite transaction as the event that causes it (the
+call, the pause, the expiry: see `antrian.bus.Committing`), so a hub that dies right after a
+call has either both or neither. The row is unique per (day, ticket, kind): the same call
+replayed, a batch retried, a hub restarted, can never queue a second "dipanggil" for it.
+
+A row's life: `pending` -> `sending` (written before the channel is asked) -> `sent` ->
+`delivered` (when the channel reports it). A temporary failure puts it back to `pending`
+with a later `next_at` (backoff); a permanent one makes it `failed`; one that no longer
+helps (the ticket was already called, the office closed) is `dropped` with its reason. A row
+found in `sending` at start-up was interrupted mid-send: the SMS channel recognises its own
+message by the row's key and never sends it twice; a channel that cannot (apprise) gets
+`unknown` instead of a second message.
+
+Phone numbers are in `notify_contacts`, only sealed (`antrian.notify.vault`), and deleted with
+the day's key after closing. The counts per month and channel stay for the report.
+"""
+
+from __future__ import annotations
+
+import sqlite3
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Final
+
+from antrian.bus import StoreWrite
+
+SCHEMA: Final = """
+CREATE TABLE IF NOT EXISTS notify_contacts (
+    day      TEXT NOT NULL,
+    ticket   TEXT NOT NULL,
+    sealed   BLOB NOT NULL,
+    tag      TEXT NOT NULL,
+    channel  TEXT NOT NULL,
+    lang     TEXT NOT NULL,
+    changes  INTEGER NOT NULL DEFAULT 1,
+    created  TEXT NOT NULL,
+    PRIMARY KEY (day, ticket)
+);
+CREATE INDEX IF NOT EXISTS notify_contacts_tag ON notify_contacts(day, tag);
+CREATE TABLE IF NOT EXISTS notify_outbox (
+    id         INTEGER PRIMARY KEY,
+    day        TEXT NOT NULL,
+    ticket     TEXT NOT NULL,
+    kind       TEXT NOT NULL,
+    channel    TEXT NOT NULL,
+    text       TEXT NOT NULL,
+    state      TEXT NOT NULL DEFAULT 'pending',
+    attempts   INTEGER NOT NULL DEFAULT 0,
+    created    TEXT NOT NULL,
+    next_at    TEXT NOT NULL,
+    sent_at    TEXT,
+    final_at   TEXT,
+    ref        TEXT,
+    last_error TEXT,
+    UNIQUE (day, ticket, kind)
+);
+CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(state, next_at);
+CREATE TABLE IF NOT EXISTS notify_monthly (
+    month   TEXT NOT NULL,
+    channel TEXT NOT NULL,
+    sent    INTEGER NOT NULL DEFAULT 0,
+    failed  INTEGER NOT NULL DEFAULT 0,
+    dropped INTEGER NOT NULL DEFAULT 0,
+    PRIMARY KEY (month, channel)
+);
+"""
+
+#: The kinds of message, in the order a ticket meets them.
+KINDS: Final = ("almost", "called", "paused", "not_served", "test")
+#: States from which nothing more happens to a row.
+FINAL: Final = frozenset({"delivered", "failed", "dropped", "unknown"})
+
+
+_RECENT: Final = [
+    "id",
+    "day",
+    "ticket",
+    "kind",
+    "channel",
+    "state",
+    "attempts",
+    "created",
+    "sent_at",
+    "final_at",
+    "last_error",
+]
+
+
+def _iso(at: datetime) -> str:
+    return at.isoformat(timespec="milliseconds")
+
+
+@dataclass(frozen=True)
+class Contact:
+    """Who asked to be told about a ticket (the number itself stays sealed)."""
+
+    day: str
+    ticket: str
+    sealed: bytes
+    channel: str
+    lang: str
+
+
+@dataclass(frozen=True)
+class Message:
+    """A row of the outbox."""
+
+    id: int
+    day: str
+    ticket: str
+    kind: str
+    channel: str
+    text: str
+    state: str
+    attempts: int
+    created: datetime
+
+
+class Outbox:
+    """The notification tables, on the hub's own SQLite connection (one writer, one loop)."""
+
+    def __init__(self, db: sqlite3.Connection) -> None:
+        self.db = db
+        # Deleted rows are overwritten, not merely unlinked: a number deleted at the end of the
+        # day must not linger in free pages (it is sealed, but keep no more than needed).
+        self.db.execute("PRAGMA secure_delete=ON")
+        self.db.executescript(SCHEMA)
+
+    # -- contacts -------------------------------------------------------------------------
+
+    def contact(self, day: str, ticket: str) -> Contact | None:
+        row = self.db.execute(
+            "SELECT day, ticket, sealed, channel, lang FROM notify_contacts WHERE day=? AND ticket=?",
+            (day, ticket),
+        ).fetchone()
+        return Contact(*row) if row else None
+
+    def contacts(self, day: str) -> list[Contact]:
+        rows = self.db.execute(
+            "SELECT day, ticket, sealed, channel, lang FROM notify_contacts WHERE day=? ORDER BY created",
+            (day,),
+        )
+        return [Contact(*r) for r in rows]
+
+    def changes(self, day: str, ticket: str) -> int:
+        row = self.db.execute(
+            "SELECT changes FROM notify_contacts WHERE day=? AND ticket=?", (day, ticket)
+        ).fetchone()
+        return int(row[0]) if row else 0
+
+    def tickets_of_tag(self, day: str, tag: str) -> set[str]:
+        rows = self.db.execute("SELECT ticket FROM notify_contacts WHERE day=? AND tag=?", (day, tag))
+        return {str(r[0]) for r in rows}
+
+    def save_contact(
+        self, contact: Contact, tag: str, now: datetime, messages: list[StoreWrite] | None = None
+    ) -> None:
+        """Keep (or replace) the ticket's contact, and queue `messages`, in one transaction."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "INSERT INTO notify_contacts(day, ticket, sealed, tag, channel, lang, created) "
+                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(day, ticket) DO UPDATE SET sealed=excluded.sealed, "
+                "tag=excluded.tag, channel=excluded.channel, lang=excluded.lang, changes=changes+1",
+                (contact.day, contact.ticket, contact.sealed, tag, contact.channel, contact.lang, _iso(now)),
+            )
+            for sql, params in messages or ():
+                self.db.execute(sql, params)
+
+    def save_writes(self, writes: list[StoreWrite]) -> None:
+        """Queue messages that no event causes (time alone made a ticket "almost" due)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            for sql, params in writes:
+                self.db.execute(sql, params)
+
+    def forget_day(self, day: str) -> int:
+        """Delete the day's contacts (their numbers); the messages stay, without any number."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute("DELETE FROM notify_contacts WHERE day=?", (day,))
+        # the deleted pages leave the WAL for the main file (overwritten there: secure_delete)
+        self.db.execute("PRAGMA wal_checkpoint(TRUNCATE)")
+        return cur.rowcount
+
+    def contact_days(self) -> list[str]:
+        return [str(r[0]) for r in self.db.execute("SELECT DISTINCT day FROM notify_contacts ORDER BY day")]
+
+    # -- messages -------------------------------------------------------------------------
+
+    @staticmethod
+    def queue(day: str, ticket: str, kind: str, channel: str, text: str, now: datetime) -> StoreWrite:
+        """The write that queues one message (ignored if this ticket already has one of `kind`)."""
+        return (
+            "INSERT OR IGNORE INTO notify_outbox(day, ticket, kind, channel, text, created, next_at) "
+            "VALUES (?,?,?,?,?,?,?)",
+            (day, ticket, kind, channel, text, _iso(now), _iso(now)),
+        )
+
+    def queued_kinds(self, day: str) -> set[tuple[str, str]]:
+        """(ticket, kind) of every message of the day, whatever its state."""
+        rows = self.db.execute("SELECT ticket, kind FROM notify_outbox WHERE day=?", (day,))
+        return {(str(t), str(k)) for t, k in rows}
+
+    def due(self, now: datetime, limit: int = 50) -> list[Message]:
+        rows = self.db.execute(
+            "SELECT id, day, ticket, kind, channel, text, state, attempts, created FROM notify_outbox "
+            "WHERE state='pending' AND next_at<=? ORDER BY id LIMIT ?",
+            (_iso(now), limit),
+        )
+        return [Message(*r[:8], datetime.fromisoformat(r[8])) for r in rows]
+
+    def next_due(self) -> datetime | None:
+        row = self.db.execute("SELECT min(next_at) FROM notify_outbox WHERE state='pending'").fetchone()
+        return datetime.fromisoformat(row[0]) if row and row[0] else None
+
+    def interrupted(self) -> list[Message]:
+        """Rows left in `sending` by a hub that stopped mid-send."""
+        rows = self.db.execute(
+            "SELECT id, day, ticket, kind, channel, text, state, attempts, created FROM notify_outbox "
+            "WHERE state='sending' ORDER BY id"
+        )
+        return [Message(*r[:8], datetime.fromisoformat(r[8])) for r in rows]
+
+    def _set(self, sql: str, params: tuple[object, ...]) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(sql, params)
+
+    def sending(self, msg: Message) -> None:
+        self._set("UPDATE notify_outbox SET state='sending', attempts=attempts+1 WHERE id=?", (msg.id,))
+
+    def sent(self, msg: Message, ref: str, now: datetime) -> None:
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "UPDATE notify_outbox SET state='sent', ref=?, sent_at=?, last_error=NULL WHERE id=?",
+                (ref, _iso(now), msg.id),
+            )
+            self._count(msg.channel, now, "sent")
+
+    def retry(self, msg: Message, at: datetime, error: str) -> None:
+        self._set(
+            "UPDATE notify_outbox SET state='pending', next_at=?, last_error=? WHERE id=?",
+            (_iso(at), error[:200], msg.id),
+        )
+
+    def finish(self, msg: Message, state: str, reason: str, now: datetime) -> None:
+        """A final state other than delivered: `failed`, `dropped` or `unknown`, with why."""
+        assert state in FINAL
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            self.db.execute(
+                "UPDATE notify_outbox SET state=?, final_at=?, last_error=? WHERE id=?",
+                (state, _iso(now), reason[:200], msg.id),
+            )
+            if state in ("failed", "dropped"):
+                self._count(msg.channel, now, state)
+
+    def delivered(self, channel: str, ref: str, state: str, at: datetime) -> None:
+        """A channel's report on a sent message: `delivered`, or `failed` after all."""
+        self._set(
+            "UPDATE notify_outbox SET state=?, final_at=? WHERE channel=? AND ref=? AND state='sent'",
+            (state, _iso(at), channel, ref),
+        )
+
+    def _count(self, channel: str, now: datetime, column: str) -> None:
+        assert column in ("sent", "failed", "dropped")
+        self.db.execute(
+            f"INSERT INTO notify_monthly(month, channel, {column}) VALUES (?,?,1) "  # noqa: S608
+            f"ON CONFLICT(month, channel) DO UPDATE SET {column}={column}+1",
+            (now.strftime("%Y-%m"), channel),
+        )
+
+    # -- for people -----------------------------------------------------------------------
+
+    def counts(self, day: str | None = None) -> dict[str, int]:
+        """Messages per state (of one day, or all)."""
+        sql = "SELECT state, count(*) FROM notify_outbox"
+        rows = (
+            self.db.execute(sql + " WHERE day=? GROUP BY state", (day,))
+            if day
+            else self.db.execute(sql + " GROUP BY state")
+        )
+        return {str(s): int(n) for s, n in rows}
+
+    def recent(self, limit: int = 50) -> list[dict[str, object]]:
+        """The latest messages as the admin page shows them: no number, the ticket and the kind."""
+        rows = self.db.execute(
+            f"SELECT {', '.join(_RECENT)} FROM notify_outbox ORDER BY id DESC LIMIT ?",  # noqa: S608
+            (limit,),
+        )
+        return [dict(zip(_RECENT, r, strict=True)) for r in rows]
+
+    def monthly(self) -> list[dict[str, object]]:
+        rows = self.db.execute(
+            "SELECT month, channel, sent, failed, dropped FROM notify_monthly ORDER BY month, channel"
+        )
+        return [dict(zip(("month", "channel", "sent", "failed", "dropped"), r, strict=True)) for r in rows]
