@@ -9,7 +9,9 @@
     antrian config schema                the JSON Schema of antrian.toml (editor completion)
     antrian contract                     the MQTT contract as JSON (topics, schemas, roles)
 
-Other parts of the project add their own subcommands through `EXTENSIONS`.
+Other parts of the project add their own subcommands through `EXTENSIONS`. The help is in
+the office's language, Indonesian, or in English where the environment asks for it
+(`ANTRIAN_LANG=en`, `LANG=en_US.UTF-8`): see `antrian.i18n.default_lang`.
 """
 
 from __future__ import annotations
@@ -24,20 +26,82 @@ import signal
 import sys
 from datetime import UTC, date, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Final
+from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from antrian.config import Config, ConfigError, config_schema, load_config
-from antrian.i18n import t
+from antrian.i18n import default_lang, t
 
 if TYPE_CHECKING:
     from antrian.store import EventStore
 
 #: Modules that add subcommands: each has `add_commands(subparsers)`.
-EXTENSIONS: Final = ("antrian.voice.cli", "antrian.speaker.cli", "antrian.web.cli", "antrian.provision.cli")
+EXTENSIONS: Final = (
+    "antrian.voice.cli",
+    "antrian.speaker.cli",
+    "antrian.web.cli",
+    "antrian.provision.cli",
+    "antrian.notify.cli",
+)
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
 #: The JSON Schema of antrian.toml, shipped beside the example so an editor can complete keys.
 CONFIG_SCHEMA: Final = Path(__file__).with_name("antrian.schema.json")
+
+
+class HelpFormatter(argparse.HelpFormatter):
+    """argparse's help layout, with "usage:" in the command line's language."""
+
+    def add_usage(
+        self,
+        usage: str | None,
+        actions: Any,  # noqa: ANN401 - argparse's own (untyped) signature
+        groups: Any,  # noqa: ANN401
+        prefix: str | None = None,
+    ) -> None:
+        super().add_usage(
+            usage, actions, groups, t("cli.usage", default_lang()) if prefix is None else prefix
+        )
+
+
+class Parser(argparse.ArgumentParser):
+    """An argparse parser that speaks the command line's language (`default_lang`), its own
+    words too.
+
+    argparse writes "usage:", its section titles, the -h help and "error:" in English (the
+    standard library has no Indonesian for them); here they come from the catalogue's `cli.`
+    keys like every help text, so `antrian --help` reads in one language. The subcommands'
+    parsers are made by the same class (argparse makes them with the class of their parent),
+    and a parser given as `parents=` must be one too, or its options would come under a second,
+    English section. argparse's detailed errors (a missing argument, a wrong choice) stay in its
+    English, after the translated "error:".
+    """
+
+    def __init__(self, **kwargs: Any) -> None:  # noqa: ANN401 - argparse's keyword arguments
+        self.lang = default_lang()
+        add_help = kwargs.pop("add_help", True)
+        parents = kwargs.pop("parents", [])
+        kwargs.setdefault("formatter_class", HelpFormatter)
+        super().__init__(add_help=False, **kwargs)
+        self._positionals.title = t("cli.positionals", self.lang)
+        self._optionals.title = t("cli.options", self.lang)
+        if add_help:
+            self.add_argument(
+                "-h", "--help", action="help", default=argparse.SUPPRESS, help=t("cli.help", self.lang)
+            )
+        # what argparse does with `parents=`, once the sections have their titles: a parent's
+        # options then join this parser's sections of the same title, after -h
+        for parent in parents:
+            self._add_container_actions(parent)
+            self.set_defaults(**parent._defaults)
+
+    def error(self, message: str) -> NoReturn:
+        self.print_usage(sys.stderr)
+        self.exit(2, f"{self.prog}: {t('cli.error', self.lang)}: {message}\n")
+
+
+def add_config_flag(parser: argparse.ArgumentParser) -> None:
+    """`-c/--config`, as every command that reads the office's antrian.toml takes it."""
+    parser.add_argument("-c", "--config", help=t("cli.config", default_lang()))
 
 
 def schema_text() -> str:
@@ -287,46 +351,43 @@ def cmd_demo(args: argparse.Namespace) -> int:
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(prog="antrian", description="Antrean digital kantor pelayanan")
+    lang = default_lang()
+    parser = Parser(prog="antrian", description=t("cli.description", lang))
     sub = parser.add_subparsers(dest="command", required=True)
 
-    p = sub.add_parser("run", help="jalankan hub / run the hub")
-    p.add_argument("-c", "--config", help="file TOML (default: ./antrian.toml jika ada)")
-    p.add_argument("-v", "--verbose", action="store_true")
+    p = sub.add_parser("run", help=t("cli.run", lang))
+    add_config_flag(p)
+    p.add_argument("-v", "--verbose", action="store_true", help=t("cli.run_verbose", lang))
     p.set_defaults(func=cmd_run)
 
-    p = sub.add_parser("demo", help="demo lengkap dengan perangkat simulasi / full demo")
-    p.add_argument("--broker", help="HOST:PORT (default: localhost:1883 jika ada, selain itu broker bawaan)")
-    p.add_argument("--seconds", type=float, default=45.0, help="lama demo (detik)")
-    p.add_argument("--lang", choices=("id", "en"), default="id")
-    p.add_argument("--db", help="file database (default: sementara)")
-    p.add_argument("--keep-running", action="store_true", help="hub tetap jalan setelah skenario")
-    p.add_argument("--audio-dir", help="simpan audio panggilan (WAV) di folder ini")
-    p.add_argument("--sound", action="store_true", help="putar suara lewat ALSA (aplay)")
+    p = sub.add_parser("demo", help=t("cli.demo", lang))
+    p.add_argument("--broker", help=t("cli.demo_broker", lang))
+    p.add_argument("--seconds", type=float, default=45.0, help=t("cli.demo_seconds", lang))
+    p.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.demo_lang", lang))
+    p.add_argument("--db", help=t("cli.demo_db", lang))
+    p.add_argument("--keep-running", action="store_true", help=t("cli.demo_keep_running", lang))
+    p.add_argument("--audio-dir", help=t("cli.demo_audio_dir", lang))
+    p.add_argument("--sound", action="store_true", help=t("cli.demo_sound", lang))
     p.set_defaults(func=cmd_demo)
 
-    p = sub.add_parser("queue", help="antrean hari ini / today's queue")
-    p.add_argument("-c", "--config")
+    p = sub.add_parser("queue", help=t("cli.queue", lang))
+    add_config_flag(p)
     p.set_defaults(func=cmd_queue)
 
-    p = sub.add_parser("log", help="log audit / audit log")
+    p = sub.add_parser("log", help=t("cli.log", lang))
     p.add_argument(
-        "action",
-        nargs="?",
-        choices=("show", "verify"),
-        default="show",
-        help="show (default) atau verify: periksa berkas dan log / check file and log",
+        "action", nargs="?", choices=("show", "verify"), default="show", help=t("cli.log_action", lang)
     )
-    p.add_argument("-c", "--config")
-    p.add_argument("--day", help="YYYY-MM-DD (default: hari terakhir)")
+    add_config_flag(p)
+    p.add_argument("--day", help=t("cli.log_day", lang))
     p.set_defaults(func=cmd_log)
 
-    p = sub.add_parser("config", help="periksa atau buat konfigurasi / check or create config")
-    p.add_argument("action", choices=("check", "init", "schema"))
-    p.add_argument("file", nargs="?")
+    p = sub.add_parser("config", help=t("cli.config_command", lang))
+    p.add_argument("action", choices=("check", "init", "schema"), help=t("cli.config_action", lang))
+    p.add_argument("file", nargs="?", help=t("cli.config_file", lang))
     p.set_defaults(func=cmd_config)
 
-    p = sub.add_parser("contract", help="kontrak MQTT sebagai JSON / the MQTT contract as JSON")
+    p = sub.add_parser("contract", help=t("cli.contract", lang))
     p.set_defaults(func=cmd_contract)
 
     for name in EXTENSIONS:

@@ -7,7 +7,16 @@ know: the msgid is the key the code asks for, the msgstr its text. Keys are stab
 hub's error keys are sent as `code` in error responses so a device can react without parsing
 prose. The other parts keep their words under a prefix: `web.` (the pages, which get them
 without the prefix, see `texts`), `voice.`, `devices.`, `demo.`; `board.` is what the LED
-boards and the call pads show.
+boards and the call pads show; `ticket.` is the printed ticket (`antrian.shared.escpos`, printed
+by the hub and by the ESP32 kiosk, which gets them as `device_words`); `cli.` is the help of
+the command lines.
+
+The command lines speak the office's language: Indonesian, unless the environment asks for
+English, by `ANTRIAN_LANG=en` or, without `ANTRIAN_LANG`, by a locale whose language is English
+(`LC_ALL`, `LC_MESSAGES` or `LANG`, the first one set: `LANG=en_US.UTF-8`). `ANTRIAN_LANG=id`
+keeps Indonesian on a machine installed in English. The help (`antrian --help`) and the
+messages follow that choice (`default_lang`); a command's `--lang` overrides it for its
+messages.
 
 Why the .po files are read here, at import, instead of compiled to .mo for `gettext`: the
 catalogue is a few hundred short lines (read in about a millisecond), and reading the source
@@ -22,6 +31,7 @@ from __future__ import annotations
 
 import os
 import re
+from collections.abc import Mapping
 from pathlib import Path
 from typing import Final
 
@@ -126,7 +136,27 @@ def texts(lang: str, prefix: str) -> dict[str, str]:
     }
 
 
-def default_lang() -> str:
-    """`ANTRIAN_LANG` if it names a known language, else Indonesian (for the command lines)."""
-    lang = os.environ.get("ANTRIAN_LANG", "id").lower()[:2]
-    return lang if lang in LANGUAGES else "id"
+def device_words(lang: str) -> dict[str, str]:
+    """The words a kiosk board prints on its tickets, in one language, keyed as escpos reads them.
+
+    The board cannot read this catalogue (MicroPython, no .po reader, no room for both
+    languages), so provisioning writes these onto it and the firmware hands them to
+    `escpos.ticket` and `escpos.refusal`; the hub hands the same words to the same functions,
+    so a ticket reads alike whichever machine printed it. Plain ASCII (a test checks it): the
+    printers are sent ASCII only.
+    """
+    return texts(lang, "ticket.")
+
+
+def default_lang(environ: Mapping[str, str] | None = None) -> str:
+    """The command lines' language: `ANTRIAN_LANG` if it names a known language, else English
+    where the locale's language is English (the first set of LC_ALL, LC_MESSAGES, LANG, as
+    POSIX orders them), else Indonesian, the office's language (also for `C` and `POSIX`)."""
+    env = os.environ if environ is None else environ
+    chosen = env.get("ANTRIAN_LANG", "").strip().lower()[:2]
+    if chosen in LANGUAGES:
+        return chosen
+    for name in ("LC_ALL", "LC_MESSAGES", "LANG"):
+        if env.get(name):
+            return "en" if env[name].lower().startswith("en") else "id"
+    return "id"

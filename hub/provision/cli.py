@@ -8,8 +8,9 @@
 Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
 its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
 that file; without it, `hub-devices.toml` in the folder holds the tables to copy in.
-Messages are in Bahasa Indonesia; `--lang en` gives English (the `devices.` part of the
-catalogue in `antrian.i18n`).
+Messages and help are in the command line's language (Bahasa Indonesia unless the environment
+asks for English, see `antrian.i18n.default_lang`); `--lang en` gives English messages (the
+`devices.` part of the catalogue in `antrian.i18n`).
 """
 
 from __future__ import annotations
@@ -18,47 +19,46 @@ import argparse
 import sys
 from typing import Any
 
-from antrian.i18n import t
+from antrian.i18n import default_lang, t
 from antrian.provision.files import BrokerFolder, ProvisionError
 
 
 def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
     """Add `devices` to the `antrian` command line."""
-    common = argparse.ArgumentParser(add_help=False)
-    common.add_argument("--dir", default="broker", help="folder broker (default: ./broker)")
-    common.add_argument("--lang", choices=("id", "en"), default="id")
-    common.add_argument("--hub-config", help="antrian.toml hub: blok [[devices]] diperbarui")
-    common.add_argument("--office", help="slug kantor (topik antrian/<slug>/...)")
-    common.add_argument("--host", help="alamat broker untuk perangkat dan hub")
-    common.add_argument("--port", type=int, help="port biasa (default 1883; 0 = hanya TLS)")
-    common.add_argument("--bind", help="alamat listener di broker (default: semua)")
-    common.add_argument(
-        "--tls", action="store_true", default=None, help="listener TLS + CA lokal dan sertifikat server"
-    )
-    common.add_argument("--tls-port", type=int, help="port TLS (default 8883)")
-    common.add_argument(
-        "--tls-host", action="append", dest="tls_hosts", help="nama/IP di sertifikat server (boleh diulang)"
-    )
-    common.add_argument("--conf-dir", help="lokasi file di mesin broker (default: --dir)")
+    from antrian.cli import Parser  # the parents' options must come under the same, translated title
 
-    p = sub.add_parser("devices", help="akun MQTT perangkat, ACL, TLS / device credentials")
+    lang = default_lang()
+    common = Parser(add_help=False)
+    common.add_argument("--dir", default="broker", help=t("cli.devices_dir", lang))
+    common.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
+    common.add_argument("--hub-config", help=t("cli.devices_hub_config", lang))
+    common.add_argument("--office", help=t("cli.devices_office", lang))
+    common.add_argument("--host", help=t("cli.devices_host", lang))
+    common.add_argument("--port", type=int, help=t("cli.devices_port", lang))
+    common.add_argument("--bind", help=t("cli.devices_bind", lang))
+    common.add_argument("--tls", action="store_true", default=None, help=t("cli.devices_tls", lang))
+    common.add_argument("--tls-port", type=int, help=t("cli.devices_tls_port", lang))
+    common.add_argument("--tls-host", action="append", dest="tls_hosts", help=t("cli.devices_tls_host", lang))
+    common.add_argument("--conf-dir", help=t("cli.devices_conf_dir", lang))
+
+    p = sub.add_parser("devices", help=t("cli.devices", lang))
     dsub = p.add_subparsers(dest="devices_command", required=True)
 
-    a = dsub.add_parser("add", parents=[common], help="tambah perangkat / add a device")
-    a.add_argument("id", help="id perangkat, mis. pad-1")
-    a.add_argument("--role", required=True, help="kiosk, call_pad, led_board, speaker, screen")
-    a.add_argument("--counter", type=int, help="nomor loket (call_pad, led_board)")
-    a.add_argument("--services", help="huruf layanan, mis. A,B (kiosk)")
+    a = dsub.add_parser("add", parents=[common], help=t("cli.devices_add", lang))
+    a.add_argument("id", help=t("cli.devices_id", lang))
+    a.add_argument("--role", required=True, help=t("cli.devices_role", lang))
+    a.add_argument("--counter", type=int, help=t("cli.devices_counter", lang))
+    a.add_argument("--services", help=t("cli.devices_services", lang))
     a.set_defaults(func=cmd_add)
 
-    r = dsub.add_parser("remove", parents=[common], help="cabut perangkat / revoke a device")
-    r.add_argument("id")
+    r = dsub.add_parser("remove", parents=[common], help=t("cli.devices_remove", lang))
+    r.add_argument("id", help=t("cli.devices_id", lang))
     r.set_defaults(func=cmd_remove)
 
-    ls = dsub.add_parser("list", parents=[common], help="daftar perangkat / list devices")
+    ls = dsub.add_parser("list", parents=[common], help=t("cli.devices_list", lang))
     ls.set_defaults(func=cmd_list)
 
-    w = dsub.add_parser("write", parents=[common], help="buat ulang semua file / regenerate every file")
+    w = dsub.add_parser("write", parents=[common], help=t("cli.devices_write", lang))
     w.set_defaults(func=cmd_write)
 
 

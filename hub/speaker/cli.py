@@ -14,7 +14,7 @@ import os
 from pathlib import Path
 
 from antrian.config import MqttConfig
-from antrian.i18n import default_lang
+from antrian.i18n import default_lang, t
 from antrian.speaker.node import SpeakerConfig, SpeakerNode
 from antrian.speaker.sinks import AplaySink, Sink, WavFileSink
 from antrian.voice import audio
@@ -51,19 +51,20 @@ def cmd_speaker(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `speaker` to the main `antrian` parser."""
-    sp = subparsers.add_parser("speaker", help="jalankan node pengeras suara / run a speaker node")
-    sp.add_argument("--id", required=True, help="device id of this speaker, e.g. speaker-1")
-    sp.add_argument("-c", "--config", default=None, help="antrian.toml, if this machine has one")
-    sp.add_argument("--office", default=None, help="office slug (default kantor)")
-    sp.add_argument("--host", default=None, help="MQTT broker host (default 127.0.0.1)")
-    sp.add_argument("--port", type=int, default=None, help="MQTT broker port (default 1883)")
-    sp.add_argument("--username", default=None, help="MQTT user (password: ANTRIAN_MQTT_PASSWORD)")
-    sp.add_argument("--tls-ca", default=None, help="CA certificate of a TLS broker listener")
-    sp.add_argument("--hub-url", default=None, help="hub web address, e.g. http://hub.lan:8080")
-    sp.add_argument("--cache", type=Path, default=None, help="local clip cache folder")
-    sp.add_argument("--volume", type=int, default=80, help="start volume 0-100")
-    sp.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
-    sp.add_argument("--alsa-device", default=None, help="ALSA device for aplay -D")
-    sp.add_argument("--wav-dir", type=Path, default=None, help="write WAV files, no loudspeaker")
-    sp.add_argument("--lang", choices=("id", "en"), default=default_lang())
+    lang = default_lang()
+    sp = subparsers.add_parser("speaker", help=t("cli.speaker", lang))
+    sp.add_argument("--id", required=True, help=t("cli.speaker_id", lang))
+    sp.add_argument("-c", "--config", default=None, help=t("cli.speaker_config", lang))
+    sp.add_argument("--office", default=None, help=t("cli.speaker_office", lang))
+    sp.add_argument("--host", default=None, help=t("cli.speaker_host", lang))
+    sp.add_argument("--port", type=int, default=None, help=t("cli.speaker_port", lang))
+    sp.add_argument("--username", default=None, help=t("cli.speaker_username", lang))
+    sp.add_argument("--tls-ca", default=None, help=t("cli.speaker_tls_ca", lang))
+    sp.add_argument("--hub-url", default=None, help=t("cli.speaker_hub_url", lang))
+    sp.add_argument("--cache", type=Path, default=None, help=t("cli.speaker_cache", lang))
+    sp.add_argument("--volume", type=int, default=80, help=t("cli.speaker_volume", lang))
+    sp.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help=t("cli.gap_ms", lang))
+    sp.add_argument("--alsa-device", default=None, help=t("cli.speaker_alsa_device", lang))
+    sp.add_argument("--wav-dir", type=Path, default=None, help=t("cli.speaker_wav_dir", lang))
+    sp.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
     sp.set_defaults(func=cmd_speaker)

@@ -80,18 +80,20 @@ def _spoken_names(cfg: Config | None) -> dict[int, str]:
     return {c.number: c.spoken_name for c in cfg.counters if c.spoken_name} if cfg else {}
 
 
-def _add_wording_flags(p: argparse.ArgumentParser) -> None:
+def _add_wording_flags(p: argparse.ArgumentParser, lang: str) -> None:
+    from antrian.cli import add_config_flag
+
     w = Wording()
-    p.add_argument("-c", "--config", default=None, help="antrian.toml (default ./antrian.toml)")
+    add_config_flag(p)
+    p.add_argument("--cache", type=Path, default=None, help=t("cli.tts_cache", lang))
+    p.add_argument("--prefix", default=None, help=t("cli.tts_prefix", lang, default=repr(w.prefix)))
+    p.add_argument("--direction", default=None, help=t("cli.tts_direction", lang, default=repr(w.direction)))
     p.add_argument(
-        "--cache", type=Path, default=None, help="clip cache folder (default: tts_cache of the configuration)"
+        "--counter-word", default=None, help=t("cli.tts_counter_word", lang, default=repr(w.counter_word))
     )
-    p.add_argument("--prefix", default=None, help=f"call opening (default {w.prefix!r})")
-    p.add_argument("--direction", default=None, help=f"default {w.direction!r}")
-    p.add_argument("--counter-word", default=None, help=f"default {w.counter_word!r}")
-    p.add_argument("--repeat", type=int, default=None, help=f"times said (default {w.repeat})")
-    p.add_argument("--digits", action="store_true", help='digit mode: "A nol satu dua"')
-    p.add_argument("--lang", choices=("id", "en"), default=default_lang(), help="language of messages")
+    p.add_argument("--repeat", type=int, default=None, help=t("cli.tts_repeat", lang, default=w.repeat))
+    p.add_argument("--digits", action="store_true", help=t("cli.tts_digits", lang))
+    p.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
 
 
 def cmd_tts_build(args: argparse.Namespace) -> int:
@@ -131,7 +133,7 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
     """Write one call's announcement to a WAV file, to hear the cache without a speaker."""
     parsed = parse_ticket_code(args.ticket)
     if parsed is None:
-        print(f"ticket must look like A-012: {args.ticket!r}", file=sys.stderr)
+        print(t("voice.bad_ticket", args.lang, ticket=repr(args.ticket)), file=sys.stderr)
         return 2
     letter, number = parsed
     cfg = office_config(args)
@@ -146,36 +148,36 @@ def cmd_tts_say(args: argparse.Namespace) -> int:
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
     """Add `tts` (with `build` and `say`) to the main `antrian` parser."""
-    tts = subparsers.add_parser("tts", help="suara panggilan: cache klip / voice clip cache")
+    lang = default_lang()
+    engines = "voice_pack,gtts,espeak-ng"
+    tts = subparsers.add_parser("tts", help=t("cli.tts", lang))
     tts_sub = tts.add_subparsers(dest="tts_command", required=True)
 
-    b = tts_sub.add_parser("build", help="isi tts_cache/ dengan semua klip / fill the clip cache")
-    _add_wording_flags(b)
-    b.add_argument(
-        "--engines",
-        default="voice_pack,gtts,espeak-ng",
-        help="engines in order of preference (default voice_pack,gtts,espeak-ng)",
-    )
-    b.add_argument("--counter-name", action="append", help="spoken counter name (repeatable)")
-    b.add_argument("--gtts-tld", default="co.id", help="Google domain for gTTS (default co.id)")
-    b.add_argument("--espeak-voice", default=None, help="espeak-ng voice (default mb-id1 or id)")
-    b.add_argument("--quiet", action="store_true", help="no progress bar")
+    b = tts_sub.add_parser("build", help=t("cli.tts_build", lang))
+    _add_wording_flags(b, lang)
+    b.add_argument("--engines", default=engines, help=t("cli.tts_engines", lang, default=engines))
+    b.add_argument("--counter-name", action="append", help=t("cli.tts_counter_name", lang))
+    b.add_argument("--gtts-tld", default="co.id", help=t("cli.tts_gtts_tld", lang, default="co.id"))
+    b.add_argument("--espeak-voice", default=None, help=t("cli.tts_espeak_voice", lang))
+    b.add_argument("--quiet", action="store_true", help=t("cli.tts_quiet", lang))
     b.set_defaults(func=cmd_tts_build)
 
-    s = tts_sub.add_parser("say", help="tulis satu panggilan ke WAV / write one call to a WAV")
-    _add_wording_flags(s)
-    s.add_argument("ticket", help="ticket code, e.g. A-012")
-    s.add_argument("counter", type=int, help="counter number, e.g. 3")
-    s.add_argument("--name", default=None, help="spoken counter name instead of 'loket N'")
-    s.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help="gap between clips")
-    s.add_argument("-o", "--output", type=Path, default=Path("panggilan.wav"))
+    s = tts_sub.add_parser("say", help=t("cli.tts_say", lang))
+    _add_wording_flags(s, lang)
+    s.add_argument("ticket", help=t("cli.tts_ticket", lang))
+    s.add_argument("counter", type=int, help=t("cli.tts_counter", lang))
+    s.add_argument("--name", default=None, help=t("cli.tts_name", lang))
+    s.add_argument("--gap-ms", type=int, default=audio.DEFAULT_GAP_MS, help=t("cli.gap_ms", lang))
+    s.add_argument("-o", "--output", type=Path, default=Path("panggilan.wav"), help=t("cli.tts_output", lang))
     s.set_defaults(func=cmd_tts_say)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Entry point for `python -m antrian.voice.cli`."""
     logging.basicConfig(level=logging.INFO, format="%(asctime)s %(levelname)s %(name)s: %(message)s")
-    parser = argparse.ArgumentParser(prog="antrian", description="antrian: suara / voice")
+    from antrian.cli import Parser
+
+    parser = Parser(prog="antrian", description=t("cli.tts", default_lang()))
     add_commands(parser.add_subparsers(dest="command", required=True))
     args = parser.parse_args(argv)
     return int(args.func(args))

@@ -14,6 +14,7 @@ import getpass
 import sqlite3
 import sys
 
+from antrian.i18n import default_lang, t
 from antrian.web.accounts import ROLES, AccountError, Accounts
 
 
@@ -56,10 +57,13 @@ def cmd_users(args: argparse.Namespace) -> int:
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]
-    p = subparsers.add_parser("users", help="akun petugas dan admin / web accounts")
-    p.add_argument("action", choices=("add", "list", "remove"))
-    p.add_argument("name", nargs="?", default="")
-    p.add_argument("--role", choices=ROLES, default="officer")
-    p.add_argument("--password-stdin", action="store_true", help="baca kata sandi dari stdin")
-    p.add_argument("-c", "--config")
+    from antrian.cli import add_config_flag
+
+    lang = default_lang()
+    p = subparsers.add_parser("users", help=t("cli.users", lang))
+    p.add_argument("action", choices=("add", "list", "remove"), help=t("cli.users_action", lang))
+    p.add_argument("name", nargs="?", default="", help=t("cli.users_name", lang))
+    p.add_argument("--role", choices=ROLES, default="officer", help=t("cli.users_role", lang))
+    p.add_argument("--password-stdin", action="store_true", help=t("cli.users_password_stdin", lang))
+    add_config_flag(p)
     p.set_defaults(func=cmd_users)
