@@ -14,7 +14,28 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final
+from typing import Any, Final, Literal, overload
+
+# The payload types, re-exported: the contract is read from this module.
+from antrian.payloads import CommandResult as CommandResult
+from antrian.payloads import CounterEvent as CounterEvent
+from antrian.payloads import CounterInfo as CounterInfo
+from antrian.payloads import CounterState as CounterState
+from antrian.payloads import D, describe_shapes
+from antrian.payloads import DeviceDisplay as DeviceDisplay
+from antrian.payloads import DeviceInfo as DeviceInfo
+from antrian.payloads import DeviceSet as DeviceSet
+from antrian.payloads import ErrorData as ErrorData
+from antrian.payloads import EstimateFields as EstimateFields
+from antrian.payloads import HubEvent as HubEvent
+from antrian.payloads import HubInfo as HubInfo
+from antrian.payloads import HubState as HubState
+from antrian.payloads import Play as Play
+from antrian.payloads import Response as Response
+from antrian.payloads import ServiceInfo as ServiceInfo
+from antrian.payloads import ServiceState as ServiceState
+from antrian.payloads import SyncData as SyncData
+from antrian.payloads import TicketView as TicketView
 
 #: Largest payload the hub accepts or a device may send (contract: 1 KiB).
 MAX_PAYLOAD_BYTES: Final = 1024
@@ -246,6 +267,14 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
 #: Commands that change nothing: answered without touching the event log.
 READ_ONLY_COMMANDS: Final = frozenset({"ticket_status", "sync"})
 
+#: The `data` of an ok response to each command (an error response's is `ErrorData`).
+RESPONSE_DATA: Final[Mapping[str, type[Any]]] = {
+    **dict.fromkeys(COMMAND_SCHEMAS, CommandResult),
+    "take_ticket": TicketView,
+    "ticket_status": TicketView,
+    "sync": SyncData,
+}
+
 # ---------------------------------------------------------------------------------------------
 # Who may ask what
 # ---------------------------------------------------------------------------------------------
@@ -365,6 +394,23 @@ def topic_templates() -> dict[str, str]:
     }
 
 
+#: The payload type of every topic (named as in `topic_templates`) that carries a JSON object.
+TOPIC_PAYLOADS: Final[Mapping[str, type[Any]]] = {
+    "hub_state": HubState,
+    "hub_info": HubInfo,
+    "hub_event": HubEvent,
+    "hub_response": Response,
+    "service_state": ServiceState,
+    "counter_state": CounterState,
+    "counter_event": CounterEvent,
+    "device_info": DeviceInfo,
+    "device_response": Response,
+    "device_display": DeviceDisplay,
+    "device_play": Play,
+    "device_set": DeviceSet,
+}
+
+
 def describe() -> dict[str, Any]:
     """The whole contract as plain JSON data (`antrian contract`; `devices/contract.json`)."""
 
@@ -395,6 +441,10 @@ def describe() -> dict[str, Any]:
         "counter_bound_roles": sorted(COUNTER_BOUND_ROLES),
         "events": {k: list(v) for k, v in EVENT_FIELDS.items()},
         "error_codes": [c.value for c in ErrorCode],
+        "payloads": {name: p.__name__ for name, p in TOPIC_PAYLOADS.items()},
+        "response_data": {c: p.__name__ for c, p in RESPONSE_DATA.items()},
+        "error_data": ErrorData.__name__,
+        "shapes": describe_shapes([*TOPIC_PAYLOADS.values(), *RESPONSE_DATA.values(), ErrorData]),
     }
 
 
@@ -485,15 +535,38 @@ def validate_request(command: str, payload: Mapping[str, Any]) -> dict[str, Any]
     return out
 
 
+@overload
 def response(
-    status: str,
+    status: Literal["error"],
     *,
-    data: Mapping[str, Any] | None = None,
-    error: str | None = None,
+    data: ErrorData,
+    error: str,
     transaction: Any = None,  # noqa: ANN401 - echoed as the sender chose it
-) -> dict[str, Any]:
-    """The response envelope shared by `hub/response/*` and `device/{id}/response/*`."""
-    body: dict[str, Any] = {"status": status, "data": dict(data or {})}
+) -> Response[ErrorData]: ...
+
+
+@overload
+def response(
+    status: Literal["ok"],
+    *,
+    data: D,
+    transaction: Any = None,  # noqa: ANN401
+) -> Response[D]: ...
+
+
+def response(
+    status: Literal["ok", "error"],
+    *,
+    data: D,
+    error: str | None = None,
+    transaction: Any = None,
+) -> Response[D]:
+    """The response envelope shared by `hub/response/*` and `device/{id}/response/*`.
+
+    `data` is the caller's own new dict, taken as it is (not copied): an error's is `ErrorData`,
+    an ok one's the command's (`RESPONSE_DATA`).
+    """
+    body: Response[D] = {"status": status, "data": data}
     if error is not None:
         body["error"] = error
     if transaction is not None:

@@ -39,7 +39,13 @@ from antrian.contract import (
     COUNTER_BOUND_ROLES,
     READ_ONLY_COMMANDS,
     ROLE_COMMANDS,
+    CommandResult,
     ContractError,
+    CounterEvent,
+    HubEvent,
+    Response,
+    SyncData,
+    TicketView,
     Topics,
     decode_payload,
     dumps,
@@ -80,7 +86,7 @@ class _Accepted:
     day: str
     txn: Any
     topic: str
-    body: dict[str, Any]
+    body: Response[Any]
 
 
 @dataclass(frozen=True)
@@ -171,7 +177,7 @@ class HubCore:
         out = []
         for kind, problems in (("storage_damaged", self.damage), ("log_inconsistent", self.inconsistencies)):
             if problems:
-                event = {
+                event: HubEvent = {
                     "type": kind,
                     "at": at,
                     "actor": "system",
@@ -406,7 +412,7 @@ class HubCore:
         if not isinstance(txn, str | int) or isinstance(txn, bool):
             txn = None
         body = response("error", error=text, data={"code": key}, transaction=txn)
-        event = {
+        event: HubEvent = {
             "type": "rejected",
             "at": now.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
             "data": {"command": command[:40], "device": origin.device, "code": key, "error": text},
@@ -427,12 +433,12 @@ class HubCore:
             code = self.state.by_token.get(args["token"])
             if code is None:
                 key, text = self._error("unknown_token")
-                body = response("error", error=text, data={"code": key}, transaction=txn)
+                body: Response[Any] = response("error", error=text, data={"code": key}, transaction=txn)
             else:
                 view = views.ticket_view(self.state, self.state.tickets[code], now)
                 body = response("ok", data=view, transaction=txn)
         else:  # sync: a device asks for its picture again
-            data: dict[str, Any] = {"day": self.state.day or None}
+            data: SyncData = {"day": self.state.day or None}
             if device is not None and device.counter is not None:
                 data["counter"] = views.counter_state(self.state, device.counter)
             body = response("ok", data=data, transaction=txn)
@@ -442,20 +448,25 @@ class HubCore:
     # results and effects
     # ------------------------------------------------------------------------------------------
 
-    def _result(self, command: str, events: list[Event], now: datetime) -> dict[str, Any]:
+    def _result(self, command: str, events: list[Event], now: datetime) -> TicketView | CommandResult:
         """The `data` of an ok response."""
         state = self.state
         if command == "take_ticket":
             issued = next(e for e in events if e.type == "ticket_issued")
             # position and estimate: filled in by `_estimate_tickets`, once for the batch
             return views.ticket_view(state, state.tickets[issued.data["ticket"]], now, estimate=False)
-        data: dict[str, Any] = {}
+        data: CommandResult = {"events": [e.type for e in events]}
         if "counter" in _fields(command):
             counter = next((e.data["counter"] for e in events if "counter" in e.data), None)
             if counter is not None:
                 cs = views.counter_state(state, counter)
                 data.update(
-                    counter=counter, serving=cs["serving"], status=cs["status"], waiting=cs["waiting"]
+                    {
+                        "counter": counter,
+                        "serving": cs["serving"],
+                        "status": cs["status"],
+                        "waiting": cs["waiting"],
+                    }
                 )
         called = [e for e in events if e.type == "ticket_called"]
         if command == "call_next" and not called:
@@ -463,7 +474,6 @@ class HubCore:
         touched = [e.data["ticket"] for e in events if "ticket" in e.data]
         if touched:
             data["ticket"] = touched[-1]
-        data["events"] = [e.type for e in events]
         return data
 
     def _effects(self, events: Iterable[Event], now: datetime) -> list[Outgoing]:
@@ -474,12 +484,8 @@ class HubCore:
             if e.type in ("ticket_called", "ticket_recalled", "ticket_skipped", "ticket_done"):
                 kind = e.type.removeprefix("ticket_")
                 at = e.at.astimezone(tz).isoformat(timespec="seconds")
-                out.append(
-                    Outgoing(
-                        self.topics.counter_event(e.data["counter"]),
-                        dumps({"event_type": kind, "ticket": e.data["ticket"], "at": at}),
-                    )
-                )
+                message: CounterEvent = {"event_type": kind, "ticket": e.data["ticket"], "at": at}
+                out.append(Outgoing(self.topics.counter_event(e.data["counter"]), dumps(message)))
         if any(e.type == "day_started" for e in events):
             out += self.retained.changed(self.topics.hub_info, views.hub_info(self.state))
         out += self.state_messages(now)

@@ -28,7 +28,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from antrian.config import Config
-from antrian.contract import MAX_TICKET_NUMBER, ticket_code
+from antrian.contract import MAX_TICKET_NUMBER, HubEvent, ticket_code
 
 if TYPE_CHECKING:
     from antrian.eta import Estimator
@@ -71,9 +71,10 @@ class Event:
     data: Mapping[str, Any]
     reason: str | None = None
 
-    def to_json(self, tz: tzinfo | None = None) -> dict[str, Any]:
+    def to_json(self, tz: tzinfo | None = None) -> HubEvent:
+        """The event as `hub/event` carries it (and the audit log shows it)."""
         at = self.at.astimezone(tz) if tz is not None else self.at
-        body: dict[str, Any] = {
+        body: HubEvent = {
             "type": self.type,
             "at": at.isoformat(timespec="seconds"),
             "actor": self.actor,

@@ -34,6 +34,7 @@ from antrian.contract import (
     MAX_PACKET_BYTES,
     MAX_PAYLOAD_BYTES,
     ContractError,
+    HubState,
     decode_payload,
     dumps,
 )
@@ -168,7 +169,8 @@ class HubService:
         self.connected.clear()
 
     def _state(self, state: str) -> bytes:
-        return dumps({"state": state, "instance": self.instance})
+        payload: HubState = {"state": state, "instance": self.instance}
+        return dumps(payload)
 
     async def _serve(self, client: aiomqtt.Client, stop: asyncio.Event) -> None:
         tp = self.topics

@@ -17,7 +17,7 @@ from __future__ import annotations
 import json
 import logging
 import sqlite3
-from collections.abc import Iterable, Iterator
+from collections.abc import Iterable, Iterator, Mapping
 from datetime import datetime
 from pathlib import Path
 from typing import Any
@@ -107,7 +107,7 @@ class EventStore:
         self,
         events: Iterable[Event],
         *,
-        transactions: Iterable[tuple[str, str, str, str, dict[str, Any]]] = (),
+        transactions: Iterable[tuple[str, str, str, str, Mapping[str, Any]]] = (),
         writes: Iterable[tuple[str, tuple[Any, ...]]] = (),
     ) -> list[int]:
         """Commit `events` (and the responses of `transactions`) atomically; their sequence numbers.

@@ -1,19 +1,29 @@
 """What the world sees of the queue: the JSON payloads of the retained state topics.
 
 Pure functions of `QueueState` (and the configuration), so the MQTT service, the web pages
-and the tests all read the same picture. The payload shapes are documented in mqtt_topics.md.
+and the tests all read the same picture. Each returns its payload's type
+(`antrian.payloads`), so mypy checks every key; mqtt_topics.md documents them for people.
 """
 
 from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
-from typing import Any
 
 from antrian import __version__
 from antrian.announce import Announcement, build
 from antrian.config import Config, CounterConfig
-from antrian.contract import PLAY_EXPIRY_S, parse_ticket_code
+from antrian.contract import (
+    PLAY_EXPIRY_S,
+    CounterState,
+    DeviceDisplay,
+    EstimateFields,
+    HubInfo,
+    Play,
+    ServiceState,
+    TicketView,
+    parse_ticket_code,
+)
 from antrian.eta import DISPLAY_LAG, Estimate, estimator_of
 from antrian.i18n import t
 from antrian.queue import QueueState, Ticket, end_of_day
@@ -28,7 +38,7 @@ def clock_text(at: datetime, cfg: Config) -> str:
     return at.astimezone(cfg.office.tz).strftime("%H.%M")
 
 
-def hub_info(state: QueueState) -> dict[str, Any]:
+def hub_info(state: QueueState) -> HubInfo:
     cfg = state.cfg
     return {
         "version": __version__,
@@ -63,7 +73,18 @@ def _round_clock(at: datetime, up: bool | None = None) -> datetime:
     return datetime.fromtimestamp(q * step, at.tzinfo)
 
 
-def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> dict[str, Any]:
+def no_estimate(served_today: str | None = None) -> EstimateFields:
+    """The estimate fields where there is no estimate ("belum dapat diperkirakan")."""
+    return {
+        "estimated_wait_min": None,
+        "estimated_call_at": None,
+        "estimated_call_from": None,
+        "estimated_call_to": None,
+        "served_today": served_today,
+    }
+
+
+def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> EstimateFields:
     """The published form of an estimate: minutes, clock times to five minutes, the window.
 
     `estimated_call_from`/`_to` are set only where the window is wider than ten minutes
@@ -73,13 +94,7 @@ def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> dict[str,
     """
     at, low, high = estimate.at, estimate.low, estimate.high
     if at is None or low is None or high is None:
-        return {
-            "estimated_wait_min": None,
-            "estimated_call_at": None,
-            "estimated_call_from": None,
-            "estimated_call_to": None,
-            "served_today": estimate.served_today,
-        }
+        return no_estimate(estimate.served_today)
     low, high = _round_clock(low, up=False), _round_clock(high, up=True)
     wide = high - low > timedelta(minutes=10)
     return {
@@ -91,7 +106,7 @@ def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> dict[str,
     }
 
 
-def service_state(state: QueueState, letter: str, now: datetime) -> dict[str, Any]:
+def service_state(state: QueueState, letter: str, now: datetime) -> ServiceState:
     """A service's retained state; the estimate is for a ticket taken now."""
     svc = state.services[letter]
     cfg_svc = state.cfg.service(letter)
@@ -120,7 +135,7 @@ def counter_waiting(state: QueueState, number: int) -> int:
     return sum(state.services[s].waiting for s in state.counters[number].services)
 
 
-def counter_state(state: QueueState, number: int) -> dict[str, Any]:
+def counter_state(state: QueueState, number: int) -> CounterState:
     c = state.counters[number]
     cfg_c = state.cfg.counter(number)
     return {
@@ -144,7 +159,7 @@ def board_status(cfg: Config, status: str) -> str | None:
     return None if status == "open" else t(f"board.{status}", cfg.office.language)
 
 
-def display(state: QueueState, number: int) -> dict[str, Any]:
+def display(state: QueueState, number: int) -> DeviceDisplay:
     """What the LED board above a counter shows. Retained; stale after the day ends."""
     c = state.counters[number]
     cfg_c = state.cfg.counter(number)
@@ -182,7 +197,7 @@ def announcement_for(cfg: Config, code: str, counter: int) -> Announcement:
     )
 
 
-def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> dict[str, Any]:
+def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> Play:
     """The speaker's `play` payload for one call or recall."""
     ann = announcement_for(cfg, code, counter)
     return {
@@ -196,7 +211,7 @@ def play(cfg: Config, call_id: str, code: str, counter: int, now: datetime) -> d
     }
 
 
-def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool = True) -> dict[str, Any]:
+def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool = True) -> TicketView:
     """Everything a printed ticket or the citizen status page needs. No personal data.
 
     `estimate=False` leaves the position and the estimate out (None/0): the hub fills them in
@@ -211,17 +226,7 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
     call = None
     if t.state == "waiting" and estimate:
         call = estimator_of(state).forecast(state, now).ticket(t.code)
-    fields = (
-        estimate_fields(call, now, cfg)
-        if call is not None
-        else {
-            "estimated_wait_min": None,
-            "estimated_call_at": None,
-            "estimated_call_from": None,
-            "estimated_call_to": None,
-            "served_today": None,
-        }
-    )
+    fields = estimate_fields(call, now, cfg) if call is not None else no_estimate()
     ahead = call.position if call is not None else 0
     wait = fields["estimated_wait_min"]
     ready = wait is not None and (ahead <= cfg.office.get_ready_ahead or wait <= cfg.office.get_ready_minutes)

@@ -241,7 +241,7 @@ class WebApp:
         code = st.by_token.get(token)
         if code is None:
             return None
-        view = views.ticket_view(st, st.tickets[code], self.core.clock())
+        view: dict[str, Any] = {**views.ticket_view(st, st.tickets[code], self.core.clock())}
         view.pop("token", None)
         view.pop("status_url", None)
         if view["counter"] is not None:

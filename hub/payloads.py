@@ -1,0 +1,329 @@
+"""The JSON the hub publishes and answers, as types: retained state, events, responses.
+
+Each payload of the MQTT contract is a `TypedDict`, not a class that validates or converts: the
+hub keeps building its payloads as plain dict literals (nothing slower than before on the hot
+path of a request), and strict mypy checks every key and every value where one is built. A key
+added to a payload without its type, or a type without the key, is a type error.
+
+`antrian.contract` re-exports them; `antrian contract` describes their fields
+(`devices/contract.json`, what the firmware and outside clients read); tests/test_contract.py
+checks that what a running hub publishes carries exactly these keys and that mqtt_topics.md
+documents every one of them.
+
+No `from __future__ import annotations` here: Python 3.11 reads `NotRequired` only from an
+evaluated annotation, and `__optional_keys__` (what the export and the tests go by) would be
+empty.
+"""
+
+import types
+from collections.abc import Iterable, Mapping
+from typing import (
+    Any,
+    Final,
+    Generic,
+    Literal,
+    NotRequired,
+    Required,
+    TypedDict,
+    TypeVar,
+    Union,
+    get_args,
+    get_origin,
+    get_type_hints,
+    is_typeddict,
+)
+
+# ---------------------------------------------------------------------------------------------
+# The hub
+# ---------------------------------------------------------------------------------------------
+
+
+class HubState(TypedDict):
+    """`hub/state` (retained): the hub's birth and last will."""
+
+    state: str  # "online" | "offline"
+    #: Random per start of the hub process: how a starting hub tells its predecessor from another.
+    instance: str
+
+
+class ServiceInfo(TypedDict):
+    """One configured service, in `hub/info`."""
+
+    letter: str
+    name: str
+    minutes: float
+    quota: int | None
+    completion: str | None
+
+
+class CounterInfo(TypedDict):
+    """One configured counter (loket), in `hub/info`."""
+
+    counter: int
+    name: str
+    services: list[str]
+
+
+class HubInfo(TypedDict):
+    """`hub/info` (retained): the office as configured, and its working day."""
+
+    version: str
+    office: str
+    name: str
+    timezone: str
+    day: str | None
+    opening: str
+    closing: str
+    public_url: str
+    services: list[ServiceInfo]
+    counters: list[CounterInfo]
+
+
+class HubEvent(TypedDict):
+    """`hub/event`: one domain event (as in the audit log), or a notice such as `rejected`.
+
+    `data` has the fields `antrian.contract.EVENT_FIELDS` names for its `type`. A `rejected`
+    event has no `actor` (the request was not accepted, so no one acted); `reason` is there
+    where the request gave one.
+    """
+
+    type: str
+    at: str
+    actor: NotRequired[str]
+    data: dict[str, Any]
+    reason: NotRequired[str]
+
+
+# ---------------------------------------------------------------------------------------------
+# Queue state
+# ---------------------------------------------------------------------------------------------
+
+
+class EstimateFields(TypedDict):
+    """The wait estimate, the same fields in a service's state and on a ticket.
+
+    All None when no counter will serve the service today; `served_today` is "yes", "maybe"
+    or "no" otherwise.
+    """
+
+    estimated_wait_min: int | None
+    estimated_call_at: str | None
+    estimated_call_from: str | None
+    estimated_call_to: str | None
+    served_today: str | None
+
+
+class ServiceState(EstimateFields):
+    """`service/{letter}/state` (retained): the queue of one service, estimate for a new ticket."""
+
+    service: str
+    name: str
+    status: str  # "open" | "paused"
+    waiting: int
+    waiting_priority: int
+    issued: int
+    quota: int | None
+    last_issued: str | None
+    last_called: str | None
+    mean_minutes: float
+    closed_today: bool
+    late_tickets: str  # "warn" | "refuse"
+    day: str | None
+
+
+class CounterState(TypedDict):
+    """`counter/{n}/state` (retained): one counter, as a call pad and a dashboard see it."""
+
+    counter: int
+    name: str
+    status: str  # "open" | "break" | "closed"
+    status_text: str | None
+    until: str | None
+    serving: str | None
+    services: list[str]
+    waiting: int
+    served: int
+    call_seq: int
+    day: str | None
+
+
+class CounterEvent(TypedDict):
+    """`counter/{n}/event`: a call, recall, skip or finish at one counter (an HA `event`)."""
+
+    event_type: str  # "called" | "recalled" | "skipped" | "done"
+    ticket: str
+    at: str
+
+
+# ---------------------------------------------------------------------------------------------
+# Devices
+# ---------------------------------------------------------------------------------------------
+
+
+class DeviceInfo(TypedDict):
+    """`device/{id}/info` (retained): what a device says about itself on connect."""
+
+    firmware: str
+    model: str
+    role: NotRequired[str]
+
+
+class DeviceDisplay(TypedDict):
+    """`device/{id}/display` (retained): what the LED board above a counter shows."""
+
+    counter: int
+    name: str
+    serving: str | None
+    status: str
+    until: str | None
+    lines: list[str]
+    notice: str | None
+    call_seq: int
+    day: str | None
+    expires_at: str | None
+
+
+class Play(TypedDict):
+    """`device/{id}/play`: one announcement for a speaker, the clips to join in order."""
+
+    id: str
+    ticket: str
+    counter: int
+    text: str
+    clips: list[str]
+    issued_at: str
+    expires_at: str
+
+
+class DeviceSet(TypedDict, total=False):
+    """`device/{id}/set`: one setting of a device per message."""
+
+    brightness: int
+    volume: int
+    reboot: bool
+
+
+# ---------------------------------------------------------------------------------------------
+# Responses
+# ---------------------------------------------------------------------------------------------
+
+
+class TicketView(EstimateFields):
+    """A ticket as printed and as the status page shows it: the `data` of `take_ticket` and
+    `ticket_status`. No personal data."""
+
+    ticket: str
+    service: str
+    service_name: str
+    priority: bool
+    state: str
+    counter: int | None
+    ahead: int
+    get_ready: bool
+    issued_at: str
+    token: str
+    status_url: str
+    completion: str | None
+    office: str
+    day: str
+
+
+class SyncData(TypedDict):
+    """The `data` of `sync`: the working day, and a counter-bound device's counter."""
+
+    day: str | None
+    counter: NotRequired[CounterState]
+
+
+class CommandResult(TypedDict, total=False):
+    """The `data` of every other command: what it did, and the counter it acted on.
+
+    `counter`, `serving`, `status` and `waiting` are there for a command on a counter,
+    `ticket` (the last one touched) where it touched one, `message` when `call_next` found
+    nobody waiting.
+    """
+
+    counter: int
+    serving: str | None
+    status: str
+    waiting: int
+    message: str
+    ticket: str
+    events: Required[list[str]]
+
+
+class ErrorData(TypedDict):
+    """The `data` of an error response: the code, stable for programs (`ErrorCode`)."""
+
+    code: str
+
+
+D = TypeVar("D", bound=Mapping[str, object])
+
+
+class Response(TypedDict, Generic[D]):
+    """The envelope of every `hub/response/*` and `device/{id}/response/*`."""
+
+    status: Literal["ok", "error"]
+    data: D
+    #: Why not, in the office language: on an error only.
+    error: NotRequired[str]
+    #: The request's `transaction`, as the sender chose it.
+    transaction: NotRequired[str | int]
+
+
+# ---------------------------------------------------------------------------------------------
+# The description `antrian contract` exports
+# ---------------------------------------------------------------------------------------------
+
+_JSON_TYPES: Final[Mapping[object, str]] = {
+    str: "string",
+    int: "integer",
+    float: "number",
+    bool: "boolean",
+    type(None): "null",
+}
+
+
+def _json_type(tp: Any) -> dict[str, Any]:  # noqa: ANN401 - any annotation
+    """A field's JSON type: `type` (a name, or a list of names for a union) and, for an array,
+    its `items`; an object of a known shape names it (`shape`)."""
+    if is_typeddict(tp):
+        return {"type": "object", "shape": tp.__name__}
+    origin = get_origin(tp)
+    if origin is list:
+        return {"type": "array", "items": _json_type(get_args(tp)[0])}
+    if origin is Literal:
+        return {"type": "string", "enum": list(get_args(tp))}
+    if origin in (Union, types.UnionType):
+        parts = [_json_type(arg) for arg in get_args(tp)]
+        merged: dict[str, Any] = {k: v for part in parts for k, v in part.items() if k != "type"}
+        return {"type": [part["type"] for part in parts], **merged}
+    if tp in _JSON_TYPES:
+        return {"type": _JSON_TYPES[tp]}
+    return {"type": "object"}  # dict[str, Any], and the envelope's `data` (per command)
+
+
+def describe_shapes(payloads: Iterable[type[Any]]) -> dict[str, dict[str, dict[str, Any]]]:
+    """Every field of each payload type and of the types nested in it, by type name: its JSON
+    type and whether it is always there. Each shape once, however often it is used."""
+    shapes: dict[str, dict[str, dict[str, Any]]] = {}
+    todo = list(payloads)
+    while todo:
+        payload = todo.pop(0)
+        if payload.__name__ in shapes:
+            continue
+        hints = get_type_hints(payload)
+        required: frozenset[str] = payload.__required_keys__
+        shapes[payload.__name__] = {
+            name: {**_json_type(tp), "required": name in required} for name, tp in hints.items()
+        }
+        todo += [tp for hint in hints.values() for tp in _nested(hint)]
+    return shapes
+
+
+def _nested(tp: Any) -> list[type[Any]]:  # noqa: ANN401 - any annotation
+    """The payload types inside an annotation (`list[ServiceInfo]`, `CounterState | None`)."""
+    if is_typeddict(tp):
+        return [tp]
+    return [inner for arg in get_args(tp) for inner in _nested(arg)]
