@@ -11,6 +11,35 @@ last one). `tests/faults` runs the same scenarios with small counts.
 
 The script stops by itself: every wait has a timeout, and the hub and broker it started are
 stopped in `finally` blocks.
+
+Adding a scenario:
+
+1. Write a function that takes its counts (and a `seed` if it draws at random) and returns a
+   `Result`. Against the hub as a process, let `hub_scenario` set up and tear down::
+
+       def my_fault(rounds: int) -> Result:
+           # the docstring: what is broken, and the promise that must hold
+           with hub_scenario("my fault", "my-client") as run:
+               for i in range(rounds):
+                   run.client.take(f"m{i}")      # or run.client.send(topic, payload)
+                   run.hub.kill()                # the fault: or run.broker.restart() ...
+                   run.hub.start()
+                   run.res.runs += 1
+                   if not run.client.ready() or run.client.resend_pending():
+                       run.res.notes.append("FAIL unanswered after restart")
+               run.res.requests = rounds
+               run.finish()                      # stop the hub, count lost and double tickets
+           return run.res
+
+   `run.hub` is `antrian run` (started and answering, unless `start=False`), on a broker of
+   its own; `config=` gives another office (`hub_office()` with a section added, say);
+   `run.hub.workdir` is the hub's folder and `run.hub.database` its log, to read afterwards.
+   The in-process scenarios (`unwritable`, `fuzz` ...) build a `HubCore` with `core_for`.
+   Count what breaks a promise in `lost`, `reissued`, `double`, `state_mismatch` or
+   `crashes`, or as a note starting with `FAIL`: any of these fails the run.
+2. Add a line to the list in `main`, with full and `--quick` counts.
+3. Add a test to `tests/faults/test_faults.py` with small counts: `assert not r.failures`.
+4. Run `python bench/faults.py` and copy the table into `RELIABILITY.md`.
 """
 
 from __future__ import annotations
@@ -48,6 +77,7 @@ from antrian.net import free_port  # noqa: E402
 from antrian.queue import Event, ReplayError, replay  # noqa: E402
 from antrian.store import EventStore  # noqa: E402
 from tests.kit import Clock, HubProcess, Mosquitto  # noqa: E402
+from tests.kit.hubs import hub_on_own_broker  # noqa: E402
 from tests.kit.office import ALL_DAY, call_pad, kiosk, led_board, office, speaker  # noqa: E402
 from tests.kit.probe import mqtt_client  # noqa: E402
 
@@ -143,6 +173,21 @@ class Client:
         with self.cond:
             self.sent[payload["transaction"]] = (topic, raw)
         self.c.publish(topic, raw, qos=1)
+
+    def take(self, txn: str, service: str = "A", *, device: str | None = None) -> None:
+        """A take_ticket for `service`: through the hub's own topic, or as `device` does."""
+        topic = T.device_request(device, "take_ticket") if device else T.hub_request("take_ticket")
+        self.send(topic, {"service": service, "transaction": txn})
+
+    def take_for(self, seconds: float, interval_s: float, prefix: str, n: int) -> int:
+        """A steady load: a take_ticket every `interval_s` for `seconds`, the transactions
+        numbered on from `n` after `prefix`; returns the last number used."""
+        stop_at = time.monotonic() + seconds
+        while time.monotonic() < stop_at:
+            n += 1
+            self.take(f"{prefix}{n}")
+            time.sleep(interval_s)
+        return n
 
     def pending(self) -> list[str]:
         with self.cond:
@@ -246,18 +291,13 @@ def published_matches_log(client: Client, hub: HubProcess, timeout: float = 5.0)
         return client.cond.wait_for(same, timeout)
 
 
-@contextmanager
-def hub_on_broker(workdir: Path) -> Iterator[tuple[Mosquitto, HubProcess]]:
-    (workdir / "broker").mkdir(parents=True, exist_ok=True)
-    (workdir / "hub").mkdir(parents=True, exist_ok=True)
-    broker = Mosquitto(workdir=workdir / "broker")
-    broker.start()
-    hub = HubProcess(broker, hub_office(free_port()), workdir / "hub")
-    try:
-        yield broker, hub
-    finally:
-        hub.stop()
-        broker.stop()
+def hub_alive(res: Result, hub: HubProcess) -> None:
+    """A hub process that died, or logged a traceback, is a crash."""
+    text = hub.log()
+    if hub.proc is None or hub.proc.poll() is not None or "Traceback" in text:
+        res.crashes += 1
+        tail = text[text.rfind("Traceback") :].strip().splitlines()[-3:] if text else []
+        res.notes.append(f"crash: {' | '.join(tail)[:300]}")
 
 
 def _workdir() -> Path:
@@ -265,6 +305,57 @@ def _workdir() -> Path:
     path = Path(tempfile.mkdtemp(prefix="antrian-faults-"))
     atexit.register(shutil.rmtree, path, ignore_errors=True)
     return path
+
+
+# ---------------------------------------------------------------------------------------------
+# the frame of every process scenario: broker, hub process, client, timing, clean-up
+# ---------------------------------------------------------------------------------------------
+
+
+@dataclass
+class Run:
+    """What a process scenario works with, from `hub_scenario`."""
+
+    res: Result
+    broker: Mosquitto
+    hub: HubProcess
+    client: Client
+
+    def finish(self, *, check_alive: bool = True) -> None:
+        """The end of a scenario: stop the hub, then count lost, reissued and double tickets
+        from the responses seen and the log left on disk. With `check_alive`, a hub that died
+        or logged a traceback before this is counted as a crash."""
+        if check_alive:
+            hub_alive(self.res, self.hub)
+        self.hub.stop()
+        check_log(self.res, self.client, self.hub.database)
+
+
+@contextmanager
+def hub_scenario(
+    name: str, client_id: str, *, start: bool = True, config: dict[str, Any] | None = None
+) -> Iterator[Run]:
+    """A scenario against `antrian run` on a broker of its own, in a scratch folder.
+
+    With `start` the hub is started and has answered a `sync` before the body runs (a FAIL note
+    if it never does); without it the body starts the hub itself (kill loops). `config` is the
+    office (`hub_office` by default, its web pages on a free port). `res.seconds` covers all of
+    it, set up and clean-up included; the client, the hub and the broker are closed even when
+    the body fails, so a broken run leaves no process behind.
+    """
+    res = Result(name)
+    began = time.monotonic()
+    with hub_on_own_broker(config or hub_office(free_port()), _workdir()) as (broker, hub):
+        if start:
+            hub.start()
+        client = Client(broker, client_id)
+        try:
+            if start and not client.ready():
+                res.notes.append("FAIL hub never served")
+            yield Run(res, broker, hub, client)
+        finally:
+            client.close()
+    res.seconds = time.monotonic() - began
 
 
 # ---------------------------------------------------------------------------------------------
@@ -279,36 +370,25 @@ def kill_runs(kills: int, *, seed: int = 1, interval_s: float = 0.004, max_alive
     hub's retained state must equal what a fresh replay of the log says.
     """
     rng = random.Random(seed)
-    res = Result("kill -9 hub under load")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
-        client = Client(broker, "load-kill")
-        try:
-            n = 0
-            for _ in range(kills + 1):
-                hub.start()
-                if not client.ready():
-                    res.notes.append("FAIL hub did not come back")
-                    break
-                if client.resend_pending() or not published_matches_log(client, hub):
-                    res.state_mismatch += 1
-                if res.runs == kills:
-                    break
-                stop_at = time.monotonic() + rng.uniform(0.02, max_alive_s)
-                while time.monotonic() < stop_at:
-                    n += 1
-                    client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": f"k{n}"})
-                    time.sleep(interval_s)
-                hub.kill()
-                res.runs += 1
-            res.requests = n
-            client.resend_pending()
-            hub.stop()
-            check_log(res, client, hub.database)
-        finally:
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+    with hub_scenario("kill -9 hub under load", "load-kill", start=False) as run:
+        res, hub, client = run.res, run.hub, run.client
+        n = 0
+        for _ in range(kills + 1):
+            hub.start()
+            if not client.ready():
+                res.notes.append("FAIL hub did not come back")
+                break
+            if client.resend_pending() or not published_matches_log(client, hub):
+                res.state_mismatch += 1
+            if res.runs == kills:
+                break
+            n = client.take_for(rng.uniform(0.02, max_alive_s), interval_s, "k", n)
+            hub.kill()
+            res.runs += 1
+        res.requests = n
+        client.resend_pending()
+        run.finish(check_alive=False)
+    return run.res
 
 
 def broker_restarts(restarts: int, *, seed: int = 2, interval_s: float = 0.004) -> Result:
@@ -318,36 +398,23 @@ def broker_restarts(restarts: int, *, seed: int = 2, interval_s: float = 0.004) 
     the right retained state from the hub; resends must not make double tickets.
     """
     rng = random.Random(seed)
-    res = Result("broker stop/restart under load")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
-        hub.start()
-        client = Client(broker, "load-broker")
-        try:
-            if not client.ready():
-                res.notes.append("FAIL hub never served")
-            n = 0
-            for _ in range(restarts):
-                stop_at = time.monotonic() + rng.uniform(0.05, 0.4)
-                while time.monotonic() < stop_at:
-                    n += 1
-                    client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": f"b{n}"})
-                    time.sleep(interval_s)
-                broker.restart()
-                res.runs += 1
-                if not client.connected.wait(10) or not client.ready():
-                    res.notes.append("FAIL no resume after broker restart")
-                    break
-                if client.resend_pending():
-                    res.state_mismatch += 1
-                if not fresh_subscriber_sees_log_state(broker, hub):
-                    res.state_mismatch += 1
-            res.requests = n
-            check_log(res, client, hub.database)
-        finally:
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+    with hub_scenario("broker stop/restart under load", "load-broker") as run:
+        res, broker, hub, client = run.res, run.broker, run.hub, run.client
+        n = 0
+        for _ in range(restarts):
+            n = client.take_for(rng.uniform(0.05, 0.4), interval_s, "b", n)
+            broker.restart()
+            res.runs += 1
+            if not client.connected.wait(10) or not client.ready():
+                res.notes.append("FAIL no resume after broker restart")
+                break
+            if client.resend_pending():
+                res.state_mismatch += 1
+            if not fresh_subscriber_sees_log_state(broker, hub):
+                res.state_mismatch += 1
+        res.requests = n
+        run.finish(check_alive=False)
+    return run.res
 
 
 def fresh_subscriber_sees_log_state(broker: Mosquitto, hub: HubProcess) -> bool:
@@ -361,49 +428,39 @@ def fresh_subscriber_sees_log_state(broker: Mosquitto, hub: HubProcess) -> bool:
 
 def duplicates(requests: int, *, copies: int = 3) -> Result:
     """Every request delivered `copies` times at once, then all resent after a hub restart."""
-    res = Result("duplicate deliveries / resends")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
+    with hub_scenario("duplicate deliveries / resends", "dup") as run:
+        res, hub, client = run.res, run.hub, run.client
+        txns = []
+        for i in range(requests):
+            txn = f"d{i}"
+            txns.append(txn)
+            # half through the hub's own topic, half as the kiosk device
+            for _ in range(copies):
+                client.take(txn, "B", device=None if i % 2 else "kiosk-1")
+        ok = client.wait_answered(txns, 20)
+        hub.stop()
         hub.start()
-        client = Client(broker, "dup")
-        try:
-            client.ready()
-            txns = []
-            for i in range(requests):
-                txn = f"d{i}"
-                txns.append(txn)
-                # half through the hub's own topic, half as the kiosk device
-                topic = T.hub_request("take_ticket") if i % 2 else T.device_request("kiosk-1", "take_ticket")
-                for _ in range(copies):
-                    client.send(topic, {"service": "B", "transaction": txn})
-            ok = client.wait_answered(txns, 20)
-            hub.stop()
-            hub.start()
-            client.ready()
-            for txn in txns:  # the device resends everything after the hub came back
-                topic, raw = client.sent[txn]
-                client.c.publish(topic, raw, qos=1)
-            with client.cond:
-                client.cond.wait_for(
-                    lambda: all(len(client.responses.get(t, ())) >= copies + 1 for t in txns), 20
-                )
-            res.requests = requests * (copies + 1)
-            res.runs = 1
-            if not ok:
-                res.notes.append("FAIL not every request was answered")
-            for txn in txns:
-                bodies = client.responses.get(txn, [])
-                if len({json.dumps(b, sort_keys=True) for b in bodies}) > 1:
-                    res.double += 1  # a resend got a different answer
-            hub.stop()
-            check_log(res, client, hub.database)
-            issued, _, _ = log_tickets(hub.database)
-            if sum(issued.values()) != requests:
-                res.double += abs(sum(issued.values()) - requests)
-        finally:
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+        client.ready()
+        for txn in txns:  # the device resends everything after the hub came back
+            topic, raw = client.sent[txn]
+            client.c.publish(topic, raw, qos=1)
+        with client.cond:
+            client.cond.wait_for(
+                lambda: all(len(client.responses.get(t, ())) >= copies + 1 for t in txns), 20
+            )
+        res.requests = requests * (copies + 1)
+        res.runs = 1
+        if not ok:
+            res.notes.append("FAIL not every request was answered")
+        for txn in txns:
+            bodies = client.responses.get(txn, [])
+            if len({json.dumps(b, sort_keys=True) for b in bodies}) > 1:
+                res.double += 1  # a resend got a different answer
+        run.finish(check_alive=False)
+        issued, _, _ = log_tickets(hub.database)
+        if sum(issued.values()) != requests:
+            res.double += abs(sum(issued.values()) - requests)
+    return run.res
 
 
 # -- in-process scenarios ---------------------------------------------------------------------
@@ -685,55 +742,34 @@ def log_replays(db: Path, config: Path) -> int:
     return bad
 
 
-def hub_alive(res: Result, hub: HubProcess) -> None:
-    """A hub process that died, or logged a traceback, is a crash."""
-    text = hub.log()
-    if hub.proc is None or hub.proc.poll() is not None or "Traceback" in text:
-        res.crashes += 1
-        tail = text[text.rfind("Traceback") :].strip().splitlines()[-3:] if text else []
-        res.notes.append(f"crash: {' | '.join(tail)[:300]}")
-
-
 def deep_json(rounds: int, *, per_round: int = 50) -> Result:
     """An LED board sends 1,000 `[` beside every ticket a kiosk takes; kill -9 after each round.
 
     Every ticket must be answered and in the log, every deep payload refused alone, and the
     log must replay strictly (no call of a ticket that was never issued).
     """
-    res = Result("deep JSON beside tickets")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
-        hub.start()
-        client = Client(broker, "deep")
-        try:
-            client.ready()
-            n = 0
-            for _ in range(rounds):
-                for _ in range(per_round):
-                    n += 1
-                    client.send(
-                        T.device_request("kiosk-1", "take_ticket"), {"service": "A", "transaction": f"k{n}"}
-                    )
-                    client.c.publish(T.device_request("board-1", "sync"), b"[" * 1000, qos=1)
-                    client.send(T.device_request("pad-1", "call_next"), {"transaction": f"p{n}"})
-                client.wait_answered(client.pending(), 10)
-                hub_alive(res, hub)
-                hub.kill()
-                hub.start()
-                res.runs += 1
-                if not client.ready() or client.resend_pending():
-                    res.notes.append("FAIL requests unanswered after restart")
-                if not published_matches_log(client, hub):
-                    res.state_mismatch += 1
-            res.requests = 3 * n
+    with hub_scenario("deep JSON beside tickets", "deep") as run:
+        res, hub, client = run.res, run.hub, run.client
+        n = 0
+        for _ in range(rounds):
+            for _ in range(per_round):
+                n += 1
+                client.take(f"k{n}", device="kiosk-1")
+                client.c.publish(T.device_request("board-1", "sync"), b"[" * 1000, qos=1)
+                client.send(T.device_request("pad-1", "call_next"), {"transaction": f"p{n}"})
+            client.wait_answered(client.pending(), 10)
             hub_alive(res, hub)
-            hub.stop()
-            check_log(res, client, hub.database)
-            res.state_mismatch += log_replays(hub.database, hub.config_path)
-        finally:
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+            hub.kill()
+            hub.start()
+            res.runs += 1
+            if not client.ready() or client.resend_pending():
+                res.notes.append("FAIL requests unanswered after restart")
+            if not published_matches_log(client, hub):
+                res.state_mismatch += 1
+        res.requests = 3 * n
+        run.finish()
+        res.state_mismatch += log_replays(hub.database, hub.config_path)
+    return run.res
 
 
 def _rss_mb(pid: int) -> float:
@@ -750,35 +786,25 @@ def oversized(payloads: int, *, size: int = 4 * 1024 * 1024) -> Result:
     the hub's own guard. Requests get `invalid_payload`; `info` is dropped unread; tickets are
     still answered; the hub's memory does not keep what it was sent.
     """
-    res = Result("oversized payloads")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
-        hub.start()
-        client = Client(broker, "big")
-        try:
-            client.ready()
-            assert hub.proc is not None
-            before = _rss_mb(hub.proc.pid)
-            blob = b'{"x": "' + b"y" * size + b'"}'
-            for i in range(payloads):
-                topic = T.device_request("kiosk-1", "take_ticket") if i % 2 else T.device_info("kiosk-1")
-                client.c.publish(topic, blob, qos=1).wait_for_publish(10)
-                client.send(T.hub_request("take_ticket"), {"service": "B", "transaction": f"o{i}"})
-                res.requests += 2
-            if not client.wait_answered([f"o{i}" for i in range(payloads)], 30):
-                res.notes.append("FAIL tickets unanswered beside big payloads")
-            after = _rss_mb(hub.proc.pid)
-            res.runs = 1
-            res.notes.append(
-                f"hub memory {before:.0f} MB -> {after:.0f} MB after {payloads} x {size / 2**20:.0f} MiB"
-            )
-            hub_alive(res, hub)
-            hub.stop()
-            check_log(res, client, hub.database)
-        finally:
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+    with hub_scenario("oversized payloads", "big") as run:
+        res, hub, client = run.res, run.hub, run.client
+        assert hub.proc is not None
+        before = _rss_mb(hub.proc.pid)
+        blob = b'{"x": "' + b"y" * size + b'"}'
+        for i in range(payloads):
+            topic = T.device_request("kiosk-1", "take_ticket") if i % 2 else T.device_info("kiosk-1")
+            client.c.publish(topic, blob, qos=1).wait_for_publish(10)
+            client.take(f"o{i}", "B")
+            res.requests += 2
+        if not client.wait_answered([f"o{i}" for i in range(payloads)], 30):
+            res.notes.append("FAIL tickets unanswered beside big payloads")
+        after = _rss_mb(hub.proc.pid)
+        res.runs = 1
+        res.notes.append(
+            f"hub memory {before:.0f} MB -> {after:.0f} MB after {payloads} x {size / 2**20:.0f} MiB"
+        )
+        run.finish()
+    return run.res
 
 
 def _open_unread_streams(port: int, count: int) -> tuple[list[Any], int]:
@@ -802,14 +828,10 @@ def sse_flood(streams: int, *, seconds: float = 5.0, rate: float = 100.0) -> Res
     Every ticket must be answered (`lost` counts those unanswered after 10 s); the note gives
     how many answers took longer than one second.
     """
-    res = Result("open pages that never read")
-    start = time.monotonic()
-    with hub_on_broker(_workdir()) as (broker, hub):
-        hub.start()
-        client = Client(broker, "sse")
+    with hub_scenario("open pages that never read", "sse") as run:
+        res, hub, client = run.res, run.hub, run.client
         socks: list[Any] = []
         try:
-            client.ready()
             port = load_config(hub.config_path).web.port
             socks, refused = _open_unread_streams(port, streams)
             sent_at: dict[str, float] = {}
@@ -820,7 +842,7 @@ def sse_flood(streams: int, *, seconds: float = 5.0, rate: float = 100.0) -> Res
                 n += 1
                 txn = f"s{n}"
                 sent_at[txn] = time.monotonic()
-                client.send(T.hub_request("take_ticket"), {"service": "A", "transaction": txn})
+                client.take(txn)
                 time.sleep(1 / rate)
                 with client.cond:
                     for t in list(sent_at):
@@ -837,15 +859,11 @@ def sse_flood(streams: int, *, seconds: float = 5.0, rate: float = 100.0) -> Res
                 f"{streams} streams opened ({refused} refused at connect); "
                 f"{late} of {n} tickets answered after more than 1 s"
             )
-            hub_alive(res, hub)
-            hub.stop()
-            check_log(res, client, hub.database)
+            run.finish()
         finally:
             for sock in socks:
                 sock.close()
-            client.close()
-    res.seconds = time.monotonic() - start
-    return res
+    return run.res
 
 
 class _FaultyCore(HubCore):
@@ -910,8 +928,9 @@ def mixed_batches(batches: int, *, seed: int = 4) -> Result:
                 res.lost += len(batch) - len(replies)
             res.accepted += sum(1 for r in replies if r["status"] == "ok")
             day = core.store.last_day()
+            events = core.store.events_between(day, day) if day else iter(())
             try:
-                rebuilt = replay(cfg, core.store.events_between(day, day), strict=True)[0]
+                rebuilt = replay(cfg, events, strict=True)[0]
             except ReplayError:
                 res.state_mismatch += 1
                 continue
@@ -979,7 +998,7 @@ def main(argv: list[str] | None = None) -> int:
     logging.basicConfig(level=logging.CRITICAL)
     started = time.monotonic()
     results = []
-    for run in (
+    scenarios: list[Callable[[], Result]] = [
         lambda: kill_runs(args.kills),
         lambda: broker_restarts(args.restarts),
         lambda: duplicates(args.duplicates),
@@ -990,7 +1009,8 @@ def main(argv: list[str] | None = None) -> int:
         lambda: mixed_batches(args.batches),
         lambda: oversized(args.big),
         lambda: sse_flood(args.streams),
-    ):
+    ]
+    for run in scenarios:
         r = run()
         results.append(r)
         print(

@@ -11,10 +11,28 @@ import json
 import sqlite3
 from datetime import UTC, datetime
 
+import pytest
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 from antrian.core import Origin
+
+
+def test_a_scenario_that_breaks_leaves_no_hub_or_broker_running(faults):
+    runs = []
+
+    def broken():
+        with faults.hub_scenario("breaks", "breaks") as run:
+            runs.append(run)
+            assert run.hub.alive()
+            raise RuntimeError("the scenario broke")
+
+    with pytest.raises(RuntimeError, match="broke"):
+        broken()
+    (run,) = runs
+    assert run.res.notes == []  # the hub had answered a sync before the body ran
+    assert not run.hub.alive()
+    assert not run.broker.alive()
 
 
 def test_kill_9_at_random_moments_loses_and_reissues_nothing(faults):

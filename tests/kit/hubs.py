@@ -14,7 +14,8 @@ import sys
 import tempfile
 import threading
 import tomllib
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -148,3 +149,24 @@ class HubProcess(ChildProcess):
         """Start and return once this process announced `online` (its log tail if it does not)."""
         self.announced(self.broker, self.topics.hub_state, is_online, timeout)
         return self
+
+
+@contextmanager
+def hub_on_own_broker(config: str | dict[str, Any], workdir: Path) -> Iterator[tuple[Mosquitto, HubProcess]]:
+    """A Mosquitto of its own and a `HubProcess` on it, in `workdir/broker` and `workdir/hub`.
+
+    The broker is started, the hub is not: a kill -9 or restart scenario decides when the hub
+    comes up. Both are stopped on the way out, even when the body fails, the hub first so that
+    its last words reach a broker; a run that breaks leaves no process behind.
+    """
+    (workdir / "broker").mkdir(parents=True, exist_ok=True)
+    broker = Mosquitto(workdir=workdir / "broker")
+    try:
+        broker.start()
+        hub = HubProcess(broker, config, workdir / "hub")
+        try:
+            yield broker, hub
+        finally:
+            hub.stop()
+    finally:
+        broker.close()
