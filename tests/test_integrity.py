@@ -8,10 +8,7 @@ from __future__ import annotations
 
 import asyncio
 import json
-import os
 import sqlite3
-import subprocess
-import sys
 from datetime import datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -22,12 +19,13 @@ from hypothesis import strategies as st
 
 from antrian.config import parse_config
 from antrian.contract import MAX_TICKET_NUMBER, Outgoing, Topics
-from antrian.core import STRICT_REPLAY_ENV, HubCore, Origin
+from antrian.core import HubCore, Origin
 from antrian.queue import Event, ReplayError, replay
 from antrian.service import HubService
 from antrian.store import EventStore
 from tests.kit import MORNING, Clock
 from tests.kit.office import call_pad, kiosk, led_board
+from tests.kit.process import antrian_cli
 
 OFFICE: dict[str, Any] = {
     "office": {"opening": "07:00", "closing": "16:00"},
@@ -175,36 +173,28 @@ def test_after_every_batch_the_live_state_is_the_replay_of_the_log(tmp_path_fact
 # ---------------------------------------------------------------------------------------------
 
 
+def issued(ticket: str, token: str) -> Event:
+    """`ticket_issued` of `ticket` (`A-001`) at kiosk-1 on DAY_STARTED's day, the first in line."""
+    service, number = ticket.split("-")
+    data = {"ticket": ticket, "service": service, "number": int(number), "priority": False}
+    return Event(
+        "ticket_issued", MORNING, "2026-11-30", "device:kiosk-1", {**data, "token": token, "order": 1}
+    )
+
+
+def write_log(path: Path, *events: Event) -> None:
+    """A log of one day: DAY_STARTED, then `events` as they are, checked by nothing."""
+    store = EventStore(path)
+    store.append([DAY_STARTED, *events])
+    store.close()
+
+
 def _phantom_call(path: Path) -> None:
     """A log with `ticket_called A-001` and no `ticket_issued` (what the old hub could write)."""
-    store = EventStore(path)
-    store.append(
-        [
-            DAY_STARTED,
-            Event(
-                "ticket_issued",
-                MORNING,
-                "2026-11-30",
-                "device:kiosk-1",
-                {
-                    "ticket": "B-001",
-                    "service": "B",
-                    "number": 1,
-                    "priority": False,
-                    "token": "tok-b1",
-                    "order": 1,
-                },
-            ),
-            Event(
-                "ticket_called",
-                MORNING,
-                "2026-11-30",
-                "device:pad-1",
-                {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False},
-            ),
-        ]
+    call = {"ticket": "A-001", "counter": 1, "mode": "next", "as_priority": False}
+    write_log(
+        path, issued("B-001", "tok-b1"), Event("ticket_called", MORNING, "2026-11-30", "device:pad-1", call)
     )
-    store.close()
 
 
 def test_a_restart_on_an_event_that_cannot_apply_reports_it_and_serves(tmp_path):
@@ -222,28 +212,14 @@ def test_a_restart_on_an_event_that_cannot_apply_reports_it_and_serves(tmp_path)
     assert took[0]["data"]["ticket"] == "A-001"
 
 
-def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    """The command line as an office runs it (replay not strict)."""
-    env = {k: v for k, v in os.environ.items() if k != STRICT_REPLAY_ENV}
-    return subprocess.run(
-        [sys.executable, "-m", "antrian.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-        env=env,
-    )
-
-
 def test_log_verify_lists_the_event_that_cannot_apply(tmp_path):
     _phantom_call(tmp_path / "antrian.db")
     (tmp_path / "antrian.toml").write_text('database = "antrian.db"\n')
-    bad = antrian("log", "verify", "-c", "antrian.toml", cwd=tmp_path)
+    bad = antrian_cli("log", "verify", "-c", "antrian.toml", cwd=tmp_path)
     assert bad.returncode == 1
     assert "TIDAK KONSISTEN" in bad.stdout
     assert "A-001" in bad.stdout
-    shown = antrian("queue", "-c", "antrian.toml", cwd=tmp_path)  # used to exit with KeyError
+    shown = antrian_cli("queue", "-c", "antrian.toml", cwd=tmp_path)  # used to exit with KeyError
     assert shown.returncode == 0, shown.stderr
 
 
@@ -253,14 +229,14 @@ def test_log_verify_passes_a_sound_log(tmp_path):
     core.handle(Origin("pad-1"), "call_next", b"{}")
     core.store.close()
     (tmp_path / "antrian.toml").write_text('database = "antrian.db"\n')
-    ok = antrian("log", "verify", "-c", "antrian.toml", cwd=tmp_path)
+    ok = antrian_cli("log", "verify", "-c", "antrian.toml", cwd=tmp_path)
     assert ok.returncode == 0, ok.stdout + ok.stderr
     assert "OK" in ok.stdout
 
 
 def test_log_refuses_a_day_that_is_not_a_date(tmp_path):
     (tmp_path / "antrian.toml").write_text('database = "antrian.db"\n')
-    out = antrian("log", "-c", "antrian.toml", "--day", "2026-13-45", cwd=tmp_path)
+    out = antrian_cli("log", "-c", "antrian.toml", "--day", "2026-13-45", cwd=tmp_path)
     assert out.returncode == 2
     assert "2026-13-45" in out.stderr
 
@@ -298,7 +274,7 @@ def test_removing_a_counter_and_a_service_mid_day_keeps_them_closed_until_the_da
         '[[services]]\nletter = "E"\nname = "Umum"\n'
         '[[counters]]\nnumber = 1\nservices = ["A"]\n[[counters]]\nnumber = 2\nservices = ["A", "E"]\n'
     )
-    check = antrian("config", "check", "antrian.toml", cwd=tmp_path)
+    check = antrian_cli("config", "check", "antrian.toml", cwd=tmp_path)
     assert check.returncode == 0, check.stderr
     assert "loket 3 dihapus" in check.stdout
     assert "layanan D dihapus" in check.stdout
@@ -395,27 +371,7 @@ def test_ticket_one_thousand_and_one_is_called_announced_and_shown(tmp_path):
 
 
 def test_numbers_stop_at_the_last_one_that_can_be_printed_and_spoken(tmp_path):
-    store = EventStore(tmp_path / "a.db")
-    store.append(
-        [
-            DAY_STARTED,
-            Event(
-                "ticket_issued",
-                MORNING,
-                "2026-11-30",
-                "device:kiosk-1",
-                {
-                    "ticket": f"A-{MAX_TICKET_NUMBER}",
-                    "service": "A",
-                    "number": MAX_TICKET_NUMBER,
-                    "priority": False,
-                    "token": "t",
-                    "order": 1,
-                },
-            ),
-        ]
-    )
-    store.close()
+    write_log(tmp_path / "a.db", issued(f"A-{MAX_TICKET_NUMBER}", "t"))
     core = new_core(tmp_path / "a.db", strict=True)
     got = answers(core.handle(Origin("kiosk-1"), "take_ticket", b'{"service": "A"}'))[0]
     assert got["data"]["code"] == "quota_reached"

@@ -7,8 +7,6 @@ from __future__ import annotations
 
 import json
 import sqlite3
-import subprocess
-import sys
 import time
 from pathlib import Path
 
@@ -18,6 +16,7 @@ from antrian.contract import Topics
 from tests.kit import HubProcess, Mosquitto, Probe
 from tests.kit.hubs import is_online
 from tests.kit.office import call_pad, kiosk, led_board, office
+from tests.kit.process import antrian_cli
 
 T = Topics("kantor")
 OFFICE = office(kiosk(), call_pad(), led_board())
@@ -29,17 +28,6 @@ def wait_online(probe: Probe, start: int = 0, timeout: float = 15.0) -> None:
 
 def ask(probe: Probe, device: str, command: str, body: dict, timeout: float = 5.0) -> dict:
     return probe.request(T.device_request(device, command), T.device_response(device, command), body, timeout)
-
-
-def antrian(*args: str, cwd: Path) -> subprocess.CompletedProcess[str]:
-    return subprocess.run(
-        [sys.executable, "-m", "antrian.cli", *args],
-        cwd=cwd,
-        capture_output=True,
-        text=True,
-        timeout=60,
-        check=False,
-    )
 
 
 @pytest.fixture
@@ -89,7 +77,7 @@ def test_deep_json_between_tickets_leaves_no_phantom_and_the_hub_restarts(hub, p
     hub.start()
     wait_online(probe, start)
     assert ask(probe, "kiosk-1", "take_ticket", {"service": "A"})["data"]["ticket"] == "A-011"
-    verify = antrian("log", "verify", "-c", str(hub.config_path), cwd=tmp_path)
+    verify = antrian_cli("log", "verify", "-c", str(hub.config_path), cwd=tmp_path)
     assert verify.returncode == 0, verify.stdout + verify.stderr
 
 
@@ -175,6 +163,6 @@ def test_a_damaged_page_outside_today_is_told_and_the_hub_serves(hub, probe, tmp
     probe.wait_for("homeassistant/button/antrian_kantor/service_b_take/config", start=start)
     assert ask(probe, "kiosk-1", "take_ticket", {"service": "B"})["data"]["ticket"] == "B-002"
     assert "DATABASE DAMAGED" in hub.log()
-    verify = antrian("log", "verify", "-c", str(hub.config_path), cwd=tmp_path)
+    verify = antrian_cli("log", "verify", "-c", str(hub.config_path), cwd=tmp_path)
     assert verify.returncode == 1
     assert "RUSAK" in verify.stdout

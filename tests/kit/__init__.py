@@ -4,7 +4,8 @@
 |---|---|
 | `broker` | `Mosquitto`: a real broker on a free port, stoppable and restartable |
 | `probe` | `Probe`: the test's MQTT client (wait for, request, retained or live); `mqtt_client` |
-| `hubs` | the hub in this process (`InProcessHub`) or as `antrian run` (`HubProcess`) |
+| `hubs` | the hub in this process (`InProcessHub`) or as `antrian run` (`HubProcess`, `hub_on_own_broker`) |
+| `process` | `ChildProcess` (start, kill -9, stop, log); `antrian_cli`: the command line run to its end |
 | `clock` | `Clock`: a time the test moves by hand; `MORNING` |
 | `office` | offices as dicts and TOML (`office`, `kiosk`, `call_pad`, `led_board`, `speaker`) |
 | `parts` | each MQTT part as the shared scenarios see it (`Part` and one class per part) |

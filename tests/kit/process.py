@@ -2,9 +2,13 @@
 
 from __future__ import annotations
 
+import os
 import subprocess
+import sys
 import time
 from pathlib import Path
+
+from antrian.core import STRICT_REPLAY_ENV
 
 from .probe import Endpoint, Predicate, Probe
 
@@ -63,3 +67,21 @@ class ChildProcess:
 
     def log(self) -> str:
         return self.log_path.read_text(errors="replace") if self.log_path.exists() else ""
+
+
+def antrian_cli(*args: str, cwd: Path, timeout: float = 60.0) -> subprocess.CompletedProcess[str]:
+    """`antrian ARGS` in `cwd`, run to its end, its output as text; exit codes are the caller's.
+
+    Run as an office runs it: without the suite's strict-replay switch, so that a log which
+    does not replay is reported (what `log verify` and the hub must do), not fatal.
+    """
+    env = {k: v for k, v in os.environ.items() if k != STRICT_REPLAY_ENV}
+    return subprocess.run(
+        [sys.executable, "-m", "antrian.cli", *args],
+        cwd=cwd,
+        capture_output=True,
+        text=True,
+        timeout=timeout,
+        check=False,
+        env=env,
+    )

@@ -52,7 +52,9 @@ def generated_broker(folder: BrokerFolder, run_dir: Path) -> Mosquitto:
     return broker
 
 
-def make_folder(path: Path, *, tls: bool = True) -> tuple[BrokerFolder, dict[str, str]]:
+def office_folder(path: Path, *, tls: bool = True) -> BrokerFolder:
+    """A broker folder for the office on loopback, its plain and TLS listeners on two free
+    ports (two different ones: `free_port` may hand out the same port twice)."""
     folder = BrokerFolder(path)
     port = free_port()
     tls_port = free_port()
@@ -67,6 +69,12 @@ def make_folder(path: Path, *, tls: bool = True) -> tuple[BrokerFolder, dict[str
         tls_port=tls_port,
         tls_hosts=["127.0.0.1", "localhost"],
     )
+    return folder
+
+
+def make_folder(path: Path, *, tls: bool = True) -> tuple[BrokerFolder, dict[str, str]]:
+    """The office folder with a kiosk, two call pads and an LED board; their passwords."""
+    folder = office_folder(path, tls=tls)
     passwords = {}
     for dev, role, services, counter in (
         ("kiosk-1", "kiosk", ["A", "B"], None),

@@ -8,27 +8,13 @@ import signal
 import subprocess
 import sys
 
-from secure_broker import BASE, OFFICE, Client, generated_broker, public_tmpdir, secret
-
-from antrian.net import free_port
-from antrian.provision import BrokerFolder
+from secure_broker import BASE, OFFICE, Client, generated_broker, office_folder, public_tmpdir, secret
 
 
 def test_speaker_comes_online_over_tls_with_the_office_ca():
     root = public_tmpdir()
-    folder = BrokerFolder(root / "broker")
-    port, tls_port = free_port(), free_port()
-    while tls_port == port:
-        tls_port = free_port()
-    folder.configure(
-        office=OFFICE,
-        host="127.0.0.1",
-        port=port,
-        bind="127.0.0.1",
-        tls=True,
-        tls_port=tls_port,
-        tls_hosts=["127.0.0.1", "localhost"],
-    )
+    folder = office_folder(root / "broker")
+    port, tls_port = folder.settings.port, folder.settings.tls_port
     password = folder.add("speaker-1", "speaker")
     folder.write()
     broker = generated_broker(folder, root / "run")
