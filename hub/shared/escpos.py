@@ -8,6 +8,10 @@ Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bo
 (character size), ESC d (feed), GS ( k (native QR, model 2), GS V (cut) and DLE EOT (real
 time status). Text is sent as plain ASCII: code pages differ between printer brands, and
 the ticket needs no accents.
+
+The ticket's words are the caller's (`words`, keyed like WORDS): the `ticket.` part of the
+hub's catalogue (`antrian.i18n.device_words(lang)`), which the hub passes and provisioning
+writes onto a kiosk board. A word the caller does not give is read from WORDS.
 """
 
 ESC = 0x1B
@@ -17,21 +21,28 @@ DLE = 0x10
 #: Characters a line at the normal font: 58 mm paper (384 dots) and 80 mm paper (576 dots).
 COLUMNS = {58: 32, 80: 48}
 
-DAYS = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
-MONTHS = (
-    "Januari",
-    "Februari",
-    "Maret",
-    "April",
-    "Mei",
-    "Juni",
-    "Juli",
-    "Agustus",
-    "September",
-    "Oktober",
-    "November",
-    "Desember",
-)
+#: The catalogue's Indonesian words (a test keeps them equal to `device_words("id")`), for a
+#: caller that gives none: a board flashed before its words were written still prints a whole
+#: ticket, in the office's language. Placeholders are `{name}`, as in the catalogue; `days` and
+#: `months` are one word each, Monday first and January first, separated by spaces.
+WORDS = {
+    "sorry": "Mohon maaf",
+    "number": "Nomor antrean",
+    "priority": "PRIORITAS",
+    "ahead": "Antrean di depan Anda: {n}",
+    "call_unknown": "Perkiraan dipanggil: belum dapat diperkirakan",
+    "call_soon": "Perkiraan dipanggil: segera",
+    "call_heading": "Perkiraan dipanggil",
+    "call_around": "sekitar pukul {when} {zone}",
+    "not_today": "Kemungkinan tidak terlayani hari ini",
+    "maybe_not_today": "Mungkin tidak sempat terlayani hari ini",
+    "completion": "Selesai dalam {completion}",
+    "scan": "Pindai untuk melihat antrean",
+    "valid_today": "Berlaku hari ini",
+    "reprint": "(cetak ulang)",
+    "days": "Senin Selasa Rabu Kamis Jumat Sabtu Minggu",
+    "months": "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember",
+}
 ZONES = {"+07:00": "WIB", "+08:00": "WITA", "+09:00": "WIT"}
 
 #: DLE EOT 4: paper roll sensor. Bits 5 and 6 set = paper end; bits 2 and 3 = near end.
@@ -68,6 +79,18 @@ def wrap(text, width):
     return lines
 
 
+def word(words, key, **values):
+    """The word `key` of `words` (WORDS where the caller has none) with `{name}` filled in.
+
+    str.replace, not str.format: a translation with a stray brace prints as written instead
+    of failing on the board in the middle of a ticket.
+    """
+    text = (words or WORDS).get(key) or WORDS[key]
+    for name in values:
+        text = text.replace("{%s}" % name, str(values[name]))
+    return text
+
+
 def weekday(y, m, d):
     """0 = Monday ... 6 = Sunday (Sakamoto's method; the device has no calendar)."""
     t = (0, 3, 2, 5, 0, 3, 5, 1, 4, 6, 2, 4)
@@ -77,7 +100,7 @@ def weekday(y, m, d):
     return (sunday0 + 6) % 7
 
 
-def local_when(iso):
+def local_when(iso, words=None):
     """`2026-11-29T08:40:12+07:00` -> ("Minggu, 29 November 2026", "08.40 WIB").
 
     The hub sends local time with its offset; the device only reformats it, so the ticket
@@ -85,7 +108,8 @@ def local_when(iso):
     """
     y, m, d = int(iso[0:4]), int(iso[5:7]), int(iso[8:10])
     zone = ZONES.get(iso[19:25], iso[19:25])
-    date = "%s, %d %s %d" % (DAYS[weekday(y, m, d)], d, MONTHS[m - 1], y)
+    days, months = word(words, "days").split(), word(words, "months").split()
+    date = "%s, %d %s %d" % (days[weekday(y, m, d)], d, months[m - 1], y)
     return date, "%s.%s %s" % (iso[11:13], iso[14:16], zone)
 
 
@@ -133,37 +157,33 @@ class Job:
         return self
 
 
-NOT_TODAY = "Kemungkinan tidak terlayani hari ini"
-MAYBE_NOT_TODAY = "Mungkin tidak sempat terlayani hari ini"
-
-
-def call_lines(t, zone, cols):
+def call_lines(t, zone, cols, words=None):
     """The estimated call in plain words: a window where it is uncertain ("sekitar pukul
     09.40 - 10.05 WIB"), one time where it is not, nothing past closing (the warning says it)."""
     if t.get("served_today") == "no":
         return []
     if t.get("estimated_wait_min") is None:
-        return wrap("Perkiraan dipanggil: belum dapat diperkirakan", cols)
+        return wrap(word(words, "call_unknown"), cols)
     if t["estimated_wait_min"] <= 2:
-        return ["Perkiraan dipanggil: segera"]
+        return wrap(word(words, "call_soon"), cols)
     if t.get("estimated_call_from"):
         when = "%s - %s" % (t["estimated_call_from"], t["estimated_call_to"])
     else:
         when = t.get("estimated_call_at") or ""
-    return ["Perkiraan dipanggil"] + wrap("sekitar pukul %s %s" % (when, zone), cols)
+    return [word(words, "call_heading")] + wrap(word(words, "call_around", when=when, zone=zone), cols)
 
 
-def refusal(text, paper=58):
+def refusal(text, paper=58, words=None):
     """A slip for a press the hub refused for a reason the citizen must read (no number)."""
     cols = COLUMNS.get(paper, 32)
-    j = Job().align(1).bold(True).line("Mohon maaf").bold(False)
+    j = Job().align(1).bold(True).line(word(words, "sorry")).bold(False)
     for ln in wrap(text, cols):
         j.line(ln)
     return j.feed(2).cut().buf
 
 
-def ticket(t, paper=58, reprint=False):
-    """The ticket of a `take_ticket` response as one ESC/POS job."""
+def ticket(t, paper=58, reprint=False, words=None):
+    """The ticket of a `take_ticket` response as one ESC/POS job, in `words`' language."""
     cols = COLUMNS.get(paper, 32)
     j = Job().align(1)
     j.bold(True)
@@ -172,32 +192,32 @@ def ticket(t, paper=58, reprint=False):
     j.bold(False)
     for ln in wrap(t.get("service_name", ""), cols):
         j.line(ln)
-    j.line("Nomor antrean")
+    j.line(word(words, "number"))
     j.size(2, 2).bold(True).line(t["ticket"]).size(1, 1).bold(False)
     if t.get("priority"):
-        j.bold(True).size(1, 2).line("PRIORITAS").size(1, 1).bold(False)
+        j.bold(True).size(1, 2).line(word(words, "priority")).size(1, 1).bold(False)
     if t.get("issued_at"):
-        date, clock = local_when(t["issued_at"])
+        date, clock = local_when(t["issued_at"], words)
         zone = clock[6:]
         j.line(date).line(clock)
     else:
         zone = "WIB"
-    j.line("Antrean di depan Anda: %d" % t.get("ahead", 0))
-    for ln in call_lines(t, zone, cols):
+    j.line(word(words, "ahead", n=t.get("ahead", 0)))
+    for ln in call_lines(t, zone, cols, words):
         j.line(ln)
-    late = {"no": NOT_TODAY, "maybe": MAYBE_NOT_TODAY}.get(t.get("served_today"))
+    late = {"no": "not_today", "maybe": "maybe_not_today"}.get(t.get("served_today"))
     if late:
         j.bold(True)
-        for ln in wrap(late, cols):
+        for ln in wrap(word(words, late), cols):
             j.line(ln)
         j.bold(False)
     if t.get("completion"):
-        for ln in wrap("Selesai dalam " + t["completion"], cols):
+        for ln in wrap(word(words, "completion", completion=t["completion"]), cols):
             j.line(ln)
     if t.get("status_url"):
         j.qr(t["status_url"], 6 if cols <= 32 else 8)
-        j.line("Pindai untuk melihat antrean")
-    j.bold(True).line("Berlaku hari ini").bold(False)
+        j.line(word(words, "scan"))
+    j.bold(True).line(word(words, "valid_today")).bold(False)
     if reprint:
-        j.line("(cetak ulang)")
+        j.line(word(words, "reprint"))
     return j.feed(2).cut().buf

@@ -733,7 +733,8 @@ async def api_ticket(request: web.Request) -> web.Response:
 async def _print(app: WebApp, ticket: dict[str, Any]) -> tuple[bool, str | None]:
     """Print on the hub's printer; the ticket is issued either way (it is on screen with its QR)."""
     try:
-        await asyncio.get_running_loop().run_in_executor(None, print_ticket, app.cfg.printer, ticket)
+        lang = app.cfg.office.language  # the office's, as an ESP32 kiosk of the office prints
+        await asyncio.get_running_loop().run_in_executor(None, print_ticket, app.cfg.printer, ticket, lang)
     except PrinterError as exc:
         log.error("ticket %s not printed: %s", ticket.get("ticket"), exc)
         return False, str(exc)
