@@ -14,9 +14,9 @@ the command lines.
 The command lines speak the office's language: Indonesian, unless the environment asks for
 English, by `ANTRIAN_LANG=en` or, without `ANTRIAN_LANG`, by a locale whose language is English
 (`LC_ALL`, `LC_MESSAGES` or `LANG`, the first one set: `LANG=en_US.UTF-8`). `ANTRIAN_LANG=id`
-keeps Indonesian on a machine installed in English. The help (`antrian --help`) and the
-messages follow that choice (`default_lang`); a command's `--lang` overrides it for its
-messages.
+keeps Indonesian on a machine installed in English. The help (`antrian --help`) follows that
+choice (`default_lang`), and so do the messages of the commands with a `--lang` (tts, speaker,
+devices, demo), which overrides it.
 
 Why the .po files are read here, at import, instead of compiled to .mo for `gettext`: the
 catalogue is a few hundred short lines (read in about a millisecond), and reading the source
