@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 from datetime import datetime, timedelta
+from typing import Final
 
 from antrian import __version__
 from antrian.announce import Announcement, build
@@ -82,6 +83,10 @@ def no_estimate(served_today: str | None = None) -> EstimateFields:
         "estimated_call_to": None,
         "served_today": served_today,
     }
+
+
+#: `no_estimate()` made once: a ticket's view only reads it (every take_ticket builds one).
+_NO_ESTIMATE: Final = no_estimate()
 
 
 def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> EstimateFields:
@@ -226,7 +231,7 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
     call = None
     if t.state == "waiting" and estimate:
         call = estimator_of(state).forecast(state, now).ticket(t.code)
-    fields = estimate_fields(call, now, cfg) if call is not None else no_estimate()
+    fields = estimate_fields(call, now, cfg) if call is not None else _NO_ESTIMATE
     ahead = call.position if call is not None else 0
     wait = fields["estimated_wait_min"]
     ready = wait is not None and (ahead <= cfg.office.get_ready_ahead or wait <= cfg.office.get_ready_minutes)
