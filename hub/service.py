@@ -90,11 +90,11 @@ class HubService:
         self.extensions: list[Extension] = [cls(self) for cls in extensions if cls.enabled(self.cfg)]
         self._started: list[Extension] = []
 
-    async def start_extensions(self) -> None:
     def extension(self, name: str) -> Extension | None:
         """The running part called `name` (`Extension.name`), if this office runs it."""
         return next((e for e in self.extensions if e.name == name), None)
 
+    async def start_extensions(self) -> None:
         """Start every extension, in order (also for tests that drive the core directly)."""
         for ext in self.extensions:
             if ext not in self._started:
