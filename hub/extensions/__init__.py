@@ -13,8 +13,16 @@ from antrian.extensions.boards import DisplayBoards
 from antrian.extensions.homeassistant import HomeAssistant
 from antrian.extensions.speakers import Speakers
 from antrian.extensions.web import WebPages
+from antrian.notify.extension import Notifications
 
 #: Every built-in part, in the order they start.
-BUILTIN: Final[tuple[type[Extension], ...]] = (DisplayBoards, Speakers, HomeAssistant, WebPages)
+#: Notifications start before the pages, which mount their routes.
+BUILTIN: Final[tuple[type[Extension], ...]] = (
+    DisplayBoards,
+    Speakers,
+    HomeAssistant,
+    Notifications,
+    WebPages,
+)
 
-__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Speakers", "WebPages"]
+__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Notifications", "Speakers", "WebPages"]

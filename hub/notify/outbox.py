@@ -22,7 +22,7 @@ from __future__ import annotations
 import sqlite3
 from dataclasses import dataclass
 from datetime import datetime
-from typing import Final
+from typing import Any, Final
 
 from antrian.bus import StoreWrite
 
@@ -118,6 +118,11 @@ class Message:
     created: datetime
 
 
+def _message(row: tuple[Any, ...]) -> Message:
+    id_, day, ticket, kind, channel, text, state, attempts, created = row
+    return Message(id_, day, ticket, kind, channel, text, state, attempts, datetime.fromisoformat(created))
+
+
 class Outbox:
     """The notification tables, on the hub's own SQLite connection (one writer, one loop)."""
 
@@ -210,7 +215,7 @@ class Outbox:
             "WHERE state='pending' AND next_at<=? ORDER BY id LIMIT ?",
             (_iso(now), limit),
         )
-        return [Message(*r[:8], datetime.fromisoformat(r[8])) for r in rows]
+        return [_message(r) for r in rows]
 
     def next_due(self) -> datetime | None:
         row = self.db.execute("SELECT min(next_at) FROM notify_outbox WHERE state='pending'").fetchone()
@@ -222,15 +227,23 @@ class Outbox:
             "SELECT id, day, ticket, kind, channel, text, state, attempts, created FROM notify_outbox "
             "WHERE state='sending' ORDER BY id"
         )
-        return [Message(*r[:8], datetime.fromisoformat(r[8])) for r in rows]
+        return [_message(r) for r in rows]
 
     def _set(self, sql: str, params: tuple[object, ...]) -> None:
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             self.db.execute(sql, params)
 
-    def sending(self, msg: Message) -> None:
-        self._set("UPDATE notify_outbox SET state='sending', attempts=attempts+1 WHERE id=?", (msg.id,))
+    def sending(self, msg: Message) -> bool:
+        """Claim a due message for sending; False if it is no longer pending (taken already)."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute(
+                "UPDATE notify_outbox SET state='sending', attempts=attempts+1 "
+                "WHERE id=? AND state='pending'",
+                (msg.id,),
+            )
+        return cur.rowcount == 1
 
     def sent(self, msg: Message, ref: str, now: datetime) -> None:
         with self.db:

@@ -102,3 +102,49 @@ function officeDate(tz) {
     weekday: "long", day: "numeric", month: "long", year: "numeric", timeZone: tz,
   }).format(new Date(Date.now() + serverSkew));
 }
+
+/* The phone-number form of the status page and the kiosk: the citizen opts in to SMS or
+   WhatsApp for this one ticket. Shown only where the office has a channel; false otherwise. */
+async function notifyForm(box, token) {
+  let info;
+  try {
+    const r = await fetch(`/api/notify/${encodeURIComponent(token)}`, { credentials: "same-origin" });
+    if (!r.ok) return false;
+    info = (await r.json()).data;
+  } catch {
+    return false;
+  }
+  if (!info || !info.channels.length) return false;
+  const names = { sms: T.notify_sms, whatsapp: T.notify_whatsapp };
+  const done = (sub) => {
+    box.innerHTML = `<p class="notify-done" id="notify-done">${esc(fmt(T.notify_done, { phone: sub.phone }))}</p>`;
+  };
+  if (info.subscription) { done(info.subscription); return true; }
+  const choices = info.channels.length < 2 ? "" : `<div class="notify-channels">${info.channels.map((c, i) =>
+    `<label><input type="radio" name="notify-channel" value="${esc(c)}"${i ? "" : " checked"}> ${esc(names[c] || c)}</label>`
+  ).join("")}</div>`;
+  box.innerHTML = `<form class="notify-form" id="notify-form">
+      <label for="notify-phone" class="notify-title">${esc(T.notify_title)}</label>
+      <input id="notify-phone" type="tel" inputmode="tel" autocomplete="tel" maxlength="20"
+        placeholder="${esc(T.notify_example)}" required>
+      ${choices}
+      <label class="consent"><input type="checkbox" id="notify-consent"> ${esc(T.notify_consent)}</label>
+      <button class="primary" id="notify-send">${esc(T.notify_send)}</button>
+      <p class="error" id="notify-error" hidden></p>
+    </form>`;
+  const error = box.querySelector("#notify-error");
+  box.querySelector("form").onsubmit = async (ev) => {
+    ev.preventDefault();
+    const picked = box.querySelector('input[name="notify-channel"]:checked');
+    const r = await post("/api/notify", {
+      token,
+      phone: box.querySelector("#notify-phone").value,
+      consent: box.querySelector("#notify-consent").checked,
+      channel: picked ? picked.value : null,
+      lang: document.documentElement.lang,
+    });
+    if (r.status === "ok") done(r.data);
+    else { error.textContent = r.error || ""; error.hidden = false; }
+  };
+  return true;
+}

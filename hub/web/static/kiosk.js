@@ -61,9 +61,14 @@
             <div class="qr">${d.qr}</div>
             <p>${esc(T.scan_qr)}</p>
             ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
+            <div id="kiosk-notify"></div>
             <a id="status-link" class="fine" href="${esc(d.status_url)}">${esc(d.status_url)}</a>
             <p class="fine">${esc(T.valid_today)}</p>
             <button id="close" class="primary">${esc(T.ok)}</button></div>`);
+        const box = document.getElementById("kiosk-notify");
+        // typing a number takes longer than reading a ticket: no closing under the citizen's hands
+        box.addEventListener("focusin", () => clearTimeout(closeTimer));
+        notifyForm(box, d.status_url.split("/t/").pop());
       } else {
         show(`<div class="ticket-card error-card"><div class="big">${esc(T.refused)}</div>
             <p class="error" id="kiosk-error">${esc(r.error || "")}</p>

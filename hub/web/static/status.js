@@ -18,19 +18,50 @@
       </div>
       <div class="notice late" id="late" hidden></div>
       <p class="completion" id="completion"></p>
-      <button id="notify" class="primary">${esc(T.notify_me)}</button>
+      <div id="waiting-help">
+        <p class="notify-line" id="keep-open">${esc(T.notify_keep_open)}</p>
+        <button id="sound-on" class="secondary">${esc(T.notify_tap)}</button>
+        <div id="notify-box"></div>
+      </div>
       <p class="fine">${esc(T.valid_today)}</p>
     </main>`;
-  const notifyBtn = document.getElementById("notify");
-  if (!("Notification" in window) || Notification.permission !== "default") notifyBtn.hidden = true;
-  notifyBtn.onclick = () => Notification.requestPermission().then(() => { notifyBtn.hidden = true; });
+  /* On the office LAN (http) a page may not show system notifications, and sound and
+     vibration need a tap first: one tap arms both, for as long as the page stays open. */
+  let audio = null;
+  const soundBtn = document.getElementById("sound-on");
+  function arm() {
+    if (audio) return;
+    try {
+      audio = new (window.AudioContext || window.webkitAudioContext)();
+      audio.resume();
+    } catch { audio = null; }
+    if (navigator.vibrate) navigator.vibrate(1);
+    soundBtn.hidden = true;
+  }
+  document.addEventListener("pointerdown", arm, { once: true });
+  soundBtn.onclick = arm;
 
-  function alertUser(text) {
-    if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]);
-    if ("Notification" in window && Notification.permission === "granted") {
-      try { new Notification(text); } catch { /* some browsers only allow it from a worker */ }
+  function beep() {
+    if (!audio) return;
+    const t0 = audio.currentTime;
+    for (let i = 0; i < 3; i++) {
+      const osc = audio.createOscillator();
+      const gain = audio.createGain();
+      osc.frequency.value = 880;
+      gain.gain.setValueAtTime(0.4, t0 + i * 0.45);
+      gain.gain.setValueAtTime(0, t0 + i * 0.45 + 0.3);
+      osc.connect(gain).connect(audio.destination);
+      osc.start(t0 + i * 0.45);
+      osc.stop(t0 + i * 0.45 + 0.3);
     }
   }
+
+  function alertUser() {
+    if (navigator.vibrate) navigator.vibrate([300, 150, 300, 150, 600]);
+    beep();
+  }
+
+  let formShown = false;
 
   function render(v) {
     const card = document.getElementById("card");
@@ -39,6 +70,7 @@
       document.getElementById("state").textContent = T.state_expired;
       document.getElementById("facts").hidden = true;
       document.getElementById("ready").hidden = true;
+      document.getElementById("waiting-help").hidden = true;
       return;
     }
     card.className = `status-card state-${v.state}`;
@@ -56,14 +88,17 @@
     late.hidden = !waiting || !late.textContent;
     const ready = waiting && v.get_ready;
     document.getElementById("ready").hidden = !ready;
-    if (ready && !notified.ready) { notified.ready = true; alertUser(`${v.ticket}: ${T.get_ready}`); }
+    if (ready && !notified.ready) { notified.ready = true; alertUser(); }
+    // waiting: how to be told; once called or done, nothing more to sign up for
+    document.getElementById("waiting-help").hidden = !waiting;
+    if (waiting && !formShown) { formShown = true; notifyForm(document.getElementById("notify-box"), BOOT.token); }
     const stateText = {
       waiting: T.state_waiting,
       called: fmt(T.state_called, { counter: v.counter_name || "" }),
       done: T.state_done, skipped: T.state_skipped, expired: T.state_expired,
     }[v.state] || v.state;
     document.getElementById("state").textContent = stateText;
-    if (v.state === "called" && !notified.called) { notified.called = true; alertUser(`${v.ticket}: ${stateText}`); }
+    if (v.state === "called" && !notified.called) { notified.called = true; alertUser(); }
     if (v.state !== "called") notified.called = false;
   }
   live(`/events/ticket/${encodeURIComponent(BOOT.token)}`, { state: render });
