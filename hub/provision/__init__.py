@@ -10,7 +10,9 @@ and regenerates everything else from it each time, so the files can never drift 
 * `mosquitto.conf`: anonymous off, `set_tcp_nodelay true`, client id = user name,
   `max_packet_size` (a 100 MB payload disconnects its sender), an optional TLS listener with a
   local CA;
-* `devices/{id}.json`: the device's own config file, for flashing;
+* `devices/{id}.json`: the device's own config file, for flashing, with the topics of its role
+  resolved from the contract's templates (`topics`; the ACL is built from the same templates;
+  its JSON Schema: `antrian devices schema`, `device_config`);
 * `secrets/hub-mqtt.toml`: the hub's `[mqtt]` section, with the read-only account of its web
   topic monitor (`monitor_username`, `monitor_password`);
 * `hub-devices.toml`: the `[[devices]]` tables the hub needs (also written into a marked block

@@ -4,10 +4,12 @@
         --hub-config antrian.toml [--tls]
     antrian devices remove pad-1 --hub-config antrian.toml
     antrian devices list
+    antrian devices schema > devices/config.schema.json
 
 Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
 its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
 that file; without it, `hub-devices.toml` in the folder holds the tables to copy in.
+`schema` prints the JSON Schema of the devices' `config.json` (`antrian.provision.device_config`).
 Messages and help are in the command line's language (Bahasa Indonesia unless the environment
 asks for English, see `antrian.i18n.default_lang`); `--lang en` gives English messages (the
 `devices.` part of the catalogue in `antrian.i18n`).
@@ -20,6 +22,7 @@ import sys
 from typing import Any
 
 from antrian.i18n import default_lang, t
+from antrian.provision.device_config import schema_text
 from antrian.provision.files import BrokerFolder, ProvisionError
 
 
@@ -60,6 +63,9 @@ def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subpars
 
     w = dsub.add_parser("write", parents=[common], help=t("cli.devices_write", lang))
     w.set_defaults(func=cmd_write)
+
+    sc = dsub.add_parser("schema", help=t("cli.devices_schema", lang))
+    sc.set_defaults(func=cmd_schema)
 
 
 def _folder(args: argparse.Namespace) -> BrokerFolder:
@@ -163,3 +169,9 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {d.id:<20} {d.role:<10} {where}")
 
     return _run(args, body)
+
+
+def cmd_schema(_args: argparse.Namespace) -> int:
+    """The schema an editor checks a device's config.json with (devices/config.schema.json)."""
+    sys.stdout.write(schema_text())
+    return 0
