@@ -203,7 +203,9 @@ class CallPad(Device):
     def __init__(self, cfg, board):
         super().__init__(cfg, board)
         c = cfg.get("pad", {})
-        self.counter = c.get("counter")
+        # the counter in `pad` (written by hand) or the one provisioning wrote; without either
+        # the pad learns it from the hub's first answer
+        self.counter = c.get("counter") or cfg.get("counter")
         self.name = c.get("name") or ("LOKET %d" % self.counter if self.counter else self.id)
         self.transfer_to = c.get("transfer_services", [])
         pins = [(k, v) for k, v in c.get("buttons", {}).items()]
@@ -223,7 +225,10 @@ class CallPad(Device):
         self.render()
 
     def subscriptions(self):
-        return (self.base + "/counter/%d/state" % self.counter,) if self.counter else ()
+        template = self.topics.get("counter_state")
+        if not (self.counter and template):
+            return ()
+        return (template.replace("{counter}", str(self.counter)),)
 
     def handle(self, topic, payload, retained):
         st = json_object(payload)
@@ -298,7 +303,8 @@ class CallPad(Device):
             data = resp.get("data") or {}
             if data.get("counter") and not self.counter:
                 self.counter = data["counter"]
-                await self.mqtt.subscribe(self.subscriptions()[0], 1)
+                for topic in self.subscriptions():
+                    await self.mqtt.subscribe(topic, 1)
             self._update(data)
         else:
             self.msg = "DITOLAK"

@@ -37,7 +37,7 @@ class LedBoard(Device):
         self.dirty = True
 
     def subscriptions(self):
-        return (self.me + "/display",)
+        return (self.topics["device_display"],)
 
     def handle(self, topic, payload, retained):
         if not payload:  # the hub cleared the retained picture (end of day)

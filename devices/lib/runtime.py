@@ -1,6 +1,10 @@
 """What every antrian device does the same way: config, WiFi, MQTT, requests, `set`.
 
-A device owns `antrian/{office}/device/{id}/...`. On every (re)connect it announces itself
+A device owns `antrian/{office}/device/{id}/...`. It never spells a topic itself: `topics` in
+its config.json holds the topics the MQTT contract gives its role, with office and id filled
+in by `antrian devices add` (why the board does not read the contract itself:
+`antrian.provision.topics`); the board fills only `{command}` (one per request) and
+`{counter}` (a call pad's counter). On every (re)connect it announces itself
 (`availability` = `online`, retained, with `offline` as its last will; `info` retained),
 resubscribes, and sends again every request still waiting for its response. Each request
 carries a `transaction` made of a random boot id and a press counter, so a resend after a
@@ -64,8 +68,13 @@ class Device:
         self.cfg = cfg
         self.board = board
         self.id = cfg["id"]
-        self.base = "antrian/" + cfg.get("office", "kantor")
-        self.me = self.base + "/device/" + self.id
+        t = cfg.get("topics")
+        if not t:
+            raise ValueError("config.json tanpa topics (buat dengan `antrian devices add`) / has no topics")
+        self.topics = t
+        self.availability = t["device_availability"]
+        self.request_topic = t["device_request"]
+        self.response_prefix = t["device_response"].split("{command}")[0]
         self.boot = "".join("%02x" % b for b in os.urandom(8))
         self.seq = 0
         self.hub_online = False
@@ -79,7 +88,7 @@ class Device:
             user=m.get("user"),
             password=m.get("password"),
             keepalive=m.get("keepalive", 30),
-            will=(self.me + "/availability", b"offline", True, 1),
+            will=(self.availability, b"offline", True, 1),
             on_message=self._on_message,
             on_connect=self._on_connect,
             on_down=self._on_down,
@@ -121,19 +130,22 @@ class Device:
         asyncio.create_task(self._resender())
         await self.main()
 
+    def _request_topic(self, command):
+        return self.request_topic.replace("{command}", command)
+
     async def _on_connect(self):
-        me = self.me
-        for t in (me + "/response/+", me + "/set", self.base + "/hub/state"):
-            await self.mqtt.subscribe(t, 1)
-        for t in self.subscriptions():
-            await self.mqtt.subscribe(t, 1)
-        await self.mqtt.publish(me + "/availability", b"online", retain=True, qos=1)
+        t = self.topics
+        for topic in (t["device_response"].replace("{command}", "+"), t["device_set"], t["hub_state"]):
+            await self.mqtt.subscribe(topic, 1)
+        for topic in self.subscriptions():
+            await self.mqtt.subscribe(topic, 1)
+        await self.mqtt.publish(self.availability, b"online", retain=True, qos=1)
         info = {"firmware": FIRMWARE, "model": "esp32", "role": self.role}
-        await self.mqtt.publish(me + "/info", json.dumps(info), retain=True, qos=1)
+        await self.mqtt.publish(t["device_info"], json.dumps(info), retain=True, qos=1)
         # A response that was lost with the old connection: ask again, same transaction.
         for tx, w in list(self._waiting.items()):
             if w[2] is None:
-                await self.mqtt.publish(me + "/request/" + w[0], w[1], qos=1)
+                await self.mqtt.publish(self._request_topic(w[0]), w[1], qos=1)
         self.board.log("device: announced")
         self.link_changed()
 
@@ -143,21 +155,21 @@ class Device:
         self.link_changed()
 
     def _on_message(self, topic, payload, retained):
-        if topic.startswith(self.me + "/response/"):
+        if topic.startswith(self.response_prefix):
             msg = json_object(payload)
             tx = msg.get("transaction") if msg else None
             w = self._waiting.get(tx) if isinstance(tx, str) else None
             if w is not None and w[2] is None:
                 w[2] = msg
                 w[3].set()
-        elif topic == self.me + "/set":
+        elif topic == self.topics["device_set"]:
             if retained:
                 # Commands are never retained: obeying one would replay it on every
                 # reconnect (a retained reboot would be a boot loop).
                 self.board.log("device: retained set ignored")
                 return
             self._on_set(payload)
-        elif topic == self.base + "/hub/state":
+        elif topic == self.topics["hub_state"]:
             state = (json_object(payload) or {}).get("state")
             self.hub_online = state == "online"
             self.link_changed()
@@ -182,7 +194,7 @@ class Device:
         return "%s-%d" % (self.boot, self.seq)
 
     async def request(self, command, fields):
-        """Send `{base}/device/{id}/request/{command}` and wait for its response.
+        """Send `device_request` with `{command}` filled in and wait for its response.
 
         Never gives up: while it waits the request is sent again on every reconnect and
         every `resend_ms`, always with the same transaction, so the hub acts on it once.
@@ -196,7 +208,7 @@ class Device:
         w.append(ticks_ms())
         try:
             if self.mqtt.connected:
-                await self.mqtt.publish(self.me + "/request/" + command, payload, qos=1)
+                await self.mqtt.publish(self._request_topic(command), payload, qos=1)
             await ev.wait()
             return w[2]
         finally:
@@ -212,4 +224,4 @@ class Device:
             for w in list(self._waiting.values()):
                 if w[2] is None and ticks_diff(now, w[4]) >= self.resend_ms:
                     w[4] = now
-                    await self.mqtt.publish(self.me + "/request/" + w[0], w[1], qos=1)
+                    await self.mqtt.publish(self._request_topic(w[0]), w[1], qos=1)

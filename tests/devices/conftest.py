@@ -1,6 +1,7 @@
-"""Fixtures for the device tests: the real hub, a watcher on the broker, firmware processes.
+"""Fixtures for the device tests: the real hub, a probe on the whole office, firmware processes.
 
-The harness itself (MicroPython runner, configs, event collection) is in `harness.py`.
+The harness itself (MicroPython runner, configs, event collection) is in `harness.py`; the
+broker, the probe, the hub runner and the office come from the test kit.
 """
 
 from __future__ import annotations
@@ -10,26 +11,30 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import HUB_CONFIG, Firmware, Watcher
+from harness import Firmware
 
-from tests.kit import HubProcess, Mosquitto
-
-
-@pytest.fixture
-def watcher(broker: Mosquitto) -> Iterator[Watcher]:
-    w = Watcher(broker)
-    yield w
-    w.close()
+from tests.kit import HubProcess, Mosquitto, Probe
+from tests.kit.office import DEVICE_OFFICE
 
 
 @pytest.fixture
-def hub_config() -> str:
-    """The hub's TOML; a test module or `parametrize` gives its own office."""
-    return HUB_CONFIG
+def watcher(broker: Mosquitto) -> Iterator[Probe]:
+    """Every message under `antrian/#` from before the hub starts (the test's eyes)."""
+    p = Probe(broker, follow=["antrian/#"])
+    yield p
+    p.close()
 
 
 @pytest.fixture
-def hub(broker: Mosquitto, tmp_path: Path, watcher: Watcher, hub_config: str) -> Iterator[HubProcess]:
+def hub_config() -> dict[str, Any]:
+    """The office; a test module or `parametrize` gives its own."""
+    return DEVICE_OFFICE
+
+
+@pytest.fixture
+def hub(
+    broker: Mosquitto, tmp_path: Path, watcher: Probe, hub_config: dict[str, Any]
+) -> Iterator[HubProcess]:
     """The real hub on the test's broker, up once it announced `hub/state` online."""
     h = HubProcess(broker, hub_config, workdir=tmp_path / "hub").start_online()
     yield h

@@ -3,14 +3,15 @@
 `firmware(cfg)` starts `devices/*` under `.venv/bin/micropython` with the hardware fakes of
 `tests/devices/mp/`; everything the fakes record comes back as JSON lines on stdout and is
 collected in `Firmware.events`. The MQTT side is real: the firmware's own client talks to a
-real Mosquitto, and `hub` runs the real hub (`antrian run`) against it.
+real Mosquitto, and `hub` runs the real hub (`antrian run`) against it. The office is the test
+kit's `DEVICE_OFFICE`; the test's eyes on the broker are a kit `Probe`. A config's `topics`
+are what `antrian devices add` writes for that device (`antrian.provision.topics`).
 """
 
 from __future__ import annotations
 
 import json
 import os
-import queue
 import subprocess
 import sys
 import threading
@@ -19,10 +20,11 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import paho.mqtt.client as mqtt
-
+from antrian.contract import Topics
+from antrian.provision.topics import device_topics
 from antrian.shared import FOLDER as SHARED
-from tests.kit import Mosquitto
+from tests.kit import Mosquitto, Probe
+from tests.kit.office import SLUG
 
 ROOT = Path(__file__).resolve().parents[2]
 DEVICES = ROOT / "devices"
@@ -31,61 +33,6 @@ MICROPYTHON = Path(sys.executable).parent / "micropython"
 #: Heap given to the interpreter. The unix port has 64-bit pointers, so objects take up to
 #: twice what they take on an ESP32; passing with this heap is a safe bound for a board.
 HEAP = "96K"
-
-HUB_CONFIG = """
-[office]
-slug = "kantor"
-name = "Kantor Kecamatan Contoh"
-public_url = "http://192.168.1.10:8080"
-
-[web]
-enabled = false
-
-[[services]]
-letter = "A"
-name = "Administrasi kependudukan"
-minutes = 10
-completion = "1 hari kerja"
-
-[[services]]
-letter = "B"
-name = "Surat keterangan & legalisasi"
-minutes = 10
-completion = "selesai hari ini"
-
-[[services]]
-letter = "D"
-name = "Pengambilan dokumen"
-minutes = 5
-
-[[counters]]
-number = 1
-services = ["A", "B"]
-
-[[counters]]
-number = 2
-services = ["D"]
-
-[[devices]]
-id = "kiosk-1"
-role = "kiosk"
-services = ["A", "B", "D"]
-
-[[devices]]
-id = "pad-1"
-role = "call_pad"
-counter = 1
-
-[[devices]]
-id = "board-1"
-role = "led_board"
-counter = 1
-
-[[devices]]
-id = "board-2"
-role = "led_board"
-counter = 1
-"""
 
 KIOSK_PINS = {"A": 32, "B": 33, "D": 25}
 PAD_PINS = {"next": 32, "recall": 33, "skip": 25, "done": 26, "transfer": 27, "pause": 14}
@@ -104,11 +51,14 @@ def mqtt_cfg(broker: Mosquitto) -> dict[str, Any]:
     }
 
 
+def identity(device_id: str, role: str) -> dict[str, Any]:
+    """The part of a config that provisioning writes besides the broker: who and which topics."""
+    return {"id": device_id, "role": role, "office": SLUG, "topics": device_topics(SLUG, device_id, role)}
+
+
 def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
     return {
-        "id": "kiosk-1",
-        "role": "kiosk",
-        "office": "kantor",
+        **identity("kiosk-1", "kiosk"),
         "wifi": {"ssid": "kantor", "password": "x"},
         "mqtt": mqtt_cfg(broker),
         "kiosk": {
@@ -122,8 +72,7 @@ def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
 
 def pad_config(broker: Mosquitto) -> dict[str, Any]:
     return {
-        "id": "pad-1",
-        "role": "call_pad",
+        **identity("pad-1", "call_pad"),
         "mqtt": mqtt_cfg(broker),
         "pad": {"counter": 1, "buttons": PAD_PINS, "transfer_services": ["B", "D"]},
         "display": {"width": 128, "height": 32},
@@ -131,7 +80,7 @@ def pad_config(broker: Mosquitto) -> dict[str, Any]:
 
 
 def board_config(broker: Mosquitto, panel: dict[str, Any], dev_id: str = "board-1"):
-    return {"id": dev_id, "role": "led_board", "mqtt": mqtt_cfg(broker), "panel": panel}
+    return {**identity(dev_id, "led_board"), "mqtt": mqtt_cfg(broker), "panel": panel}
 
 
 class Firmware:
@@ -259,56 +208,26 @@ class Firmware:
         self.start()
 
 
-class Watcher:
-    """A paho client that records every message under `antrian/#` (the test's eyes)."""
-
-    def __init__(self, broker: Mosquitto) -> None:
-        self.msgs: queue.Queue[mqtt.MQTTMessage] = queue.Queue()
-        self.seen: list[tuple[str, bytes, bool]] = []
-        self.lock = threading.Lock()
-        self.client = mqtt.Client(mqtt.CallbackAPIVersion.VERSION2)
-        self.client.on_message = self._on_message
-        self.client.on_connect = lambda c, *_a: c.subscribe("antrian/#", 1)
-        self.client.connect(broker.host, broker.port)
-        self.client.loop_start()
-
-    def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
-        with self.lock:
-            self.seen.append((msg.topic, msg.payload, bool(msg.retain)))
-
-    def wait(
-        self, topic: str, pred: Callable[[bytes], bool] = lambda _p: True, timeout: float = 10.0
-    ) -> bytes:
-        deadline = time.monotonic() + timeout
-        while time.monotonic() < deadline:
-            with self.lock:
-                for t, p, _r in reversed(self.seen):
-                    if t == topic and pred(p):
-                        return p
-            time.sleep(0.02)
-        raise AssertionError(f"nothing on {topic} in {timeout}s")
-
-    def last(self, topic: str) -> bytes:
-        """The latest payload seen on `topic` (b"" if none yet)."""
-        with self.lock:
-            for t, p, _r in reversed(self.seen):
-                if t == topic:
-                    return p
-        return b""
-
-    def count(self, topic: str) -> int:
-        with self.lock:
-            return sum(1 for t, _p, _r in self.seen if t == topic)
-
-    def publish(self, topic: str, payload: Any, retain: bool = False) -> None:
-        data = payload if isinstance(payload, bytes) else json.dumps(payload).encode()
-        self.client.publish(topic, data, qos=1, retain=retain).wait_for_publish(5)
-
-    def close(self) -> None:
-        self.client.loop_stop()
-        self.client.disconnect()
-
-
 def online(fw: Firmware, since: int = 0, timeout: float = 10.0) -> None:
     """Wait until the device has (re)announced itself on the broker."""
     fw.wait_log("device: announced", timeout, since)
+
+
+def one_ticket_through_every_role(
+    broker: Mosquitto, watcher: Probe, firmware: Callable[[dict[str, Any]], Firmware], panel: dict[str, Any]
+) -> tuple[Firmware, Firmware, Firmware]:
+    """Boot a kiosk, a call pad and an LED board with `panel`; take A-001 on the kiosk (printed
+    and cut), call it on the pad, and return once the board's display shows it."""
+    kiosk = firmware(kiosk_config(broker))
+    pad = firmware(pad_config(broker))
+    board = firmware(board_config(broker, panel))
+    for fw in (kiosk, pad, board):
+        online(fw)
+    n = kiosk.mark()
+    kiosk.press("A")
+    kiosk.wait_cut(since=n)
+    pad.press("next")
+    topics = Topics(SLUG)
+    watcher.latest(topics.device_response("pad-1", "call_next"))
+    watcher.latest(topics.device_display("board-1"), lambda p: b"A-001" in p)
+    return kiosk, pad, board

@@ -38,7 +38,7 @@ def test_call_blinks_and_shows_ticket(broker, hub, watcher, firmware):
     watcher.publish(
         "antrian/kantor/device/kiosk-1/request/take_ticket", {"service": "A", "transaction": "t1"}
     )
-    watcher.wait("antrian/kantor/device/kiosk-1/response/take_ticket")
+    watcher.latest("antrian/kantor/device/kiosk-1/response/take_ticket")
     n = fw.mark()
     t0 = time.monotonic()
     watcher.publish(pad, {"transaction": "c1"})
@@ -65,7 +65,7 @@ def test_p10_rows_brightness_and_reboot(broker, hub, watcher, firmware):
     watcher.publish("antrian/kantor/device/board-1/set", {"brightness": 9})
     fw.wait(lambda e: e["ev"] == "hub12_brightness" and e["level"] == 9)
     # A notice on the retained topic scrolls on the second row.
-    state = json.loads(watcher.wait(DISPLAY))
+    state = json.loads(watcher.latest(DISPLAY))
     state["notice"] = "Layanan KTP ditutup"
     watcher.publish(DISPLAY, state, retain=True)
     deadline = time.monotonic() + 10

@@ -8,28 +8,13 @@ is 48 KB: an ESP32 without PSRAM has ~110 KB free for Python.
 
 from __future__ import annotations
 
-import json
-
-from harness import board_config, kiosk_config, online, pad_config
-from test_kiosk import wait_tickets
+from harness import one_ticket_through_every_role
 
 LIMIT = 48 * 1024
-BASE = "antrian/kantor"
 
 
 def test_peak_heap(broker, hub, watcher, firmware):
-    kiosk = firmware(kiosk_config(broker))
-    pad = firmware(pad_config(broker))
-    board = firmware(board_config(broker, {"type": "p10", "panels": 2}))
-    for fw in (kiosk, pad, board):
-        online(fw)
-    n = kiosk.mark()
-    kiosk.press("A")
-    wait_tickets(kiosk, n, 1)
-    pad.press("next")
-    watcher.wait(f"{BASE}/device/pad-1/response/call_next")
-    display = f"{BASE}/device/board-1/display"
-    json.loads(watcher.wait(display, lambda p: b"A-001" in p))
+    kiosk, pad, board = one_ticket_through_every_role(broker, watcher, firmware, {"type": "p10", "panels": 2})
     peaks = {fw.cfg["role"]: fw.heap() for fw in (kiosk, pad, board)}
     for role, h in peaks.items():
         own = h["peak"] - h["baseline"]

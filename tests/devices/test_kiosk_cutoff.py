@@ -5,50 +5,28 @@ from __future__ import annotations
 
 import json
 import time
-from datetime import UTC, datetime
 
 import pytest
 from escpos_decode import decode
 from harness import kiosk_config, online
 
-
-def zone_where_it_is(hour: int) -> str:
-    """A time zone whose local time is now `hour` o'clock: the hub runs on the real clock."""
-    offset = (hour - datetime.now(UTC).hour + 12) % 24 - 12  # UTC-12 .. UTC+11
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+from tests.kit.office import SLUG, hours_now_at, kiosk, office
 
 
-def office(policy: str) -> str:
+def late_office(policy: str) -> dict:
     """One counter for A, four hours an A, closing at 11.00, and it is 8 o'clock there now."""
-    return f"""
-[office]
-slug = "kantor"
-name = "Kantor Kecamatan Contoh"
-timezone = "{zone_where_it_is(8)}"
-opening = "00:00"
-closing = "11:00"
-lunch = ""
-lunch_friday = ""
-late_tickets = "{policy}"
-public_url = "http://192.168.1.10:8080"
-
-[web]
-enabled = false
-
-[[services]]
-letter = "A"
-name = "Administrasi kependudukan"
-minutes = 240
-
-[[counters]]
-number = 1
-services = ["A"]
-
-[[devices]]
-id = "kiosk-1"
-role = "kiosk"
-services = ["A"]
-"""
+    return office(
+        kiosk(services=["A"]),
+        office={
+            "slug": SLUG,
+            "name": "Kantor Kecamatan Contoh",
+            **hours_now_at(8, closing="11:00"),
+            "late_tickets": policy,
+            "public_url": "http://192.168.1.10:8080",
+        },
+        services=[{"letter": "A", "name": "Administrasi kependudukan", "minutes": 240}],
+        counters=[{"number": 1, "services": ["A"]}],
+    )
 
 
 def press(fw, watcher, n_responses):
@@ -82,7 +60,7 @@ def two_presses(broker, watcher, firmware):
     return fw, n, second
 
 
-@pytest.mark.parametrize("hub_config", [office("warn")])
+@pytest.mark.parametrize("hub_config", [late_office("warn")])
 def test_a_ticket_past_closing_is_printed_with_the_warning(broker, hub, watcher, firmware):
     fw, n, second = two_presses(broker, watcher, firmware)
     assert second["status"] == "ok"
@@ -93,7 +71,7 @@ def test_a_ticket_past_closing_is_printed_with_the_warning(broker, hub, watcher,
     assert not any(t.startswith("sekitar pukul") for t in texts)  # no time it cannot keep
 
 
-@pytest.mark.parametrize("hub_config", [office("refuse")])
+@pytest.mark.parametrize("hub_config", [late_office("refuse")])
 def test_a_refused_press_prints_why_and_issues_nothing(broker, hub, watcher, firmware):
     fw, n, second = two_presses(broker, watcher, firmware)
     assert second["status"] == "error"

@@ -32,7 +32,7 @@ def wait_screen(fw, pred, timeout=10.0):
 def take(watcher, service, tx):
     watcher.publish(f"{BASE}/device/kiosk-1/request/take_ticket", {"service": service, "transaction": tx})
     return json.loads(
-        watcher.wait(f"{BASE}/device/kiosk-1/response/take_ticket", lambda p: tx.encode() in p)
+        watcher.latest(f"{BASE}/device/kiosk-1/response/take_ticket", lambda p: tx.encode() in p)
     )["data"]["ticket"]
 
 
@@ -44,7 +44,7 @@ def test_next_transfer_done(broker, hub, watcher, firmware):
     wait_screen(fw, lambda s: s == ("LOKET 1     BUKA", "-", "Menunggu: 2"))
     fw.press("next")
     wait_screen(fw, lambda s: s == ("LOKET 1     BUKA", a1, "Menunggu: 1"))
-    state = json.loads(watcher.wait(f"{BASE}/counter/1/state", lambda p: a1.encode() in p))
+    state = json.loads(watcher.latest(f"{BASE}/counter/1/state", lambda p: a1.encode() in p))
     assert state["serving"] == a1
     # Transfer: `transfer` picks the target service, `next` confirms.
     fw.press("transfer")
@@ -53,13 +53,13 @@ def test_next_transfer_done(broker, hub, watcher, firmware):
     fw.press("transfer")
     wait_screen(fw, lambda s: s[2] == "ALIH KE: D")
     fw.press("next")
-    resp = json.loads(watcher.wait(f"{BASE}/device/pad-1/response/transfer"))
+    resp = json.loads(watcher.latest(f"{BASE}/device/pad-1/response/transfer"))
     assert resp["status"] == "ok", resp
     time.sleep(0.8)
     fw.press("next")
     wait_screen(fw, lambda s: s[1] == a2)
     fw.press("done")
-    resp = json.loads(watcher.wait(f"{BASE}/device/pad-1/response/done"))
+    resp = json.loads(watcher.latest(f"{BASE}/device/pad-1/response/done"))
     assert resp["status"] == "ok", resp
     wait_screen(fw, lambda s: s[1] == "-")
 
@@ -69,8 +69,8 @@ def test_pad_and_board_say_the_same_word_for_a_break(broker, hub, watcher, firmw
     online(fw)
     wait_screen(fw, lambda s: s[0] == "LOKET 1     BUKA")
     watcher.publish(f"{BASE}/hub/request/counter_status", {"counter": 1, "status": "break", "until": "12:30"})
-    state = json.loads(watcher.wait(f"{BASE}/counter/1/state", lambda p: b'"break"' in p))
+    state = json.loads(watcher.latest(f"{BASE}/counter/1/state", lambda p: b'"break"' in p))
     assert state["status_text"] == "ISTIRAHAT"
     wait_screen(fw, lambda s: s[2] == "ISTIRAHAT 12:30")
-    board = json.loads(watcher.wait(f"{BASE}/device/board-1/display", lambda p: b'"break"' in p))
+    board = json.loads(watcher.latest(f"{BASE}/device/board-1/display", lambda p: b'"break"' in p))
     assert board["lines"][0] == state["status_text"]

@@ -69,20 +69,16 @@ def test_press_in_flight_survives_outage(broker, hub, watcher, firmware):
     online(kiosk)
     req = f"{BASE}/device/kiosk-1/request/take_ticket"
 
-    def kill_on_request(_c, _u, msg):
-        with watcher.lock:
-            watcher.seen.append((msg.topic, msg.payload, bool(msg.retain)))
-        if msg.topic == req and not killed.is_set():
-            killed.set()
-            threading.Thread(target=broker.stop).start()
+    def kill() -> None:
+        killed.set()
+        threading.Thread(target=broker.stop).start()
 
     killed = threading.Event()
-    watcher.client.on_message = kill_on_request
+    watcher.when(req, kill)
     n = kiosk.mark()
     kiosk.press("A")
     assert killed.wait(10)
     time.sleep(0.5)
-    watcher.client.on_message = watcher._on_message
     broker.start()
     kiosk.wait_cut(since=n, timeout=60)
     time.sleep(1.0)
@@ -96,5 +92,5 @@ def test_press_in_flight_survives_outage(broker, hub, watcher, firmware):
     kiosk.wait_cut(since=n, timeout=15)
     [nxt] = printed(kiosk, n)
     assert "A-002" in nxt.texts()
-    state = json.loads(watcher.wait(f"{BASE}/service/A/state", lambda p: b'"issued":2' in p))
+    state = json.loads(watcher.latest(f"{BASE}/service/A/state", lambda p: b'"issued":2' in p))
     assert state["issued"] == 2

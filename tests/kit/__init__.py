@@ -10,6 +10,7 @@
 | `office` | offices as dicts and TOML (`office`, `kiosk`, `call_pad`, `led_board`, `speaker`) |
 | `parts` | each MQTT part as the shared scenarios see it (`Part` and one class per part) |
 | `scenarios` | the promises every part keeps, run by each part's `test_part_*.py` |
+| `traffic` | what each client subscribed, published and was denied, from the broker's own log |
 
 Product code never imports this package; benchmarks (`bench/`) may, as they run from the repo.
 """

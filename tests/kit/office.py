@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping, Sequence
+from datetime import UTC, datetime
 from typing import Any
 
 SLUG = "kantor"
@@ -16,6 +17,25 @@ SLUG = "kantor"
 ALL_DAY: dict[str, Any] = {"opening": "00:00", "closing": "23:59"}
 
 Config = dict[str, Any]
+
+
+def zone_where_it_is(hour: int) -> str:
+    """A time zone whose local time is now `hour` o'clock: a hub that runs on the real clock
+    (its own process) is then at that hour of its working day."""
+    offset = (hour - datetime.now(UTC).hour + 12) % 24 - 12  # UTC-12 .. UTC+11
+    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
+
+
+def hours_now_at(hour: int, closing: str) -> Config:
+    """`[office]` hours for a hub on the real clock: it is `hour` o'clock there now, the day
+    opened at midnight and closes at `closing`, with no lunch break in between."""
+    return {
+        "timezone": zone_where_it_is(hour),
+        "opening": "00:00",
+        "closing": closing,
+        "lunch": "",
+        "lunch_friday": "",
+    }
 
 
 def kiosk(device_id: str = "kiosk-1", services: Sequence[str] | None = None) -> Config:

@@ -85,6 +85,7 @@ class Probe:
         self.disconnected = threading.Event()
         self._answered = threading.Event()
         self._following: list[str] = list(follow)
+        self._triggers: list[tuple[str, Callable[[], None]]] = []
         self._subacks: dict[int, threading.Event] = {}
         self._resubscribed: list[threading.Event] = []
         self._seq = 0
@@ -130,7 +131,11 @@ class Probe:
     def _on_message(self, _c: Any, _u: Any, msg: mqtt.MQTTMessage) -> None:
         with self._cond:
             self.messages.append((msg.topic, bytes(msg.payload), bool(msg.retain)))
+            fired = [action for topic, action in self._triggers if topic == msg.topic]
+            self._triggers = [(t, a) for t, a in self._triggers if t != msg.topic]
             self._cond.notify_all()
+        for action in fired:
+            action()
 
     def _on_subscribe(self, _c: Any, _u: Any, mid: int, *_a: Any) -> None:
         with self._cond:
@@ -158,6 +163,12 @@ class Probe:
         """Publish at QoS 1 and wait for the PUBACK; anything but bytes or str is sent as JSON."""
         body = payload if isinstance(payload, bytes | str) else json.dumps(payload).encode()
         self.client.publish(topic, body, qos=1, retain=retain).wait_for_publish(5)
+
+    def when(self, topic: str, action: Callable[[], None]) -> None:
+        """Run `action` once, on the network thread, the moment a message on `topic` arrives:
+        before this probe reads the next one (a broker stopped right as a request went by)."""
+        with self._cond:
+            self._triggers.append((topic, action))
 
     def mark(self) -> int:
         """The number of messages so far: pass it as `start` to wait only for later ones."""

@@ -17,6 +17,7 @@ import shutil
 import tempfile
 import tomllib
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -43,11 +44,15 @@ def public_tmpdir() -> Path:
     return path
 
 
-def generated_broker(folder: BrokerFolder, run_dir: Path) -> Mosquitto:
-    """A Mosquitto running the generated mosquitto.conf (not one of the test helper's)."""
+def generated_broker(folder: BrokerFolder, run_dir: Path, extra_conf: str = "") -> Mosquitto:
+    """A Mosquitto running the generated mosquitto.conf (not one of the test helper's);
+    `extra_conf` lines (more logging) go into a copy of it, with the same ACL and passwords."""
     run_dir.mkdir(parents=True, exist_ok=True)
     broker = Mosquitto(port=folder.settings.port, workdir=run_dir)
     broker.conf_path = folder.path / "mosquitto.conf"
+    if extra_conf:
+        broker.conf_path = run_dir / "generated-and-extra.conf"
+        broker.conf_path.write_text((folder.path / "mosquitto.conf").read_text() + extra_conf + "\n")
     broker.start()
     return broker
 
@@ -132,9 +137,16 @@ class Office:
 
 @pytest.fixture(scope="module")
 def office() -> Iterator[Office]:
+    with running_office() as o:
+        yield o
+
+
+@contextmanager
+def running_office(extra_conf: str = "") -> Iterator[Office]:
+    """The office of `make_folder` on its generated broker, and the hub, until the block ends."""
     root = public_tmpdir()
     folder, passwords = make_folder(root / "broker")
-    broker = generated_broker(folder, root / "run")
+    broker = generated_broker(folder, root / "run", extra_conf)
     hub_auth = secret(folder, "hub-mqtt.toml")
     mqtt_section = "\n".join(f"{k} = {json.dumps(v)}" for k, v in hub_auth.items())
     web_port = free_port()

@@ -11,9 +11,17 @@ from __future__ import annotations
 
 import json
 import time
+from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
-from secure_broker import BASE, Client, secret
+import pytest
+from secure_broker import BASE, OFFICE, Client, Office, running_office, secret
+
+from antrian.contract import topic_templates
+from antrian.provision.topics import fill
+from tests.devices.harness import Firmware, kiosk_config, online, pad_config
+from tests.kit.traffic import LOG_EVERYTHING, read_traffic
 
 
 def test_hub_state_does_not_flap_with_the_web_side_on(office):
@@ -182,3 +190,140 @@ def test_a_100_mb_payload_from_a_device_is_refused_by_the_broker(office):
     finally:
         for c in (obs, pad, kiosk):
             c.close()
+
+
+# ---------------------------------------------------------------------------------------------
+# The firmware against the generated ACL
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def traced_office() -> Iterator[Office]:
+    """The production office, its broker also logging every client's subscriptions, publishes
+    and denials (`tests.kit.traffic`)."""
+    with running_office(extra_conf=LOG_EVERYTHING) as o:
+        yield o
+
+
+def acl_of(acl: str, user: str) -> tuple[list[str], list[str]]:
+    """(read patterns, write patterns) of `user` in a Mosquitto ACL file."""
+    reads: list[str] = []
+    writes: list[str] = []
+    current = None
+    for line in acl.splitlines():
+        if line.startswith("user "):
+            current = line.removeprefix("user ")
+        elif line.startswith("topic ") and current == user:
+            _, access, pattern = line.split(" ", 2)
+            if access in ("read", "readwrite"):
+                reads.append(pattern)
+            if access in ("write", "readwrite"):
+                writes.append(pattern)
+    return reads, writes
+
+
+def covers(pattern: str, topic: str) -> bool:
+    """True when the ACL `pattern` matches every topic that `topic` (a name or a filter) names."""
+    want, have = pattern.split("/"), topic.split("/")
+    for i, level in enumerate(want):
+        if level == "#":
+            return True
+        if i >= len(have) or have[i] == "#" or level not in ("+", have[i]):
+            return False
+    return len(want) == len(have)
+
+
+def provisioned(office: Office, device_id: str, **hardware: Any) -> dict[str, Any]:
+    """The config.json `antrian devices add` wrote, with the hardware an installer adds."""
+    written = json.loads((office.folder.path / "devices" / f"{device_id}.json").read_text())
+    return {**written, **hardware}
+
+
+def their_topics(device_id: str) -> set[str]:
+    """Every topic of another device's subtree that the contract spells, any command."""
+    templates = topic_templates()
+    return {
+        fill(t, office=OFFICE, id=device_id, command="take_ticket")
+        for name, t in templates.items()
+        if name.startswith("device_")
+    }
+
+
+def test_each_board_is_allowed_every_topic_its_firmware_uses_and_nothing_of_another_device(
+    traced_office, tmp_path
+):
+    office = traced_office
+    kiosk_hw, pad_hw = kiosk_config(office.broker), pad_config(office.broker)
+    configs = [
+        provisioned(office, "kiosk-1", kiosk=kiosk_hw["kiosk"], printer=kiosk_hw["printer"]),
+        provisioned(office, "pad-1", pad=pad_hw["pad"], display=pad_hw["display"]),
+        provisioned(office, "board-1", panel={"type": "max7219", "modules": 8}),
+    ]
+    ha = secret(office.folder, "homeassistant.json")
+    obs = Client(office.broker.port, "homeassistant", ha["password"])
+    obs.subscribe(f"{BASE}/#")
+    boards = [Firmware(cfg, tmp_path) for cfg in configs]
+    try:
+        for fw in boards:
+            fw.start()
+        for fw in boards:
+            online(fw, timeout=20)
+        kiosk, pad, _board = boards
+        n = kiosk.mark()
+        kiosk.press("A")
+        kiosk.wait_cut(since=n)  # its request went through, its answer came back
+        ticket = json.loads(obs.latest(f"{BASE}/device/kiosk-1/response/take_ticket"))["data"]["ticket"]
+        pad.press("next")
+        obs.latest(f"{BASE}/device/pad-1/response/call_next")
+        obs.latest(f"{BASE}/device/board-1/display", lambda p: ticket.encode() in p)
+        obs.latest(f"{BASE}/counter/1/state", lambda p: ticket.encode() in p)
+    finally:
+        for fw in boards:
+            fw.stop()
+        obs.close()
+
+    traffic = read_traffic(office.broker.log())
+    acl = (office.folder.path / "acl").read_text()
+    for cfg in configs:
+        me, topics = cfg["id"], cfg["topics"]
+        reads, writes = acl_of(acl, me)
+        assert traffic.denied[me] == set(), f"the broker refused {me}"
+        assert traffic.written(me), f"nothing of {me} in the broker's log"
+        for topic in traffic.written(me):
+            assert any(covers(p, topic) for p in writes), f"{me} may not write {topic}"
+        for topic in traffic.subscribed[me]:
+            assert any(covers(p, topic) for p in reads), f"{me} may not read {topic}"
+        assert topics["hub_state"] in traffic.delivered[me]  # read through the ACL, delivered
+        for other in office.folder.devices():
+            if other.id != me:
+                for topic in their_topics(other.id):
+                    assert not any(covers(p, topic) for p in reads + writes), f"{me} reaches {topic}"
+    assert f"{BASE}/device/kiosk-1/response/take_ticket" in traffic.delivered["kiosk-1"]
+    assert f"{BASE}/device/pad-1/response/call_next" in traffic.delivered["pad-1"]
+    assert f"{BASE}/counter/1/state" in traffic.delivered["pad-1"]
+    assert f"{BASE}/device/board-1/display" in traffic.delivered["board-1"]
+
+
+def test_a_device_account_reads_and_writes_nothing_of_another_devices_subtree(traced_office):
+    office = traced_office
+    kiosk = office.client("kiosk-1")
+    kiosk.publish(f"{BASE}/device/kiosk-1/info", {"firmware": "x"}, retain=True)
+    kiosk.close()
+    spy = office.client("pad-2")
+    try:
+        spy.subscribe(f"{BASE}/device/#")  # retained: kiosk-1's info, board-1's display
+        spy.publish(f"{BASE}/device/pad-1/request/call_next", {"transaction": "spy-1"})
+        spy.publish(f"{BASE}/device/board-1/display", {"lines": ["A-999"]}, retain=True)
+        spy.publish(f"{BASE}/device/kiosk-1/availability", b"offline", retain=True)
+        # its own request, answered after everything above was handled or refused
+        spy.publish(f"{BASE}/device/pad-2/request/sync", {"transaction": "own"})
+        spy.wait_for(f"{BASE}/device/pad-2/response/sync")
+        assert {t for t in spy.topics() if "/device/pad-2/" not in t} == set()
+    finally:
+        spy.close()
+    denied = read_traffic(office.broker.log()).denied["pad-2"]
+    assert denied == {
+        f"{BASE}/device/pad-1/request/call_next",
+        f"{BASE}/device/board-1/display",
+        f"{BASE}/device/kiosk-1/availability",
+    }

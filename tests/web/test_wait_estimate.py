@@ -9,21 +9,15 @@ import re
 import time
 import urllib.request
 from collections.abc import Iterator
-from datetime import UTC, datetime
 
 import pytest
 from playwright.sync_api import expect
 
 from antrian.net import free_port
 from tests.kit import HubProcess, Mosquitto
+from tests.kit.office import hours_now_at, office
 
 WINDOW = re.compile(r"^sekitar pukul \d\d\.\d\d - \d\d\.\d\d$")
-
-
-def zone_where_it_is(hour: int) -> str:
-    """A time zone whose local time is now `hour` o'clock: the hub runs on the real clock."""
-    offset = (hour - datetime.now(UTC).hour + 12) % 24 - 12  # UTC-12 .. UTC+11
-    return f"Etc/GMT{-offset:+d}" if offset else "Etc/GMT"
 
 
 @pytest.fixture(scope="module")
@@ -33,37 +27,15 @@ def base(tmp_path_factory) -> Iterator[str]:
     broker = Mosquitto()
     broker.start()
     port = free_port()
-    config = f"""
-[office]
-name = "Kantor Kecamatan Winongan"
-timezone = "{zone_where_it_is(8)}"
-opening = "00:00"
-closing = "11:00"
-lunch = ""
-lunch_friday = ""
-
-[web]
-port = {port}
-host = "127.0.0.1"
-
-[[services]]
-letter = "C"
-name = "Perizinan"
-minutes = 60
-
-[[services]]
-letter = "D"
-name = "Pengambilan dokumen"
-minutes = 5
-
-[[counters]]
-number = 1
-services = ["C"]
-
-[[counters]]
-number = 2
-services = ["D"]
-"""
+    config = office(
+        web=port,
+        office={"name": "Kantor Kecamatan Winongan", **hours_now_at(8, closing="11:00")},
+        services=[
+            {"letter": "C", "name": "Perizinan", "minutes": 60},
+            {"letter": "D", "name": "Pengambilan dokumen", "minutes": 5},
+        ],
+        counters=[{"number": 1, "services": ["C"]}, {"number": 2, "services": ["D"]}],
+    )
     hub = HubProcess(broker, config, tmp_path_factory.mktemp("eta-web"))
     hub.start()
     url = f"http://127.0.0.1:{port}"
