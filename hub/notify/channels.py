@@ -238,6 +238,28 @@ class SmsChannel:
             self._names = names
         return self._names
 
+    async def withdraw(self, key: str) -> bool:
+        """Take back a message gammu-smsd has not picked up yet; True if it was taken back.
+
+        For a message that no longer helps (the "almost" of a ticket called while the modem was
+        down): a file still in the outbox is deleted, so it never leaves. One gammu-smsd is
+        already sending, or has sent, stays as it is.
+        """
+        return await asyncio.to_thread(self._withdraw, key)
+
+    def _withdraw(self, key: str) -> bool:
+        with self._lock:
+            name = self._index().get(gammu.key_note(key))
+            if name is None:
+                return False
+            try:
+                (self.config.outbox / name).unlink()
+            except FileNotFoundError:
+                return False
+            self._watched.pop(name, None)
+        log.debug("sms %s taken back from gammu-smsd's outbox", key)
+        return True
+
     def _watch(self, parsed: gammu.OutName) -> None:
         self._watched.setdefault(parsed.name, _Watched(parsed.to, parsed.ref))
 

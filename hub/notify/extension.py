@@ -337,6 +337,7 @@ class Notifications(Extension):
         while True:
             try:
                 await self.send_due()
+                await self._take_back_late()
                 await self._poll_deliveries()
             except Exception:  # the worker must outlive any one message's bug
                 log.exception("notification worker")
@@ -398,6 +399,19 @@ class Notifications(Extension):
             "message %d (%s %s) sent to %s by %s", msg.id, msg.ticket, msg.kind, mask(number), msg.channel
         )
         return 1
+
+    async def _take_back_late(self) -> None:
+        """A message a channel still holds (SMS waiting in gammu-smsd's outbox while the modem
+        is away) is taken back once it no longer helps, so it never arrives late."""
+        now = self.clock()
+        for msg in self.outbox.handed_over():
+            reason = self._too_late(msg, now)
+            withdraw = getattr(self.channels.get(msg.channel), "withdraw", None)
+            if reason is None or withdraw is None:
+                continue
+            if await withdraw(f"m{msg.id}"):
+                self.outbox.finish(msg, "dropped", f"{reason}; taken back before it left", now)
+                log.info("message %d (%s %s) taken back: %s", msg.id, msg.ticket, msg.kind, reason)
 
     def _too_late(self, msg: Message, now: datetime) -> str | None:
         """Why a message would no longer help, or None."""

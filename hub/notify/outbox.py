@@ -221,6 +221,15 @@ class Outbox:
         row = self.db.execute("SELECT min(next_at) FROM notify_outbox WHERE state='pending'").fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
+    def handed_over(self) -> list[Message]:
+        """Messages a channel took but may not have sent yet (state `sent`) that can turn late:
+        "almost", "paused" and "called"."""
+        rows = self.db.execute(
+            "SELECT id, day, ticket, kind, channel, text, state, attempts, created FROM notify_outbox "
+            "WHERE state='sent' AND kind IN ('almost', 'paused', 'called') ORDER BY id"
+        )
+        return [_message(r) for r in rows]
+
     def interrupted(self) -> list[Message]:
         """Rows left in `sending` by a hub that stopped mid-send."""
         rows = self.db.execute(
