@@ -243,7 +243,9 @@ class SmsChannel:
 
         For a message that no longer helps (the "almost" of a ticket called while the modem was
         down): a file still in the outbox is deleted, so it never leaves. One gammu-smsd is
-        already sending, or has sent, stays as it is.
+        already sending, or has sent, stays as it is. gammu-smsd reads the file before it sends
+        and moves it after, a few seconds later with a real modem: a message taken back in that
+        window still leaves, although the answer is True.
         """
         return await asyncio.to_thread(self._withdraw, key)
 

@@ -141,6 +141,19 @@ def test_the_same_key_twice_transmits_once_even_after_a_restart(gammu_smsd):
     assert len(set(refs)) == 1
 
 
+def test_after_a_restart_the_state_of_a_message_sent_meanwhile_is_still_reported(gammu_smsd):
+    """The hub stopped after handing a message over: the new channel reports it once."""
+
+    async def body() -> None:
+        sent = await SmsChannel(gammu_smsd.smsdrc).send(NUMBER, CALLED, "m4")
+        gammu_smsd.wait_transmitted(1)
+        fresh = SmsChannel(gammu_smsd.smsdrc)
+        assert [(d.ref, d.state) for d in await fresh.deliveries()] == [(sent.ref, "sent")]
+        assert await fresh.deliveries() == []
+
+    run(body())
+
+
 def test_while_gammu_smsd_is_stopped_the_channel_is_down_and_the_message_waits(gammu_smsd):
     channel = SmsChannel(gammu_smsd.smsdrc)
     up = run(channel.status())
