@@ -730,9 +730,8 @@ class ForwardRun:
                 self.where[code] = letter
         self.behind = behind
         if mark is not None:
-            # The calls after the mark stay in `calls` until the run makes them again: it makes
-            # every one of them (a lane a counter serves is emptied whatever the order), and a
-            # dict whose keys are only replaced stays compact, quick to copy into a Forecast.
+            for code in self.called[mark.calls :]:
+                del self.calls[code]
             del self.called[mark.calls :]
             for (streak, lunch, variance), sim, a in zip(
                 mark.counters, self.sims.values(), self.avail.values(), strict=True
@@ -764,11 +763,6 @@ class ForwardRun:
         numbers = list(self.sims)
         for i, mark in enumerate(self.marks):
             services = self.sims[mark.counter].services
-            if not any(
-                letter in first and mark.lanes[order[letter]][0] == len(self.regular[letter]) - 1
-                for letter in services
-            ):
-                continue  # no new ticket where this counter found a marker: markers only move back
             heads: dict[str, ServiceQueue] = {}
             for letter in services:
                 gone, p_gone, p_known = mark.lanes[order[letter]]
