@@ -80,7 +80,8 @@ def test_a_page_that_does_not_read_is_dropped_and_one_that_reads_is_kept(hub, pr
         # every ticket changes the waiting-room picture: the hub keeps sending it to both
         while not poller.poll(0) and time.monotonic() < deadline:
             for _ in range(5):
-                assert mqtt_ticket(mqtt, "C")["status"] == "ok"
+                answer = mqtt_ticket(mqtt, "C")
+                assert answer["status"] == "ok", answer
         assert poller.poll(0), "the hub kept a page that never reads"
         assert not got["eof"]
         assert got["bytes"] > 20_000
