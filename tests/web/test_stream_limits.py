@@ -77,11 +77,15 @@ def test_a_page_that_does_not_read_is_dropped_and_one_that_reads_is_kept(hub, pr
     poller.register(idle, select.POLLERR | select.POLLHUP | select.POLLRDHUP)
     deadline = time.monotonic() + 120
     try:
-        # every ticket changes the waiting-room picture: the hub keeps sending it to both
+        # every ticket changes the waiting-room picture: the hub keeps sending it to both. The
+        # pages get at most a picture a second, so the idle page fills up with time, not with
+        # tickets: a few tickets a round are enough, and at most 50 a second keep a hub that
+        # answers quickly from using up the service's 9,999 numbers before the page is dropped.
         while not poller.poll(0) and time.monotonic() < deadline:
             for _ in range(5):
                 answer = mqtt_ticket(mqtt, "C")
                 assert answer["status"] == "ok", answer
+            time.sleep(0.1)
         assert poller.poll(0), "the hub kept a page that never reads"
         assert not got["eof"]
         assert got["bytes"] > 20_000
