@@ -15,6 +15,11 @@ and from today (how fast today's officers are, today's no-show share and what a 
 a counter). The uncertainty of each call time is carried along, so a display can show a window
 ("sekitar pukul 09.40 - 10.05") where the uncertainty is large.
 
+A forward run costs in proportion to the queue, and every batch of requests that issues tickets
+needs one. In a rush, though, a batch only adds regular tickets at the back of their lanes, and
+those change nothing the counters do before they reach them: the last run goes on from there
+for the new tickets (`ForwardRun.extend`) and gives exactly what a run from scratch would.
+
 No I/O here: earlier days come in through a function (`HistorySource`, the event store's
 `events_between`), so the hub, the tests and the benchmark feed it alike.
 """
@@ -26,7 +31,7 @@ import logging
 import math
 from bisect import bisect_right
 from collections import defaultdict
-from collections.abc import Callable, Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, time, timedelta
 from statistics import median
@@ -525,79 +530,265 @@ def forward_run(
     placed after every waiting one and takes no time: its call is the answer for a citizen at
     the kiosk. A ticket of a service no counter reaches is missing from the result.
     """
-    streak_limit = state.cfg.queue.priority_streak
-    behind = state.order_seq + 1
-    lanes: dict[str, ServiceQueue] = {}
-    where: dict[str, str] = {}  # code -> service (a transferred ticket keeps its letter)
-    for letter, svc in state.services.items():
-        lane = ServiceQueue(letter, svc.status, priority=list(svc.priority), regular=list(svc.regular))
-        if markers:
-            lane.regular.append((behind, MARKER + letter))
-        lanes[letter] = lane
-        for _, code in lane.priority:
-            where[code] = letter
-        for _, code in lane.regular:
-            where[code] = letter
-    left = len(where)  # real tickets and markers still to be called
-    pending = sorted(arrivals)
-    sims = {a.number: Counter(a.number, a.services, priority_streak=a.streak) for a in counters}
-    avail = {a.number: a for a in counters}
-    heap = [(a.free_at, a.number) for a in counters]
-    heapq.heapify(heap)
-    push, pop, rule = heapq.heappush, heapq.heappop, choose_next
-    idle: set[int] = set()
-    calls: dict[str, Call] = {}
-    position = 0
-    seq = behind
-    next_arrival = 0
-    next_at = pending[0][0] if pending else math.inf
-    while left:
-        if heap and heap[0][0] < next_at:
-            t, n = pop(heap)
-        elif next_at < math.inf and (heap or idle):  # an expected arrival comes first
-            at, letter = pending[next_arrival]
-            next_arrival += 1
-            next_at = pending[next_arrival][0] if next_arrival < len(pending) else math.inf
-            seq += 1
-            code = f"{MARKER}{seq}"
-            lanes[letter].priority.append((seq, code))
-            where[code] = letter
-            for n in sorted(n for n in idle if letter in sims[n].services):
-                idle.discard(n)
-                push(heap, (at, n))
-            continue
-        else:
-            break
-        a = avail[n]
-        if a.lunch is not None and t >= a.lunch[0]:
-            end = a.lunch[1]
-            a.lunch = None
-            if t < end:
-                push(heap, (end, n))
+    return ForwardRun(state, counters, duration, arrivals=arrivals, markers=markers).run()
+
+
+@dataclass(slots=True)
+class _Mark:
+    """A forward run just before a counter called a marker, and all it takes to go on from there.
+
+    The one kind of step where a run with more regular tickets at the back of their lanes can
+    part from this one: a counter that found only a marker in a lane now finds a new ticket.
+    """
+
+    at: float
+    counter: int
+    code: str
+    heap: list[tuple[float, int]]
+    idle: list[int]
+    #: per counter (in the run's order): priority streak, lunch still to take, variance
+    counters: list[tuple[int, tuple[float, float] | None, float]]
+    #: per lane (in the run's order): regular tickets called, priority called, priority known
+    #: (counted from the front: tickets joining the back leave them true)
+    lanes: list[tuple[int, int, int]]
+    calls: int
+    position: int
+    seq: int
+    next_arrival: int
+
+
+class ForwardRun:
+    """`forward_run`, kept so that it can go on when regular tickets join the back of the lanes.
+
+    In a rush, each batch of requests only adds regular tickets, each newer than every ticket
+    waiting. Such tickets change nothing a counter does until it would call a marker (the
+    ticket taken now, which sits where they now sit): every call before that is the same, and
+    so are the marks, the states of the run kept at each marker call. `extend` goes back to the
+    first mark where the calling rule picks otherwise with the new tickets in the lanes and
+    runs on from there: the calls of a run from scratch, at the cost of the calls after it (in
+    a rush: the new tickets and the markers).
+    """
+
+    def __init__(
+        self,
+        state: QueueState,
+        counters: list[Availability],
+        duration: Durations,
+        *,
+        arrivals: Iterable[tuple[float, str]] = (),
+        markers: bool = True,
+    ) -> None:
+        self.streak_limit = state.cfg.queue.priority_streak
+        self.duration = duration
+        self.markers = markers
+        self.behind = state.order_seq + 1
+        self.lanes: dict[str, ServiceQueue] = {}
+        #: every regular ticket of each lane when the run started (and the marker), and every
+        #: priority ticket it had or got (expected arrivals): the lanes are their tails
+        self.regular: dict[str, list[tuple[int, str]]] = {}
+        self.priority: dict[str, list[tuple[int, str]]] = {}
+        self.where: dict[str, str] = {}  # code -> service (a transferred ticket keeps its letter)
+        for letter, svc in state.services.items():
+            regular = list(svc.regular)
+            if markers:
+                regular.append((self.behind, MARKER + letter))
+            self.regular[letter] = regular
+            self.priority[letter] = list(svc.priority)
+            self.lanes[letter] = ServiceQueue(
+                letter, svc.status, priority=list(svc.priority), regular=list(regular)
+            )
+            for _, code in svc.priority:
+                self.where[code] = letter
+            for _, code in regular:
+                self.where[code] = letter
+        self.tickets = len(self.where)  # real tickets and markers, called or to be called
+        self.pending = sorted(arrivals)
+        self.sims = {a.number: Counter(a.number, a.services, priority_streak=a.streak) for a in counters}
+        self.avail = {a.number: a for a in counters}
+        self.heap = [(a.free_at, a.number) for a in counters]
+        heapq.heapify(self.heap)
+        self.idle: set[int] = set()
+        self.calls: dict[str, Call] = {}
+        self.called: list[str] = []  # the codes of `calls`, in the order of the run
+        self.position = 0
+        self.seq = self.behind
+        self.next_arrival = 0
+        self.marks: list[_Mark] = []
+
+    def run(self) -> dict[str, Call]:
+        """Run on until every ticket is called or no counter can call any more; the calls."""
+        lanes, where, sims, avail, heap, idle = (
+            self.lanes,
+            self.where,
+            self.sims,
+            self.avail,
+            self.heap,
+            self.idle,
+        )
+        calls, called, pending, duration, streak_limit = (
+            self.calls,
+            self.called,
+            self.pending,
+            self.duration,
+            self.streak_limit,
+        )
+        push, pop, rule = heapq.heappush, heapq.heappop, choose_next
+        position, seq, next_arrival = self.position, self.seq, self.next_arrival
+        left = self.tickets - len(called)  # still to be called
+        next_at = pending[next_arrival][0] if next_arrival < len(pending) else math.inf
+        while left:
+            if heap and heap[0][0] < next_at:
+                t, n = pop(heap)
+            elif next_at < math.inf and (heap or idle):  # an expected arrival comes first
+                at, letter = pending[next_arrival]
+                next_arrival += 1
+                next_at = pending[next_arrival][0] if next_arrival < len(pending) else math.inf
+                seq += 1
+                item = (seq, f"{MARKER}{seq}")
+                lanes[letter].priority.append(item)
+                self.priority[letter].append(item)
+                where[item[1]] = letter
+                for n in sorted(n for n in idle if letter in sims[n].services):
+                    idle.discard(n)
+                    push(heap, (at, n))
                 continue
-        counter = sims[n]
-        pick = rule(lanes, counter, streak_limit)
-        if pick is None:
-            idle.add(n)
-            continue
-        code, as_priority = pick
-        counter.priority_streak = counter.priority_streak + 1 if as_priority else 0
-        letter = where[code]
-        lane = lanes[letter]
-        del (lane.priority if as_priority else lane.regular)[0]
-        if code[0] != MARKER:
-            calls[code] = Call(t, n, position, a.variance)
-            position += 1
-            left -= 1
-        elif code[1:] == letter:  # a ticket taken now: no time of its own
-            calls[code] = Call(t, n, position, a.variance)
-            left -= 1
-            push(heap, (t, n))
-            continue
-        took, var = duration(code, letter, n, t)
-        a.variance += var
-        push(heap, (t + took, n))
-    return calls
+            else:
+                break
+            a = avail[n]
+            if a.lunch is not None and t >= a.lunch[0]:
+                end = a.lunch[1]
+                a.lunch = None
+                if t < end:
+                    push(heap, (end, n))
+                    continue
+            counter = sims[n]
+            pick = rule(lanes, counter, streak_limit)
+            if pick is None:
+                idle.add(n)
+                continue
+            code, as_priority = pick
+            letter = where[code]
+            if code[0] == MARKER and code[1:] == letter:  # a ticket taken now: no time of its own
+                self.marks.append(
+                    _Mark(
+                        t,
+                        n,
+                        code,
+                        list(heap),
+                        list(idle),
+                        [(sims[k].priority_streak, c.lunch, c.variance) for k, c in avail.items()],
+                        self._lanes_now(),
+                        len(called),
+                        position,
+                        seq,
+                        next_arrival,
+                    )
+                )
+                counter.priority_streak = 0
+                del lanes[letter].regular[0]
+                calls[code] = Call(t, n, position, a.variance)
+                called.append(code)
+                left -= 1
+                push(heap, (t, n))
+                continue
+            counter.priority_streak = counter.priority_streak + 1 if as_priority else 0
+            lane = lanes[letter]
+            del (lane.priority if as_priority else lane.regular)[0]
+            if code[0] != MARKER:
+                calls[code] = Call(t, n, position, a.variance)
+                called.append(code)
+                position += 1
+                left -= 1
+            took, var = duration(code, letter, n, t)
+            a.variance += var
+            push(heap, (t + took, n))
+        self.position, self.seq, self.next_arrival = position, seq, next_arrival
+        return calls
+
+    def extend(self, new: Mapping[str, Sequence[tuple[int, str]]], behind: int) -> dict[str, Call]:
+        """Go on as if the run had had `new` regular tickets at the back of their lanes, each
+        newer than every ticket it had (`behind`: the order after the newest); the calls.
+
+        Only for a run with markers: a marker's call is where the new tickets start to count.
+        """
+        assert self.markers, "a run without markers cannot tell where new tickets start to count"
+        part = self._parting({x: tickets[0] for x, tickets in new.items() if tickets}, behind)
+        mark = None if part is None else self.marks[part]
+        if mark is None:
+            kept = self._lanes_now()
+        else:
+            kept = mark.lanes
+            del self.marks[part:]
+        for (letter, lane), (gone, p_gone, p_known) in zip(self.lanes.items(), kept, strict=True):
+            regular = self.regular[letter]
+            regular[-1:] = [*new.get(letter, ()), (behind, MARKER + letter)]
+            lane.regular = regular[gone:]
+            known = self.priority[letter]
+            del known[p_known:]
+            lane.priority = known[p_gone:]
+            for _, code in new.get(letter, ()):
+                self.where[code] = letter
+        self.behind = behind
+        if mark is not None:
+            # The calls after the mark stay in `calls` until the run makes them again: it makes
+            # every one of them (a lane a counter serves is emptied whatever the order), and a
+            # dict whose keys are only replaced stays compact, quick to copy into a Forecast.
+            del self.called[mark.calls :]
+            for (streak, lunch, variance), sim, a in zip(
+                mark.counters, self.sims.values(), self.avail.values(), strict=True
+            ):
+                sim.priority_streak, a.lunch, a.variance = streak, lunch, variance
+            self.heap[:] = mark.heap
+            heapq.heappush(self.heap, (mark.at, mark.counter))
+            self.idle.clear()
+            self.idle.update(mark.idle)
+            self.position, self.seq, self.next_arrival = mark.position, mark.seq, mark.next_arrival
+        self.tickets += sum(len(tickets) for tickets in new.values())
+        return self.run()
+
+    def _lanes_now(self) -> list[tuple[int, int, int]]:
+        """Per lane: regular tickets called, priority tickets called, priority tickets known."""
+        return [
+            (
+                len(self.regular[x]) - len(q.regular),
+                len(self.priority[x]) - len(q.priority),
+                len(self.priority[x]),
+            )
+            for x, q in self.lanes.items()
+        ]
+
+    def _parting(self, first: Mapping[str, tuple[int, str]], behind: int) -> int | None:
+        """The first mark where the calling rule, with the new tickets in the lanes (`first`: the
+        first new ticket of each service), calls something else than the marker it called."""
+        order = {letter: i for i, letter in enumerate(self.lanes)}
+        numbers = list(self.sims)
+        for i, mark in enumerate(self.marks):
+            services = self.sims[mark.counter].services
+            if not any(
+                letter in first and mark.lanes[order[letter]][0] == len(self.regular[letter]) - 1
+                for letter in services
+            ):
+                continue  # no new ticket where this counter found a marker: markers only move back
+            heads: dict[str, ServiceQueue] = {}
+            for letter in services:
+                gone, p_gone, p_known = mark.lanes[order[letter]]
+                regular = self.regular[letter]
+                head = regular[gone] if gone < len(regular) else None
+                if head is not None and head[1][0] == MARKER:
+                    head = first.get(letter, (behind, head[1]))
+                heads[letter] = ServiceQueue(
+                    letter,
+                    self.lanes[letter].status,
+                    priority=[self.priority[letter][p_gone]] if p_gone < p_known else [],
+                    regular=[head] if head is not None else [],
+                )
+            streak = mark.counters[numbers.index(mark.counter)][0]
+            pick = choose_next(
+                heads, Counter(mark.counter, services, priority_streak=streak), self.streak_limit
+            )
+            if pick is None or pick[0] != mark.code:
+                return i
+        return None
 
 
 # ---------------------------------------------------------------------------------------------
@@ -686,7 +877,8 @@ class Estimator:
 
     Attach one to the hub's state (`state.estimator`); the views ask it. Earlier days are read
     once per working day; a forecast is reused while the state is unchanged (for up to
-    CACHE_SECONDS): the displays of one change share one forward run.
+    CACHE_SECONDS): the displays of one change share one forward run; and while only regular
+    tickets join the queue, the last forward run goes on for them instead of starting again.
     """
 
     def __init__(
@@ -701,6 +893,11 @@ class Estimator:
         self._read: set[str] = set()  # earlier days already replayed (with or without events)
         self._cache: tuple[tuple[int, int], Forecast, QueueState] | None = None
         self._model: tuple[tuple[int, int, datetime, bool], Model] | None = None
+        self._kept: _Kept | None = None
+        self._whole: str | None = None  # the day whose whole window of earlier days is read
+        #: forward runs from scratch, and runs that went on from the last one (for the benchmark)
+        self.full_runs = 0
+        self.continued_runs = 0
 
     def history_for(self, day: str) -> History:
         """The summary of the `days` days before `day`.
@@ -710,7 +907,7 @@ class Estimator:
         requests at once (replaying a busy office's eight weeks takes seconds) and knows all
         eight weeks after a few more changes; a new day reads only yesterday.
         """
-        if self.source is None or not day:
+        if self.source is None or not day or day == self._whole:
             return self.history
         d = date.fromisoformat(day)
         window = [(d - timedelta(days=i)).isoformat() for i in range(1, self.days + 1)]
@@ -730,6 +927,8 @@ class Estimator:
         self._read &= set(window)
         self._records = {k: r for k, r in self._records.items() if k in self._read}
         self.history = History([self._records[k] for k in sorted(self._records)])
+        if self._read.issuperset(window):
+            self._whole = day
         return self.history
 
     def forecast(self, state: QueueState, now: datetime, *, max_age: float = 0.0) -> Forecast:
@@ -749,8 +948,17 @@ class Estimator:
         self._cache = (key, result, state)
         return result
 
-    def compute(self, state: QueueState, now: datetime) -> Forecast:
-        """A fresh forecast (no cache): model, plan of the counters, forward run."""
+    def compute(self, state: QueueState, now: datetime, *, scratch: bool = False) -> Forecast:
+        """A fresh forecast (no cache): model, plan of the counters, forward run.
+
+        While only regular tickets have joined the queue since the last forecast, within the
+        same CACHE_SECONDS window, its forward run goes on for them instead (`ForwardRun.extend`:
+        in a rush, a batch of tickets then costs the calls of its own tickets, not of the whole
+        queue). The forecast is then of the instant the run started (its `now`, seconds old at
+        most, as a reused forecast may be): exactly what a run from scratch of the state as it
+        is now at that instant gives. `scratch`: a run from scratch that leaves the kept run as
+        it is (what going on must equal, for the tests and the benchmark).
+        """
         cfg = self.cfg
         tz = cfg.office.tz
         local = now.astimezone(tz)
@@ -768,6 +976,19 @@ class Estimator:
         # (and the minute, for the priority arrivals to come): a rush of regular tickets reuses
         # them instead of reading the whole day again for each ticket.
         key = (state.record_version, id(history), local.replace(second=0, microsecond=0), bool(state.tickets))
+        window = int(now.timestamp() // CACHE_SECONDS)
+        kept = self._kept
+        if (
+            not scratch
+            and kept is not None
+            and kept.state is state
+            and kept.history is history
+            and kept.key == (key, window)
+        ):
+            new = kept.joined(state)
+            if new is not None:
+                self.continued_runs += 1
+                return kept.extend(state, new)
         if self._model is None or self._model[0] != key:
             self._model = (key, build_model(state, history, now, today=day_record(state, now)))
         model = self._model[1]
@@ -786,7 +1007,8 @@ class Estimator:
 
         until_close = (closing - now).total_seconds() / 60
         arrivals = _arrivals(model, start, until_close) if until_close > 0 else []
-        calls = forward_run(state, counters, expected, arrivals=arrivals)
+        run = ForwardRun(state, counters, expected, arrivals=arrivals)
+        calls = run.run()
         sharing = {
             letter: max(sum(1 for a in counters if letter in a.services), 1) for letter in state.services
         }
@@ -795,9 +1017,9 @@ class Estimator:
             for letter, svc in state.services.items()
             for i, (_, code) in enumerate(svc.priority + svc.regular)
         }
-        return Forecast(
+        forecast = Forecast(
             now,
-            calls,
+            dict(calls),
             sharing,
             model.speed_var,
             until_close,
@@ -805,6 +1027,77 @@ class Estimator:
             lanes,
             {letter: svc.waiting for letter, svc in state.services.items()},
         )
+        if not scratch:
+            self._kept = _Kept(state, (key, window), history, run, forecast, state.order_seq, _tails(state))
+            self.full_runs += 1
+        return forecast
+
+
+def _tails(state: QueueState) -> dict[str, tuple[int, tuple[int, str] | None, int]]:
+    """Per service: regular tickets waiting, the newest of them, priority tickets waiting."""
+    return {
+        letter: (len(svc.regular), svc.regular[-1] if svc.regular else None, len(svc.priority))
+        for letter, svc in state.services.items()
+    }
+
+
+@dataclass
+class _Kept:
+    """The estimator's last forward run, what it ran on, and the forecast it gave."""
+
+    state: QueueState
+    key: tuple[tuple[int, int, datetime, bool], int]
+    history: History
+    run: ForwardRun
+    forecast: Forecast
+    order_seq: int
+    tails: dict[str, tuple[int, tuple[int, str] | None, int]]
+
+    def joined(self, state: QueueState) -> dict[str, list[tuple[int, str]]] | None:
+        """The regular tickets that joined the back of the lanes since, newer than every ticket
+        the run had; None if anything else changed (then the run starts again).
+
+        With today's record unchanged (the caller's key), a regular ticket joining is the only
+        change there can have been; the lanes are checked all the same, at a few steps each.
+        """
+        if state.services.keys() != self.tails.keys():
+            return None
+        new: dict[str, list[tuple[int, str]]] = {}
+        for letter, svc in state.services.items():
+            count, newest, priority = self.tails[letter]
+            regular = svc.regular
+            if len(svc.priority) != priority or len(regular) < count:
+                return None
+            if count and regular[count - 1] != newest:
+                return None
+            if len(regular) > count:
+                if regular[count][0] <= self.order_seq:
+                    return None
+                new[letter] = regular[count:]
+        return new
+
+    def extend(self, state: QueueState, new: dict[str, list[tuple[int, str]]]) -> Forecast:
+        """The forecast of `state` (the kept one with `new` tickets), by running on."""
+        calls = self.run.extend(new, state.order_seq + 1)
+        before = self.forecast
+        lanes = dict(before.lanes)
+        for letter, tickets in new.items():
+            svc = state.services[letter]
+            for i, (_, code) in enumerate(tickets, len(svc.priority) + len(svc.regular) - len(tickets)):
+                lanes[code] = (letter, i)
+        self.forecast = Forecast(
+            before.now,
+            dict(calls),
+            before.sharing,
+            before.speed_var,
+            before.until_close,
+            before.minutes,
+            lanes,
+            {letter: svc.waiting for letter, svc in state.services.items()},
+        )
+        self.order_seq = state.order_seq
+        self.tails = _tails(state)
+        return self.forecast
 
 
 def _arrivals(model: Model, start: float, until_close: float) -> list[tuple[float, str]]:
