@@ -538,14 +538,18 @@ def verdict(fig: dict[str, Any]) -> None:
 
 
 # ---------------------------------------------------------------------------------------------
-# Speed of a full recompute
+# Speed of a full recompute, and of a rush
 # ---------------------------------------------------------------------------------------------
 
+LETTERS = "ABCDEFGH"
 
-def recompute_speed(runs: int) -> None:
-    """A full forecast with 300 waiting tickets and 10 counters (fresh, no cache)."""
-    letters = "ABCDEFGH"
-    rng = random.Random(5)
+
+def busy_office(waiting: int, seed: int = 5) -> tuple[HubCore, datetime, Estimator]:
+    """An office at 09.00 with about `waiting` tickets waiting (15% priority), 10 counters
+    serving 2-4 of 8 services, one on a break, and an estimator that knows eight weeks of
+    earlier days (300 services each), as the hub would have read them."""
+    letters = LETTERS
+    rng = random.Random(seed)
     counters = [
         {"number": i + 1, "services": sorted(rng.sample(letters, rng.randint(2, 4)))} for i in range(10)
     ]
@@ -562,14 +566,12 @@ def recompute_speed(runs: int) -> None:
     def req(command: str, **fields: Any) -> None:
         core.handle_batch([(Origin(), command, json.dumps(fields).encode())])
 
-    for _ in range(320):
+    for _ in range(waiting + 20):
         req("take_ticket", service=rng.choice(letters), priority=rng.random() < 0.15)
-        clock[0] += timedelta(seconds=20)
+        clock[0] += timedelta(seconds=20 * 320 / (waiting + 20))
     for n in range(1, 11):
         req("call_next", counter=n)
     req("counter_status", counter=10, status="break", until="10:30")
-    state = core.state
-    waiting = [t.code for t in state.tickets.values() if t.state == "waiting"]
     # eight weeks of earlier days, 300 services each, as the hub would have read them
     days = []
     for i in range(40):
@@ -583,13 +585,20 @@ def recompute_speed(runs: int) -> None:
         rec.counter_minutes, rec.short_break_minutes = 4200.0, 150.0
         days.append(rec)
     est = Estimator(cfg)
-    est.history, est.history_day = History(days), state.day
-    now = clock[0]
+    est.history, est.history_day = History(days), core.state.day
+    return core, clock[0], est
+
+
+def recompute_speed(runs: int) -> None:
+    """A full forecast with 300 waiting tickets and 10 counters (fresh, no cache)."""
+    core, now, est = busy_office(300)
+    state = core.state
+    waiting = [t.code for t in state.tickets.values() if t.state == "waiting"]
     est.compute(state, now)
     times = []
     for _ in range(runs):
         t0 = time.perf_counter()
-        forecast = est.compute(state, now)
+        forecast = est.compute(state, now, scratch=True)
         for code in waiting:
             forecast.ticket(code)
         times.append((time.perf_counter() - t0) * 1000)
@@ -609,6 +618,38 @@ def recompute_speed(runs: int) -> None:
     )
 
 
+def rush_speed(runs: int) -> None:
+    """The estimate of each new ticket in a rush of regular presses (the batch's forecast):
+    the last forward run continued for the new ticket, and a run from scratch of the same
+    state, with 300 and 1,500 waiting."""
+    for waiting in (300, 1500):
+        core, now, est = busy_office(waiting)
+        state = core.state
+        rng = random.Random(7)
+        went_on, afresh = [], []
+        before = sum(s.waiting for s in state.services.values())
+        est.compute(state, now)
+        for _ in range(runs):
+            service = rng.choice(LETTERS)
+            for e in state.decide("take_ticket", {"service": service}, "device:kiosk-1", now):
+                state.apply(e)
+            code = f"{service}-{state.services[service].last_issued:03d}"
+            t0 = time.perf_counter()
+            est.compute(state, now).ticket(code)
+            t1 = time.perf_counter()
+            est.compute(state, now, scratch=True).ticket(code)
+            t2 = time.perf_counter()
+            went_on.append((t1 - t0) * 1000)
+            afresh.append((t2 - t1) * 1000)
+        print(
+            f"a rush of {runs} regular presses onto {before} waiting: each new ticket's forecast"
+            f" p50 {statistics.median(went_on):.3f} ms (p90 {sorted(went_on)[int(runs * 0.9)]:.3f}),"
+            f" a run from scratch p50 {statistics.median(afresh):.2f} ms"
+            f" ({est.continued_runs} of {est.continued_runs + est.full_runs} runs continued;"
+            f" load average {os.getloadavg()[0]:.1f})"
+        )
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n")[0])
     ap.add_argument("--quick", action="store_true", help="one office, three days")
@@ -625,6 +666,7 @@ def main() -> None:
             sets["held-out offices"] = list(HELD_OUT)
         days = args.days
     recompute_speed(20 if args.quick else 200)
+    rush_speed(20 if args.quick else 300)
     for title, seeds in sets.items():
         t0 = time.perf_counter()
         results = [r for s in seeds for r in run_office(s, days)]

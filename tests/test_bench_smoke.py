@@ -53,5 +53,6 @@ def test_wait_estimate_benchmark_runs_and_prints_every_figure():
             "never called",
             "targets:",
             "full recompute",
+            "a rush of",
         ),
     )
