@@ -11,6 +11,12 @@ the dummy phone sends at once, so what is measured here is gammu-smsd's own pace
 
 apprise: `AppriseChannel` posting to a local HTTP server (json://), one at a time and ten at
 once. The internet and the provider add their own time. Nothing here is asserted.
+
+The hub's side (`bench_worker`): the real core and notifications part in this process, N
+citizens who gave a number, then one event that concerns them all (their service is paused):
+the time from that event's commit to each message's file in gammu-smsd's outbox, and the
+worker's pace, against the bare channel writing the same N files in a loop (what the outbox,
+its states and the checks cost on top).
 """
 
 from __future__ import annotations
@@ -130,11 +136,76 @@ async def bench_apprise(n: int) -> None:
         server.server_close()
 
 
+async def bench_worker(n: int) -> None:
+    """From the commit of an event to its messages' files in gammu-smsd's outbox (no smsd)."""
+    from dataclasses import replace
+
+    from antrian.config import parse_config
+    from antrian.contract import dumps
+    from antrian.core import HubCore, Origin
+    from antrian.notify.extension import Notifications, Refusal
+    from antrian.service import HubService
+    from antrian.store import EventStore
+
+    root = Path(tempfile.mkdtemp(prefix="antrian-bench-notify-"))
+    try:
+        cfg_smsd = gammu.write_dummy_smsdrc(root / "smsdrc", root / "spool")
+        raw = {
+            "web": {"enabled": False},
+            "notify": {"sms_smsdrc": str(root / "smsdrc"), "tickets_per_number": 50},
+            "office": {"opening": "00:00", "closing": "23:59"},
+            "services": [{"letter": "A", "name": "Adminduk", "minutes": 10, "quota": 9999}],
+            "counters": [{"number": 1, "services": ["A"]}],
+        }
+        cfg = replace(parse_config(raw), database=str(root / "antrian.db"))
+        store = EventStore(cfg.database)
+        core = HubCore(cfg, store)
+        service = HubService(core, extensions=[Notifications])
+        await service.start_extensions()
+        part = service.extension("notify")
+        assert isinstance(part, Notifications)
+        for i in range(n):
+            issued = core.handle(Origin(), "take_ticket", dumps({"service": "A", "actor": "admin:bench"}))
+            token = __import__("json").loads(issued[0].payload)["data"]["token"]
+            answer = part.subscribe(token, f"0812{i:08d}", None, "id", True)
+            assert not isinstance(answer, Refusal), answer
+        await asyncio.sleep(1.0)  # the "almost" of the first few leave first
+        outbox = cfg_smsd.outbox
+        before = {p.name for p in outbox.iterdir()}
+        t0 = time.perf_counter()
+        core.handle(
+            Origin(), "service_status", dumps({"service": "A", "status": "paused", "actor": "admin:b"})
+        )
+        committed = time.perf_counter() - t0
+        seen: dict[str, float] = {}
+        deadline = time.monotonic() + 120
+        while len(seen) < n and time.monotonic() < deadline:
+            for p in outbox.iterdir():
+                if p.name.startswith("OUT") and p.name not in before and p.name not in seen:
+                    seen[p.name] = (time.perf_counter() - t0) * 1000
+            await asyncio.sleep(0.001)
+        await service.stop_extensions()
+        store.close()
+        print(f"hub: one event for {n} numbers, committed with its {n} messages in {committed * 1000:.1f} ms")
+        row("hub: event commit -> file in gammu's outbox", list(seen.values()))
+        worker = n / (max(seen.values()) / 1000)
+        bare_dir = root / "bare"
+        bare = SmsChannel(gammu.write_dummy_smsdrc(bare_dir / "smsdrc", bare_dir / "spool").smsdrc)
+        t1 = time.perf_counter()
+        for i in range(n):
+            await bare.send(f"+62812{i:08d}", TEXT, f"bare{i}")
+        plain = n / (time.perf_counter() - t1)
+        print(f"hub worker: {worker:7.0f} messages/s   bare SmsChannel.send loop: {plain:7.0f} messages/s")
+    finally:
+        shutil.rmtree(root, ignore_errors=True)
+
+
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--quick", action="store_true", help="few messages (a smoke run)")
     args = ap.parse_args()
     n, burst = (5, 10) if args.quick else (30, 60)
+    asyncio.run(bench_worker(20 if args.quick else 200))
     asyncio.run(bench_sms(n, burst))
     asyncio.run(bench_apprise(n * 4))
 

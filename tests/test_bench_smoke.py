@@ -56,3 +56,16 @@ def test_wait_estimate_benchmark_runs_and_prints_every_figure():
             "a rush of",
         ),
     )
+
+
+def test_notification_benchmark_runs_and_prints_every_figure():
+    quick_run_prints(
+        "bench_notify.py",
+        (
+            "hub: event commit -> file in gammu's outbox",
+            "hub worker:",
+            "bare SmsChannel.send loop:",
+            "sms: send -> gammu-smsd's sent folder",
+            "apprise: ten at a time",
+        ),
+    )
