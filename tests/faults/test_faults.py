@@ -166,3 +166,10 @@ def test_hypothesis_fuzz_of_every_request_topic_changes_nothing_when_refused(fau
 
     check()
     assert seen["refused"] > 300
+
+
+def test_kill_9_between_queueing_and_sending_an_sms_loses_and_doubles_nothing(faults):
+    r = faults.notify_kills(3, seed=7)
+    assert r.runs == 3
+    assert r.accepted == 3  # every call's message: handed over once, or dropped with its reason
+    assert not r.failures, r.notes
