@@ -89,6 +89,11 @@ class OfficeConfig:
     #: are ahead, or the expected call is at most this many minutes away.
     get_ready_ahead: int = 3
     get_ready_minutes: int = 10
+    #: Printed at the foot of every ticket ("Pengaduan: ..." and the SKM survey's address), so a
+    #: citizen knows where to complain or rate the service (UU 25/2009, PermenPANRB 14/2017);
+    #: empty: the line is left out.
+    complaint_contact: str = ""
+    survey_url: str = ""
 
     @property
     def tz(self) -> ZoneInfo:
@@ -245,6 +250,16 @@ def _bounds(lo: float, hi: float, **meta: Any) -> msgspec.Meta:  # noqa: ANN401
     return msgspec.Meta(ge=lo, le=hi, **meta)
 
 
+def _printed(most: int, example: str, what: str) -> msgspec.Meta:
+    """An `[office]` text printed at the foot of every ticket. Bounded: a kiosk board reads the
+    whole `take_ticket` answer within 1 KiB."""
+    return msgspec.Meta(
+        max_length=most,
+        examples=[example],
+        description=f"{what}; dicetak di tiket, kosong = tanpa baris / printed on the ticket, empty: no line",
+    )
+
+
 def _hhmm(value: time) -> str:
     return value.strftime("%H:%M")
 
@@ -318,6 +333,12 @@ class OfficeTable(_Table):
     late_tickets: Literal["warn", "refuse"] = "warn"
     get_ready_ahead: Annotated[int, _bounds(0, 99)] = OfficeConfig.get_ready_ahead
     get_ready_minutes: Annotated[int, _bounds(0, 240)] = OfficeConfig.get_ready_minutes
+    complaint_contact: Annotated[
+        str, _printed(64, "WA 0812-3456-7890", 'kontak pengaduan, "Pengaduan: ..." / complaint contact')
+    ] = OfficeConfig.complaint_contact
+    survey_url: Annotated[
+        str, _printed(80, "http://192.168.1.10:8080/skm", "alamat survei kepuasan (SKM) / survey address")
+    ] = OfficeConfig.survey_url
 
 
 class MqttTable(_Table):

@@ -226,6 +226,9 @@ class TicketView(EstimateFields):
     completion: str | None
     office: str
     day: str
+    #: the foot of the printed ticket, from `[office]`; None where the office has none
+    complaint_contact: str | None
+    survey_url: str | None
 
 
 class SyncData(TypedDict):

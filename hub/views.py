@@ -251,4 +251,6 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
         "completion": svc_cfg.completion if svc_cfg else None,
         "office": cfg.office.name,
         "day": state.day,
+        "complaint_contact": cfg.office.complaint_contact or None,
+        "survey_url": cfg.office.survey_url or None,
     }

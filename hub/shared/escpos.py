@@ -9,6 +9,11 @@ Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bo
 time status). Text is sent as plain ASCII: code pages differ between printer brands, and
 the ticket needs no accents.
 
+The number is printed as large as the paper takes (`big`): many who take a ticket are older
+citizens holding it at arm's length, and the 2x size of a default layout (about 6 mm) is
+smaller than the 4-6x queue tickets usually carry. The font is 12 dots wide at normal size,
+so a line is 32 (58 mm, 384 dots) or 48 (80 mm, 576 dots) columns, and `GS !` goes to 8x.
+
 The ticket's words are the caller's (`words`, keyed like WORDS): the `ticket.` part of the
 hub's catalogue (`antrian.i18n.device_words(lang)`), which the hub passes and provisioning
 writes onto a kiosk board. A word the caller does not give is read from WORDS.
@@ -20,6 +25,8 @@ DLE = 0x10
 
 #: Characters a line at the normal font: 58 mm paper (384 dots) and 80 mm paper (576 dots).
 COLUMNS = {58: 32, 80: 48}
+#: The largest character size of `GS !` (times the normal width and height).
+MAX_SIZE = 8
 
 #: The catalogue's Indonesian words (a test keeps them equal to `device_words("id")`), for a
 #: caller that gives none: a board flashed before its words were written still prints a whole
@@ -36,7 +43,10 @@ WORDS = {
     "call_around": "sekitar pukul {when} {zone}",
     "not_today": "Kemungkinan tidak terlayani hari ini",
     "maybe_not_today": "Mungkin tidak sempat terlayani hari ini",
-    "completion": "Selesai dalam {completion}",
+    "completion": "Perkiraan selesai: {completion}",
+    "wait_call": "Harap menunggu panggilan / pantau layar",
+    "survey": "Isi survei kepuasan (SKM):",
+    "complaint": "Pengaduan: {contact}",
     "scan": "Pindai untuk melihat antrean",
     "valid_today": "Berlaku hari ini",
     "reprint": "(cetak ulang)",
@@ -77,6 +87,39 @@ def wrap(text, width):
     if line:
         lines.append(line)
     return lines
+
+
+def lines(text, width):
+    """`text` on lines of `width` columns: whole when it fits, else broken where it reads
+    best: each side of "a / b" on lines of its own ("Harap menunggu panggilan" / "pantau
+    layar"), a label apart from what follows its colon ("Perkiraan selesai:" / "1-5 hari
+    kerja"), and only then word by word, so no line ends on a lone slash or splits a value."""
+    if len(text) <= width:
+        return [text]
+    out = []
+    for part in text.split(" / "):
+        colon = part.find(": ")
+        if colon > 0 and len(part) > width:
+            out += wrap(part[: colon + 1], width) + wrap(part[colon + 2 :], width)
+        else:
+            out += wrap(part, width)
+    return out
+
+
+def big(text, cols, most=MAX_SIZE):
+    """The largest size (1..`most`) at which `text` fits one line of `cols` normal columns."""
+    return max(1, min(most, cols // max(len(text), 1)))
+
+
+def completion_line(words, completion):
+    """The service's completion time as a sentence whatever the office wrote: a duration
+    ("1 hari kerja", "1-5 hari kerja") gets the label ("Perkiraan selesai: 1 hari kerja"); any
+    other text is already a sentence of the office's ("selesai hari ini") and is printed as
+    written, its first letter capitalised, never glued to the label."""
+    text = completion.strip()
+    if "0" <= text[:1] <= "9":
+        return word(words, "completion", completion=text)
+    return text[:1].upper() + text[1:]
 
 
 def word(words, key, **values):
@@ -158,19 +201,25 @@ class Job:
 
 
 def call_lines(t, zone, cols, words=None):
-    """The estimated call in plain words: a window where it is uncertain ("sekitar pukul
-    09.40 - 10.05 WIB"), one time where it is not, nothing past closing (the warning says it)."""
+    """The estimated call in plain words, one sentence ("Perkiraan dipanggil sekitar pukul
+    09.55 WIB"), over two lines where the paper is narrow: a window where it is uncertain
+    ("sekitar pukul 09.40 - 10.05 WIB"), one time where it is not, nothing past closing (the
+    warning says it). A clock time, never a "+-" on minutes: the ticket is read long after it
+    was printed, when "+-25 menit" no longer says from when."""
     if t.get("served_today") == "no":
         return []
     if t.get("estimated_wait_min") is None:
-        return wrap(word(words, "call_unknown"), cols)
+        return lines(word(words, "call_unknown"), cols)
     if t["estimated_wait_min"] <= 2:
-        return wrap(word(words, "call_soon"), cols)
+        return lines(word(words, "call_soon"), cols)
     if t.get("estimated_call_from"):
         when = "%s - %s" % (t["estimated_call_from"], t["estimated_call_to"])
     else:
         when = t.get("estimated_call_at") or ""
-    return [word(words, "call_heading")] + wrap(word(words, "call_around", when=when, zone=zone), cols)
+    heading, around = word(words, "call_heading"), word(words, "call_around", when=when, zone=zone)
+    if len(heading) + 1 + len(around) <= cols:
+        return [heading + " " + around]  # "Perkiraan dipanggil sekitar pukul 09.55 WIB"
+    return [heading] + wrap(around, cols)
 
 
 def refusal(text, paper=58, words=None):
@@ -193,9 +242,12 @@ def ticket(t, paper=58, reprint=False, words=None):
     for ln in wrap(t.get("service_name", ""), cols):
         j.line(ln)
     j.line(word(words, "number"))
-    j.size(2, 2).bold(True).line(t["ticket"]).size(1, 1).bold(False)
+    n = big(t["ticket"], cols)
+    j.size(n, n).bold(True).line(t["ticket"]).size(1, 1).bold(False)
     if t.get("priority"):
-        j.bold(True).size(1, 2).line(word(words, "priority")).size(1, 1).bold(False)
+        mark = word(words, "priority")
+        n = big(mark, cols, 2)
+        j.bold(True).size(n, n).line(mark).size(1, 1).bold(False)
     if t.get("issued_at"):
         date, clock = local_when(t["issued_at"], words)
         zone = clock[6:]
@@ -212,11 +264,20 @@ def ticket(t, paper=58, reprint=False, words=None):
             j.line(ln)
         j.bold(False)
     if t.get("completion"):
-        for ln in wrap(word(words, "completion", completion=t["completion"]), cols):
+        for ln in lines(completion_line(words, t["completion"]), cols):
             j.line(ln)
+    for ln in lines(word(words, "wait_call"), cols):
+        j.line(ln)
     if t.get("status_url"):
         j.qr(t["status_url"], 6 if cols <= 32 else 8)
         j.line(word(words, "scan"))
+    if t.get("survey_url"):
+        j.line(word(words, "survey"))
+        for ln in wrap(t["survey_url"], cols):
+            j.line(ln)
+    if t.get("complaint_contact"):
+        for ln in lines(word(words, "complaint", contact=t["complaint_contact"]), cols):
+            j.line(ln)
     j.bold(True).line(word(words, "valid_today")).bold(False)
     if reprint:
         j.line(word(words, "reprint"))

@@ -38,7 +38,7 @@ def test_press_prints_the_hubs_ticket(broker, hub, watcher, firmware):
     [ticket] = printed(fw, n)
     assert ticket.cut
     number = ticket.find(data["ticket"])
-    assert (number.width, number.height, number.bold) == (2, 2, True)
+    assert (number.width, number.height, number.bold) == (6, 6, True)  # as large as 58 mm takes
     assert ticket.qr == [data["status_url"]]
     texts = ticket.texts()
     assert "Kantor Kecamatan Contoh" in texts
