@@ -22,6 +22,9 @@
         <div class="monitor"><div id="tree" class="tree"></div>
         <div><h3>${esc(T.recent_messages)}</h3><ol id="recent-msgs" class="msgs"></ol></div></div></section>
       <section class="card"><h2>${esc(T.stats)}</h2><div id="stats"></div></section>
+      <section class="card wide" id="notify-card" hidden><h2>${esc(T.notify_admin)}</h2>
+        <table id="notify-channels"></table><p id="notify-today"></p>
+        <table id="notify-recent"></table><table id="notify-monthly"></table></section>
       <section class="card"><h2>${esc(T.export)}</h2>
         <form id="export" action="/admin/export.csv" method="get" class="row">
           <label>${esc(T.from)} <input type="date" name="from" value="${esc(BOOT.today)}"></label>
@@ -172,6 +175,34 @@
         <td><code>${esc(Object.entries(r.data).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v}`).join(" "))}</code></td>
         <td>${esc(r.reason)}</td></tr>`).join("");
   }
+  /* SMS/WhatsApp: the channels, today's messages and the monthly counts (never a number). */
+  async function loadNotify() {
+    const r = await fetch("/api/admin/notify", { credentials: "same-origin" });
+    if (!r.ok) return; // notifications are off in this office
+    const d = (await r.json()).data;
+    document.getElementById("notify-card").hidden = false;
+    const states = { pending: T.notify_pending, sent: T.notify_sent, delivered: T.notify_delivered,
+      failed: T.notify_failed, dropped: T.notify_dropped, unknown: T.notify_unknown, sending: T.notify_pending };
+    document.getElementById("notify-channels").innerHTML =
+      `<tr><th>${esc(T.notify_channel)}</th><th>${esc(T.status)}</th><th>${esc(T.notify_signal)}</th><th>${esc(T.notify_pending)}</th><th>${esc(T.notify_last_error)}</th></tr>` +
+      d.channels.map((c) => `<tr data-channel="${esc(c.name)}"><td>${esc(c.name)}</td>
+        <td class="${c.up ? "" : "notable"}">${esc(c.up ? T.notify_up : T.notify_down)}</td>
+        <td>${c.signal_percent == null ? "" : esc(`${c.signal_percent}%`)}</td><td>${esc(c.pending ?? "")}</td>
+        <td>${esc(c.last_error || "")}</td></tr>`).join("");
+    document.getElementById("notify-today").textContent = Object.entries(d.today)
+      .map(([k, n]) => `${states[k] || k}: ${n}`).join(" · ");
+    document.getElementById("notify-recent").innerHTML =
+      `<tr><th>${esc(T.time)}</th><th>${esc(T.ticket_code)}</th><th>${esc(T.notify_kind)}</th><th>${esc(T.notify_channel)}</th><th>${esc(T.status)}</th><th>${esc(T.notify_last_error)}</th></tr>` +
+      d.recent.slice(0, 50).map((m) => `<tr data-state="${esc(m.state)}"><td>${esc(String(m.created).slice(11, 19))}</td>
+        <td>${esc(m.ticket)}</td><td>${esc(m.kind)}</td><td>${esc(m.channel)}</td>
+        <td>${esc(states[m.state] || m.state)}</td><td>${esc(m.last_error || "")}</td></tr>`).join("");
+    document.getElementById("notify-monthly").innerHTML =
+      `<tr><th>${esc(T.notify_month)}</th><th>${esc(T.notify_channel)}</th><th>${esc(T.notify_sent)}</th><th>${esc(T.notify_failed)}</th><th>${esc(T.notify_dropped)}</th></tr>` +
+      d.monthly.map((m) => `<tr><td>${esc(m.month)}</td><td>${esc(m.channel)}</td><td>${esc(m.sent)}</td>
+        <td>${esc(m.failed)}</td><td>${esc(m.dropped)}</td></tr>`).join("");
+  }
+  loadNotify();
+  setInterval(loadNotify, 15000);
   loadStats(); loadAudit();
   setInterval(loadStats, 30000);
   setInterval(loadAudit, 15000);
