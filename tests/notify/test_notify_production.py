@@ -118,3 +118,42 @@ def test_a_message_queued_while_the_modem_is_down_survives_a_kill_and_goes_once(
     assert texts == [
         "Nomor antrean D-001 dipanggil ke Loket 3. Silakan menuju loket sekarang.",
     ], texts
+
+
+def test_the_it_officer_checks_the_modem_with_a_test_message_and_reads_the_status(tmp_path: Path, gammu_smsd):
+    import subprocess
+    import sys
+
+    config = tmp_path / "antrian.toml"
+    config.write_text(
+        f'database = "antrian.db"\n[office]\nname = "Kantor Kecamatan Winongan"\n'
+        f'[notify]\nsms_smsdrc = "{gammu_smsd.smsdrc}"\n'
+    )
+
+    def cli(*args: str) -> subprocess.CompletedProcess[str]:
+        return subprocess.run(
+            [sys.executable, "-m", "antrian.cli", "notify", *args, "-c", str(config)],
+            capture_output=True,
+            text=True,
+            timeout=120,
+            env={"PATH": "/usr/bin:/bin", "ANTRIAN_LANG": "id"},
+            check=False,
+        )
+
+    sent = cli("test", "--to", "0812 3456 7890")
+    assert sent.returncode == 0, sent.stdout + sent.stderr
+    assert "+62812****7890" in sent.stdout
+    assert "3456" not in sent.stdout + sent.stderr
+    (message,) = gammu_smsd.wait_transmitted(1)
+    assert message.to == "+6281234567890"
+    assert message.text == "Pesan uji dari Kantor Kecamatan Winongan: notifikasi antrean berfungsi."
+
+    bad = cli("test", "--to", "021 555 1234")
+    assert bad.returncode == 2
+    assert "telepon rumah" in bad.stderr
+
+    status = cli("status")
+    assert status.returncode == 0, status.stderr
+    shown = json.loads(status.stdout)
+    assert shown["channels"][0]["name"] == "sms"
+    assert shown["channels"][0]["up"] is True
