@@ -360,6 +360,10 @@ class Notifications(Extension):
         now = self.clock()
         reason = self._too_late(msg, now)
         if reason is not None:
+            withdraw = getattr(self.channels.get(msg.channel), "withdraw", None)
+            if msg.attempts and withdraw is not None:
+                # a send a crash interrupted may have left it with the channel: take it back
+                await withdraw(f"m{msg.id}")
             self.outbox.finish(msg, "dropped", reason, now)
             log.info("message %d (%s %s) dropped: %s", msg.id, msg.ticket, msg.kind, reason)
             return 0
