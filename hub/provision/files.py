@@ -412,7 +412,7 @@ class BrokerFolder:
             f"topic readwrite {discovery}",
         ]
         for d in self.devices():
-            reads, writes = device_acl(office, d.id)
+            reads, writes = device_acl(office, d.id, d.role)
             out += [
                 "",
                 f"# {d.role} {d.id}" + (f" (loket {d.counter})" if d.counter else ""),
