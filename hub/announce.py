@@ -15,6 +15,7 @@ Clip ids are stable file stems: `chime`, `phrase.nomor_antrean`, `letter.a`, `nu
 from __future__ import annotations
 
 import re
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Final
 
@@ -195,3 +196,39 @@ def clip_texts(wording: Wording, counter_names: list[str]) -> dict[str, str]:
     texts.update({f"number.{w}": w for w in NUMBER_WORDS})
     texts.update({f"name.{slug(n)}": n for n in counter_names if n})
     return texts
+
+
+def split(clips: Sequence[str]) -> tuple[bool, list[tuple[str, ...]]]:
+    """An announcement's clips -> (whether it opens with the chime, each repetition of the call).
+
+    What a speaker may shorten without knowing the words: the chime and the repetitions are
+    the grammar's own frame (`build`), so a backlog can be said once each, without a chime,
+    and stay a well-formed call. Clips that do not follow the grammar come back as one part.
+    """
+    rest = list(clips)
+    chime = bool(rest) and rest[0] == CHIME
+    if chime:
+        rest = rest[2:] if rest[1:2] == [PAUSE_AFTER_CHIME] else rest[1:]
+    parts: list[tuple[str, ...]] = []
+    current: list[str] = []
+    for clip in rest:
+        if clip == PAUSE_BETWEEN_CALLS:
+            parts.append(tuple(current))
+            current = []
+        else:
+            current.append(clip)
+    parts.append(tuple(current))
+    if len(set(parts)) != 1 or not parts[0]:
+        return chime, [tuple(rest)] if rest else []
+    return chime, parts
+
+
+def joined(calls: Sequence[Sequence[str]], *, chime: bool) -> tuple[str, ...]:
+    """Several calls as one announcement: `chime` first if asked, the calls apart by the pause
+    the grammar puts between repetitions ("A-012 loket satu; B-003 loket dua")."""
+    clips: list[str] = [CHIME, PAUSE_AFTER_CHIME] if chime else []
+    for i, call in enumerate(calls):
+        if i:
+            clips.append(PAUSE_BETWEEN_CALLS)
+        clips += call
+    return tuple(clips)

@@ -34,6 +34,7 @@ from antrian.payloads import Play as Play
 from antrian.payloads import Response as Response
 from antrian.payloads import ServiceInfo as ServiceInfo
 from antrian.payloads import ServiceState as ServiceState
+from antrian.payloads import SpeakerEvent as SpeakerEvent
 from antrian.payloads import SyncData as SyncData
 from antrian.payloads import TicketView as TicketView
 
@@ -157,6 +158,10 @@ class Topics:
     def device_set(self, device_id: str) -> str:
         return f"{self.base}/device/{device_id}/set"
 
+    def device_event(self, device_id: str) -> str:
+        """Not retained, published by a speaker: each call played or given up (`SpeakerEvent`)."""
+        return f"{self.base}/device/{device_id}/event"
+
     def device_info(self, device_id: str) -> str:
         """Retained, published by a device on connect: firmware, model, ip (optional)."""
         return f"{self.base}/device/{device_id}/info"
@@ -172,6 +177,10 @@ class Topics:
     @property
     def device_info_filter(self) -> str:
         return f"{self.base}/device/+/info"
+
+    @property
+    def device_event_filter(self) -> str:
+        return f"{self.base}/device/+/event"
 
     def parse_hub_request(self, topic: str) -> str | None:
         """Command name of a `hub/request/{command}` topic, else None."""
@@ -389,6 +398,7 @@ def topic_templates() -> dict[str, str]:
         "device_display": t.device_display("{id}"),
         "device_play": t.device_play("{id}"),
         "device_set": t.device_set("{id}"),
+        "device_event": t.device_event("{id}"),
         "ha_discovery": f"{HA_DISCOVERY_PREFIX}/{{component}}/{{node}}/{{object}}/config",
         "ha_status": HA_STATUS_TOPIC,
     }
@@ -408,6 +418,7 @@ TOPIC_PAYLOADS: Final[Mapping[str, type[Any]]] = {
     "device_display": DeviceDisplay,
     "device_play": Play,
     "device_set": DeviceSet,
+    "device_event": SpeakerEvent,
 }
 
 

@@ -181,6 +181,9 @@ class DeviceDisplay(TypedDict):
     call_seq: int
     day: str | None
     expires_at: str | None
+    #: true while a speaker could not announce the ticket shown: the board keeps flashing it
+    #: (`antrian.extensions.boards` sets it; `views.display` leaves it to the boards)
+    flash: NotRequired[bool]
 
 
 class Play(TypedDict):
@@ -193,6 +196,27 @@ class Play(TypedDict):
     clips: list[str]
     issued_at: str
     expires_at: str
+
+
+class SpeakerEvent(TypedDict):
+    """`device/{id}/event` (not retained): what a speaker did with a call, so that no call is
+    lost unseen. `call_played` when the call's first word went out (`delay_s` after the hub
+    committed it; `shortened` when said without the chime or once; `joined` calls in the same
+    announcement; `replaces`: unplayed calls of the same ticket it took the place of);
+    `call_missed` when the speaker gave it up (`reason`: `expired` - arrived too late,
+    `late` - could not start before `expires_at` even shortened, `superseded` - the counter
+    called another ticket before it was played)."""
+
+    event_type: Literal["call_played", "call_missed"]
+    id: str
+    ticket: str | None
+    counter: int | None
+    at: str
+    reason: NotRequired[Literal["expired", "late", "superseded"]]
+    delay_s: NotRequired[float]
+    shortened: NotRequired[bool]
+    joined: NotRequired[int]
+    replaces: NotRequired[list[str]]
 
 
 class DeviceSet(TypedDict, total=False):

@@ -182,6 +182,7 @@ class HubService:
             tp.device_request_filter,
             tp.device_availability_filter,
             tp.device_info_filter,
+            tp.device_event_filter,
             HA_STATUS_TOPIC,
         ):
             await client.subscribe(topic, qos=1)

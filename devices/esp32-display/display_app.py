@@ -5,6 +5,7 @@ Why the board keeps no state of its own: the display topic is retained, so after
 or a reconnect the broker hands the current picture straight back. What it shows:
 * connected and the hub online: `lines` from the hub, one per 8-dot row (a row that is too
   wide scrolls); a notice scrolls on the last row; `call_seq` changing blinks the ticket;
+  `flash` true (a speaker could not announce the ticket) keeps it blinking until it is false;
 * the broker link or the hub down: the offline sign "TERPUTUS", never a stale ticket that
   people would wait for in vain.
 """
@@ -84,6 +85,10 @@ class LedBoard(Device):
             out.append("")
         return out
 
+    def flashing(self):
+        """The hub asks for a blink that lasts: nobody heard this ticket called."""
+        return self.online and self.content is not None and self.content.get("flash") is True
+
     def frame(self, now):
         """Draw the current picture; returns a key that changes when the pixels change."""
         texts = self.texts()
@@ -94,6 +99,8 @@ class LedBoard(Device):
                 self.blink_until = None
             else:
                 hidden = ((BLINK_MS - left) // BLINK_HALF_MS) % 2 == 1
+        elif self.flashing():
+            hidden = (now // BLINK_HALF_MS) % 2 == 1
         fb = self.fb
         fb.fill(0)
         scrolling = False
@@ -117,7 +124,7 @@ class LedBoard(Device):
     async def main(self):
         while True:
             now = ticks_ms()
-            if self.dirty or self.blink_until is not None or self.scroll:
+            if self.dirty or self.blink_until is not None or self.scroll or self.flashing():
                 key = self.frame(now)
                 if key != self.last_key:
                     self.last_key = key

@@ -26,6 +26,15 @@ from antrian.contract import topic_templates
 
 #: What every device publishes: its birth and last will, its info, its requests.
 DEVICE_WRITES: Final = ("device_availability", "device_info", "device_request")
+#: What a role publishes besides DEVICE_WRITES: a speaker reports each call it played or had to
+#: give up (`device_event`), so that no call is lost unseen; no other role may.
+ROLE_WRITES: Final[Mapping[str, tuple[str, ...]]] = {
+    "kiosk": (),
+    "call_pad": (),
+    "led_board": (),
+    "speaker": ("device_event",),
+    "screen": (),
+}
 #: What every device reads: the answers to its requests, `set`, and whether the hub is up.
 DEVICE_READS: Final = ("device_response", "device_set", "hub_state")
 #: What each role in `antrian.contract.DEVICE_ROLES` reads besides DEVICE_READS.
@@ -68,13 +77,15 @@ def device_topics(office: str, device_id: str, role: str) -> dict[str, str]:
     return {name: fill(templates[name], office=office, id=device_id) for name in names}
 
 
-def device_acl(office: str, device_id: str) -> tuple[list[str], list[str]]:
-    """What the broker lets one device read and write: (read topics, write topics).
+def device_acl(office: str, device_id: str, role: str) -> tuple[list[str], list[str]]:
+    """What the broker lets one device of `role` read and write: (read topics, write topics).
 
     Reads: the hub's words to this device and the public queue state; writes: only what the
-    device says about itself. Any role's own topics are among them (a test holds it).
+    device says about itself (and its role's own reports, `ROLE_WRITES`). Any role's own
+    topics are among them (a test holds it).
     """
     templates = topic_templates()
     reads = [wildcard(templates[n], office=office, id=device_id) for n in (*HUB_TO_DEVICE, *PUBLIC_STATE)]
-    writes = [wildcard(templates[n], office=office, id=device_id) for n in DEVICE_WRITES]
+    names = (*DEVICE_WRITES, *ROLE_WRITES.get(role, ()))
+    writes = [wildcard(templates[n], office=office, id=device_id) for n in names]
     return reads, writes

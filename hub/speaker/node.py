@@ -2,11 +2,25 @@
 
 It subscribes to `{base}/device/{id}/play` and plays each announcement from its local clip
 cache, strictly one after another: two counters calling at the same moment are queued, never
-mixed. An announcement whose `expires_at` has passed (the node was offline, or the queue was
-long) is dropped, because a call heard a minute late sends people to the wrong counter. A clip
-the node lacks is fetched from the hub over HTTP once and kept. Availability is published as a
-retained `online`, with `offline` as the last will. `{base}/device/{id}/set` takes
-`{"volume": 0-100}`.
+mixed. A clip the node lacks is fetched from the hub over HTTP once and kept. Availability is
+published as a retained `online`, with `offline` as the last will. `{base}/device/{id}/set`
+takes `{"volume": 0-100}`.
+
+No call is dropped silently. Three counters calling within half a minute used to overflow a
+queue of whole announcements (~12 s each: chime and the call said twice), and calls waiting
+more than 30 s were thrown away unheard. So the queue shortens itself when calls pile up:
+
+* a call with nothing waiting behind it, on a silent speaker, is played as the hub sent it;
+* one that waited behind another announcement loses the chime (people are listening already);
+* when several wait, they are joined into one announcement, each said once
+  ("A-012 loket satu; B-003 loket dua"), with a chime only if the speaker was silent;
+* a newer call for a counter replaces that counter's unplayed older one: a recall of the same
+  ticket takes its place in the queue, a different ticket makes the older call moot.
+
+Only a call that still cannot start before its `expires_at` (a call heard a minute late sends
+people to a counter that moved on), or that was superseded, is given up, and it is reported on
+`{base}/device/{id}/event` as `call_missed` (every call heard as `call_played`), so the hub can
+show it to the officer and make the counter's board keep flashing.
 
 Sound leaves through a *sink* (`antrian.speaker.sinks`).
 """
@@ -18,24 +32,28 @@ import contextlib
 import json
 import logging
 import time
+from array import array
 from collections import Counter
-from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field
+from collections.abc import Callable, Iterable, Iterator
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
-from typing import Final
+from typing import Final, Literal
 
 import aiohttp
 import aiomqtt
 
 from antrian import mqtt
+from antrian.announce import CHIME, PAUSE_AFTER_CHIME, PAUSE_BETWEEN_CALLS, joined, split
 from antrian.config import MqttConfig
 from antrian.contract import (
     MAX_PAYLOAD_DEPTH,
     PLAY_EXPIRY_S,
     ContractError,
+    SpeakerEvent,
     Topics,
     decode_payload,
+    dumps,
     json_depth,
 )
 from antrian.i18n import t
@@ -47,6 +65,16 @@ log = logging.getLogger(__name__)
 
 #: A play message is larger than the 1 KiB device limit when a call is repeated 3 times.
 MAX_PLAY_BYTES: Final = 8192
+#: An announcement that starts within this many seconds of the last one's end needs no chime:
+#: the waiting room is still listening.
+BACK_TO_BACK_S: Final = 2.0
+#: Events kept for the broker while the node is offline (QoS 1, sent on reconnect).
+MAX_UNSENT_EVENTS: Final = 200
+
+#: Why a call was not played: it arrived after its `expires_at` (the node was offline), it
+#: could not start before it (too many calls ahead, even shortened), or a newer call of
+#: another ticket for the same counter came first.
+MissReason = Literal["expired", "late", "superseded"]
 
 
 @dataclass
@@ -66,6 +94,9 @@ class SpeakerConfig:
     volume: int = 80
     gap_ms: int = audio.DEFAULT_GAP_MS
     lang: str = "id"
+    #: Most calls joined into one announcement when a backlog builds up: more would keep the
+    #: newest call waiting for the whole list before the queue is looked at again.
+    max_join: int = 3
 
 
 @dataclass(frozen=True)
@@ -77,6 +108,27 @@ class Call:
     text: str
     expires_at: datetime | None
     received: float
+    ticket: str | None = None
+    counter: int | None = None
+    issued_at: datetime | None = None
+    #: Earlier unplayed calls of the same ticket and counter this one took the place of.
+    replaces: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Turn:
+    """What the player says next: one or more calls, joined, and where each begins."""
+
+    calls: tuple[Call, ...]
+    parts: tuple[tuple[str, audio.Pcm], ...]
+    #: Sample offset at which each call's words begin (the first call's at 0, its chime).
+    starts: tuple[int, ...]
+    #: Said with less than the hub sent: no chime, or each call once.
+    shortened: bool
+
+    @property
+    def label(self) -> str:
+        return "+".join(c.call_id for c in self.calls)
 
 
 def parse_time(value: object) -> datetime | None:
@@ -105,16 +157,21 @@ def parse_play(raw: bytes, received: float) -> Call:
     bad = [c for c in clips if not valid_clip_id(c)]
     if bad:
         raise ValueError(f"invalid clip ids: {bad[:3]}")
+    issued = parse_time(body.get("issued_at"))
     expires = parse_time(body.get("expires_at"))
     if expires is None:
-        issued = parse_time(body.get("issued_at"))
         expires = issued + timedelta(seconds=PLAY_EXPIRY_S) if issued else None
+    ticket, counter = body.get("ticket"), body.get("counter")
     return Call(
-        call_id=str(body.get("id") or body.get("ticket") or "call")[:40],
+        call_id=str(body.get("id") or ticket or "call")[:40],
         clips=tuple(clips),
         text=str(body.get("text", ""))[:300],
         expires_at=expires,
         received=received,
+        ticket=ticket[:8] if isinstance(ticket, str) and ticket else None,
+        # bool is an int: `"counter": true` is no counter
+        counter=counter if isinstance(counter, int) and not isinstance(counter, bool) else None,
+        issued_at=issued,
     )
 
 
@@ -123,7 +180,14 @@ class SpeakerStats:
     """What the node did, for logs, tests and the benchmark."""
 
     played: list[str] = field(default_factory=list)
-    dropped: list[str] = field(default_factory=list)
+    #: (call id, reason) of every call given up, each also reported as `call_missed`.
+    missed: list[tuple[str, str]] = field(default_factory=list)
+    #: An unplayed call -> the recall of the same ticket that took its place.
+    replaced: dict[str, str] = field(default_factory=dict)
+    #: Call id -> the node's clock when the first frame of its words went to the sink.
+    started: dict[str, datetime] = field(default_factory=dict)
+    #: Calls said with less than the hub sent (no chime, or once).
+    shortened: list[str] = field(default_factory=list)
     rejected: int = 0
     fetched: Counter[str] = field(default_factory=Counter)
     fetch_failed: Counter[str] = field(default_factory=Counter)
@@ -147,49 +211,203 @@ class SpeakerNode:
         self.volume = config.volume
         self.stats = SpeakerStats()
         self.connected = asyncio.Event()
-        self.queue: asyncio.Queue[Call] = asyncio.Queue()
+        #: Calls not yet played, oldest first.
+        self.pending: list[Call] = []
+        self._wake = asyncio.Event()
+        self._last_end: datetime | None = None
+        self._events: asyncio.Queue[bytes] = asyncio.Queue(MAX_UNSENT_EVENTS)
         self._fetching: dict[str, asyncio.Task[bool]] = {}
         self._http: aiohttp.ClientSession | None = None
 
-    # -- playing -------------------------------------------------------------------------
-    def expired(self, call: Call) -> bool:
-        return call.expires_at is not None and self.now() >= call.expires_at
+    # -- the queue -----------------------------------------------------------------------
+    def expired(self, call: Call, at: datetime | None = None) -> bool:
+        """Whether `call` would start too late at `at` (now by default)."""
+        return call.expires_at is not None and (at or self.now()) >= call.expires_at
 
-    async def player(self) -> None:
-        """Plays queued calls one at a time: the only place that touches the sink."""
-        while True:
-            call = await self.queue.get()
-            try:
-                await self.play(call)
-            except Exception:
-                log.exception("playing %s failed", call.call_id)
-            finally:
-                self.queue.task_done()
-
-    async def play(self, call: Call) -> None:
+    def admit(self, call: Call) -> None:
+        """A new call into the queue: in place of its counter's unplayed one, else at the end."""
         if self.expired(call):
-            self._drop(call)
+            self.miss(call, "expired")
             return
-        await self.ensure_clips(call.clips)
-        if self.expired(call):  # fetching took too long
-            self._drop(call)
-            return
+        older = next(
+            (i for i, c in enumerate(self.pending) if call.counter is not None and c.counter == call.counter),
+            None,
+        )
+        if older is None:
+            self.pending.append(call)
+        else:
+            old = self.pending[older]
+            if old.ticket == call.ticket:  # a recall: one announcement, in the older one's place
+                call = replace(call, replaces=(*old.replaces, old.call_id))
+                for earlier in call.replaces:
+                    self.stats.replaced[earlier] = call.call_id
+            else:
+                self.miss(old, "superseded")
+            self.pending[older] = call
+        self._wake.set()
+
+    def next_turn(self) -> Turn | None:
+        """Take what to say next from the queue; give up (and report) calls that cannot start
+        in time even shortened."""
+        while self.pending:
+            now = self.now()
+            for call in [c for c in self.pending if self.expired(c, now)]:
+                self.pending.remove(call)
+                self.miss(call, "late")
+            if not self.pending:
+                return None
+            quiet = self._last_end is None or now - self._last_end >= timedelta(seconds=BACK_TO_BACK_S)
+            turn = self.shape(self.pending[: max(1, self.config.max_join)], chime=quiet)
+            rate = self.sink.rate
+            late = [
+                c
+                for c, start in zip(turn.calls, turn.starts, strict=True)
+                if self.expired(c, now + timedelta(seconds=start / rate))
+            ]
+            for call in late:
+                self.pending.remove(call)
+                self.miss(call, "late")
+            if not late:
+                for call in turn.calls:
+                    self.pending.remove(call)
+                return turn
+        return None
+
+    def shape(self, calls: list[Call], *, chime: bool) -> Turn:
+        """The announcement for `calls`: one call alone as sent (less the chime when `chime`
+        is False); several each said once, joined, with one chime at most."""
+        if len(calls) == 1:
+            had_chime, reps = split(calls[0].clips)
+            keep = chime or not (had_chime and reps)  # not the calling grammar: as sent
+            units = [calls[0].clips if keep else joined(reps, chime=False)]
+        else:
+            units = [reps[0] if reps else c.clips for c, (_, reps) in ((c, split(c.clips)) for c in calls)]
+            if chime:
+                units[0] = (CHIME, PAUSE_AFTER_CHIME, *units[0])
         parts: list[tuple[str, audio.Pcm]] = []
-        for clip_id in call.clips:
+        firsts: list[int] = []
+        for call, unit in zip(calls, units, strict=True):
+            if parts:
+                parts.append((PAUSE_BETWEEN_CALLS, self.cache.load(PAUSE_BETWEEN_CALLS)))
+            firsts.append(len(parts))
+            parts += self.load(unit, call)
+        timeline: list[audio.Segment] = []
+        end = sum(len(chunk) for _, chunk in audio.stream(parts, self.config.gap_ms, timeline))
+        starts = tuple(timeline[f].start if f < len(timeline) else end for f in firsts)
+        shortened = units != [c.clips for c in calls]
+        return Turn(tuple(calls), tuple(parts), (0, *starts[1:]), shortened)
+
+    def load(self, clips: Iterable[str], call: Call) -> list[tuple[str, audio.Pcm]]:
+        """The audio of `clips`; a clip the node cannot load is left out (and logged)."""
+        parts: list[tuple[str, audio.Pcm]] = []
+        for clip_id in clips:
             try:
                 parts.append((clip_id, self.cache.load(clip_id)))
             except (OSError, audio.AudioError) as exc:
                 log.warning("call %s: clip %s unavailable (%s)", call.call_id, clip_id, exc)
-        gain = volume_gain(self.volume)
-        stream = (c for _, c in audio.stream(parts, self.config.gap_ms))
-        frames = (audio.scale(c, gain) for c in chunks(stream))
-        log.info("playing %s: %s", call.call_id, call.text)
-        await self.sink.play(call.call_id, frames)
-        self.stats.played.append(call.call_id)
+        return parts
 
-    def _drop(self, call: Call) -> None:
-        log.warning("%s", t("voice.speaker_expired", self.config.lang, call=call.call_id))
-        self.stats.dropped.append(call.call_id)
+    # -- playing -------------------------------------------------------------------------
+    async def player(self) -> None:
+        """Plays the queue one turn at a time: the only place that touches the sink."""
+        while True:
+            if not self.pending:
+                self._wake.clear()
+                await self._wake.wait()
+            try:
+                asked: set[str] = set()  # calls that came in while fetching need theirs too
+                while todo := {c for call in self.pending for c in call.clips} - asked:
+                    asked |= todo
+                    await self.ensure_clips(todo)
+                turn = self.next_turn()
+                if turn is not None:
+                    await self.play(turn)
+            except Exception:
+                log.exception("playing failed")
+                await asyncio.sleep(0.1)  # never spin on a call that keeps failing
+
+    async def play(self, turn: Turn) -> None:
+        gain = volume_gain(self.volume)
+        marks = list(zip(turn.starts, turn.calls, strict=True))
+
+        def frames() -> Iterator[array[int]]:
+            pos = 0
+            for chunk in chunks(c for _, c in audio.stream(turn.parts, self.config.gap_ms)):
+                while marks and marks[0][0] < pos + len(chunk):
+                    self.heard(marks.pop(0)[1], turn)
+                yield audio.scale(chunk, gain)
+                pos += len(chunk)
+            while marks:  # a call whose clips were all missing: said as far as it could be
+                self.heard(marks.pop(0)[1], turn)
+
+        log.info("playing %s: %s", turn.label, " / ".join(c.text for c in turn.calls))
+        await self.sink.play(turn.label, frames())
+        self._last_end = self.now()
+
+    def heard(self, call: Call, turn: Turn) -> None:
+        """The first frame of `call`'s words has gone to the sink."""
+        now = self.now()
+        self.stats.played.append(call.call_id)
+        self.stats.started[call.call_id] = now
+        if turn.shortened:
+            self.stats.shortened.append(call.call_id)
+        event: SpeakerEvent = {"event_type": "call_played", **self._about(call), "at": now.isoformat()}
+        if call.issued_at is not None:
+            event["delay_s"] = round((now - call.issued_at).total_seconds(), 2)
+        event["shortened"] = turn.shortened
+        event["joined"] = len(turn.calls)
+        if call.replaces:
+            event["replaces"] = list(call.replaces[-5:])
+        self.report(event)
+
+    def miss(self, call: Call, reason: MissReason) -> None:
+        """Give up `call`: logged loudly and reported, never silent."""
+        lang = self.config.lang
+        log.warning(
+            "%s",
+            t(
+                "voice.speaker_missed",
+                lang,
+                call=call.call_id,
+                ticket=call.ticket or "-",
+                counter=call.counter if call.counter is not None else "-",
+                reason=t(f"voice.missed_{reason}", lang),
+            ),
+        )
+        self.stats.missed.append((call.call_id, reason))
+        event: SpeakerEvent = {
+            "event_type": "call_missed",
+            **self._about(call),
+            "reason": reason,
+            "at": self.now().isoformat(),
+        }
+        self.report(event)
+
+    @staticmethod
+    def _about(call: Call) -> SpeakerEvent:
+        return {"id": call.call_id, "ticket": call.ticket, "counter": call.counter}  # type: ignore[typeddict-item]
+
+    def report(self, event: SpeakerEvent) -> None:
+        """Queue an event for `device/{id}/event`; sent at once, or after a reconnect."""
+        try:
+            self._events.put_nowait(dumps(event))
+        except asyncio.QueueFull:
+            log.error("event queue full, not reported: %s", event)
+
+    async def _send_events(self, client: aiomqtt.Client) -> None:
+        topic = self.topics.device_event(self.config.speaker_id)
+        while True:
+            payload = await self._events.get()
+            try:
+                await client.publish(topic, payload, qos=1)
+            except (aiomqtt.MqttError, asyncio.CancelledError):
+                # not sent (the link dropped, or the node stops): first in line next time
+                items = [payload]
+                while not self._events.empty():
+                    items.append(self._events.get_nowait())
+                for item in items[:MAX_UNSENT_EVENTS]:
+                    self._events.put_nowait(item)
+                raise
 
     # -- clips from the hub --------------------------------------------------------------
     async def ensure_clips(self, clips: Iterable[str]) -> None:
@@ -241,10 +459,7 @@ class SpeakerNode:
                 self.stats.rejected += 1
                 log.warning("ignored play message: %s", exc)
                 return
-            if self.expired(call):
-                self._drop(call)
-                return
-            self.queue.put_nowait(call)
+            self.admit(call)
         elif topic == self.topics.device_set(self.config.speaker_id):
             try:
                 volume = decode_payload(payload)["volume"]
@@ -291,10 +506,12 @@ class SpeakerNode:
     async def _serve(self, client: aiomqtt.Client) -> None:
         c = self.config
         availability = self.topics.device_availability(c.speaker_id)
+        sender: asyncio.Task[None] | None = None
         try:
             await client.subscribe(self.topics.device_play(c.speaker_id), 1)
             await client.subscribe(self.topics.device_set(c.speaker_id), 1)
             await client.publish(availability, b"online", qos=1, retain=True)
+            sender = asyncio.create_task(self._send_events(client))
             self.connected.set()
             self._log_started()
             async for message in client.messages:
@@ -311,3 +528,8 @@ class SpeakerNode:
             with contextlib.suppress(aiomqtt.MqttError, TimeoutError):
                 await asyncio.wait_for(client.publish(availability, b"offline", qos=1, retain=True), 2)
             raise
+        finally:
+            if sender is not None:
+                sender.cancel()
+                with contextlib.suppress(asyncio.CancelledError):
+                    await sender
