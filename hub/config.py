@@ -144,6 +144,10 @@ class WebConfig:
     secure_cookies: bool = False
     #: Reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits).
     trusted_proxies: tuple[str, ...] = ()
+    #: Who says the calls: the TV page (true) or the speaker nodes (false). None: the TV only
+    #: when no speaker node is registered. Never both: the same call a second apart is heard
+    #: as neither.
+    tv_voice: bool | None = None
 
 
 @dataclass(frozen=True)
@@ -404,6 +408,17 @@ class WebTable(_Table):
             examples=[["127.0.0.1"]], description="alamat IP reverse proxy / reverse proxy IP addresses"
         ),
     ] = ()
+    tv_voice: (
+        Annotated[
+            bool,
+            msgspec.Meta(
+                description="TV yang menyuarakan panggilan (true) atau pengeras suara (false); bawaan: "
+                "TV bila tidak ada perangkat speaker / the TV says the calls (true) or the speaker "
+                "nodes (false); default: the TV when no speaker device is registered"
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class PrinterTable(_Table):
@@ -682,7 +697,7 @@ def _web(t: WebTable) -> WebConfig:
             ipaddress.ip_address(p)
         except ValueError:
             raise ConfigError(f"web.trusted_proxies: not an IP address: {p!r}") from None
-    return WebConfig(**asdict(t))
+    return WebConfig(**{**asdict(t), "tv_voice": _unset(t.tv_voice)})
 
 
 def _services(tables: list[ServiceTable]) -> tuple[ServiceConfig, ...]:

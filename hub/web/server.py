@@ -9,6 +9,8 @@ hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room need
 (a `Committed` on the hub's bus) is drawn once for all the pages that show it and each page
 gets the whole picture again: small, and never out of step (`antrian.web.streams`). Each call is
 also sent to the waiting-room pages as its own `call` event, so none is lost in a picture.
+A call a speaker node could not play in time (its `device/{id}/event` `call_missed`) is shown
+to the officer of that counter and to the admin, and flashed again on the TV (`missed`).
 
 The pages share the hub's event loop with its MQTT requests, and anybody on the office Wi-Fi
 can reach them, so every input is bounded: request size and time (`[web] request_timeout`),
@@ -36,9 +38,9 @@ from urllib.parse import quote
 from aiohttp import web
 
 from antrian import views
-from antrian.bus import Committed
+from antrian.bus import Committed, MessageIn
 from antrian.config import OfficeConfig
-from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
+from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps, parse_ticket_code
 from antrian.core import HubCore, Origin
 from antrian.printer import PrinterError, print_ticket
 from antrian.queue import Event
@@ -60,6 +62,13 @@ ANON_COOKIE: Final = "antrian_anon"
 #: `set_priority` is the staff's correction of a ticket wrongly taken (or not taken) as
 #: priority: officers see the ticket in hand, so they may do it too, always with a reason.
 REASON_REQUIRED: Final = frozenset({"set_priority"})
+#: The running text of the TV (pengumuman): where it is kept (the store's `meta` table, so it
+#: outlives a restart) and how long it may be. It is plain text: the TV writes it as text,
+#: never as HTML, and line breaks become spaces (it is one scrolling line).
+RUNNING_TEXT_META: Final = "web.running_text"
+RUNNING_TEXT_MAX: Final = 200
+#: Calls the speakers could not play that are kept for the pages (the newest).
+MISSED_KEPT: Final = 20
 TZ_LABELS: Final = {
     "Asia/Jakarta": "WIB",
     "Asia/Pontianak": "WIB",
@@ -162,8 +171,23 @@ class WebApp:
         self.qr = QrDrawer()
         self.audio = False
         self.loop: asyncio.AbstractEventLoop | None = None
+        self.running_text = core.store.meta(RUNNING_TEXT_META) or ""
+        #: Calls a speaker node could not play in time, newest first, until the ticket is
+        #: called again or leaves its counter (see `missed_now`).
+        self.missed: list[dict[str, Any]] = []
         core.bus.on(Committed, self, self._on_committed)
+        core.bus.on(MessageIn, self, self._on_message)
         self.monitor.listeners.append(self.streams.mqtt)
+
+    @property
+    def tv_voice(self) -> bool:
+        """Whether the TV speaks the calls: `[web] tv_voice`, or by default only when no speaker
+        node is registered (a TV and a speaker saying the same call a second apart are heard
+        as neither)."""
+        setting = self.cfg.web.tv_voice
+        if setting is not None:
+            return setting
+        return not any(d.role == "speaker" for d in self.cfg.devices)
 
     # ------------------------------------------------------------------------------------------
     # change notification
@@ -171,11 +195,15 @@ class WebApp:
 
     def _on_committed(self, committed: Committed) -> None:
         """Draw the change for every page; hand each call itself to the waiting-room pages."""
-        calls = [sse("call", self.call_view(e)) for e in committed.events if e.type in CALL_EVENTS]
+        called = [e for e in committed.events if e.type in CALL_EVENTS]
+        calls = [sse("call", self.call_view(e)) for e in called]
 
         def show() -> None:
             for frame in calls:
                 self.streams.call(frame)
+            # a call heard again answers a missed one
+            again = {(e.data["ticket"], e.data["counter"]) for e in called}
+            self.missed = [m for m in self.missed if (m["ticket"], m["counter"]) not in again]
             self.streams.changed()
 
         if self.loop is not None:  # the streams live on the pages' loop
@@ -192,6 +220,66 @@ class WebApp:
             "recall": e.type == "ticket_recalled",
             "at": e.at.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
         }
+
+    def _on_message(self, msg: MessageIn) -> None:
+        """A device's `event`: a `call_missed` of a speaker node is shown to the counter's
+        officer, the admin and the waiting room. Anything else there is not the pages' concern."""
+        parsed = self.service.topics.parse_device_topic(msg.topic)
+        if parsed is None or parsed[1] != "event" or parsed[2] or msg.retained:
+            return
+        missed = self.missed_view(parsed[0], msg.payload)
+        if missed is None:
+            return
+        log.warning(
+            "call not heard: %s (%s), reported by %s", missed["ticket"], missed["counter_name"], parsed[0]
+        )
+
+        def show() -> None:
+            key = (missed["ticket"], missed["counter"])
+            others = [m for m in self.missed if (m["ticket"], m["counter"]) != key]
+            self.missed = [missed, *others][:MISSED_KEPT]
+            self.streams.call(sse("missed", missed))
+            self.streams.changed()
+
+        if self.loop is not None:
+            self.loop.call_soon_threadsafe(show)
+
+    def missed_view(self, device: str, payload: bytes) -> dict[str, Any] | None:
+        """A `call_missed` of a registered device as the pages show it; None for anything else
+        (another event, a device the office does not know, a ticket or counter that is not)."""
+        if self.cfg.device(device) is None:
+            return None
+        try:
+            data = json.loads(payload)
+        except (ValueError, UnicodeDecodeError):
+            return None
+        if not isinstance(data, dict) or data.get("event_type") != "call_missed":
+            return None
+        ticket, number = data.get("ticket"), data.get("counter")
+        if not isinstance(ticket, str) or parse_ticket_code(ticket) is None:
+            return None
+        if not isinstance(number, int) or isinstance(number, bool):
+            return None
+        cc = self.cfg.counter(number)
+        if cc is None:
+            return None
+        at = self.core.clock().astimezone(self.cfg.office.tz)
+        return {
+            "ticket": ticket,
+            "counter": number,
+            "counter_name": cc.label,
+            "device": device,
+            "at": at.isoformat(timespec="seconds"),
+        }
+
+    def missed_now(self) -> list[dict[str, Any]]:
+        """The missed calls still to act on: the ticket is still the one at that counter."""
+        counters = self.core.state.counters
+        return [
+            m
+            for m in self.missed
+            if m["counter"] in counters and counters[m["counter"]].serving == m["ticket"]
+        ]
 
     # ------------------------------------------------------------------------------------------
     # pictures
@@ -212,15 +300,17 @@ class WebApp:
         core, st = self.core, self.core.state
         now = core.clock()
         recent = []
-        for code, number, at in st.recent_calls[:8]:
+        for code, number, at in st.recent_calls:  # newest first, a recall again each time
             cc = self.cfg.counter(number)
             local = at.astimezone(self.cfg.office.tz)
+            ticket = st.tickets.get(code)
             recent.append(
                 {
                     "ticket": code,
                     "counter": number,
                     "counter_name": cc.label if cc else f"Loket {number}",
                     "at": local.isoformat(timespec="seconds"),
+                    "recalls": ticket.recalls if ticket else 0,
                 }
             )
         return {
@@ -234,6 +324,9 @@ class WebApp:
             "counters": [views.counter_state(st, n) for n in st.counters],
             "recent": recent,
             "audio": self.audio,
+            "tv_voice": self.tv_voice,
+            "running_text": self.running_text,
+            "missed": self.missed_now(),
         }
 
     def ticket_state(self, token: str) -> dict[str, Any] | None:
@@ -773,6 +866,48 @@ async def api_action(request: web.Request) -> web.Response:
     body.pop("sender", None)
     body["actor"] = user.actor
     return web.json_response(app.act(str(command), body))
+
+
+@routes.post("/api/running-text")
+async def api_running_text(request: web.Request) -> web.Response:
+    """The admin sets the TV's running text (pengumuman); an empty text clears it.
+
+    Kept in the store, so a restarted hub shows it again. Bounded (`RUNNING_TEXT_MAX`
+    characters, one line) and plain text: it reaches every TV in the room, so no markup of an
+    admin's (or of a stolen session's) is ever drawn as HTML.
+    """
+    app = _app(request)
+    user: User | None = request.get("user")
+    t = texts(app.lang(request))
+    if user is None:
+        return web.json_response(
+            {"status": "error", "error": "login required", "data": {"code": "login"}}, status=401
+        )
+    if not app.csrf_ok(request, None):
+        return _csrf_refused(app, request)
+    if user.role != "admin":
+        return web.json_response(
+            {"status": "error", "error": t["forbidden"], "data": {"code": "role"}}, status=403
+        )
+    body = await _json_body(request)
+    raw = body.get("text", "")
+    if not isinstance(raw, str):
+        raise web.HTTPBadRequest(text="text: a string expected")
+    text = " ".join("".join(c if c.isprintable() else " " for c in raw).split())
+    if len(text) > RUNNING_TEXT_MAX:
+        return web.json_response(
+            {
+                "status": "error",
+                "error": t["running_text_too_long"].format(max=RUNNING_TEXT_MAX),
+                "data": {"code": "too_long", "max": RUNNING_TEXT_MAX},
+            },
+            status=400,
+        )
+    app.core.store.set_meta(RUNNING_TEXT_META, text)
+    app.running_text = text
+    log.info("running text %s by %s", f"set ({len(text)} characters)" if text else "cleared", user.actor)
+    app.streams.changed()
+    return web.json_response({"status": "ok", "data": {"text": text}})
 
 
 def _period(request: web.Request, app: WebApp) -> tuple[str, str]:

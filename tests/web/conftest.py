@@ -10,7 +10,7 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from web_helpers import ADMIN, OFFICER, WebHub, hub_fixture
+from web_helpers import ADMIN, CHROMIUM_ARGS, OFFICER, WebHub, hub_fixture
 
 from antrian.contract import Topics
 from tests.kit import Probe
@@ -47,14 +47,7 @@ def browser():
     with sync_playwright() as pw:
         b = pw.chromium.launch(
             executable_path=str(CHROMIUM),
-            args=[
-                "--headless",
-                "--no-sandbox",
-                "--disable-gpu",
-                "--disable-background-networking",
-                "--disable-component-update",
-                "--disable-sync",
-            ],
+            args=list(CHROMIUM_ARGS),
         )
         yield b
         b.close()

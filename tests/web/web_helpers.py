@@ -27,6 +27,15 @@ from antrian.net import free_port
 from tests.kit import HubProcess, Mosquitto, Probe
 
 T = Topics("kantor")
+#: How the tests start Debian's Chromium (headless, and nothing that calls the internet).
+CHROMIUM_ARGS = (
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+)
 Answer = tuple[int, http.client.HTTPResponse, bytes]
 ADMIN = ("ani", "rahasia-admin-1")
 OFFICER = ("budi", "rahasia-petugas-1")

@@ -11,6 +11,7 @@
   let treeDirty = false;
   app.innerHTML = `
     <div class="admin-grid">
+      <section class="card wide missed" id="missed-calls" role="alert" hidden></section>
       <section class="card"><h2>${esc(T.services)}</h2><table id="services"></table></section>
       <section class="card"><h2>${esc(T.counters)}</h2><table id="counters"></table></section>
       <section class="card"><h2>${esc(T.queue)}</h2>
@@ -18,6 +19,13 @@
         <label>${esc(T.reason)} <input id="reason" maxlength="200"></label></div>
         <div id="queue"></div><p id="result" class="result" role="status"></p></section>
       <section class="card"><h2>${esc(T.devices)}</h2><table id="devices"></table></section>
+      <section class="card"><h2>${esc(T.running_text)}</h2>
+        <form id="running-text-form" class="running-text-form">
+          <input id="running-text" maxlength="200" autocomplete="off">
+          <small>${esc(fmt(T.running_text_hint, { max: 200 }))}</small>
+          <div class="row"><button class="primary" id="running-text-save">${esc(T.running_text_save)}</button>
+            <button type="button" id="running-text-clear">${esc(T.running_text_clear)}</button></div>
+          <p id="running-text-result" class="result" role="status"></p></form></section>
       <section class="card wide"><h2>${esc(T.monitor)} <span class="pill" id="mqtt-state"></span> <span class="pill" id="mqtt-dropped" hidden></span></h2>
         <div class="monitor"><div id="tree" class="tree"></div>
         <div><h3>${esc(T.recent_messages)}</h3><ol id="recent-msgs" class="msgs"></ol></div></div></section>
@@ -62,7 +70,33 @@
   });
   const A = (obj) => esc(JSON.stringify(obj));
 
+  /* The TV's running text (pengumuman): plain text, one line; an empty one clears it. */
+  const runningInput = document.getElementById("running-text");
+  let runningShown = null;
+  async function saveRunningText(text) {
+    const r = await post("/api/running-text", { text });
+    const out = document.getElementById("running-text-result");
+    out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
+    out.textContent = r.status === "ok" ? (r.data.text ? T.running_text_saved : T.running_text_cleared) : `${T.error}: ${r.error}`;
+    if (r.status === "ok") { runningInput.value = r.data.text; runningShown = r.data.text; }
+  }
+  document.getElementById("running-text-form").onsubmit = (e) => { e.preventDefault(); saveRunningText(runningInput.value); };
+  document.getElementById("running-text-clear").onclick = () => saveRunningText("");
+  function drawTvNotes(s) {
+    // the field follows the hub unless the admin is typing in it
+    if (s.running_text !== runningShown && document.activeElement !== runningInput) {
+      runningInput.value = s.running_text || "";
+      runningShown = s.running_text;
+    }
+    const box = document.getElementById("missed-calls");
+    const missed = s.missed || [];
+    box.hidden = !missed.length;
+    box.innerHTML = `<h2>${esc(T.calls_missed)}</h2>` + missed.map((m) => `<p data-ticket="${esc(m.ticket)}"><b>${
+      esc(fmt(T.call_missed, { ticket: m.ticket, counter: m.counter_name }))}</b> <small>${esc(m.at.slice(11, 16))}</small></p>`).join("");
+  }
+
   function render(s) {
+    drawTvNotes(s);
     document.getElementById("services").innerHTML =
       `<tr><th></th><th>${esc(T.services)}</th><th>${esc(T.status)}</th><th>${esc(T.waiting_title)}</th><th></th></tr>` +
       s.services.map((v) => `<tr data-service="${esc(v.service)}"><td class="letter">${esc(v.service)}</td>

@@ -9,6 +9,7 @@
     <main class="card officer">
       <div class="row"><label>${esc(T.choose_counter)} <select id="counter"></select></label>
         <span class="pill" id="status"></span></div>
+      <div class="missed" id="missed" role="alert" hidden></div>
       <div class="label">${esc(T.serving_now)}</div>
       <div class="big-ticket" id="serving">—</div>
       <div class="meta"><b id="waiting">0</b> ${esc(T.waiting)}</div>
@@ -74,6 +75,12 @@
     const st = document.getElementById("status");
     st.textContent = statusText(c);
     st.className = `pill status-${c.status}`;
+    // a call of this counter the speakers could not play: the officer calls it again
+    const missed = (last.missed || []).filter((m) => m.counter === counter);
+    const box = document.getElementById("missed");
+    box.hidden = !missed.length;
+    box.innerHTML = missed.map((m) => `<p data-ticket="${esc(m.ticket)}"><b>${
+      esc(fmt(T.call_missed, { ticket: m.ticket, counter: m.counter_name }))}</b><br>${esc(T.call_missed_hint)}</p>`).join("");
   }
 
   function render(s) {

@@ -1,11 +1,14 @@
-/* Waiting-room screen: the latest call huge, recent calls, every counter, every service. */
+/* Waiting-room screen: the latest call huge, recent calls, every counter, every service.
+   Everything a citizen reads is sized in vh (at least 1/30 of the screen's height: readable
+   from the back of the room), and the layout keeps to one screen at any 16:9 size. */
 "use strict";
 (function () {
   const app = document.getElementById("app");
   const params = new URLSearchParams(location.search);
   let tz = "Asia/Jakarta";
   let tzLabel = "WIB";
-  let soundOn = params.get("sound") === "1";
+  // `?sound=0` silences this one screen (a second TV in the same room)
+  const muted = params.get("sound") === "0";
   const audioQueue = [];
   let playing = false;
 
@@ -13,7 +16,6 @@
     <header class="tv-head">
       <div><div class="office" id="office"></div><div class="date" id="date"></div></div>
       <div class="tv-tools">
-        <button id="sound" class="ghost">${esc(T.sound_on)}</button>
         <button id="full" class="ghost">${esc(T.fullscreen)}</button>
       </div>
       <div class="clock"><span id="clock"></span> <small id="tz"></small></div>
@@ -30,21 +32,66 @@
       </section>
     </main>
     <section class="counters" id="counters"></section>
-    <footer class="services" id="services"></footer>`;
+    <footer class="services" id="services"></footer>
+    <div class="ticker" id="ticker" hidden><span id="ticker-text"></span></div>
+    <div class="sound-blocked" id="sound-blocked" role="alert" hidden>${esc(T.sound_blocked)}</div>`;
 
   document.getElementById("full").onclick = () => document.documentElement.requestFullscreen?.();
-  const soundBtn = document.getElementById("sound");
-  soundBtn.onclick = () => { soundOn = true; soundBtn.hidden = true; };
-  if (soundOn) soundBtn.hidden = true;
+
+  /* Sound. The TV speaks when the hub says so (`[web] tv_voice`, and the hub has the clips).
+     A browser started without `--autoplay-policy=no-user-gesture-required` keeps audio
+     suspended until someone touches the page: after every reboot of the TV stick the calls
+     would be silent, and nobody would know. So the page checks, and says so in large letters
+     until a tap turns the sound on. */
+  let voice = false;
+  let audioCtx = null;
+  const blocked = document.getElementById("sound-blocked");
+
+  function showBlocked(on) {
+    blocked.hidden = !on;
+    document.body.classList.toggle("sound-off", on);
+  }
+
+  function checkAudio() {
+    if (!voice) { showBlocked(false); return; }
+    const Ctx = window.AudioContext || window.webkitAudioContext;
+    if (!Ctx) return;
+    if (!audioCtx) {
+      audioCtx = new Ctx();
+      audioCtx.onstatechange = () => showBlocked(voice && audioCtx.state === "suspended");
+    }
+    showBlocked(audioCtx.state === "suspended");
+  }
+
+  function unlock() {
+    if (audioCtx && audioCtx.state === "suspended") audioCtx.resume();
+    // a silent play() inside the tap lets later play() calls through in every browser
+    const a = new Audio();
+    a.muted = true;
+    a.play().catch(() => {});
+    showBlocked(false);
+    playing = false;
+    playNext();
+  }
+  document.addEventListener("pointerdown", () => { if (!blocked.hidden) unlock(); });
+  document.addEventListener("keydown", () => { if (!blocked.hidden) unlock(); });
 
   function playNext() {
-    if (playing || !audioQueue.length) return;
+    if (playing || !audioQueue.length || !blocked.hidden) return;
     playing = true;
-    const audio = new Audio(audioQueue.shift());
-    const done = () => { playing = false; playNext(); };
+    const url = audioQueue[0];
+    const audio = new Audio(url);
+    const done = () => { audioQueue.shift(); playing = false; playNext(); };
     audio.addEventListener("ended", done);
     audio.addEventListener("error", done);
-    audio.play().catch(done);
+    audio.play().catch((err) => {
+      if (err && err.name === "NotAllowedError") {  // blocked: keep the call for after the tap
+        playing = false;
+        showBlocked(true);
+      } else {
+        done();
+      }
+    });
   }
 
   function tick() {
@@ -53,38 +100,71 @@
   }
   setInterval(tick, 1000);
 
+  /* The recent calls, one row per ticket: a recall is the same citizen called again, not a
+     new one, so it moves the ticket's row to the top and marks it instead of repeating it. */
+  function recentRows(recent) {
+    const seen = new Set();
+    const rows = [];
+    for (const c of recent) {
+      if (seen.has(c.ticket)) continue;
+      seen.add(c.ticket);
+      rows.push(c);
+    }
+    return rows;
+  }
+
+  let tickerText = null;
+  function drawTicker(text) {
+    if (text === tickerText) return;
+    tickerText = text;
+    const box = document.getElementById("ticker");
+    const span = document.getElementById("ticker-text");
+    box.hidden = !text;
+    span.textContent = text || "";
+    // the same speed for any length: about 12 characters a second, from the right edge
+    span.style.animationDuration = `${Math.max(12, (text || "").length / 12 + 10)}s`;
+    span.classList.remove("run");
+    void span.offsetWidth;
+    span.classList.add("run");
+  }
+
   function render(s) {
     tz = s.timezone; tzLabel = s.tz_label;
     document.getElementById("office").textContent = s.office;
     document.getElementById("tz").textContent = tzLabel;
     tick();
-    soundBtn.hidden = soundBtn.hidden || !s.audio;
-    audioOk = s.audio;
-    const top = s.recent[0];
+    const wasVoice = voice;
+    voice = Boolean(s.tv_voice && s.audio && !muted);
+    if (voice !== wasVoice) checkAudio();
+    const rows = recentRows(s.recent);
+    const top = rows[0];
     if (top && !heroBusy) showHero(top);
-    document.getElementById("recent").innerHTML = s.recent.slice(1, 7).map((c) =>
-      `<li><span class="t">${esc(c.ticket)}</span><span class="c">${esc(c.counter_name)}</span></li>`).join("");
+    document.getElementById("recent").innerHTML = rows.slice(1, 6).map((c) =>
+      `<li data-ticket="${esc(c.ticket)}"${c.recalls ? ' class="recalled"' : ""}><span class="t">${esc(c.ticket)}</span>${
+        c.recalls ? `<span class="again">${esc(T.recalled)}</span>` : ""}<span class="c">${esc(c.counter_name)}</span></li>`).join("");
     document.getElementById("counters").innerHTML = s.counters.map((c) => `
       <div class="counter-card status-${esc(c.status)}" data-counter="${c.counter}">
         <div class="name">${esc(c.name)}</div>
         <div class="serving">${c.status === "open" ? esc(c.serving || "—") : esc(statusText(c))}</div>
       </div>`).join("");
-    document.getElementById("services").innerHTML = s.services.map((v) => `
+    const services = document.getElementById("services");
+    services.classList.toggle("two", s.services.length > 6);
+    services.innerHTML = s.services.map((v) => `
       <div class="svc status-${esc(v.status)}" data-service="${esc(v.service)}">
         <div class="letter">${esc(v.service)}</div>
-        <div class="body"><div class="name">${esc(v.name)}</div>
-          <div class="meta">${v.status !== "open" ? esc(T.paused) : v.closed_today
-            ? `<b class="waiting">${v.waiting}</b> ${esc(T.waiting)} · <span class="late">${
-              esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>`
-            : `<b class="waiting">${v.waiting}</b> ${esc(T.waiting)} · ${esc(callText(v))}`}</div></div>
+        <div class="name">${esc(v.name)}</div>
+        ${v.status !== "open" ? `<div class="meta">${esc(T.paused)}</div>` : `
+        <div class="count"><b class="waiting">${v.waiting}</b> ${esc(T.waiting)}</div>
+        <div class="meta">${v.closed_today ? `<span class="late">${
+          esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>` : esc(callText(v))}</div>`}
       </div>`).join("");
+    drawTicker(s.running_text || "");
   }
 
   // Each call arrives as its own event, in the order the hub made them: two pads calling in
   // the same moment are two calls here, each flashed and (with sound on) spoken in turn.
   const calls = [];
   let heroBusy = false;
-  let audioOk = false;
 
   function showHero(c) {
     document.getElementById("hero-ticket").textContent = c.ticket;
@@ -100,7 +180,7 @@
     hero.classList.remove("flash");
     void hero.offsetWidth;
     hero.classList.add("flash");
-    if (soundOn && audioOk) {
+    if (voice) {
       audioQueue.push(`/audio/call.wav?ticket=${encodeURIComponent(c.ticket)}&counter=${c.counter}`);
       playNext();
     }
@@ -113,5 +193,6 @@
     nextCall();
   }
 
-  live("/events/public", { state: render, call: onCall });
+  // A call the speakers could not play: flashed again, so the citizen may still see it.
+  live("/events/public", { state: render, call: onCall, missed: onCall });
 })();
