@@ -16,7 +16,8 @@ sys.path.insert(0, str(Path(__file__).resolve().parent / "devices"))
 from escpos_decode import Ticket, decode  # the decoder the firmware tests use
 
 #: A `take_ticket` response whose ticket prints every word: priority, a call window, a warning
-#: that it may not be served today, a completion time, a QR code; issued on a Sunday in August.
+#: that it may not be served today, a completion time, a QR code, the office's survey address
+#: and complaint contact; issued on a Sunday in August.
 RESPONSE = {
     "office": "Kantor Kecamatan Contoh",
     "service_name": "Administrasi kependudukan",
@@ -30,6 +31,8 @@ RESPONSE = {
     "served_today": "maybe",
     "completion": "1 hari kerja",
     "status_url": "http://hub.lan/t/abc",
+    "complaint_contact": "WA 0812-3456-7890",
+    "survey_url": "http://hub.lan/skm",
 }
 
 
@@ -56,6 +59,10 @@ def test_the_hubs_printer_prints_the_ticket_in_the_catalogues_words(lang):
     assert t("ticket.maybe_not_today", lang) in text
     assert t("ticket.completion", lang, completion="1 hari kerja") in text
     assert t("ticket.scan", lang) in text
+    assert all(part in texts for part in t("ticket.wait_call", lang).split(" / "))
+    assert t("ticket.survey", lang) in texts
+    assert "http://hub.lan/skm" in texts
+    assert t("ticket.complaint", lang, contact="WA 0812-3456-7890") in texts
     assert t("ticket.valid_today", lang) in texts
     sunday, august = t("ticket.days", lang).split()[6], t("ticket.months", lang).split()[7]
     assert f"{sunday}, 30 {august} 2026" in texts

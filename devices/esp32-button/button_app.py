@@ -81,6 +81,9 @@ class Kiosk(Device):
         self.paper = p.get("paper", 58)
         self.status_query = p.get("status_query", True)
         self.uart = board.uart(p)
+        # The ticket's words in the office's language, as `antrian devices add` wrote them; a
+        # config without them prints escpos's own Indonesian copy.
+        self.words = cfg.get("words")
         self.priority_ms = k.get("priority_window_ms", 10000)
         self.priority_until = None
         self.busy = False
@@ -116,7 +119,7 @@ class Kiosk(Device):
                 if (resp.get("data") or {}).get("code") == "not_served_today":
                     # The office refuses tickets the counters will not reach today: say so on
                     # paper, the citizen cannot read a blinking LED.
-                    self.uart.write(escpos.refusal(str(resp.get("error")), self.paper))
+                    self.uart.write(escpos.refusal(str(resp.get("error")), self.paper, self.words))
                 return self.refuse("hub: " + str(resp.get("error")))
             await self.print_ticket(resp["data"])
         finally:
@@ -157,7 +160,7 @@ class Kiosk(Device):
         return not s & escpos.PAPER_END
 
     async def print_ticket(self, data, reprint=False):
-        job = escpos.ticket(data, self.paper, reprint)
+        job = escpos.ticket(data, self.paper, reprint, self.words)
         for i in range(0, len(job), 128):  # small writes: the UART TX buffer is small
             self.uart.write(job[i : i + 128])
             await asyncio.sleep_ms(0)
@@ -187,9 +190,11 @@ def valid_counter(st):
     """True when the counter state's fields have the types the screen draws: a wrong one would
     break every later redraw, and the pad would stop showing anything new."""
     serving, waiting, status = st.get("serving"), st.get("waiting"), st.get("status")
-    return ((serving is None or isinstance(serving, str))
-            and (waiting is None or (isinstance(waiting, int) and not isinstance(waiting, bool)))
-            and (status is None or isinstance(status, str)))
+    return (
+        (serving is None or isinstance(serving, str))
+        and (waiting is None or (isinstance(waiting, int) and not isinstance(waiting, bool)))
+        and (status is None or isinstance(status, str))
+    )
 
 
 #: What the pad shows for a counter that is not open when the hub's counter state carries no

@@ -19,6 +19,7 @@ from msgspec import UNSET, UnsetType
 
 from antrian.config import Letter, Role, Slug
 from antrian.contract import topic_templates
+from antrian.i18n import device_words
 
 Pin = Annotated[int, msgspec.Meta(ge=0, le=39, description="GPIO ESP32")]
 Port = Annotated[int, msgspec.Meta(ge=1, le=65535)]
@@ -167,6 +168,18 @@ class PanelSection(_Section):
     oe: Pin = 22
 
 
+#: words: what a kiosk prints on its tickets, in the office's language (`device_words`). A key
+#: the board does not find (a config written before that word existed) reads the firmware's
+#: own Indonesian copy (`escpos.WORDS`), so only known keys, and ASCII as the printers get it.
+TicketWords = Annotated[
+    dict[str, Annotated[str, msgspec.Meta(pattern="^[ -~]*$")]],
+    msgspec.Meta(
+        description="kata-kata tiket (ditulis `antrian devices add`) / the ticket's words",
+        extra_json_schema={"propertyNames": {"enum": sorted(device_words("id"))}},
+    ),
+]
+
+
 class DeviceConfig(_Section, kw_only=True):
     """config.json of an antrian ESP32 board (kiosk, call pad, LED board)."""
 
@@ -183,6 +196,7 @@ class DeviceConfig(_Section, kw_only=True):
     pad: PadSection | UnsetType = UNSET
     display: OledSection | UnsetType = UNSET
     panel: PanelSection | UnsetType = UNSET
+    words: TicketWords | UnsetType = UNSET
 
 
 def config_text(config: DeviceConfig) -> str:

@@ -36,6 +36,7 @@ from msgspec import UNSET
 
 from antrian.config import ROLES, ConfigError, load_config
 from antrian.contract import HA_DISCOVERY_PREFIX, MAX_PACKET_BYTES, Topics, is_slug, topic_templates
+from antrian.i18n import device_words
 from antrian.provision.device_config import DeviceConfig, MqttSection, TopicsSection, WifiSection, config_text
 from antrian.provision.topics import device_acl, device_topics, wildcard
 
@@ -259,6 +260,9 @@ class BrokerFolder:
         self.device_map: dict[str, DeviceEntry] = {}
         self.created = False
         self._pending_password: tuple[str, str] | None = None
+        #: the language a kiosk's tickets are written in: the office's (`[office] language` of
+        #: the hub's TOML, read by `sync_hub_config`), Indonesian without one
+        self.ticket_lang = "id"
         if self.registry_path.exists():
             self._load()
 
@@ -560,6 +564,8 @@ class BrokerFolder:
             mqtt=mqtt,
             topics=TopicsSection(**device_topics(s.office, d.id, d.role)),
             wifi=WifiSection(ssid="", password=""),
+            # the kiosk prints these; the board cannot read the hub's catalogue
+            words=device_words(self.ticket_lang) if d.role == "kiosk" else UNSET,
         )
 
     # -- TLS -------------------------------------------------------------------------------
@@ -652,7 +658,7 @@ class BrokerFolder:
         new = replace_block(old, self.hub_devices_text())
         _write(p, new, 0o644, keep_mode=True)
         try:
-            load_config(p)
+            self.ticket_lang = load_config(p).office.language
         except ConfigError as exc:
             _write(p, old, 0o644, keep_mode=True)
             raise ProvisionError(f"{p}: {exc}") from None

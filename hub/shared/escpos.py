@@ -9,7 +9,7 @@ Only commands every cheap ESC/POS printer knows: ESC @, ESC a (align), ESC E (bo
 time status). Text is sent as plain ASCII: code pages differ between printer brands, and
 the ticket needs no accents.
 
-The number is printed as large as the paper takes (`big`): many who take a ticket are older
+The number is printed as large as the paper takes: many who take a ticket are older
 citizens holding it at arm's length, and the 2x size of a default layout (about 6 mm) is
 smaller than the 4-6x queue tickets usually carry. The font is 12 dots wide at normal size,
 so a line is 32 (58 mm, 384 dots) or 48 (80 mm, 576 dots) columns, and `GS !` goes to 8x.
@@ -67,10 +67,24 @@ def ascii_only(text):
 
 
 def wrap(text, width):
-    """Greedy word wrap to `width` columns (words longer than a line are cut)."""
-    lines = []
+    """`text` on lines of `width` columns: whole when it fits, else broken where it reads best:
+    each side of "a / b" on lines of its own ("Harap menunggu panggilan" / "pantau layar"), a
+    label apart from what follows its colon ("Perkiraan selesai:" / "1-5 hari kerja"), then
+    word by word (a word longer than a line is cut), without a lone last word where the line
+    above can give it company ("... terlayani" / "hari ini", not "... terlayani hari" / "ini")."""
+    if len(text) <= width:
+        return [text]
+    lines = []  # type: list[str]
     line = ""
+    kept = True  # may the last break move: not after a slash or a label's colon
     for word in text.split():
+        if word == "/" or (line.endswith(":") and not lines):
+            if line:
+                lines.append(line)
+            line = ""
+            kept = False
+            if word == "/":
+                continue
         while len(word) > width:
             if line:
                 lines.append(line)
@@ -84,42 +98,14 @@ def wrap(text, width):
         else:
             lines.append(line)
             line = word
+            kept = True
     if line:
         lines.append(line)
+    if kept and len(lines) > 1 and " " not in lines[-1] and " " in lines[-2]:
+        head, last = lines[-2].rsplit(" ", 1)
+        if len(last) + 1 + len(lines[-1]) <= width:
+            lines[-2:] = [head, last + " " + lines[-1]]
     return lines
-
-
-def lines(text, width):
-    """`text` on lines of `width` columns: whole when it fits, else broken where it reads
-    best: each side of "a / b" on lines of its own ("Harap menunggu panggilan" / "pantau
-    layar"), a label apart from what follows its colon ("Perkiraan selesai:" / "1-5 hari
-    kerja"), and only then word by word, so no line ends on a lone slash or splits a value."""
-    if len(text) <= width:
-        return [text]
-    out = []
-    for part in text.split(" / "):
-        colon = part.find(": ")
-        if colon > 0 and len(part) > width:
-            out += wrap(part[: colon + 1], width) + wrap(part[colon + 2 :], width)
-        else:
-            out += wrap(part, width)
-    return out
-
-
-def big(text, cols, most=MAX_SIZE):
-    """The largest size (1..`most`) at which `text` fits one line of `cols` normal columns."""
-    return max(1, min(most, cols // max(len(text), 1)))
-
-
-def completion_line(words, completion):
-    """The service's completion time as a sentence whatever the office wrote: a duration
-    ("1 hari kerja", "1-5 hari kerja") gets the label ("Perkiraan selesai: 1 hari kerja"); any
-    other text is already a sentence of the office's ("selesai hari ini") and is printed as
-    written, its first letter capitalised, never glued to the label."""
-    text = completion.strip()
-    if "0" <= text[:1] <= "9":
-        return word(words, "completion", completion=text)
-    return text[:1].upper() + text[1:]
 
 
 def word(words, key, **values):
@@ -179,6 +165,12 @@ class Job:
         self.buf += ascii_only(text).encode() + b"\n"
         return self
 
+    def text(self, text, cols):
+        """`text` wrapped to `cols` columns (`wrap`), a line each."""
+        for ln in wrap(text, cols):
+            self.line(ln)
+        return self
+
     def feed(self, n):
         self.buf += bytes((ESC, 0x64, n))
         return self
@@ -200,53 +192,47 @@ class Job:
         return self
 
 
-def call_lines(t, zone, cols, words=None):
-    """The estimated call in plain words, one sentence ("Perkiraan dipanggil sekitar pukul
+def call(j, t, zone, cols, words=None):
+    """Print on `j` the estimated call in plain words, one sentence ("Perkiraan dipanggil sekitar pukul
     09.55 WIB"), over two lines where the paper is narrow: a window where it is uncertain
     ("sekitar pukul 09.40 - 10.05 WIB"), one time where it is not, nothing past closing (the
     warning says it). A clock time, never a "+-" on minutes: the ticket is read long after it
     was printed, when "+-25 menit" no longer says from when."""
     if t.get("served_today") == "no":
-        return []
+        return j
     if t.get("estimated_wait_min") is None:
-        return lines(word(words, "call_unknown"), cols)
+        return j.text(word(words, "call_unknown"), cols)
     if t["estimated_wait_min"] <= 2:
-        return lines(word(words, "call_soon"), cols)
+        return j.text(word(words, "call_soon"), cols)
     if t.get("estimated_call_from"):
         when = "%s - %s" % (t["estimated_call_from"], t["estimated_call_to"])
     else:
         when = t.get("estimated_call_at") or ""
     heading, around = word(words, "call_heading"), word(words, "call_around", when=when, zone=zone)
-    if len(heading) + 1 + len(around) <= cols:
-        return [heading + " " + around]  # "Perkiraan dipanggil sekitar pukul 09.55 WIB"
-    return [heading] + wrap(around, cols)
+    if len(heading) + 1 + len(around) > cols:
+        j.line(heading)
+        heading = ""
+    return j.text((heading + " " + around).strip(), cols)
 
 
 def refusal(text, paper=58, words=None):
     """A slip for a press the hub refused for a reason the citizen must read (no number)."""
     cols = COLUMNS.get(paper, 32)
     j = Job().align(1).bold(True).line(word(words, "sorry")).bold(False)
-    for ln in wrap(text, cols):
-        j.line(ln)
-    return j.feed(2).cut().buf
+    return j.text(text, cols).feed(2).cut().buf
 
 
 def ticket(t, paper=58, reprint=False, words=None):
     """The ticket of a `take_ticket` response as one ESC/POS job, in `words`' language."""
     cols = COLUMNS.get(paper, 32)
     j = Job().align(1)
-    j.bold(True)
-    for ln in wrap(t.get("office", ""), cols):
-        j.line(ln)
-    j.bold(False)
-    for ln in wrap(t.get("service_name", ""), cols):
-        j.line(ln)
-    j.line(word(words, "number"))
-    n = big(t["ticket"], cols)
+    j.bold(True).text(t.get("office", ""), cols).bold(False)
+    j.text(t.get("service_name", ""), cols).line(word(words, "number"))
+    n = min(MAX_SIZE, cols // len(t["ticket"])) or 1  # as large as one line takes
     j.size(n, n).bold(True).line(t["ticket"]).size(1, 1).bold(False)
     if t.get("priority"):
         mark = word(words, "priority")
-        n = big(mark, cols, 2)
+        n = 2 if len(mark) * 2 <= cols else 1
         j.bold(True).size(n, n).line(mark).size(1, 1).bold(False)
     if t.get("issued_at"):
         date, clock = local_when(t["issued_at"], words)
@@ -255,29 +241,26 @@ def ticket(t, paper=58, reprint=False, words=None):
     else:
         zone = "WIB"
     j.line(word(words, "ahead", n=t.get("ahead", 0)))
-    for ln in call_lines(t, zone, cols, words):
-        j.line(ln)
+    call(j, t, zone, cols, words)
     late = {"no": "not_today", "maybe": "maybe_not_today"}.get(t.get("served_today"))
     if late:
-        j.bold(True)
-        for ln in wrap(word(words, late), cols):
-            j.line(ln)
-        j.bold(False)
-    if t.get("completion"):
-        for ln in lines(completion_line(words, t["completion"]), cols):
-            j.line(ln)
-    for ln in lines(word(words, "wait_call"), cols):
-        j.line(ln)
+        j.bold(True).text(word(words, late), cols).bold(False)
+    text = (t.get("completion") or "").strip()
+    if text:
+        # A duration ("1 hari kerja", "1-5 hari kerja") gets the label ("Perkiraan selesai: 1
+        # hari kerja"); any other text is a sentence of the office's ("selesai hari ini"),
+        # printed as written with a capital, never glued to the label.
+        if "0" <= text[0] <= "9":
+            text = word(words, "completion", completion=text)
+        j.text(text[0].upper() + text[1:], cols)
+    j.text(word(words, "wait_call"), cols)
     if t.get("status_url"):
         j.qr(t["status_url"], 6 if cols <= 32 else 8)
         j.line(word(words, "scan"))
     if t.get("survey_url"):
-        j.line(word(words, "survey"))
-        for ln in wrap(t["survey_url"], cols):
-            j.line(ln)
+        j.line(word(words, "survey")).text(t["survey_url"], cols)
     if t.get("complaint_contact"):
-        for ln in lines(word(words, "complaint", contact=t["complaint_contact"]), cols):
-            j.line(ln)
+        j.text(word(words, "complaint", contact=t["complaint_contact"]), cols)
     j.bold(True).line(word(words, "valid_today")).bold(False)
     if reprint:
         j.line(word(words, "reprint"))

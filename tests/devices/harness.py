@@ -21,6 +21,7 @@ from pathlib import Path
 from typing import Any
 
 from antrian.contract import Topics
+from antrian.i18n import device_words
 from antrian.provision.topics import device_topics
 from antrian.shared import FOLDER as SHARED
 from tests.kit import Mosquitto, Probe
@@ -56,7 +57,8 @@ def identity(device_id: str, role: str) -> dict[str, Any]:
     return {"id": device_id, "role": role, "office": SLUG, "topics": device_topics(SLUG, device_id, role)}
 
 
-def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
+def kiosk_config(broker: Mosquitto, lang: str = "id", **printer: Any) -> dict[str, Any]:
+    """A kiosk with the words `antrian devices add` writes for an office speaking `lang`."""
     return {
         **identity("kiosk-1", "kiosk"),
         "wifi": {"ssid": "kantor", "password": "x"},
@@ -67,6 +69,7 @@ def kiosk_config(broker: Mosquitto, **printer: Any) -> dict[str, Any]:
             "leds": {"ready": 2, "error": 4, "priority": 13},
         },
         "printer": {"paper": 58, **printer},
+        "words": device_words(lang),
     }
 
 

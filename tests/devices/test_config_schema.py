@@ -12,6 +12,7 @@ from harness import DEVICES
 from jsonschema import Draft202012Validator
 
 from antrian.cli import main
+from antrian.i18n import device_words
 from antrian.provision import BrokerFolder
 from antrian.provision.device_config import schema_text
 from antrian.provision.topics import device_topics
@@ -53,6 +54,32 @@ def test_every_config_provisioning_writes_follows_the_schema(tmp_path: Path, tls
         assert written["mqtt"]["port"] == (8883 if tls else 1883)
 
 
+def test_provisioning_gives_a_kiosk_the_ticket_words_in_the_offices_language(tmp_path: Path) -> None:
+    """The board cannot read the catalogue: `antrian devices add --hub-config` writes the words
+    it prints, in `[office] language`; Indonesian without a hub config; none to other roles."""
+    hub_toml = tmp_path / "antrian.toml"
+    hub_toml.write_text('[office]\nlanguage = "en"\n', encoding="utf-8")
+    english, plain = BrokerFolder(tmp_path / "en"), BrokerFolder(tmp_path / "id")
+    for folder, hub_config in ((english, hub_toml), (plain, None)):
+        folder.configure(office="grati", host="192.168.1.10", port=1883)
+        for device_id, role, counter in (("kiosk-1", "kiosk", None), ("pad-1", "call_pad", 1)):
+            folder.add(device_id, role, [], counter)
+            if hub_config:
+                folder.sync_hub_config(hub_config)
+            folder.write()
+
+    def written(folder: BrokerFolder, device_id: str) -> dict:
+        config = json.loads((folder.path / "devices" / f"{device_id}.json").read_text(encoding="utf-8"))
+        assert problems(config) == [], device_id
+        return config
+
+    assert written(english, "kiosk-1")["words"] == device_words("en")
+    assert written(english, "kiosk-1")["words"]["number"] == "Queue number"
+    assert written(plain, "kiosk-1")["words"] == device_words("id")
+    assert "words" not in written(english, "pad-1")
+    assert "words" not in written(plain, "pad-1")
+
+
 @pytest.mark.parametrize("example", EXAMPLES, ids=lambda p: p.parent.name)
 def test_the_example_configs_follow_the_schema_with_the_topics_provisioning_would_write(
     example: Path,
@@ -73,8 +100,18 @@ def test_the_example_configs_follow_the_schema_with_the_topics_provisioning_woul
         (lambda c: c["kiosk"]["services"].update(a=33), "kiosk.services"),
         (lambda c: c["printer"].update(paper=57), "printer.paper"),
         (lambda c: c.update(mqtt_host="192.168.1.10"), ""),
+        (lambda c: c.update(words={"numbr": "Nomor antrean"}), "words"),
+        (lambda c: c.update(words={"number": "Nomor antrean \u2116"}), "words.number"),
     ],
-    ids=["misspelled-topic", "missing-topic", "lower-case-service", "paper-width", "unknown-key"],
+    ids=[
+        "misspelled-topic",
+        "missing-topic",
+        "lower-case-service",
+        "paper-width",
+        "unknown-key",
+        "unknown-word",
+        "word-not-ascii",
+    ],
 )
 def test_a_wrong_config_fails_the_schema_where_it_is_wrong(change, where) -> None:
     config = json.loads((DEVICES / "esp32-button" / "config.example.json").read_text(encoding="utf-8"))

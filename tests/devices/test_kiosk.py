@@ -5,8 +5,11 @@ from __future__ import annotations
 import json
 import time
 
+import pytest
 from escpos_decode import decode
 from harness import kiosk_config, online
+
+from tests.kit.office import DEVICE_OFFICE
 
 
 def printed(fw, since=0):
@@ -45,9 +48,42 @@ def test_press_prints_the_hubs_ticket(broker, hub, watcher, firmware):
     assert "Administrasi kependudukan" in texts
     assert f"Antrean di depan Anda: {data['ahead']}" in texts
     assert "Berlaku hari ini" in texts
+    assert "Perkiraan selesai: 1 hari kerja" in texts  # A's completion, never "Selesai dalam"
+    assert texts[texts.index("Harap menunggu panggilan") + 1] == "pantau layar"
+    assert not any(t.startswith("Pengaduan") for t in texts)  # the office gave no contact
     assert "PRIORITAS" not in texts
     assert any(t.endswith(" WIB") for t in texts)
     print(f"press-to-print {elapsed * 1000:.0f} ms")
+
+
+CONTACT_OFFICE = {
+    **DEVICE_OFFICE,
+    "office": {
+        **DEVICE_OFFICE["office"],
+        "complaint_contact": "WA 0812-3456-7890",
+        "survey_url": "http://192.168.1.10:8080/skm",
+    },
+}
+
+
+@pytest.mark.parametrize("hub_config", [CONTACT_OFFICE])
+def test_a_kiosk_prints_the_words_it_was_given_and_the_offices_contact(broker, hub, watcher, firmware):
+    """An English-speaking office: the words come from the kiosk's config.json (as provisioning
+    wrote them), the complaint contact and the survey address from the hub's answer."""
+    fw = firmware(kiosk_config(broker, lang="en"))
+    online(fw)
+    n = fw.mark()
+    fw.press("B")
+    fw.wait_cut(since=n)
+    [ticket] = printed(fw, n)
+    texts = ticket.texts()
+    assert "Queue number" in texts
+    assert "Nomor antrean" not in texts
+    assert ticket.find("B-001").width == 6
+    assert "Selesai hari ini" in texts  # B's completion, as the office wrote it
+    assert "Please wait for your call" in texts
+    assert texts[-3:] == ["http://192.168.1.10:8080/skm", "Complaints: WA 0812-3456-7890", "Valid today only"]
+    assert texts[-4] == "Satisfaction survey (SKM):"
 
 
 def error_blinks(fw, since):
