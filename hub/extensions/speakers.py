@@ -54,7 +54,8 @@ class Speakers(Extension):
         self.bus.on(MessageIn, self, self.on_message)
 
     def on_committed(self, committed: Committed) -> Iterable[Outgoing]:
-        speakers = [d.id for d in self.cfg.devices if d.role == "speaker"]
+        # `[web] tv_voice = true`: the TV says the calls, so the speakers keep quiet (never both)
+        speakers = [] if self.cfg.web.tv_voice else [d.id for d in self.cfg.devices if d.role == "speaker"]
         out: list[Outgoing] = []
         for e in committed.events:
             if e.type not in CALL_EVENTS:

@@ -9,8 +9,9 @@ hub restarts or the Wi-Fi drops, which is what a TV stick in a waiting room need
 (a `Committed` on the hub's bus) is drawn once for all the pages that show it and each page
 gets the whole picture again: small, and never out of step (`antrian.web.streams`). Each call is
 also sent to the waiting-room pages as its own `call` event, so none is lost in a picture.
-A call a speaker node could not play in time (its `device/{id}/event` `call_missed`) is shown
-to the officer of that counter and to the admin, and flashed again on the TV (`missed`).
+A call a speaker node could not play in time (its `device/{id}/event` `call_missed`, kept by
+the speakers part) is shown to the officer of that counter and to the admin, and flashed again
+on the TV (`missed`).
 
 The pages share the hub's event loop with its MQTT requests, and anybody on the office Wi-Fi
 can reach them, so every input is bounded: request size and time (`[web] request_timeout`),
@@ -40,8 +41,9 @@ from aiohttp import web
 from antrian import views
 from antrian.bus import Committed, MessageIn
 from antrian.config import OfficeConfig
-from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps, parse_ticket_code
+from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
 from antrian.core import HubCore, Origin
+from antrian.extensions.speakers import MissedCall, Speakers
 from antrian.printer import PrinterError, print_ticket
 from antrian.queue import Event
 from antrian.service import HubService
@@ -67,8 +69,6 @@ REASON_REQUIRED: Final = frozenset({"set_priority"})
 #: never as HTML, and line breaks become spaces (it is one scrolling line).
 RUNNING_TEXT_META: Final = "web.running_text"
 RUNNING_TEXT_MAX: Final = 200
-#: Calls the speakers could not play that are kept for the pages (the newest).
-MISSED_KEPT: Final = 20
 TZ_LABELS: Final = {
     "Asia/Jakarta": "WIB",
     "Asia/Pontianak": "WIB",
@@ -172,9 +172,8 @@ class WebApp:
         self.audio = False
         self.loop: asyncio.AbstractEventLoop | None = None
         self.running_text = core.store.meta(RUNNING_TEXT_META) or ""
-        #: Calls a speaker node could not play in time, newest first, until the ticket is
-        #: called again or leaves its counter (see `missed_now`).
-        self.missed: list[dict[str, Any]] = []
+        #: The calls not heard the TV has flashed (`_on_message`).
+        self._unheard_shown: dict[int, MissedCall] = {}
         core.bus.on(Committed, self, self._on_committed)
         core.bus.on(MessageIn, self, self._on_message)
         self.monitor.listeners.append(self.streams.mqtt)
@@ -195,15 +194,11 @@ class WebApp:
 
     def _on_committed(self, committed: Committed) -> None:
         """Draw the change for every page; hand each call itself to the waiting-room pages."""
-        called = [e for e in committed.events if e.type in CALL_EVENTS]
-        calls = [sse("call", self.call_view(e)) for e in called]
+        calls = [sse("call", self.call_view(e)) for e in committed.events if e.type in CALL_EVENTS]
 
         def show() -> None:
             for frame in calls:
                 self.streams.call(frame)
-            # a call heard again answers a missed one
-            again = {(e.data["ticket"], e.data["counter"]) for e in called}
-            self.missed = [m for m in self.missed if (m["ticket"], m["counter"]) not in again]
             self.streams.changed()
 
         if self.loop is not None:  # the streams live on the pages' loop
@@ -222,64 +217,48 @@ class WebApp:
         }
 
     def _on_message(self, msg: MessageIn) -> None:
-        """A device's `event`: a `call_missed` of a speaker node is shown to the counter's
-        officer, the admin and the waiting room. Anything else there is not the pages' concern."""
+        """A device's `event`: what a speaker could not play (`call_missed`), or played after
+        all. The speakers part reads and keeps it (`Speakers.unheard`); the pages show what it
+        keeps, and the TV flashes a call that was newly not heard."""
         parsed = self.service.topics.parse_device_topic(msg.topic)
         if parsed is None or parsed[1] != "event" or parsed[2] or msg.retained:
             return
-        missed = self.missed_view(parsed[0], msg.payload)
-        if missed is None:
-            return
-        log.warning(
-            "call not heard: %s (%s), reported by %s", missed["ticket"], missed["counter_name"], parsed[0]
-        )
 
         def show() -> None:
-            key = (missed["ticket"], missed["counter"])
-            others = [m for m in self.missed if (m["ticket"], m["counter"]) != key]
-            self.missed = [missed, *others][:MISSED_KEPT]
-            self.streams.call(sse("missed", missed))
+            unheard = self._unheard()
+            for counter, missed in unheard.items():
+                if self._unheard_shown.get(counter) is not missed:
+                    self.streams.call(sse("missed", self.missed_view(missed)))
+            self._unheard_shown = unheard
             self.streams.changed()
 
-        if self.loop is not None:
+        if self.loop is not None:  # after the speakers part has read it, on the pages' loop
             self.loop.call_soon_threadsafe(show)
 
-    def missed_view(self, device: str, payload: bytes) -> dict[str, Any] | None:
-        """A `call_missed` of a registered device as the pages show it; None for anything else
-        (another event, a device the office does not know, a ticket or counter that is not)."""
-        if self.cfg.device(device) is None:
-            return None
-        try:
-            data = json.loads(payload)
-        except (ValueError, UnicodeDecodeError):
-            return None
-        if not isinstance(data, dict) or data.get("event_type") != "call_missed":
-            return None
-        ticket, number = data.get("ticket"), data.get("counter")
-        if not isinstance(ticket, str) or parse_ticket_code(ticket) is None:
-            return None
-        if not isinstance(number, int) or isinstance(number, bool):
-            return None
-        cc = self.cfg.counter(number)
-        if cc is None:
-            return None
-        at = self.core.clock().astimezone(self.cfg.office.tz)
+    def _unheard(self) -> dict[int, MissedCall]:
+        """Counter -> the call it is still serving that a speaker could not play."""
+        speakers = self.service.extension("speakers")
+        if not isinstance(speakers, Speakers):
+            return {}
+        return {n: m for n, m in speakers.unheard.items() if speakers.unheard_ticket(n) == m["ticket"]}
+
+    def missed_view(self, missed: MissedCall) -> dict[str, Any]:
+        """A call not heard as the pages show it: "Panggilan tidak terdengar: A-012 (Loket 1)"."""
+        cc = self.cfg.counter(missed["counter"])
         return {
-            "ticket": ticket,
-            "counter": number,
-            "counter_name": cc.label,
-            "device": device,
-            "at": at.isoformat(timespec="seconds"),
+            "ticket": missed["ticket"],
+            "counter": missed["counter"],
+            "counter_name": cc.label if cc else f"Loket {missed['counter']}",
+            "device": missed["device"],
+            "reason": missed["reason"],
+            "at": missed["at"],
         }
 
     def missed_now(self) -> list[dict[str, Any]]:
-        """The missed calls still to act on: the ticket is still the one at that counter."""
-        counters = self.core.state.counters
-        return [
-            m
-            for m in self.missed
-            if m["counter"] in counters and counters[m["counter"]].serving == m["ticket"]
-        ]
+        """The calls not heard still to act on (the ticket is still at that counter), newest
+        first."""
+        views_ = [self.missed_view(m) for m in self._unheard().values()]
+        return sorted(views_, key=lambda v: str(v["at"]), reverse=True)
 
     # ------------------------------------------------------------------------------------------
     # pictures

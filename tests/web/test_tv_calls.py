@@ -10,27 +10,16 @@ import json
 import socket
 
 from playwright.sync_api import expect
-from web_helpers import T, hub_fixture
+from web_helpers import T, hub_fixture, read_sse
 
 from tests.kit import Probe
 
 tv_hub = hub_fixture("tvcalls")
 
 
-def _sse_events(sock: socket.socket, wanted: int, timeout: float = 10.0) -> list[tuple[str, dict]]:
+def _sse_events(sock: socket.socket, wanted: int) -> list[tuple[str, dict]]:
     """Read server-sent events from `sock` until `wanted` `call` events have come."""
-    sock.settimeout(timeout)
-    buf, events = b"", []
-    while sum(1 for name, _ in events if name == "call") < wanted:
-        chunk = sock.recv(65536)
-        assert chunk, "the stream closed"
-        buf += chunk
-        while b"\n\n" in buf:
-            block, buf = buf.split(b"\n\n", 1)
-            fields = dict(line.split(": ", 1) for line in block.decode().splitlines() if ": " in line)
-            if "event" in fields:
-                events.append((fields["event"], json.loads(fields["data"])))
-    return events
+    return read_sse(sock, lambda events: sum(1 for name, _ in events if name == "call") >= wanted)
 
 
 def _two_calls_at_once(hub) -> list[str]:

@@ -234,3 +234,22 @@ def closed_by_hub(s: socket.socket) -> bool:
         return True
     finally:
         s.setblocking(True)
+
+
+Events = list[tuple[str, dict]]
+
+
+def read_sse(sock: socket.socket, done: Callable[[Events], bool], timeout: float = 10.0) -> Events:
+    """Server-sent events (name, data) from a stream's socket, until `done` says enough."""
+    sock.settimeout(timeout)
+    buf, events = b"", []
+    while not done(events):
+        chunk = sock.recv(65536)
+        assert chunk, "the stream closed"
+        buf += chunk
+        while b"\n\n" in buf:
+            block, buf = buf.split(b"\n\n", 1)
+            fields = dict(line.split(": ", 1) for line in block.decode().splitlines() if ": " in line)
+            if "event" in fields:
+                events.append((fields["event"], json.loads(fields["data"])))
+    return events

@@ -91,7 +91,7 @@
     const box = document.getElementById("missed-calls");
     const missed = s.missed || [];
     box.hidden = !missed.length;
-    box.innerHTML = `<h2>${esc(T.calls_missed)}</h2>` + missed.map((m) => `<p data-ticket="${esc(m.ticket)}"><b>${
+    box.innerHTML = missed.map((m) => `<p data-ticket="${esc(m.ticket)}"><b>${
       esc(fmt(T.call_missed, { ticket: m.ticket, counter: m.counter_name }))}</b> <small>${esc(m.at.slice(11, 16))}</small></p>`).join("");
   }
 
