@@ -5,17 +5,25 @@ sound off, and the admin's running text (pengumuman)."""
 from __future__ import annotations
 
 import json
+import os
+import signal
+import subprocess
+import time
+import urllib.request
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
-from playwright.sync_api import expect
+from playwright.sync_api import Page, expect
 from test_audio_limits import one_clip
 from web_helpers import ADMIN, CHROMIUM_ARGS, OFFICER, Browser, T, WebHub, hub_fixture
 
+from antrian.net import free_port
 from tests.kit import Probe
 
 tv_hub = hub_fixture("tvroom", prepare=one_clip)  # the clips are there: the TV may speak
+LAUNCHER = Path(__file__).resolve().parents[2] / "deploy" / "tv" / "antrian-tv"
 
 
 @pytest.fixture
@@ -180,27 +188,47 @@ def test_a_tv_whose_browser_keeps_the_sound_off_says_so_until_tapped(tv_hub, new
     expect(banner).to_be_hidden()
 
 
-@pytest.fixture(scope="module")
-def kiosk_browser(browser):
-    """Chromium as the TV stick starts it (deploy/tv): autoplay allowed without a tap."""
-    b = browser.browser_type.launch(
-        executable_path="/usr/bin/chromium",
-        args=[*CHROMIUM_ARGS, "--autoplay-policy=no-user-gesture-required"],
+@pytest.fixture
+def kiosk_tv(tv_hub: WebHub, browser, tmp_path: Path) -> Iterator[Page]:
+    """The TV page as the shipped launcher (deploy/tv/antrian-tv) starts it on a TV stick: its
+    Chromium flags, its own profile; headless here, and reached over the DevTools protocol."""
+    port = free_port()
+    env = {
+        "PATH": os.environ["PATH"],
+        "HOME": str(tmp_path),
+        "XDG_RUNTIME_DIR": str(tmp_path),
+        "ANTRIAN_TV_URL": f"{tv_hub.base}/tv",
+        "ANTRIAN_TV_FLAGS": " ".join([*CHROMIUM_ARGS, f"--remote-debugging-port={port}"]),
+    }
+    launcher = subprocess.Popen(
+        [str(LAUNCHER)], env=env, stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL, start_new_session=True
     )
-    yield b
-    b.close()
-
-
-def test_a_tv_started_with_autoplay_allowed_plays_without_a_tap_and_shows_no_warning(tv_hub, kiosk_browser):
-    ctx = kiosk_browser.new_context(viewport={"width": 1280, "height": 720}, locale="id-ID")
     try:
-        tv = ctx.new_page()
-        tv.goto(f"{tv_hub.base}/tv")
-        expect(tv.locator("#services .svc")).to_have_count(5)
-        expect(tv.locator("#sound-blocked")).to_be_hidden()
-        assert tv_hub.state()["tv_voice"] is True
+        deadline = time.monotonic() + 30  # a bound to give up, generous for a busy machine
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/json/version", timeout=2).close()
+                break
+            except OSError:
+                assert launcher.poll() is None, "the launcher stopped"
+                assert time.monotonic() < deadline, "Chromium did not come up"
+                time.sleep(0.2)
+        cdp = browser.browser_type.connect_over_cdp(f"http://127.0.0.1:{port}")
+        while not cdp.contexts or not cdp.contexts[0].pages:
+            assert time.monotonic() < deadline, "no page"
+            time.sleep(0.2)
+        yield cdp.contexts[0].pages[0]
+        cdp.close()
     finally:
-        ctx.close()
+        os.killpg(launcher.pid, signal.SIGTERM)
+        launcher.wait(10)
+
+
+def test_the_shipped_launcher_starts_the_tv_with_sound_allowed_and_no_warning(tv_hub, kiosk_tv):
+    expect(kiosk_tv.locator("#services .svc")).to_have_count(5)
+    assert kiosk_tv.url == f"{tv_hub.base}/tv"
+    assert tv_hub.state()["tv_voice"] is True
+    expect(kiosk_tv.locator("#sound-blocked")).to_be_hidden()
 
 
 # ---------------------------------------------------------------------------------------------
