@@ -238,7 +238,7 @@ class WebApp:
     def _unheard(self) -> dict[int, MissedCall]:
         """Counter -> the call it is still serving that a speaker could not play."""
         speakers = self.service.extension("speakers")
-        if not isinstance(speakers, Speakers):
+        if not isinstance(speakers, Speakers) or not hasattr(speakers, "unheard"):  # not started
             return {}
         return {n: m for n, m in speakers.unheard.items() if speakers.unheard_ticket(n) == m["ticket"]}
 
