@@ -302,3 +302,24 @@ def test_the_admin_page_sets_the_running_text(tv_hub, new_page, login):
     page.click("#running-text-clear")
     expect(page.locator("#running-text-result")).to_have_text("Pengumuman dihapus dari TV")
     expect(tv.locator("#ticker")).to_be_hidden()
+
+
+def test_the_running_text_is_still_on_the_tv_after_the_hub_restarts(tv_hub, new_page):
+    admin, csrf = admin_client(tv_hub, "127.0.0.28")
+    assert set_running_text(admin, csrf, "Hari Sabtu kantor tutup")[0] == 200
+    tv_hub.proc.stop()
+    tv_hub.proc.start_online()
+    deadline = time.monotonic() + 30  # the pages come up with the hub; a bound to give up
+    while True:
+        try:
+            state = tv_hub.state()
+            break
+        except OSError:
+            assert time.monotonic() < deadline, tv_hub.proc.log()
+            time.sleep(0.1)
+    assert state["running_text"] == "Hari Sabtu kantor tutup"
+    tv = new_page(1280, 720)
+    tv.goto(f"{tv_hub.base}/tv")
+    expect(tv.locator("#ticker-text")).to_have_text("Hari Sabtu kantor tutup")
+    admin, csrf = admin_client(tv_hub, "127.0.0.29")  # the sessions live in the database too
+    set_running_text(admin, csrf, "")
