@@ -202,7 +202,8 @@ class SpeakerEvent(TypedDict):
     """`device/{id}/event` (not retained): what a speaker did with a call, so that no call is
     lost unseen. `call_played` when the call's first word went out (`delay_s` after the hub
     committed it; `shortened` when said without the chime or once; `joined` calls in the same
-    announcement; `replaces`: unplayed calls of the same ticket it took the place of);
+    announcement; `replaces`: other calls of the same ticket and counter - recalls made before
+    it was heard - it was said for);
     `call_missed` when the speaker gave it up (`reason`: `expired` - arrived too late,
     `late` - could not start before `expires_at` even shortened, `superseded` - the counter
     called another ticket before it was played)."""

@@ -125,6 +125,9 @@ class Turn:
     starts: tuple[int, ...]
     #: Said with less than the hub sent: no chime, or each call once.
     shortened: bool
+    #: A lone call's second repetition starts at this part: said only if no other call is
+    #: waiting by then (it came in during the first), else the announcement ends there.
+    cut: int | None = None
 
     @property
     def label(self) -> str:
@@ -215,6 +218,10 @@ class SpeakerNode:
         self.pending: list[Call] = []
         self._wake = asyncio.Event()
         self._last_end: datetime | None = None
+        #: Calls of the announcement being played whose words have not been reached yet.
+        self._coming: list[Call] = []
+        #: Call id -> later calls of its ticket it stands for (recalls made before it was heard).
+        self._absorbed: dict[str, list[str]] = {}
         self._events: asyncio.Queue[bytes] = asyncio.Queue(MAX_UNSENT_EVENTS)
         self._fetching: dict[str, asyncio.Task[bool]] = {}
         self._http: aiohttp.ClientSession | None = None
@@ -228,6 +235,12 @@ class SpeakerNode:
         """A new call into the queue: in place of its counter's unplayed one, else at the end."""
         if self.expired(call):
             self.miss(call, "expired")
+            return
+        coming = next((c for c in self._coming if (c.counter, c.ticket) == (call.counter, call.ticket)), None)
+        if coming is not None and call.counter is not None:
+            # a recall of a ticket about to be said in this very announcement: it is said once
+            self.stats.replaced[call.call_id] = coming.call_id
+            self._absorbed.setdefault(coming.call_id, []).append(call.call_id)
             return
         older = next(
             (i for i, c in enumerate(self.pending) if call.counter is not None and c.counter == call.counter),
@@ -295,7 +308,9 @@ class SpeakerNode:
         end = sum(len(chunk) for _, chunk in audio.stream(parts, self.config.gap_ms, timeline))
         starts = tuple(timeline[f].start if f < len(timeline) else end for f in firsts)
         shortened = units != [c.clips for c in calls]
-        return Turn(tuple(calls), tuple(parts), (0, *starts[1:]), shortened)
+        pauses = [i for i, (clip_id, _) in enumerate(parts) if clip_id == PAUSE_BETWEEN_CALLS]
+        cut = pauses[0] if len(calls) == 1 and pauses and len(split(calls[0].clips)[1]) > 1 else None
+        return Turn(tuple(calls), tuple(parts), (0, *starts[1:]), shortened, cut)
 
     def load(self, clips: Iterable[str], call: Call) -> list[tuple[str, audio.Pcm]]:
         """The audio of `clips`; a clip the node cannot load is left out (and logged)."""
@@ -330,9 +345,22 @@ class SpeakerNode:
         gain = volume_gain(self.volume)
         marks = list(zip(turn.starts, turn.calls, strict=True))
 
+        self._coming = list(turn.calls)
+
+        def said() -> Iterator[array[int]]:
+            head = turn.parts if turn.cut is None else turn.parts[: turn.cut]
+            yield from (c for _, c in audio.stream(head, self.config.gap_ms))
+            if turn.cut is not None:
+                if self.pending:  # others came in while it was said once: their turn now
+                    self.stats.shortened += [
+                        c.call_id for c in turn.calls if c.call_id not in self.stats.shortened
+                    ]
+                    return
+                yield from (c for _, c in audio.stream(turn.parts[turn.cut :], self.config.gap_ms))
+
         def frames() -> Iterator[array[int]]:
             pos = 0
-            for chunk in chunks(c for _, c in audio.stream(turn.parts, self.config.gap_ms)):
+            for chunk in chunks(said()):
                 while marks and marks[0][0] < pos + len(chunk):
                     self.heard(marks.pop(0)[1], turn)
                 yield audio.scale(chunk, gain)
@@ -341,12 +369,17 @@ class SpeakerNode:
                 self.heard(marks.pop(0)[1], turn)
 
         log.info("playing %s: %s", turn.label, " / ".join(c.text for c in turn.calls))
-        await self.sink.play(turn.label, frames())
+        try:
+            await self.sink.play(turn.label, frames())
+        finally:
+            self._coming = []
         self._last_end = self.now()
 
     def heard(self, call: Call, turn: Turn) -> None:
         """The first frame of `call`'s words has gone to the sink."""
         now = self.now()
+        if call in self._coming:
+            self._coming.remove(call)
         self.stats.played.append(call.call_id)
         self.stats.started[call.call_id] = now
         if turn.shortened:
@@ -356,8 +389,9 @@ class SpeakerNode:
             event["delay_s"] = round((now - call.issued_at).total_seconds(), 2)
         event["shortened"] = turn.shortened
         event["joined"] = len(turn.calls)
-        if call.replaces:
-            event["replaces"] = list(call.replaces[-5:])
+        stands_for = [*call.replaces, *self._absorbed.pop(call.call_id, ())]
+        if stands_for:
+            event["replaces"] = stands_for[-5:]
         self.report(event)
 
     def miss(self, call: Call, reason: MissReason) -> None:

@@ -105,7 +105,10 @@ class WavFileSink:
                         self.on_first_frame(record)
                 record.frames += len(chunk)
                 if self.speed > 0:
-                    await asyncio.sleep(len(chunk) / self.rate / self.speed)
+                    # against the start, not chunk by chunk: each sleep overshoots a little,
+                    # and at 40x those overshoots would add up to a slower "sound card"
+                    due = record.first_frame + record.frames / self.rate / self.speed
+                    await asyncio.sleep(max(0.0, due - time.perf_counter()))
                 else:
                     await asyncio.sleep(0)
         record.ended = time.perf_counter()

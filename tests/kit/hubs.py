@@ -16,12 +16,13 @@ import threading
 import tomllib
 from collections.abc import Callable, Iterator
 from contextlib import contextmanager
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TypeVar
 
 from antrian.config import Config, MqttConfig, parse_config
 from antrian.contract import Topics
-from antrian.core import HubCore
+from antrian.core import HubCore, utc_now
 from antrian.service import HubService
 from antrian.store import EventStore
 
@@ -55,8 +56,11 @@ class InProcessHub:
         config: dict[str, Any] | None = None,
         *,
         reconnect_max_s: float = 0.5,
+        clock: Callable[[], datetime] = utc_now,
     ) -> None:
         cfg = parse_config(config or {})
+        #: The hub's time (`HubCore(clock=)`): a faster clock lets a test live minutes in seconds.
+        self.clock = clock
         self.cfg: Config = dataclasses.replace(
             cfg,
             mqtt=MqttConfig(host=broker.host, port=broker.port, client_id="hub-under-test"),
@@ -76,7 +80,8 @@ class InProcessHub:
             self.loop = asyncio.get_running_loop()
             self.stop_event = asyncio.Event()
             store = EventStore(self.cfg.database)
-            self._service = HubService(HubCore(self.cfg, store), reconnect_max_s=self.reconnect_max_s)
+            core = HubCore(self.cfg, store, clock=self.clock)
+            self._service = HubService(core, reconnect_max_s=self.reconnect_max_s)
             task = asyncio.create_task(self._service.run(self.stop_event))
             await self._service.connected.wait()
             started.set()

@@ -18,6 +18,7 @@ import aiomqtt
 from antrian.announce import build, joined, split
 from antrian.contract import Topics, dumps
 from antrian.speaker import SpeakerConfig, SpeakerNode, WavFileSink
+from antrian.speaker.sinks import volume_gain
 from antrian.voice import audio
 from antrian.voice.cache import ClipCache
 from tests.kit import Mosquitto
@@ -59,7 +60,7 @@ async def _stop(task: asyncio.Task[None]) -> None:
         await task
 
 
-def test_a_call_made_while_another_plays_waits_for_it_and_skips_the_chime(
+def test_calls_made_while_another_plays_wait_for_it_and_are_said_shorter(
     broker: Mosquitto, built_cache: BuiltCache, tmp_path: Path, out_dir: Path
 ) -> None:
     """Also: a clip missing locally is fetched from the hub once; volume comes from `set`."""
@@ -91,21 +92,28 @@ def test_a_call_made_while_another_plays_waits_for_it_and_skips_the_chime(
     # strictly one after the other: the second starts only after the first ended
     assert first.ended <= second.started
     assert second.ended <= third.started
-    # the first call as the hub sent it; the second, said right after, without the chime
-    a012 = _expected(built_cache.root, "A", 12, 3)
-    assert read_samples(first.path)[0] == a012.samples  # type: ignore[arg-type]
-    _, reps = split(build("B", 5, 1).clips)
-    b005 = ClipCache(built_cache.root).render(joined(reps, chime=False))[0]
-    assert read_samples(second.path)[0] == b005.samples  # type: ignore[arg-type]
-    assert node.stats.shortened == ["c2", "c3"]
+    cache = ClipCache(built_cache.root)
+    _, a012 = split(build("A", 12, 3).clips)
+    _, b005 = split(build("B", 5, 1).clips)
+    # the first call as the hub sent it, but said once: another call was waiting by the time
+    # the first repetition ended, so the second was left out
+    assert read_samples(first.path)[0] == cache.render(joined(a012[:1], chime=True))[0].samples
+    # the second, said right after the first: no chime, and once (the third came in meanwhile)
+    assert read_samples(second.path)[0] == cache.render(joined(b005[:1], chime=False))[0].samples
+    # the third, alone, also right after: no chime, but said twice, as nothing waited (and at
+    # volume 50, see below)
+    twice = cache.render(joined(b005, chime=False))[0].samples
+    assert read_samples(third.path)[0] == audio.scale(twice, volume_gain(50))
+    assert node.stats.shortened == ["c1", "c2", "c3"]
     # each clip fetched from the hub exactly once, though both calls need "loket" ...
     spoken = {c for c in build("A", 12, 3).clips + build("B", 5, 1).clips if "pause" not in c}
     assert hits == {f"/audio/clip/{c}.wav": 1 for c in spoken}
     assert node.stats.fetched == dict.fromkeys(spoken, 1)
     assert sorted(p.stem for p in (local / "clips").iterdir()) == sorted(spoken)
-    # volume 50 is a quarter of the amplitude: -12 dB, measured on the played audio
-    louder = audio.rms_dbfs(audio.Pcm(read_samples(second.path)[0]))  # type: ignore[arg-type]
-    softer = audio.rms_dbfs(audio.Pcm(read_samples(third.path)[0]))  # type: ignore[arg-type]
+    # volume 50 is a quarter of the amplitude: -12 dB, measured on the same words played
+    said_once = read_samples(second.path)[0]
+    louder = audio.rms_dbfs(audio.Pcm(said_once))  # type: ignore[arg-type]
+    softer = audio.rms_dbfs(audio.Pcm(read_samples(third.path)[0][: len(said_once)]))  # type: ignore[arg-type]
     assert abs((softer - louder) - (-12.04)) < 0.3
 
 
