@@ -111,7 +111,7 @@ class BeforeNode(SpeakerNode):
             if self.expired(call):
                 self.dropped.append(call.call_id)
                 continue
-            return self.shape([call], chime=True)
+            return dataclasses.replace(self.shape([call], chime=True), cut=None)  # said whole
         return None
 
     def report(self, event: Any) -> None:

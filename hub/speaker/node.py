@@ -415,6 +415,8 @@ class SpeakerNode:
             "reason": reason,
             "at": self.now().isoformat(),
         }
+        if call.replaces:  # the recalls it stood for went unheard with it
+            event["replaces"] = list(call.replaces[-5:])
         self.report(event)
 
     @staticmethod
