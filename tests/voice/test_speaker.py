@@ -68,7 +68,7 @@ def test_calls_made_while_another_plays_wait_for_it_and_are_said_shorter(
 
     async def scenario() -> tuple[SpeakerNode, WavFileSink, Any]:
         async with hub_server(built_cache.root) as hub:
-            sink = WavFileSink(out_dir, speed=20)
+            sink = WavFileSink(out_dir, speed=10)  # slow enough for the next press to land mid-call
             config = SpeakerConfig(SPEAKER, local, port=broker.port, hub_url=hub.url, volume=100)
             node = SpeakerNode(config, sink)
             task = await _start(node)
