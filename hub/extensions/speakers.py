@@ -16,12 +16,15 @@ from __future__ import annotations
 import json
 import logging
 from collections.abc import Iterable
-from typing import Any, Final, TypedDict
+from typing import TYPE_CHECKING, Any, Final, TypedDict
 
 from antrian import views
 from antrian.bus import Committed, MessageIn
 from antrian.contract import CALL_EVENTS, Outgoing, dumps, parse_ticket_code
 from antrian.extension import Extension
+
+if TYPE_CHECKING:
+    from antrian.service import HubService
 
 log = logging.getLogger("antrian.speakers")
 
@@ -43,13 +46,17 @@ class MissedCall(TypedDict):
 class Speakers(Extension):
     name = "speakers"
 
-    async def start(self) -> None:
-        # call ids go on from today's log, so a speaker never mistakes a new call for a repeat
-        self.call_seq = sum(c.call_seq for c in self.core.state.counters.values())
+    def __init__(self, hub: HubService) -> None:
+        super().__init__(hub)
+        # here, not in `start`: the pages may read them from a part that was never started
         #: Calls a speaker could not play, newest first (at most MISSED_KEPT).
         self.missed: list[MissedCall] = []
         #: Counter -> its missed call still to act on (called again or heard clears it).
         self.unheard: dict[int, MissedCall] = {}
+
+    async def start(self) -> None:
+        # call ids go on from today's log, so a speaker never mistakes a new call for a repeat
+        self.call_seq = sum(c.call_seq for c in self.core.state.counters.values())
         self.bus.on(Committed, self, self.on_committed)
         self.bus.on(MessageIn, self, self.on_message)
 
