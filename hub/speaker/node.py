@@ -10,12 +10,14 @@ No call is dropped silently. Three counters calling within half a minute used to
 queue of whole announcements (~12 s each: chime and the call said twice), and calls waiting
 more than 30 s were thrown away unheard. So the queue shortens itself when calls pile up:
 
-* a call with nothing waiting behind it, on a silent speaker, is played as the hub sent it;
+* a call with nothing waiting behind it, on a silent speaker, is played as the hub sent it,
+  except that its second repetition is left out if other calls came in during the first;
 * one that waited behind another announcement loses the chime (people are listening already);
 * when several wait, they are joined into one announcement, each said once
   ("A-012 loket satu; B-003 loket dua"), with a chime only if the speaker was silent;
 * a newer call for a counter replaces that counter's unplayed older one: a recall of the same
-  ticket takes its place in the queue, a different ticket makes the older call moot.
+  ticket takes its place in the queue (or is said with it, when the older one is in the
+  announcement already playing), a different ticket makes the older call moot.
 
 Only a call that still cannot start before its `expires_at` (a call heard a minute late sends
 people to a counter that moved on), or that was superseded, is given up, and it is reported on
