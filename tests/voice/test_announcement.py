@@ -10,7 +10,7 @@ from pathlib import Path
 
 import aiohttp
 
-from antrian.announce import Wording, build
+from antrian.announce import Wording, build, joined, split
 from antrian.voice import audio
 from antrian.voice.cache import ClipCache
 
@@ -129,3 +129,28 @@ def test_hub_serves_the_same_audio_to_browsers(built_cache: BuiltCache, tmp_path
     _check_announcement(tmp_path / "call.wav", cache, A012.clips)
     named = build("B", 5, 4, counter_name=COUNTER_NAME)
     _check_announcement(tmp_path / "named.wav", cache, named.clips)
+
+
+def test_an_announcement_splits_into_its_chime_and_repetitions_and_joins_back() -> None:
+    """What a speaker may shorten: the chime and the repetitions, never a call's words."""
+    chime, reps = split(A012.clips)
+    assert chime
+    assert len(reps) == 2
+    assert reps[0] == reps[1]
+    assert reps[0][0] == "phrase.nomor_antrean"
+    assert joined(reps, chime=True) == A012.clips
+    b003 = split(build("B", 3, 2).clips)[1][0]
+    # a backlog: one chime, each call once, apart by the pause between repetitions
+    assert joined([reps[0], b003], chime=True) == (
+        "chime",
+        "pause.300",
+        *reps[0],
+        "pause.800",
+        *b003,
+    )
+    # clips that are not the calling grammar come back whole, as one part
+    assert split(("chime",)) == (True, [])
+    assert split(("phrase.loket", "pause.800", "number.satu")) == (
+        False,
+        [("phrase.loket", "pause.800", "number.satu")],
+    )

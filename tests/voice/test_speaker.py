@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import json
 import os
 import signal
 import subprocess
@@ -120,11 +121,20 @@ def test_calls_made_while_another_plays_wait_for_it_and_are_said_shorter(
 def test_announcements_that_cannot_start_in_time_are_given_up_and_said_so(
     broker: Mosquitto, built_cache: BuiltCache, out_dir: Path
 ) -> None:
+    reported: list[dict[str, Any]] = []
+
     async def scenario() -> SpeakerNode:
         sink = WavFileSink(out_dir, speed=20)
         node = SpeakerNode(SpeakerConfig(SPEAKER, built_cache.root, port=broker.port), sink)
         task = await _start(node)
         async with aiomqtt.Client("127.0.0.1", broker.port) as pub:
+            await pub.subscribe(TOPICS.device_event(SPEAKER), 1)
+
+            async def hear() -> None:
+                async for m in pub.messages:
+                    reported.append(json.loads(bytes(m.payload)))  # type: ignore[arg-type]
+
+            listener = asyncio.create_task(hear())
             topic = TOPICS.device_play(SPEAKER)
             await pub.publish(topic, play_message("late", "A", 1, 1, ttl=-5), 1)
             # expires while the first call is still playing: dropped when its turn comes
@@ -133,12 +143,21 @@ def test_announcements_that_cannot_start_in_time_are_given_up_and_said_so(
             await pub.publish(topic, play_message("fresh", "A", 2, 1), 1)
             await pub.publish(topic, b"not json", 1)
             await wait_for(lambda: len(node.stats.played) + len(node.stats.missed) == 4)
+            await wait_for(lambda: len(reported) == 4)  # each one told on the speaker's event topic
+            listener.cancel()
         await _stop(task)
         return node
 
     node = asyncio.run(scenario())
     assert node.stats.played == ["long", "fresh"]
     assert node.stats.missed == [("late", "expired"), ("short-lived", "late")]
+    told = {e["id"]: (e["event_type"], e.get("reason"), e["ticket"], e["counter"]) for e in reported}
+    assert told == {
+        "late": ("call_missed", "expired", "A-001", 1),
+        "long": ("call_played", None, "C-111", 2),
+        "short-lived": ("call_missed", "late", "D-007", 2),
+        "fresh": ("call_played", None, "A-002", 1),
+    }
     assert node.stats.rejected == 1
     assert len(list(out_dir.glob("*.wav"))) == 2
 
