@@ -106,8 +106,7 @@ def test_a_message_queued_while_the_modem_is_down_survives_a_kill_and_goes_once(
                     break
                 time.sleep(0.05)
             hub.proc.kill()  # SIGKILL: no goodbye
-            hub.proc.start()
-            hub.proc.start_online()
+            hub.proc.start_online()  # starts it again, and waits for its "online"
             gammu_smsd.start()  # the modem is back
             gammu_smsd.wait_transmitted(1, timeout=30)
             time.sleep(3)  # time enough for a second copy, were there one
