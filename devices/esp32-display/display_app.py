@@ -11,6 +11,9 @@ or a reconnect the broker hands the current picture straight back. What it shows
 """
 
 import asyncio
+import gc
+
+import framebuf
 
 import font5x7
 from runtime import Device, json_object
@@ -19,8 +22,26 @@ OFFLINE = "TERPUTUS"
 BLINK_MS = 3000
 BLINK_HALF_MS = 250
 TICK_MS = 50
+#: MAX7219 control registers and picture are sent again this often (noise repair).
+REFRESH_MS = 5000
+#: Collect garbage at a moment the panel chooses once free heap falls below this, and
+#: at least this much was allocated since (a P10 goes dark for it instead of showing a
+#: bright row when the allocator collects by itself).
+GC_MARGIN = 16 * 1024
 
 from time import ticks_add, ticks_diff, ticks_ms
+
+
+def band(text):
+    """`text` drawn once into an 8-dot band of its own: (FrameBuffer, width in dots).
+
+    The drawing loop then only blits bands, so a scrolling row costs no allocation per tick.
+    """
+    w = font5x7.width(text)
+    buf = bytearray(((w + 7) // 8 or 1) * 8)
+    fb = framebuf.FrameBuffer(buf, max(w, 1), 8, framebuf.MONO_HLSB)
+    font5x7.draw(fb, text, 0, 0)
+    return fb, w
 
 
 class LedBoard(Device):
@@ -34,8 +55,15 @@ class LedBoard(Device):
         self.call_seq = None
         self.blink_until = None
         self.scroll = 0
-        self.last_key = None
+        self.hidden = False
         self.dirty = True
+        # per 8-dot row: its text, the band drawn from it, the band's width
+        self.texts_shown = [None] * self.rows
+        self.bands = [None] * self.rows
+        self.widths = [0] * self.rows
+        self.scrolling = False
+        self.refreshed = ticks_ms()
+        self.collected = gc.mem_alloc()
 
     def subscriptions(self):
         return (self.topics["device_display"],)
@@ -89,9 +117,23 @@ class LedBoard(Device):
         """The hub asks for a blink that lasts: nobody heard this ticket called."""
         return self.online and self.content is not None and self.content.get("flash") is True
 
-    def frame(self, now):
-        """Draw the current picture; returns a key that changes when the pixels change."""
-        texts = self.texts()
+    def _layout(self):
+        """New texts (after a message or a link change): draw the bands that changed."""
+        self.scrolling = False
+        for r, text in enumerate(self.texts()):
+            if text != self.texts_shown[r]:
+                self.texts_shown[r] = text
+                self.bands[r], self.widths[r] = band(text)
+            if self.widths[r] > self.fb.width:
+                self.scrolling = True
+
+    def tick(self, now):
+        """One step of the drawing loop. Allocates only when the texts change: a scrolling
+        or blinking picture makes no garbage (see `tests/devices/test_board_alloc.py`)."""
+        changed = self.dirty
+        if changed:
+            self.dirty = False
+            self._layout()
         hidden = False
         if self.blink_until is not None:
             left = ticks_diff(self.blink_until, now)
@@ -102,34 +144,31 @@ class LedBoard(Device):
         elif self.flashing():
             hidden = (now // BLINK_HALF_MS) % 2 == 1
         fb = self.fb
-        fb.fill(0)
-        scrolling = False
-        for r, text in enumerate(texts):
-            if r == 0 and hidden:
-                continue
-            w = font5x7.width(text)
-            if w <= fb.width:
-                font5x7.draw(fb, text, (fb.width - w) // 2, r * 8)
-            else:
-                scrolling = True
-                span = w + fb.width
-                x = fb.width - self.scroll % span
-                font5x7.draw(fb, text, x, r * 8)
-        if scrolling:
-            self.scroll += 1
-        else:
-            self.scroll = 0
-        return (tuple(texts), hidden, self.scroll)
+        if changed or self.scrolling or hidden != self.hidden:
+            self.hidden = hidden
+            width = fb.width
+            fb.fill(0)
+            for r in range(self.rows):
+                if r == 0 and hidden:
+                    continue
+                w = self.widths[r]
+                if w <= width:
+                    x = (width - w) // 2
+                else:
+                    x = width - self.scroll % (w + width)
+                fb.blit(self.bands[r], x, r * 8)
+            fb.show()
+            self.scroll = self.scroll + 1 if self.scrolling else 0
+        if ticks_diff(now, self.refreshed) >= REFRESH_MS:
+            self.refreshed = now
+            fb.refresh()
+        if gc.mem_free() < GC_MARGIN and gc.mem_alloc() - self.collected > GC_MARGIN:
+            fb.collect()
+            self.collected = gc.mem_alloc()
 
     async def main(self):
         while True:
-            now = ticks_ms()
-            if self.dirty or self.blink_until is not None or self.scroll or self.flashing():
-                key = self.frame(now)
-                if key != self.last_key:
-                    self.last_key = key
-                    self.fb.show()
-                self.dirty = key[2] != 0
+            self.tick(ticks_ms())
             await asyncio.sleep_ms(TICK_MS)
 
 
