@@ -108,3 +108,15 @@ def test_the_call_pad_sends_one_request_at_a_time_and_only_to_an_online_hub(
     source = PAD.read_text()
     assert "esp_random" not in source
     assert "random_uint32()" in source
+
+
+def test_the_esphome_led_board_sends_the_max7219_registers_again_every_few_seconds(
+    esphome: Path, tmp_path: Path
+) -> None:
+    config = validated(esphome, DEVICES / "esphome" / "led-board.yaml", tmp_path)
+    resend = [i for i in config["interval"] if "0x0B, 7" in str(i["then"])]
+    assert resend, "no periodic write of the control registers"
+    steps = str(resend[0]["then"])
+    for reg in ("0x0F, 0", "0x09, 0", "0x0C, 1", "intensity(id(level))"):
+        assert reg in steps
+    assert resend[0]["interval"] in ("5s", "5000ms", 5000), resend[0]["interval"]
