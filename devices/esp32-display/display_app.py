@@ -24,10 +24,11 @@ BLINK_HALF_MS = 250
 TICK_MS = 50
 #: MAX7219 control registers and picture are sent again this often (noise repair).
 REFRESH_MS = 5000
-#: Collect garbage at a moment the panel chooses once free heap falls below this, and
-#: at least this much was allocated since (a P10 goes dark for it instead of showing a
-#: bright row when the allocator collects by itself).
+#: Collect garbage at a moment the panel chooses once free heap falls below this (a P10
+#: goes dark for it instead of showing a bright row when the allocator collects by itself),
+#: at most once per GC_EVERY_MS (a heap full of live objects must not darken every tick).
 GC_MARGIN = 16 * 1024
+GC_EVERY_MS = 1000
 
 from time import ticks_add, ticks_diff, ticks_ms
 
@@ -63,7 +64,7 @@ class LedBoard(Device):
         self.widths = [0] * self.rows
         self.scrolling = False
         self.refreshed = ticks_ms()
-        self.collected = gc.mem_alloc()
+        self.collected = None  # when the board last collected by itself
 
     def subscriptions(self):
         return (self.topics["device_display"],)
@@ -162,9 +163,11 @@ class LedBoard(Device):
         if ticks_diff(now, self.refreshed) >= REFRESH_MS:
             self.refreshed = now
             fb.refresh()
-        if gc.mem_free() < GC_MARGIN and gc.mem_alloc() - self.collected > GC_MARGIN:
+        if gc.mem_free() < GC_MARGIN and (
+            self.collected is None or ticks_diff(now, self.collected) >= GC_EVERY_MS
+        ):
+            self.collected = now
             fb.collect()
-            self.collected = gc.mem_alloc()
 
     async def main(self):
         while True:

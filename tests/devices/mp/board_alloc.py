@@ -97,9 +97,27 @@ def main():
     scanned = gc.mem_alloc() - before
     gc.enable()
     out = {"per_tick": spent / ticks, "shown": shown[0], "scans": PORT.rows, "per_scan": scanned / ticks}
-    if scan:  # the panel's own collection: a dark row latched while the scan stands still
-        fb.collect()
-        out["dark_while_collecting"] = all(b == 0xFF for b in PORT.last)
+    # Garbage from elsewhere (MQTT) until the heap runs low: the next tick collects, once,
+    # through the panel (a P10 latches a dark row first), and not again on the tick after.
+    collects = []
+    collect = fb.collect
+
+    def counted_collect():
+        collect()
+        collects.append(PORT.last is not None and all(b == 0xFF for b in PORT.last))
+
+    fb.collect = counted_collect
+    gc.disable()
+    junk = None
+    while gc.mem_free() > display_app.GC_MARGIN - 2048:
+        junk = bytearray(100)
+    del junk
+    dev.tick((5 + ticks) * display_app.TICK_MS)
+    dev.tick((6 + ticks) * display_app.TICK_MS)
+    gc.enable()
+    out["collects"] = len(collects)
+    out["dark_while_collecting"] = collects[0] if collects else None
+    out["free_after"] = gc.mem_free()
     print(json.dumps(out))
 
 
