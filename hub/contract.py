@@ -249,7 +249,14 @@ COMMON_FIELDS: Final[Schema] = {
     "actor": _ACTOR,
     "reason": _REASON,
     "sender": Field(str, required=False, max_len=32),
+    # How long ago the press behind this request was made (a device sets it on every copy it
+    # sends): the hub refuses a ticket or a call for someone who is likely gone.
+    "age_ms": Field(int, required=False, minimum=0, maximum=86_400_000),
 }
+
+#: A `take_ticket` or `call_next` whose `age_ms` is over this is refused (`stale_press`).
+STALE_PRESS_MS: Final = 120_000
+STALE_COMMANDS: Final = frozenset({"take_ticket", "call_next"})
 
 #: Every command the hub understands and the fields it takes besides COMMON_FIELDS.
 COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
@@ -373,6 +380,7 @@ class ErrorCode(StrEnum):
     STORAGE_DAMAGED = "storage_damaged"
     STORAGE_FAILED = "storage_failed"
     INTERNAL_ERROR = "internal_error"
+    STALE_PRESS = "stale_press"
 
 
 def topic_templates() -> dict[str, str]:

@@ -39,6 +39,8 @@ from antrian.contract import (
     COUNTER_BOUND_ROLES,
     READ_ONLY_COMMANDS,
     ROLE_COMMANDS,
+    STALE_COMMANDS,
+    STALE_PRESS_MS,
     CommandResult,
     ContractError,
     CounterEvent,
@@ -350,6 +352,10 @@ class HubCore:
 
         actor = self._actor(origin, args)
         try:
+            # after the transaction check: a resend of a press the hub already took gets its
+            # answer, however old it is by now
+            if command in STALE_COMMANDS and args.get("age_ms", 0) > STALE_PRESS_MS:
+                raise DomainError("stale_press", seconds=args["age_ms"] // 1000)
             if command == "take_ticket":  # a ticket that will not be reached today, if refused
                 eta.check_admission(self.state, args["service"], actor, now)
             events = self.state.decide(command, args, actor, now, token=self.token_factory())

@@ -166,6 +166,14 @@ class DeviceInfo(TypedDict):
     firmware: str
     model: str
     role: NotRequired[str]
+    #: why the board last started: power_on, hard, watchdog, deep_sleep, soft, unknown
+    reset_cause: NotRequired[str]
+    uptime_s: NotRequired[int]
+    #: WiFi signal in dBm, null while the WLAN is down
+    rssi: NotRequired[int | None]
+    free_heap: NotRequired[int]
+    #: MQTT connections since boot (1 on a steady link)
+    mqtt_connects: NotRequired[int]
 
 
 class DeviceDisplay(TypedDict):

@@ -154,7 +154,10 @@ class CallPad(Device):
             st += " " + self.until
         low = self.msg or st or ("Menunggu: %d" % self.waiting if self.waiting is not None else "")
         o.text(low[:16], 0, 24, 1)
-        o.show()
+        try:
+            o.show()
+        except Exception as exc:  # noqa: BLE001 - a loose OLED wire must not stop the pad
+            self.board.log("pad: display failed", repr(exc))
 
     async def main(self):
         await self.buttons.run()

@@ -1,7 +1,6 @@
-# Runs at power-on: read config.json, start the LED board on the real ESP32.
+# Runs at power-on: read config.json, start the LED board on the real ESP32. Anything that
+# escapes the firmware resets the board (hw.main); Ctrl-C in the first 2 s: the REPL.
 import display_app
 import hw
-from runtime import load_config
 
-cfg = load_config()
-display_app.start(cfg, hw.Esp32Board(cfg))
+hw.main(display_app)

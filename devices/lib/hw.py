@@ -4,12 +4,95 @@ Firmware asks the board for buttons, outputs, a UART, an SPI bus, an I2C bus, a 
 and a periodic timer, and never imports `machine` itself. On the MicroPython unix port (the
 tests) another object with the same methods stands in and records what would be printed or
 shown, so the same firmware runs unchanged on both.
+
+It also keeps the board alive by itself: the WLAN is joined once and then left to the
+driver, which reconnects on its own (calling `connect()` again while it does raises
+`OSError: Wifi Internal Error`); a hardware watchdog resets a board whose main loop stops;
+`main()` turns anything that escapes the firmware into a reset, never the REPL.
 """
 
 import asyncio
+import sys
+import time
 
 import machine
 import network
+
+from time import ticks_diff, ticks_ms
+
+#: After this long without an address while the driver is not trying any more (wrong
+#: password, access point gone for good), `connect()` is called again.
+REJOIN_MS = 30000
+#: Reasons for the last reset, by `machine.reset_cause()`.
+RESET_CAUSES = {
+    getattr(machine, "PWRON_RESET", 1): "power_on",
+    getattr(machine, "HARD_RESET", 2): "hard",
+    getattr(machine, "WDT_RESET", 3): "watchdog",
+    getattr(machine, "DEEPSLEEP_RESET", 4): "deep_sleep",
+    getattr(machine, "SOFT_RESET", 5): "soft",
+}
+
+
+class Wifi:
+    """The station interface: one `connect()`, then the state is only read.
+
+    `check()` runs every second: it calls `connect()` again only when the driver has stopped
+    trying on its own (not connecting, no address) for `REJOIN_MS`. Every call is guarded:
+    a WLAN error is logged and tried again later, never raised.
+    """
+
+    def __init__(self, cfg, log):
+        self.cfg = cfg
+        self.log = log
+        self.sta = None
+        self.tried = ticks_ms()
+
+    def start(self):
+        try:
+            self.sta = network.WLAN(network.STA_IF)
+            self.sta.active(True)
+            if self.cfg.get("hostname"):
+                network.hostname(self.cfg["hostname"])
+        except Exception as exc:  # noqa: BLE001 - tried again by check()
+            self.log("wifi: start failed", repr(exc))
+        self._connect()
+
+    def _connect(self):
+        self.tried = ticks_ms()
+        if self.sta is None:
+            return self.start()
+        try:
+            self.sta.connect(self.cfg.get("ssid", ""), self.cfg.get("password", ""))
+        except Exception as exc:  # noqa: BLE001 - the driver may already be reconnecting
+            self.log("wifi: connect failed", repr(exc))
+        return None
+
+    def up(self):
+        try:
+            return self.sta is not None and self.sta.isconnected()
+        except Exception:  # noqa: BLE001
+            return False
+
+    def check(self):
+        """Once a second: join again only if the driver has given up."""
+        if self.up():
+            self.tried = ticks_ms()
+            return True
+        try:
+            trying = self.sta is not None and self.sta.status() == getattr(network, "STAT_CONNECTING", 1001)
+        except Exception:  # noqa: BLE001
+            trying = False
+        if not trying and ticks_diff(ticks_ms(), self.tried) >= REJOIN_MS:
+            self.log("wifi: joining again")
+            self._connect()
+        return False
+
+    def rssi(self):
+        sta = self.sta
+        try:
+            return sta.status("rssi") if sta is not None and self.up() else None
+        except Exception:  # noqa: BLE001
+            return None
 
 
 class Esp32Board:
@@ -17,30 +100,35 @@ class Esp32Board:
 
     def __init__(self, cfg):
         self.cfg = cfg
+        self.net = None
 
     def log(self, *args):
         print(*args)
 
     async def wifi(self, cfg):
-        """Join the office WiFi; keep trying (the access point may boot after us)."""
-        sta = network.WLAN(network.STA_IF)
-        sta.active(True)
-        if cfg.get("hostname"):
-            network.hostname(cfg["hostname"])
-        while not sta.isconnected():
-            sta.connect(cfg.get("ssid", ""), cfg.get("password", ""))
-            for _ in range(100):
-                if sta.isconnected():
-                    break
-                await asyncio.sleep_ms(100)
-        asyncio.create_task(self._wifi_watch(sta, cfg))
+        """Start joining the office WiFi and return at once (the access point may boot after
+        us); `wifi_up()` tells when it is there, `wifi_check()` keeps it joined."""
+        self.net = Wifi(cfg, self.log)
+        self.net.start()
 
-    async def _wifi_watch(self, sta, cfg):
-        """Rejoin after the access point drops us; MQTT notices and reconnects by itself."""
-        while True:
-            await asyncio.sleep(5)
-            if not sta.isconnected():
-                sta.connect(cfg.get("ssid", ""), cfg.get("password", ""))
+    def wifi_up(self):
+        return self.net is not None and self.net.up()
+
+    def wifi_check(self):
+        return self.net is not None and self.net.check()
+
+    def rssi(self):
+        return self.net.rssi() if self.net is not None else None
+
+    def watchdog(self, timeout_ms):
+        """The hardware watchdog: reset unless `feed()` comes within `timeout_ms`."""
+        return machine.WDT(timeout=timeout_ms)
+
+    def reset_cause(self):
+        try:
+            return RESET_CAUSES.get(machine.reset_cause(), "unknown")
+        except Exception:  # noqa: BLE001
+            return "unknown"
 
     def reboot(self):
         machine.reset()
@@ -118,3 +206,24 @@ class Hub12Port:
 
     def set_brightness(self, level):
         self.duty = (level + 1) * 4096 - 1
+
+
+def main(app, board_class=Esp32Board, path="config.json", grace_ms=2000):
+    """What `main.py` runs: the role's firmware, and a reset if anything escapes it.
+
+    The first `grace_ms` are left to a Ctrl-C (mpremote): interrupted there the board stays
+    in the REPL without a watchdog, for maintenance. Any later failure, even one nobody
+    foresaw, resets the board instead of leaving it at the REPL until someone comes.
+    """
+    time.sleep_ms(grace_ms)
+    try:
+        from runtime import load_config
+
+        cfg = load_config(path)
+        board = board_class(cfg)
+        asyncio.run(app.make(cfg, board).run())
+    except Exception as exc:  # noqa: BLE001 - anything at all: reset
+        sys.print_exception(exc)
+    print("main: reset")
+    time.sleep_ms(1000)
+    machine.reset()

@@ -12,7 +12,11 @@ only a small part of it. The lessons kept:
   reconnect, so a request published just before the link drops is not lost;
 * after every reconnect the session is clean: the caller's `on_connect` resubscribes and
   re-announces;
-* messages stay small (the contract limits payloads to 1 KiB), so nothing big is buffered.
+* messages stay small (the contract limits payloads to 1 KiB), so nothing big is buffered;
+* every failure of one connection is recoverable: on MicroPython `asyncio.TimeoutError` (a
+  missed CONNACK, a broker that accepts TCP and never answers) is not an `OSError`, so the
+  run loop catches every `Exception`, never only the network ones, and every step of a
+  connect has a deadline.
 """
 
 import asyncio
@@ -79,6 +83,8 @@ class MQTTClient:
         on_down=None,
         backoff_ms=(500, 30000),
         log=None,
+        link_up=None,
+        timeout_ms=5000,
     ):
         self.client_id = client_id
         self.host = host
@@ -92,6 +98,8 @@ class MQTTClient:
         self.on_down = on_down
         self.backoff_ms = backoff_ms
         self.log = log or (lambda *a: None)
+        self.link_up = link_up  # () -> bool: the WLAN is up; no connect attempt while down
+        self.timeout_ms = timeout_ms  # deadline of the TCP connect and of the CONNACK
         self.connected = False
         self.connects = 0
         self._reader = None
@@ -147,16 +155,32 @@ class MQTTClient:
         """Connect, serve, reconnect with exponential backoff; never returns."""
         delay = self.backoff_ms[0]
         while True:
+            if self.link_up and not self.link_up():
+                await asyncio.sleep_ms(500)
+                continue
             try:
                 await self._connect()
                 delay = self.backoff_ms[0]
                 await self._serve()
-            except (OSError, MQTTError, EOFError) as exc:  # noqa: PERF203
+            except Exception as exc:  # noqa: BLE001 - TimeoutError is no OSError on MicroPython
                 self.log("mqtt: down", repr(exc))
-            await self._close()
+            try:
+                await self._close()
+            except Exception as exc:  # noqa: BLE001 - on_down draws on a display
+                self.log("mqtt: close failed", repr(exc))
             jitter = os.urandom(1)[0]  # spread many devices after a broker restart
             await asyncio.sleep_ms(delay + jitter)
             delay = min(delay * 2, self.backoff_ms[1])
+
+    def drop(self):
+        """The link is gone (the WLAN dropped): say so now and reconnect, without waiting
+        for the keepalive to notice."""
+        if self.connected:
+            self.connected = False
+            self._up.clear()
+            self._dead.set()
+            if self.on_down:
+                self.on_down()
 
     async def disconnect(self):
         """Clean DISCONNECT: the broker then does not publish the last will."""
@@ -182,7 +206,9 @@ class MQTTClient:
 
     async def _connect(self):
         self.log("mqtt: connecting", self.host, self.port)
-        self._reader, self._writer = await asyncio.open_connection(self.host, self.port)
+        self._reader, self._writer = await asyncio.wait_for_ms(
+            asyncio.open_connection(self.host, self.port), self.timeout_ms
+        )
         try:  # Nagle against delayed ACKs costs ~40 ms per request/response round trip.
             getattr(self._writer, "s").setsockopt(6, 1, 1)  # IPPROTO_TCP, TCP_NODELAY
         except (AttributeError, OSError):
@@ -201,7 +227,7 @@ class MQTTClient:
                 payload += _str(self.password)
         body = _str("MQTT") + bytes([4, flags]) + self.keepalive.to_bytes(2, "big") + payload
         await self._send(_packet(CONNECT, body))
-        head: bytes = await asyncio.wait_for_ms(self._reader.readexactly(4), 5000)
+        head: bytes = await asyncio.wait_for_ms(self._reader.readexactly(4), self.timeout_ms)
         if head[0] != CONNACK or head[3] != 0:
             raise MQTTError("connack refused rc=%d" % head[3])
         self.connected = True
@@ -239,13 +265,13 @@ class MQTTClient:
     async def _announce(self):
         try:
             await self.on_connect()
-        except (OSError, MQTTError) as exc:
+        except Exception as exc:  # noqa: BLE001 - the link goes on; the next connect retries
             self.log("mqtt: on_connect failed", repr(exc))
 
     async def _read_task(self):
         try:
             await self._read_loop()
-        except (OSError, MQTTError, EOFError) as exc:
+        except Exception as exc:  # noqa: BLE001 - any failure ends this connection only
             self.log("mqtt: read ended", repr(exc))
         finally:
             self._dead.set()

@@ -12,9 +12,19 @@ lost response gets the hub's first answer back instead of a second ticket, and a
 never reuses an id the hub has already seen: the boot id has 64 random bits, so two boots of
 one device sharing it is negligible (about 1 in 10^16 for a hundred reboots in a day; the hub
 remembers transactions per device per working day).
+
+A device recovers by itself (the supervisor, `Device._supervise`): it checks the WLAN every
+second and drops the MQTT link the moment the WLAN goes (`online` is false at once, not when
+the keepalive runs out); it restarts the MQTT task or the role's loop if one of them fails
+(a display driver's I2C error included); it feeds the hardware watchdog only while that loop
+turns; and it reboots after `reboot_timeout_s` (15 minutes) without the broker. Every request
+carries `age_ms`, the time since the press, and gives up after `request_timeout_ms`: the hub
+refuses a press older than its limit (`stale_press`), so nobody gets a ticket minutes after
+they left.
 """
 
 import asyncio
+import gc
 import json
 import os
 
@@ -81,6 +91,10 @@ class Device:
         self._waiting = {}  # transaction -> [command, payload bytes, response or None, Event]
         m = cfg.get("mqtt", {})
         self.resend_ms = m.get("resend_ms", 5000)
+        # supervisor: watchdog_ms, reboot_timeout_s, request_timeout_ms
+        self.sup = cfg.get("supervisor", {})
+        self.wifi = False
+        self.started = ticks_ms()
         self.mqtt = MQTTClient(
             m.get("client_id", self.id),
             m.get("host", "192.168.1.10"),
@@ -94,6 +108,7 @@ class Device:
             on_down=self._on_down,
             backoff_ms=(m.get("backoff_min_ms", 500), m.get("backoff_max_ms", 30000)),
             log=board.log,
+            link_up=board.wifi_up,
         )
 
     # -- to be filled by roles ------------------------------------------------------------
@@ -121,14 +136,50 @@ class Device:
     @property
     def online(self):
         """True when the device can ask the hub something right now."""
-        return self.mqtt.connected and self.hub_online
+        return self.wifi and self.mqtt.connected and self.hub_online
 
     async def run(self):
-        """Join WiFi, then keep the MQTT link and the role's loop running forever."""
-        await self.board.wifi(self.cfg.get("wifi", {}))
-        asyncio.create_task(self.mqtt.run())
-        asyncio.create_task(self._resender())
-        await self.main()
+        """Start joining the WiFi, then keep the MQTT link and the role's loop running."""
+        b = self.board
+        wdt = b.watchdog(self.sup.get("watchdog_ms", 30000))
+        await b.wifi(self.cfg.get("wifi", {}))  # returns at once; hw guards every WLAN call
+        for job in (self.mqtt.run, self._resender, self.main):
+            asyncio.create_task(self._keep(job))
+        # Once a second: the watchdog (fed only while this loop turns: a blocked loop resets
+        # the board), the WLAN, the broker's absence.
+        reboot_ms = self.sup.get("reboot_timeout_s", 900) * 1000
+        seen = ticks_ms()
+        while True:
+            wdt.feed()
+            up = b.wifi_check()
+            if up != self.wifi:
+                self.wifi = up
+                b.log("device: wifi", up)
+                if not up:
+                    self.mqtt.drop()  # offline now; reconnects once the WLAN is back
+                self._changed()
+            if self.mqtt.connected:
+                seen = ticks_ms()
+            elif ticks_diff(ticks_ms(), seen) >= reboot_ms:
+                b.log("device: no broker, reboot")
+                b.reboot()
+            await asyncio.sleep_ms(1000)
+
+    async def _keep(self, job):
+        """Run `job()` forever: a failure (a display driver's I2C error) is logged, and the
+        job starts again."""
+        while True:
+            try:
+                await job()
+            except Exception as exc:  # noqa: BLE001 - a driver error must not stop the device
+                self.board.log("device: failed", repr(exc))
+            await asyncio.sleep_ms(1000)
+
+    def _changed(self):
+        try:
+            self.link_changed()
+        except Exception as exc:  # noqa: BLE001 - a display error must not stop the link
+            self.board.log("device: redraw failed", repr(exc))
 
     def _request_topic(self, command):
         return self.request_topic.replace("{command}", command)
@@ -140,19 +191,35 @@ class Device:
         for topic in self.subscriptions():
             await self.mqtt.subscribe(topic, 1)
         await self.mqtt.publish(self.availability, b"online", retain=True, qos=1)
-        info = {"firmware": FIRMWARE, "model": "esp32", "role": self.role}
+        info = self.info()
         await self.mqtt.publish(t["device_info"], json.dumps(info), retain=True, qos=1)
         # A response that was lost with the old connection: ask again, same transaction.
-        for tx, w in list(self._waiting.items()):
+        for w in list(self._waiting.values()):
             if w[2] is None:
-                await self.mqtt.publish(self._request_topic(w[0]), w[1], qos=1)
+                await self._send(w)
+        self.wifi = self.board.wifi_up()
         self.board.log("device: announced")
-        self.link_changed()
+        self._changed()
+
+    def info(self):
+        """The retained `info`: what a technician asks first about a board that misbehaved."""
+        b = self.board
+        gc.collect()
+        return {
+            "firmware": FIRMWARE,
+            "model": "esp32",
+            "role": self.role,
+            "reset_cause": b.reset_cause(),
+            "uptime_s": ticks_diff(ticks_ms(), self.started) // 1000,
+            "rssi": b.rssi(),
+            "free_heap": gc.mem_free(),
+            "mqtt_connects": self.mqtt.connects,
+        }
 
     def _on_down(self):
         # The broker may have lost the retained hub state: wait to hear it again.
         self.hub_online = False
-        self.link_changed()
+        self._changed()
 
     def _on_message(self, topic, payload, retained):
         if topic.startswith(self.response_prefix):
@@ -172,7 +239,7 @@ class Device:
         elif topic == self.topics["hub_state"]:
             state = (json_object(payload) or {}).get("state")
             self.hub_online = state == "online"
-            self.link_changed()
+            self._changed()
         else:
             self.handle(topic, payload, retained)
 
@@ -196,23 +263,35 @@ class Device:
     async def request(self, command, fields):
         """Send `device_request` with `{command}` filled in and wait for its response.
 
-        Never gives up: while it waits the request is sent again on every reconnect and
-        every `resend_ms`, always with the same transaction, so the hub acts on it once.
+        While it waits the request is sent again on every reconnect and every `resend_ms`,
+        always with the same transaction, so the hub acts on it once; each copy carries the
+        press's `age_ms` as of its sending. After `request_timeout_ms` it gives up with an
+        error response `{"status": "error", "error": "timeout"}` (the hub refuses presses
+        that old anyway).
         """
         tx = self.transaction()
         fields["transaction"] = tx
-        payload = json.dumps(fields)
         ev = asyncio.Event()
-        w = [command, payload, None, ev]
+        t0 = ticks_ms()
+        w = [command, fields, None, ev, t0, t0]
         self._waiting[tx] = w
-        w.append(ticks_ms())
         try:
-            if self.mqtt.connected:
-                await self.mqtt.publish(self._request_topic(command), payload, qos=1)
-            await ev.wait()
+            await asyncio.wait_for_ms(self._first(w), self.sup.get("request_timeout_ms", 150000))
             return w[2]
+        except asyncio.TimeoutError:
+            return {"status": "error", "error": "timeout", "transaction": tx}
         finally:
             del self._waiting[tx]
+
+    async def _first(self, w):
+        if self.mqtt.connected:
+            await self._send(w)
+        await w[3].wait()
+
+    async def _send(self, w):
+        """Publish one waiting request with its age now."""
+        w[1]["age_ms"] = ticks_diff(ticks_ms(), w[5])
+        await self.mqtt.publish(self._request_topic(w[0]), json.dumps(w[1]), qos=1)
 
     async def _resender(self):
         """Ask again for a response that is late while connected (hub restarted, lost)."""
@@ -224,4 +303,4 @@ class Device:
             for w in list(self._waiting.values()):
                 if w[2] is None and ticks_diff(now, w[4]) >= self.resend_ms:
                     w[4] = now
-                    await self.mqtt.publish(self._request_topic(w[0]), w[1], qos=1)
+                    await self._send(w)

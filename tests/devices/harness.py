@@ -32,8 +32,10 @@ DEVICES = ROOT / "devices"
 MP_DIR = Path(__file__).resolve().parent / "mp"
 MICROPYTHON = Path(sys.executable).parent / "micropython"
 #: Heap given to the interpreter. The unix port has 64-bit pointers, so objects take up to
-#: twice what they take on an ESP32; passing with this heap is a safe bound for a board.
-HEAP = "96K"
+#: twice what they take on an ESP32; passing with this heap is a safe bound for a board. It
+#: holds the fake board too, which runs the real `hw.py` over fake `machine` and `network`
+#: (~16 KB that are not the firmware's).
+HEAP = "128K"
 
 KIOSK_PINS = {"A": 32, "B": 33, "D": 25}
 PAD_PINS = {"next": 32, "recall": 33, "skip": 25, "done": 26, "transfer": 27, "pause": 14}

@@ -4,6 +4,11 @@ Everything the firmware would drive (printer UART, LED outputs, SPI panels, I2C 
 P10 port) is recorded as one JSON line on stdout, prefixed `@@`, which the pytest side
 decodes. The test drives the fakes through stdin: `press <pin>`, `paper ok|out|out_after_job`,
 `heap`. Nothing here touches MQTT: the firmware's own client talks to a real broker.
+
+The WLAN, the watchdog and the reset are the real `hw.Esp32Board` code over the fake
+`network` and `machine` modules of this folder, so the firmware joins the WiFi and feeds the
+watchdog as on the board; stdin `wifi up|down` switches the access point, `hang <ms>` blocks
+the whole loop (a stuck driver), `i2c_fail on|off` makes the OLED stop answering.
 """
 
 import asyncio
@@ -11,6 +16,11 @@ import binascii
 import gc
 import json
 import sys
+import time
+
+import hw
+import machine
+import network
 
 
 def emit(ev, **kw):
@@ -96,7 +106,11 @@ class FakeSPI:
 
 
 class FakeI2C:
+    fail = False
+
     def writeto(self, addr, data):
+        if FakeI2C.fail:
+            raise OSError(116)  # ETIMEDOUT, as machine.I2C raises when the device is gone
         data = bytes(data)
         if data[0] == 0x40:  # only frame data; commands are noise for the tests
             emit("i2c", addr=addr, data=_hex(data[1:]))
@@ -118,9 +132,12 @@ class FakeHub12:
         emit("hub12_brightness", level=level)
 
 
-class FakeBoard:
+class FakeBoard(hw.Esp32Board):
     def __init__(self, cfg):
-        self.cfg = cfg
+        super().__init__(cfg)
+        fake = cfg.get("fake", {})
+        network.ap["up"] = fake.get("wifi", "up") == "up"
+        machine.CAUSE = fake.get("reset_cause", machine.PWRON_RESET)
         self.buttons = {}
         self.printer = None
         self.tickers = []
@@ -133,6 +150,7 @@ class FakeBoard:
 
     async def wifi(self, cfg):
         emit("wifi", ssid=cfg.get("ssid", ""))
+        await super().wifi(cfg)
 
     def reboot(self):
         emit("reboot")
@@ -179,6 +197,14 @@ class FakeBoard:
             elif parts[0] == "paper":
                 self.printer.paper = parts[1]
                 emit("paper", state=parts[1])
+            elif parts[0] == "wifi":
+                network.ap["up"] = parts[1] == "up"
+                emit("ap", up=network.ap["up"])
+            elif parts[0] == "hang":  # a driver that blocks the whole loop
+                emit("hang", ms=int(parts[1]))
+                time.sleep_ms(int(parts[1]))
+            elif parts[0] == "i2c_fail":  # the OLED stops answering (loose wire)
+                FakeI2C.fail = parts[1] == "on"
             elif parts[0] == "heap":
                 gc.collect()
                 emit(
