@@ -19,7 +19,9 @@ import subprocess
 import threading
 from typing import Any
 
-from harness import DEVICES, MICROPYTHON, MP_DIR, kiosk_config, online, pad_config
+import pixels
+from harness import DEVICES, MICROPYTHON, MP_DIR, board_config, kiosk_config, online, pad_config
+from test_board import MAX, wait_max
 from test_pad import take, wait_screen
 
 from antrian.shared import FOLDER as SHARED
@@ -163,6 +165,36 @@ def test_display_error_does_not_stop_the_pad(broker, hub, watcher, firmware):
     wait_screen(fw, lambda s: s[1] == a1)
     assert not fw.of("log", n) or not [e for e in fw.of("log", n) if "mqtt: down" in e["msg"]]
     no_traceback(fw)
+
+
+def test_panel_driver_error_restarts_the_board_loop(broker, hub, watcher, firmware):
+    """The LED panels' bus fails while drawing: the board's loop is started again, the MQTT
+    link stays, and the next call is shown once the bus works."""
+    fw = firmware(board_config(broker, MAX))
+    online(fw)
+    wait_max(fw, lambda f: pixels.shows(f, 0, "--- LOKET 1"))
+    n = fw.mark()
+    fw.send("spi_fail on")
+    take(watcher, "A", "k1")
+    watcher.publish(f"{BASE}/device/pad-1/request/call_next", {"transaction": "c1"})
+    fw.wait_log("device: failed", since=n)
+    fw.send("spi_fail off")
+    wait_max(fw, lambda f: pixels.shows(f, 0, "A-001 LOKET 1"), since=n, timeout=15)
+    assert not [e for e in fw.of("log", n) if "mqtt: down" in e["msg"]]
+    no_traceback(fw)
+
+
+def test_info_says_why_and_how_the_board_runs(broker, hub, watcher, firmware):
+    cfg = kiosk_config(broker)
+    cfg["fake"] = {"reset_cause": 3}  # machine.WDT_RESET
+    fw = firmware(cfg)
+    online(fw)
+    info = json.loads(watcher.latest(f"{BASE}/device/kiosk-1/info"))
+    assert info["reset_cause"] == "watchdog"
+    assert info["rssi"] == -61
+    assert info["mqtt_connects"] == 1
+    assert info["uptime_s"] >= 0
+    assert info["free_heap"] > 0
 
 
 def test_stuck_loop_is_reset_by_the_watchdog(broker, hub, firmware):

@@ -8,7 +8,8 @@ decodes. The test drives the fakes through stdin: `press <pin>`, `paper ok|out|o
 The WLAN, the watchdog and the reset are the real `hw.Esp32Board` code over the fake
 `network` and `machine` modules of this folder, so the firmware joins the WiFi and feeds the
 watchdog as on the board; stdin `wifi up|down` switches the access point, `hang <ms>` blocks
-the whole loop (a stuck driver), `i2c_fail on|off` makes the OLED stop answering.
+the whole loop (a stuck driver), `i2c_fail on|off` makes the OLED stop answering,
+`spi_fail on|off` the LED panels' bus.
 """
 
 import asyncio
@@ -101,7 +102,11 @@ class FakeSPI:
     def __init__(self, name):
         self.name = name
 
+    fail = False
+
     def write(self, data):
+        if FakeSPI.fail:
+            raise OSError(5)  # EIO: a driver error while drawing
         emit("spi", bus=self.name, data=_hex(data))
 
 
@@ -205,6 +210,8 @@ class FakeBoard(hw.Esp32Board):
                 time.sleep_ms(int(parts[1]))
             elif parts[0] == "i2c_fail":  # the OLED stops answering (loose wire)
                 FakeI2C.fail = parts[1] == "on"
+            elif parts[0] == "spi_fail":  # the panel driver fails while drawing
+                FakeSPI.fail = parts[1] == "on"
             elif parts[0] == "heap":
                 gc.collect()
                 emit(
