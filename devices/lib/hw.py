@@ -20,8 +20,9 @@ import network
 
 from time import ticks_diff, ticks_ms
 
-#: After this long without an address while the driver is not trying any more (wrong
-#: password, access point gone for good), `connect()` is called again.
+#: After this long without an address while the driver has stopped trying (status idle),
+#: `connect()` is called again; after ten times as long without an address, whatever the
+#: status says (a driver stuck on "no access point"). A refused call is only logged.
 REJOIN_MS = 30000
 #: Reasons for the last reset, by `machine.reset_cause()`.
 RESET_CAUSES = {
@@ -37,8 +38,9 @@ class Wifi:
     """The station interface: one `connect()`, then the state is only read.
 
     `check()` runs every second: it calls `connect()` again only when the driver has stopped
-    trying on its own (not connecting, no address) for `REJOIN_MS`. Every call is guarded:
-    a WLAN error is logged and tried again later, never raised.
+    trying on its own (idle, no address) for `REJOIN_MS`, or has had no address for ten
+    times as long. Every call is guarded: a WLAN error is logged and tried again later,
+    never raised.
     """
 
     def __init__(self, cfg, log):
@@ -79,10 +81,10 @@ class Wifi:
             self.tried = ticks_ms()
             return True
         try:
-            trying = self.sta is not None and self.sta.status() == getattr(network, "STAT_CONNECTING", 1001)
+            idle = self.sta is None or self.sta.status() == getattr(network, "STAT_IDLE", 1000)
         except Exception:  # noqa: BLE001
-            trying = False
-        if not trying and ticks_diff(ticks_ms(), self.tried) >= REJOIN_MS:
+            idle = True
+        if ticks_diff(ticks_ms(), self.tried) >= (REJOIN_MS if idle else 10 * REJOIN_MS):
             self.log("wifi: joining again")
             self._connect()
         return False

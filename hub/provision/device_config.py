@@ -74,6 +74,18 @@ class WifiSection(_Section):
     hostname: str | UnsetType = UNSET
 
 
+class SupervisorSection(_Section):
+    """supervisor: how the board keeps itself alive (devices/README.md, "Recovering")."""
+
+    watchdog_ms: Annotated[int, msgspec.Meta(ge=1000, le=120000, description="ms")] = 30000
+    reboot_timeout_s: Annotated[
+        int, msgspec.Meta(ge=60, description="reboot after so long without the broker")
+    ] = 900
+    request_timeout_ms: Annotated[
+        int, msgspec.Meta(ge=1000, description="give a press up after so long without an answer")
+    ] = 150000
+
+
 class TopicsSection(_Section):
     """topics: this device's topics from the MQTT contract, office and id filled in.
 
@@ -191,6 +203,7 @@ class DeviceConfig(_Section, kw_only=True):
     mqtt: MqttSection
     topics: TopicsSection
     wifi: WifiSection
+    supervisor: SupervisorSection | UnsetType = UNSET
     kiosk: KioskSection | UnsetType = UNSET
     printer: PrinterSection | UnsetType = UNSET
     pad: PadSection | UnsetType = UNSET
