@@ -110,6 +110,35 @@ def test_access_point_up_late_joins_once_and_goes_online(broker, hub, firmware):
     no_traceback(fw)
 
 
+def test_driver_that_gave_up_is_asked_to_join_again(broker, hub, firmware):
+    """The WLAN driver stopped retrying (status idle): the board calls connect() again."""
+    fw = firmware(kiosk_config(broker))
+    online(fw)
+    n = fw.mark()
+    fw.send("wifi giveup")
+    fw.wait_log("device: wifi False", since=n)
+    fw.wait(lambda e: e["ev"] == "wlan_connect", since=n, timeout=45)  # after 30 s idle
+    online(fw, since=n)
+    assert [e["refused"] for e in fw.of("wlan_connect")] == [False, False]
+    no_traceback(fw)
+
+
+def test_press_without_answer_is_given_up(broker, hub, firmware):
+    """No answer within `request_timeout_ms` (the link went silent under the press): the kiosk
+    refuses visibly instead of printing minutes later."""
+    gate = Gate(broker)
+    try:
+        fw = firmware(through(kiosk_config(broker), gate, request_timeout_ms=3000))
+        online(fw)
+        n = fw.mark()
+        gate.open = False
+        fw.press("A")
+        fw.wait(lambda e: e["ev"] == "log" and "refused" in e["msg"] and "timeout" in e["msg"], 15, n)
+        assert not fw.of("uart", n)  # nothing printed
+    finally:
+        gate.close()
+
+
 def test_broker_that_never_answers_is_retried_until_it_does(broker, hub, firmware):
     """TCP accepted, no CONNACK: a timeout, which on MicroPython is no OSError, ends one
     attempt and never the MQTT task."""

@@ -7,7 +7,8 @@ decodes. The test drives the fakes through stdin: `press <pin>`, `paper ok|out|o
 
 The WLAN, the watchdog and the reset are the real `hw.Esp32Board` code over the fake
 `network` and `machine` modules of this folder, so the firmware joins the WiFi and feeds the
-watchdog as on the board; stdin `wifi up|down` switches the access point, `hang <ms>` blocks
+watchdog as on the board; stdin `wifi up|down` switches the access point (`wifi giveup`: the
+driver stops retrying), `hang <ms>` blocks
 the whole loop (a stuck driver), `i2c_fail on|off` makes the OLED stop answering,
 `spi_fail on|off` the LED panels' bus.
 """
@@ -202,6 +203,9 @@ class FakeBoard(hw.Esp32Board):
             elif parts[0] == "paper":
                 self.printer.paper = parts[1]
                 emit("paper", state=parts[1])
+            elif parts[0] == "wifi" and parts[1] == "giveup":  # the driver stops retrying
+                for sta in network.stations:
+                    sta.joining = False
             elif parts[0] == "wifi":
                 network.ap["up"] = parts[1] == "up"
                 emit("ap", up=network.ap["up"])

@@ -15,6 +15,8 @@ STAT_NO_AP_FOUND = 201
 
 #: Is the access point there? Set by the fake board from the config and stdin.
 ap = {"up": True}
+#: Every station interface made, so the test can make the driver give up (`wifi giveup`).
+stations = []
 
 
 def _emit(ev, **kw):
@@ -31,6 +33,7 @@ class WLAN:
     def __init__(self, interface=STA_IF):
         self.on = False
         self.joining = False  # connect() was called: the driver keeps trying
+        stations.append(self)
 
     def active(self, on=None):
         if on is not None:
