@@ -12,7 +12,10 @@ No phantom tickets, no double tickets (see devices/README.md, "Kiosk rules"):
 * a press that was accepted is followed to the end: its request is resent with the same
   transaction until the hub answers (the hub returns the same ticket), then printed;
 * if the printer reports paper end right after the job, the ticket is kept and printed again
-  (marked "cetak ulang") as soon as paper is back; until then every press is refused.
+  (marked "cetak ulang") as soon as paper is back; until then every press is refused;
+* the status is asked only once the job has left the UART (at 9600 baud a ticket takes ~0.4 s
+  on the wire, and the question waits behind it), and silence after a job is not a failed
+  print: nothing is printed again, the ready LED stays off until the printer answers.
 """
 
 import asyncio
@@ -21,6 +24,9 @@ import escpos
 from runtime import Device, json_object
 
 from time import ticks_add, ticks_diff, ticks_ms
+
+#: The least time given to the printer to answer its status question (DLE EOT 4).
+STATUS_MS = 1000
 
 
 class Buttons:
@@ -80,7 +86,9 @@ class Kiosk(Device):
         p = cfg.get("printer", {})
         self.paper = p.get("paper", 58)
         self.status_query = p.get("status_query", True)
+        self.baud = p.get("baud", 19200)
         self.uart = board.uart(p)
+        self.unsent = 0  # bytes written since the UART was last known to be empty
         # The ticket's words in the office's language, as `antrian devices add` wrote them; a
         # config without them prints escpos's own Indonesian copy.
         self.words = cfg.get("words")
@@ -88,21 +96,31 @@ class Kiosk(Device):
         self.priority_until = None
         self.busy = False
         self.reprint = None  # ticket data waiting for paper
+        self.silent = False  # the printer did not answer after a job: its state is unknown
         self.printed = 0
 
     def link_changed(self):
-        self.led_ready.value(1 if self.online and not self.reprint else 0)
+        ready = self.online and not self.reprint and not self.silent
+        self.led_ready.value(1 if ready else 0)
 
     def press(self, name):
         if name == "priority":
             # Priority arms the next service press (UU 25/2009: lansia, disabilitas, ...).
-            self.priority_until = ticks_add(ticks_ms(), self.priority_ms)
+            self.priority_until = until = ticks_add(ticks_ms(), self.priority_ms)
             self.led_priority.value(1)
+            asyncio.create_task(self._priority_off(until))
             return
         prio = self.priority_until is not None and ticks_diff(self.priority_until, ticks_ms()) > 0
         self.priority_until = None
         self.led_priority.value(0)
         asyncio.create_task(self.take(name, prio))
+
+    async def _priority_off(self, until):
+        """The priority window ends unused: the yellow LED goes out, the next press is normal."""
+        await asyncio.sleep_ms(self.priority_ms)
+        if self.priority_until == until:  # not used, not renewed by another priority press
+            self.priority_until = None
+            self.led_priority.value(0)
 
     async def take(self, letter, priority):
         if self.busy or self.reprint:
@@ -111,7 +129,10 @@ class Kiosk(Device):
             return self.refuse("offline")
         self.busy = True
         try:
-            if not await self.printer_ok():
+            ok = await self.printer_ok()
+            if ok is None:
+                return self.refuse("printer silent")
+            if not ok:
                 return self.refuse("printer")
             self.board.log("kiosk: take_ticket", letter, priority)
             resp = await self.request("take_ticket", {"service": letter, "priority": priority})
@@ -119,7 +140,7 @@ class Kiosk(Device):
                 if (resp.get("data") or {}).get("code") == "not_served_today":
                     # The office refuses tickets the counters will not reach today: say so on
                     # paper, the citizen cannot read a blinking LED.
-                    self.uart.write(escpos.refusal(str(resp.get("error")), self.paper, self.words))
+                    await self.send(escpos.refusal(str(resp.get("error")), self.paper, self.words))
                 return self.refuse("hub: " + str(resp.get("error")))
             await self.print_ticket(resp["data"])
         finally:
@@ -137,35 +158,78 @@ class Kiosk(Device):
             self.led_error.value(0)
             await asyncio.sleep_ms(200)
 
+    async def send(self, data):
+        """Hand `data` to the UART in small writes (its TX buffer is small)."""
+        for i in range(0, len(data), 128):
+            self.uart.write(data[i : i + 128])
+            self.unsent += len(data[i : i + 128])
+            await asyncio.sleep_ms(0)
+
+    def wire_ms(self, n):
+        """How long `n` bytes take on the wire: 10 bits each (start, 8 data, stop)."""
+        return n * 10000 // self.baud + 1
+
+    async def drained(self):
+        """Until everything written has left the UART: a status question written now is
+        answered only after the job ahead of it has gone out (at 9600 baud a ticket takes
+        ~0.4 s). `txdone()` (MicroPython 1.20+) is polled without holding up the loop,
+        `flush()` blocks until sent; without either, wait the job's wire time."""
+        n, self.unsent = self.unsent, 0
+        if not n:
+            return
+        txdone = getattr(self.uart, "txdone", None)
+        flush = getattr(self.uart, "flush", None)
+        if txdone:
+            limit = ticks_add(ticks_ms(), self.wire_ms(n) + STATUS_MS)
+            while not txdone() and ticks_diff(limit, ticks_ms()) > 0:
+                await asyncio.sleep_ms(10)
+        elif flush:
+            flush()
+        else:
+            await asyncio.sleep_ms(self.wire_ms(n))
+
     async def status(self):
         """The paper sensor byte (DLE EOT 4), or None when the printer does not answer."""
+        await self.drained()
         while self.uart.any():
             self.uart.read()
         self.uart.write(escpos.STATUS_PAPER)
-        for _ in range(30):
+        # the question and the answer on the wire, and at least STATUS_MS for the printer
+        limit = ticks_add(ticks_ms(), self.wire_ms(len(escpos.STATUS_PAPER) + 1) + STATUS_MS)
+        while ticks_diff(limit, ticks_ms()) > 0:
             await asyncio.sleep_ms(10)
             if self.uart.any():
                 return self.uart.read(1)[0]
         return None
 
-    async def printer_ok(self):
-        if not self.status_query:
-            return True
-        s = await self.status()
-        if s is None:
-            self.board.log("kiosk: printer silent")
-            return False
+    def paper_ok(self, s):
         if s & escpos.PAPER_NEAR_END:
             self.board.log("kiosk: paper near end")
         return not s & escpos.PAPER_END
 
+    async def printer_ok(self):
+        """True when the printer answers with paper; None when it does not answer."""
+        if not self.status_query:
+            return True
+        s = await self.status()
+        if self.silent != (s is None):
+            self.silent = s is None
+            self.board.log("kiosk: printer", "silent" if self.silent else "answers again")
+            self.link_changed()
+        return None if s is None else self.paper_ok(s)
+
     async def print_ticket(self, data, reprint=False):
-        job = escpos.ticket(data, self.paper, reprint, self.words)
-        for i in range(0, len(job), 128):  # small writes: the UART TX buffer is small
-            self.uart.write(job[i : i + 128])
-            await asyncio.sleep_ms(0)
+        await self.send(escpos.ticket(data, self.paper, reprint, self.words))
         self.printed += 1
-        if self.status_query and not await self.printer_ok():
+        ok = await self.printer_ok()
+        if ok is None:
+            # Silence is not paper end: the ticket may well be in the citizen's hand. Print
+            # nothing more (a reprint on silence alone makes a second ticket every second);
+            # the ready LED is off until the printer answers again.
+            self.board.log("kiosk: printer silent after", data["ticket"], "- not reprinted")
+            self.reprint = None
+            self.link_changed()
+        elif not ok:
             # The paper ran out during this job: keep the ticket, print it again later.
             self.board.log("kiosk: reprint pending", data["ticket"])
             self.reprint = data
@@ -178,12 +242,16 @@ class Kiosk(Device):
         asyncio.create_task(self.buttons.run())
         while True:
             await asyncio.sleep_ms(1000)
-            if self.reprint and not self.busy and await self.printer_ok():
-                self.busy = True
-                try:
+            if self.busy or not (self.reprint or self.silent):
+                continue
+            # Ask again: a ticket waiting for paper is printed once paper is back; after
+            # silence, the ready LED comes back when the printer answers.
+            self.busy = True
+            try:
+                if await self.printer_ok() and self.reprint:
                     await self.print_ticket(self.reprint, reprint=True)
-                finally:
-                    self.busy = False
+            finally:
+                self.busy = False
 
 
 def make(cfg, board):

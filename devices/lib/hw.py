@@ -145,7 +145,7 @@ class Esp32Board:
     def uart(self, cfg):
         return machine.UART(
             cfg.get("id", 2),
-            baudrate=cfg.get("baud", 9600),
+            baudrate=cfg.get("baud", 19200),
             tx=cfg.get("tx", 17),
             rx=cfg.get("rx", 16),
             timeout=0,

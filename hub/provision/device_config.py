@@ -128,7 +128,7 @@ class PrinterSection(_Section):
         bool, msgspec.Meta(description="false hanya untuk printer tanpa DLE EOT / only without DLE EOT")
     ] = True
     id: Annotated[int, msgspec.Meta(ge=0, le=2, description="UART")] = 2
-    baud: int = 9600
+    baud: int = 19200
     tx: Pin = 17
     rx: Pin = 16
 

@@ -3,7 +3,8 @@
 Everything the firmware would drive (printer UART, LED outputs, SPI panels, I2C OLED, the
 P10 port) is recorded as one JSON line on stdout, prefixed `@@`, which the pytest side
 decodes. The test drives the fakes through stdin: `press <pin>`, `paper ok|out|out_after_job`,
-`heap`. Nothing here touches MQTT: the firmware's own client talks to a real broker.
+`status answers|silent|silent_after_job`, `uart basic`, `heap`. Nothing here touches MQTT:
+the firmware's own client talks to a real broker.
 
 The WLAN, the watchdog and the reset are the real `hw.Esp32Board` code over the fake
 `network` and `machine` modules of this folder, so the firmware joins the WiFi and feeds the
@@ -67,30 +68,78 @@ class FakePin:
         return None
 
 
-class FakePrinter:
-    """An ESC/POS printer on a UART: records jobs, answers DLE EOT 4 from its paper state."""
+#: What the firmware's UART uses when the config gives no `baud` (as `hw.py`).
+DEFAULT_BAUD = 19200
 
-    def __init__(self):
+
+class FakePrinter:
+    """An ESC/POS printer on a UART, with the wire's timing: records jobs, answers DLE EOT 4
+    from its paper state.
+
+    Bytes leave at baud/10 per second, one after another: a status question is answered only
+    once the job written before it has left, and the answer byte takes its own wire time to
+    come back. As on the ESP32 (256-byte ring buffer + 128-byte FIFO), `write` returns at once
+    while the data fits in the TX buffer and blocks the whole interpreter until it does.
+    `txdone()` and `flush()` are the UART's of MicroPython 1.20+; `uart basic` takes them away.
+    """
+
+    TX_ROOM = 384
+
+    def __init__(self, baud):
+        self.baud = baud
+        self.us_per_byte = 10_000_000 // baud
+        self.free_at = time.ticks_us()  # when the last byte written has left
         self.paper = "ok"
+        self.status = "answers"
+        self.answers = []  # (when it has arrived, byte)
         self.rx = bytearray()
+
+    def _left_us(self):
+        return max(0, time.ticks_diff(self.free_at, time.ticks_us()))
 
     def write(self, data):
         data = bytes(data)
+        now = time.ticks_us()
+        start = self.free_at if time.ticks_diff(self.free_at, now) > 0 else now
+        self.free_at = time.ticks_add(start, len(data) * self.us_per_byte)
+        full = self._left_us() - self.TX_ROOM * self.us_per_byte
+        if full > 0:
+            time.sleep_us(full)
         if data == b"\x10\x04\x04":
-            self.rx += bytes((0x12 | (0x60 if self.paper == "out" else 0),))
+            answered = self.status != "silent"
+            if answered:
+                byte = 0x12 | (0x60 if self.paper == "out" else 0)
+                self.answers.append((time.ticks_add(self.free_at, self.us_per_byte), byte))
+            emit("status_query", answered=answered)
             return len(data)
         if self.paper == "out":
             emit("uart_lost", n=len(data))  # a printer with no paper prints nothing
             return len(data)
         emit("uart", data=_hex(data))
-        if self.paper == "out_after_job" and b"\x1dVB" in data:
-            self.paper = "out"
+        if b"\x1dVB" in data:
+            if self.paper == "out_after_job":
+                self.paper = "out"
+            if self.status == "silent_after_job":
+                self.status = "silent"
         return len(data)
 
+    def txdone(self):
+        return not self._left_us()
+
+    def flush(self):
+        time.sleep_us(self._left_us())
+
+    def _arrived(self):
+        now = time.ticks_us()
+        while self.answers and time.ticks_diff(now, self.answers[0][0]) >= 0:
+            self.rx.append(self.answers.pop(0)[1])
+
     def any(self):
+        self._arrived()
         return len(self.rx)
 
     def read(self, n=-1):
+        self._arrived()
         if not self.rx:
             return None
         n = len(self.rx) if n < 0 else n
@@ -171,7 +220,7 @@ class FakeBoard(hw.Esp32Board):
         return FakePin(pin, value)
 
     def uart(self, cfg):
-        self.printer = FakePrinter()
+        self.printer = FakePrinter(cfg.get("baud", DEFAULT_BAUD))
         return self.printer
 
     def spi(self, cfg):
@@ -203,6 +252,12 @@ class FakeBoard(hw.Esp32Board):
             elif parts[0] == "paper":
                 self.printer.paper = parts[1]
                 emit("paper", state=parts[1])
+            elif parts[0] == "status":
+                self.printer.status = parts[1]
+            elif parts[0] == "uart" and parts[1] == "basic":
+                # a UART of MicroPython before 1.20: no txdone(), no flush()
+                self.printer.txdone = None
+                self.printer.flush = None
             elif parts[0] == "wifi" and parts[1] == "giveup":  # the driver stops retrying
                 for sta in network.stations:
                     sta.joining = False
