@@ -98,6 +98,22 @@ def test_a_printer_silent_after_the_job_gets_no_reprint_and_the_kiosk_shows_it(
     assert watcher.count(REQ) == 2
 
 
+def test_a_printer_that_never_answers_refuses_presses_and_prints_nothing(broker, hub, watcher, firmware):
+    """No answer at all (RX not wired, printer off): no ticket is made that might not print;
+    the press is refused visibly and the green LED stays off."""
+    fw = firmware(kiosk_config(broker, baud=9600))
+    online(fw)
+    fw.send("status silent")
+    n = fw.mark()
+    fw.press("A")
+    fw.wait_log("refused printer silent", since=n)
+    led(fw, ERROR, 1, n)
+    led(fw, READY, 0, n)
+    settle(fw, n)
+    assert printed(fw, n) == []
+    assert watcher.count(REQ) == 0
+
+
 def priority_pressed(broker, firmware, window_ms: int) -> tuple[Firmware, int]:
     """A kiosk with a priority window of `window_ms`, its priority button pressed (LED on)."""
     cfg = kiosk_config(broker)
