@@ -215,7 +215,8 @@ async def scenario(
         subs = [tp.device_display(d.id)] if d.role == "led_board" else []
         ready = asyncio.Event()
         tasks.append(asyncio.create_task(devs[d.id].run(subs, ready)))
-        await asyncio.wait_for(ready.wait(), 10)
+        # a bound to give up, generous: the embedded broker on a busy PC can take seconds
+        await asyncio.wait_for(ready.wait(), 30)
     for d in cfg.devices:
         if d.role == "led_board" and d.counter is not None:
             tasks.append(asyncio.create_task(_watch_boards(devs[d.id], d.counter, say)))

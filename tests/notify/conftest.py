@@ -110,7 +110,10 @@ class GammuSmsd:
             if m is None or m[2] != "total":
                 continue
             name = m[1]
-            data = (self.config.sent / name).read_bytes()
+            sent = self.config.sent / name
+            if not sent.exists():  # gammu-smsd logs "Transmitted" before it moves the file
+                break
+            data = sent.read_bytes()
             out.append(Transmitted(m[4], gammu.decode_text(data), coding, int(m[3]), name))
         return out
 

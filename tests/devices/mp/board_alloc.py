@@ -70,6 +70,7 @@ def main():
     }
     cfg = {"id": "board-1", "role": "led_board", "topics": topics, "panel": panel}
     dev = display_app.make(cfg, Board(cfg))
+    dev.wifi = True  # online takes the WLAN, the MQTT link and the hub
     dev.mqtt.connected = True
     dev.hub_online = True
     dev.handle("d", picture, True)
