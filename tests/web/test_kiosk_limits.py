@@ -37,6 +37,7 @@ def test_kiosk_page_says_why_no_ticket_was_issued(hub, new_page, shot):
     kiosk.goto(f"{hub.base}/kiosk")
     for _ in range(3):  # the total allowance may already be spent by another test
         kiosk.click('.svc-btn[data-service="B"]')
+        kiosk.wait_for_selector("#kiosk-error, #ticket-card")  # the answer, whichever it is
         if kiosk.locator("#kiosk-error").count():
             break
         kiosk.click("#close")
