@@ -75,14 +75,9 @@ async def _status(args: argparse.Namespace) -> dict[str, Any]:
     from antrian.store import EventStore
 
     cfg, channels = _channels(args)
-    out: dict[str, Any] = {"channels": []}
-    for name, channel in channels.items():
-        try:
-            st = await asyncio.wait_for(channel.status(), 10)
-            fields = ("up", "signal_percent", "pending", "sent", "failed", "last_error")
-            out["channels"].append({"name": name, **{f: getattr(st, f, None) for f in fields}})
-        except Exception as exc:
-            out["channels"].append({"name": name, "up": False, "last_error": str(exc)[:200]})
+    from antrian.notify.extension import channel_statuses
+
+    out: dict[str, Any] = {"channels": await channel_statuses(channels)}
     store = EventStore(cfg.database)
     try:
         outbox = Outbox(store.db)

@@ -107,6 +107,7 @@ class Notifications(Extension):
         self._wake = asyncio.Event()
         self._task: asyncio.Task[None] | None = None
         self._last_poll = 0.0
+        self._forget_minute = -1
         #: Seconds from queueing to the channel's acceptance, of the messages sent so far.
         self.latencies: list[float] = []
 
@@ -307,7 +308,10 @@ class Notifications(Extension):
                 self._queued |= self._proposed
                 self._wake.set()
             self._proposed = set()
-        self.forget_old(tick.now)
+        minute = int(tick.now.timestamp() // 60)
+        if minute != self._forget_minute:  # a look at the keys and the rows, once a minute
+            self._forget_minute = minute
+            self.forget_old(tick.now)
 
     # ------------------------------------------------------------------------------------------
     # the end of the day
@@ -371,10 +375,18 @@ class Notifications(Extension):
         number = self.vault.open(msg.day, contact.sealed) if contact is not None else None
         if number is None:
             self.outbox.finish(msg, "dropped", "the number was deleted with its day", now)
+            log.warning("message %d (%s %s) not sent: its number was deleted", msg.id, msg.ticket, msg.kind)
             return 0
         channel = self.channels.get(msg.channel)
         if channel is None:
             self.outbox.finish(msg, "failed", f"channel {msg.channel} is not configured", now)
+            log.error(
+                "message %d (%s %s) not sent: channel %s is not configured",
+                msg.id,
+                msg.ticket,
+                msg.kind,
+                msg.channel,
+            )
             return 0
         if not self.outbox.sending(msg):
             return 0
@@ -461,24 +473,27 @@ class Notifications(Extension):
     async def status(self) -> dict[str, Any]:
         """Channels, messages and monthly counts, as the admin page and `antrian notify status`
         show them (never a number)."""
-        channels = []
-        for name, channel in self.channels.items():
-            try:
-                st = await asyncio.wait_for(channel.status(), 10)
-                channels.append({"name": name, **_public(st)})
-            except Exception as exc:
-                channels.append({"name": name, "up": False, "last_error": str(exc)[:200]})
         return {
-            "channels": channels,
+            "channels": await channel_statuses(self.channels),
             "today": self.outbox.counts(self.core.state.day),
             "recent": self.outbox.recent(),
             "monthly": self.outbox.monthly(),
         }
 
 
-def _public(status: object) -> dict[str, Any]:
-    fields = ("up", "signal_percent", "pending", "sent", "failed", "last_error")
-    return {f: getattr(status, f, None) for f in fields}
+async def channel_statuses(channels: Mapping[str, Channel]) -> list[dict[str, Any]]:
+    """Each channel's state as people see it (admin page, `antrian notify status`); a channel
+    that cannot say within 10 s is shown down, with why."""
+    out: list[dict[str, Any]] = []
+    for name, channel in channels.items():
+        try:
+            st = await asyncio.wait_for(channel.status(), 10)
+        except Exception as exc:
+            out.append({"name": name, "up": False, "last_error": str(exc)[:200]})
+            continue
+        fields = ("up", "signal_percent", "pending", "sent", "failed", "last_error")
+        out.append({"name": name, **{f: getattr(st, f, None) for f in fields}})
+    return out
 
 
 def _key_folder(cfg: Config) -> Path:

@@ -16,8 +16,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from antrian.config import parse_config
 from antrian.contract import dumps
 from antrian.core import HubCore, Origin
@@ -295,14 +293,19 @@ def test_the_number_never_appears_in_the_logs(tmp_path, http_sink, caplog):
     assert "3456" not in logged
 
 
-@pytest.mark.parametrize("kind", ["almost", "called"])
-def test_every_message_fits_one_sms(kind):
+def test_every_message_fits_one_sms():
     from antrian.i18n import t
     from antrian.notify.text import sms_parts
 
     params = {"ticket": "A-999", "ahead": 999, "time": "15.55", "counter": "Loket Pelayanan 12"}
     for lang in ("id", "en"):
-        for key in (f"notify.{kind}", "notify.almost_now", "notify.not_served", "notify.paused"):
+        for key in (
+            "notify.almost",
+            "notify.called",
+            "notify.almost_now",
+            "notify.not_served",
+            "notify.paused",
+        ):
             text = t(key, lang, **params, service="Surat keterangan & legalisasi")
             encoding, parts = sms_parts(text)
             assert (encoding, parts) == ("gsm7", 1), (key, lang, len(text))
