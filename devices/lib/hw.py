@@ -135,6 +135,12 @@ class Esp32Board:
     def reboot(self):
         machine.reset()
 
+    def close_repl(self):
+        """Production: Ctrl-C no longer interrupts the firmware, so no REPL can be reached."""
+        import micropython
+
+        micropython.kbd_intr(-1)
+
     def button(self, pin):
         """An input with pull-up; `value()` is 1 while pressed (button to GND)."""
         return _Inverted(machine.Pin(pin, machine.Pin.IN, machine.Pin.PULL_UP))
@@ -216,13 +222,27 @@ def main(app, board_class=Esp32Board, path="config.json", grace_ms=2000):
     The first `grace_ms` are left to a Ctrl-C (mpremote): interrupted there the board stays
     in the REPL without a watchdog, for maintenance. Any later failure, even one nobody
     foresaw, resets the board instead of leaving it at the REPL until someone comes.
+
+    A board whose config says `"production": true` has no such window: Ctrl-C is switched
+    off before the firmware starts (`close_repl`), so a USB cable plugged into the kiosk in
+    the lobby finds no REPL to read `config.json` (the office WiFi password) from. Such a
+    board is changed over the air, or erased and flashed again (`devices/README.md`).
     """
-    time.sleep_ms(grace_ms)
+    cfg = None
     try:
         from runtime import load_config
 
         cfg = load_config(path)
-        board = board_class(cfg)
+    except Exception as exc:  # noqa: BLE001 - no config: the REPL window, then a reset
+        sys.print_exception(exc)
+    try:
+        board = board_class(cfg or {})
+        if cfg is not None and cfg.get("production") is True:
+            board.close_repl()
+        else:
+            time.sleep_ms(grace_ms)
+        if cfg is None:
+            raise ValueError("config.json")
         asyncio.run(app.make(cfg, board).run())
     except Exception as exc:  # noqa: BLE001 - anything at all: reset
         sys.print_exception(exc)

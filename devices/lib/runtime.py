@@ -27,6 +27,7 @@ import asyncio
 import gc
 import json
 import os
+import sys
 
 from mqtt import MQTTClient
 
@@ -63,6 +64,15 @@ def json_object(payload):
     return msg if isinstance(msg, dict) else None
 
 
+def _ota_state():
+    """`ota.json` as `otaboot` left it: the installed build, a rolled-back one ({} if none)."""
+    try:
+        with open("ota.json") as f:
+            return json.load(f)
+    except (OSError, ValueError):
+        return {}
+
+
 def load_config(path="config.json"):
     """The device's one config file (WiFi, broker, id, credentials, pins), as a dict."""
     with open(path) as f:
@@ -95,6 +105,8 @@ class Device:
         self.sup = cfg.get("supervisor", {})
         self.wifi = False
         self.started = ticks_ms()
+        self.ota = _ota_state()  # the installed update's version, a rolled-back one
+        self.updating = None  # the update being fetched, then its outcome (`ota.py`)
         self.mqtt = MQTTClient(
             m.get("client_id", self.id),
             m.get("host", "192.168.1.10"),
@@ -191,8 +203,11 @@ class Device:
         for topic in self.subscriptions():
             await self.mqtt.subscribe(topic, 1)
         await self.mqtt.publish(self.availability, b"online", retain=True, qos=1)
-        info = self.info()
-        await self.mqtt.publish(t["device_info"], json.dumps(info), retain=True, qos=1)
+        if self.ota.get("state") == "trial":  # a new version that reached the broker stays
+            import otaboot
+
+            self.ota = otaboot.confirm()
+        await self.publish_info()
         # A response that was lost with the old connection: ask again, same transaction.
         for w in list(self._waiting.values()):
             if w[2] is None:
@@ -201,13 +216,20 @@ class Device:
         self.board.log("device: announced")
         self._changed()
 
+    async def publish_info(self):
+        await self.mqtt.publish(self.topics["device_info"], json.dumps(self.info()), retain=True, qos=1)
+
     def info(self):
         """The retained `info`: what a technician asks first about a board that misbehaved."""
         b = self.board
         gc.collect()
+        ota = self.ota
         return {
             "firmware": FIRMWARE,
+            "build": ota.get("version"),
+            "update": self.updating or ({"version": ota["failed"], "error": "rolled_back"} if ota.get("failed") else None),
             "model": "esp32",
+            "micropython": "%d.%d.%d" % sys.implementation.version[:3],
             "role": self.role,
             "reset_cause": b.reset_cause(),
             "uptime_s": ticks_diff(ticks_ms(), self.started) // 1000,
@@ -254,6 +276,11 @@ class Device:
                 self.brightness(level)
         if msg.get("reboot") is True:
             self.board.reboot()
+        up = msg.get("update")
+        if isinstance(up, dict):
+            import ota  # only now: its bytes are not the firmware's while it serves
+
+            ota.start(self, up)
 
     def transaction(self):
         """A fresh id for one press: unique across reboots, reused by every resend."""

@@ -12,17 +12,27 @@ from antrian.extension import Extension
 from antrian.extensions.boards import DisplayBoards
 from antrian.extensions.homeassistant import HomeAssistant
 from antrian.extensions.speakers import Speakers
+from antrian.extensions.updates import FirmwareUpdates
 from antrian.extensions.web import WebPages
 from antrian.notify.extension import Notifications
 
 #: Every built-in part, in the order they start.
-#: Notifications start before the pages, which mount their routes.
+#: Notifications and updates start before the pages, which mount their routes.
 BUILTIN: Final[tuple[type[Extension], ...]] = (
     DisplayBoards,
     Speakers,
     HomeAssistant,
     Notifications,
+    FirmwareUpdates,
     WebPages,
 )
 
-__all__ = ["BUILTIN", "DisplayBoards", "HomeAssistant", "Notifications", "Speakers", "WebPages"]
+__all__ = [
+    "BUILTIN",
+    "DisplayBoards",
+    "FirmwareUpdates",
+    "HomeAssistant",
+    "Notifications",
+    "Speakers",
+    "WebPages",
+]

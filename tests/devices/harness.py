@@ -22,6 +22,7 @@ from typing import Any
 
 from antrian.contract import Topics
 from antrian.i18n import device_words
+from antrian.provision.firmware import write_flash_folder
 from antrian.provision.topics import device_topics
 from antrian.shared import FOLDER as SHARED
 from tests.kit import Mosquitto, Probe
@@ -91,9 +92,12 @@ def board_config(broker: Mosquitto, panel: dict[str, Any], dev_id: str = "board-
 class Firmware:
     """One device: a MicroPython process with the fake board, restartable (power cycle)."""
 
-    def __init__(self, cfg: dict[str, Any], workdir: Path) -> None:
+    def __init__(self, cfg: dict[str, Any], workdir: Path, flash: Path | None = None) -> None:
         self.cfg = cfg
-        self.cfg_path = workdir / f"{cfg['id']}.json"
+        #: A board's flash (`flash_board`): the firmware runs from its files, in that folder,
+        #: through the loader (updates installed, rolled back); else from the source tree.
+        self.flash = flash
+        self.cfg_path = (flash / "config.json") if flash else workdir / f"{cfg['id']}.json"
         self.cfg_path.write_text(json.dumps(cfg))
         self.events: list[dict[str, Any]] = []
         self.cond = threading.Condition()
@@ -104,13 +108,18 @@ class Firmware:
     def start(self) -> None:
         # the board's files: its own, the shared runtime, and the modules shared with the hub
         path = [DEVICES / "lib", DEVICES / "esp32-button", DEVICES / "esp32-display", SHARED, MP_DIR]
+        args = [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"), str(self.cfg_path)]
+        if self.flash is not None:
+            path = [self.flash, MP_DIR]
+            args.append("--flash")
         env = dict(os.environ, MICROPYPATH=":".join(str(p) for p in path) + ":.frozen")
         self.proc = subprocess.Popen(
-            [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_fw.py"), str(self.cfg_path)],
+            args,
             stdin=subprocess.PIPE,
             stdout=subprocess.PIPE,
             stderr=subprocess.PIPE,
             env=env,
+            cwd=self.flash,
         )
         self.boots += 1
         threading.Thread(target=self._read, args=(self.proc,), daemon=True).start()
@@ -211,6 +220,13 @@ class Firmware:
         """A power cycle: kill (no DISCONNECT, the last will fires) and boot again."""
         self.stop()
         self.start()
+
+
+def flash_board(workdir: Path, role: str) -> Path:
+    """A board's flash as `devices/README.md` has it written by USB: loader, firmware, ota.json."""
+    flash = workdir / f"flash-{role}"
+    write_flash_folder(role, flash)
+    return flash
 
 
 def online(fw: Firmware, since: int = 0, timeout: float = 10.0) -> None:

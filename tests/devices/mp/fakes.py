@@ -212,6 +212,10 @@ class FakeBoard(hw.Esp32Board):
         sys.stdout.flush()
         sys.exit(75)
 
+    def close_repl(self):
+        emit("repl_closed")
+        super().close_repl()
+
     def button(self, pin):
         b = self.buttons[pin] = FakeButton()
         return b

@@ -1,6 +1,9 @@
 """Start one device's firmware on the MicroPython unix port with the fake board.
 
-Usage: micropython run_fw.py config.json   (MICROPYPATH: firmware dirs, this dir, .frozen)
+Usage: micropython run_fw.py config.json [--flash]   (MICROPYPATH: firmware dirs, this dir,
+.frozen). With `--flash` the firmware runs from a board's flash (the working directory) the
+way `main.py` starts it: `otaboot.boot()` first (an update installed or rolled back), and a
+firmware that cannot be imported resets the board.
 """
 
 import asyncio
@@ -8,7 +11,20 @@ import gc
 import json
 import sys
 
-from fakes import FakeBoard, emit
+if "--flash" in sys.argv:
+    import otaboot
+
+    otaboot.boot()
+    del otaboot
+    sys.modules.pop("otaboot", None)  # as main.py
+    try:
+        from fakes import FakeBoard, emit
+    except Exception as exc:  # as main.py: a firmware that cannot load resets
+        import otaboot
+
+        otaboot.failed(exc)
+else:
+    from fakes import FakeBoard, emit
 
 
 def main():
@@ -17,10 +33,15 @@ def main():
     board = FakeBoard(cfg)
     gc.collect()
     board.baseline = gc.mem_alloc()  # interpreter + this harness, before any firmware
-    if cfg["role"] == "led_board":
-        import display_app as app
-    else:
-        import button_app as app
+    try:
+        if cfg["role"] == "led_board":
+            import display_app as app
+        else:
+            import button_app as app
+    except Exception as exc:  # as main.py: a firmware that cannot load resets
+        import otaboot
+
+        otaboot.failed(exc)
     dev = app.make(cfg, board)
 
     async def go():

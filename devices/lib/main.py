@@ -1,0 +1,22 @@
+# Runs at power-on, on every board. `otaboot` first: it finishes or rolls back an update
+# before any module of the firmware is imported (this file and otaboot.py are never updated
+# over the air). Then the firmware of the board's `role` in config.json: the kiosk or call
+# pad (button_app), or the LED board (display_app). Anything that escapes resets the board.
+import json
+import sys
+
+import otaboot
+
+otaboot.boot()
+del otaboot
+sys.modules.pop("otaboot", None)  # its bytes back to the firmware
+try:
+    with open("config.json") as f:
+        role = json.load(f).get("role")
+    app = __import__("display_app" if role == "led_board" else "button_app")
+    import hw
+except Exception as exc:  # noqa: BLE001 - a firmware that cannot even load: reset, counted
+    import otaboot
+
+    otaboot.failed(exc)
+hw.main(app)
