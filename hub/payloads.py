@@ -160,12 +160,28 @@ class CounterEvent(TypedDict):
 # ---------------------------------------------------------------------------------------------
 
 
+class UpdateOutcome(TypedDict, total=False):
+    """`info.update`: the last over-the-air update of a board."""
+
+    version: str
+    state: Literal["fetching", "restarting", "failed"]
+    #: hash, size, name, manifest, http, network, timeout, short, message; rolled_back
+    error: str
+
+
 class DeviceInfo(TypedDict):
     """`device/{id}/info` (retained): what a device says about itself on connect."""
 
     firmware: str
     model: str
     role: NotRequired[str]
+    #: the firmware bundle the board runs (`antrian.provision.firmware`), null if unknown
+    build: NotRequired[str | None]
+    #: the MicroPython release under it, e.g. "1.29.0"
+    micropython: NotRequired[str]
+    #: how the last over-the-air update went: `state` fetching, restarting or failed (with
+    #: `error`), or `error` rolled_back when the loader took a version out; null if none
+    update: NotRequired[UpdateOutcome | None]
     #: why the board last started: power_on, hard, watchdog, deep_sleep, soft, unknown
     reset_cause: NotRequired[str]
     uptime_s: NotRequired[int]
@@ -228,12 +244,25 @@ class SpeakerEvent(TypedDict):
     replaces: NotRequired[list[str]]
 
 
+class UpdateOrder(TypedDict):
+    """`set.update`: fetch this firmware from the hub's web server (`host`, default the
+    broker's, and `port`) under `path`; `sha256` is the manifest's, the only hash that comes
+    over the authenticated channel."""
+
+    version: str
+    sha256: str
+    port: int
+    path: str
+    host: NotRequired[str]
+
+
 class DeviceSet(TypedDict, total=False):
     """`device/{id}/set`: one setting of a device per message."""
 
     brightness: int
     volume: int
     reboot: bool
+    update: UpdateOrder
 
 
 # ---------------------------------------------------------------------------------------------

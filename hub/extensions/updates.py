@@ -27,6 +27,7 @@ from antrian.bus import MessageIn
 from antrian.config import Config
 from antrian.contract import MAX_PACKET_BYTES, Outgoing
 from antrian.extension import Extension
+from antrian.payloads import DeviceSet, UpdateOrder
 from antrian.provision.firmware import MICROPYTHON_VERSION, Bundle, available
 
 if TYPE_CHECKING:
@@ -108,14 +109,13 @@ class FirmwareUpdates(Extension):
         b = self.bundles.get(dev.role)
         if b is None:
             return {"status": "error", "error": "no_firmware"}
-        message = {
-            "update": {
-                "version": b.version,
-                "sha256": b.sha256,
-                "port": self.cfg.web.port,
-                "path": f"/firmware/{b.role}/{b.version}/",
-            }
+        order: UpdateOrder = {
+            "version": b.version,
+            "sha256": b.sha256,
+            "port": self.cfg.web.port,
+            "path": f"/firmware/{b.role}/{b.version}/",
         }
+        message: DeviceSet = {"update": order}
         self.publish([Outgoing(self.topics.device_set(dev.id), json.dumps(message).encode())])
         log.info("asked %s to update to %s %s", dev.id, dev.role, b.version)
         return {"status": "ok", "data": {"device": dev.id, "version": b.version}}

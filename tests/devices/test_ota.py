@@ -10,7 +10,9 @@ from __future__ import annotations
 import hashlib
 import http.server
 import json
+import os
 import shutil
+import subprocess
 import threading
 import time
 from collections.abc import Iterator
@@ -18,7 +20,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from harness import Firmware, flash_board, kiosk_config, online
+from harness import MICROPYTHON, Firmware, flash_board, kiosk_config, online
 
 from antrian.contract import Topics
 from antrian.net import free_port
@@ -245,3 +247,54 @@ def test_firmware_that_cannot_run_is_rolled_back(broker, hub, watcher, tmp_path)
     assert back["update"] == {"version": bad.version, "error": "rolled_back"}
     assert fw.flash is not None
     assert (fw.flash / "runtime.py").read_bytes() == (DEVICES / "lib" / "runtime.py").read_bytes()
+
+
+def run_loader(flash: Path) -> list[str]:
+    """`otaboot.boot()` once in `flash`, on the real interpreter (a board's start)."""
+    env = dict(os.environ, MICROPYPATH=f"{flash}:.frozen")
+    out = subprocess.run(
+        [str(MICROPYTHON), "-c", "import otaboot\notaboot.boot()"],
+        cwd=flash,
+        env=env,
+        capture_output=True,
+        timeout=20,
+        check=True,
+    )
+    return out.stdout.decode().splitlines()
+
+
+def test_swap_cut_by_a_power_cut_is_finished_at_the_next_boot(tmp_path):
+    flash = flash_board(tmp_path, "kiosk")
+    old = {n: (flash / n).read_bytes() for n in ("runtime.py", "hw.py", "mqtt.py")}
+    staged = flash / "ota_new"
+    staged.mkdir()
+    (flash / "ota_old").mkdir()
+    new = {n: b"# new build of " + n.encode() + b"\n" for n in old}
+    for n, data in new.items():
+        (staged / n).write_bytes(data)
+    (flash / "ota.json").write_text(
+        json.dumps({"state": "swap", "version": "n", "prev": "o", "files": sorted(new), "added": []})
+    )
+    # the cut came after hw.py went to ota_old/ and before the new one took its place
+    (flash / "hw.py").rename(flash / "ota_old" / "hw.py")
+
+    assert any("ota: installed" in line for line in run_loader(flash))
+    for n, data in new.items():
+        assert (flash / n).read_bytes() == data, n
+        assert (flash / "ota_old" / n).read_bytes() == old[n], n
+    state = json.loads((flash / "ota.json").read_text())
+    assert state["state"] == "trial"
+    assert state["boots"] == 1
+
+    for _ in range(3):  # three more boots that never confirm: the old files come back
+        run_loader(flash)
+    for n, data in old.items():
+        assert (flash / n).read_bytes() == data, n
+    assert json.loads((flash / "ota.json").read_text()) == {"state": "ok", "version": "o", "failed": "n"}
+
+
+def test_unreadable_update_state_does_not_stop_the_board(tmp_path):
+    flash = flash_board(tmp_path, "kiosk")
+    (flash / "ota.json").write_text("{half a fi")
+    lines = run_loader(flash)  # no exception: the board starts on what it has
+    assert not any("Traceback" in line for line in lines)

@@ -302,3 +302,36 @@ def test_stale_press_is_refused_and_a_resend_keeps_its_answer(broker, hub, watch
     fw.press("A")
     sent = json.loads(watcher.latest(req, lambda p: json.loads(p)["transaction"] not in ("s1", "s2")))
     assert 0 <= sent["age_ms"] < 120_000
+
+
+def _main_once(tmp_path, cfg: dict, grace_ms: int) -> list[dict]:
+    """`hw.main` with the fake board and a firmware that fails at once: its events."""
+    path = tmp_path / "config.json"
+    path.write_text(json.dumps(cfg))
+    script = tmp_path / "boot.py"
+    script.write_text(
+        "import hw\nfrom fakes import FakeBoard\n\n"
+        "class App:\n    @staticmethod\n    def make(cfg, board):\n"
+        "        raise KeyError('stop here')\n\n"
+        f"hw.main(App, FakeBoard, {str(path)!r}, grace_ms={grace_ms})\n"
+    )
+    env = dict(
+        os.environ, MICROPYPATH=":".join(str(p) for p in (DEVICES / "lib", SHARED, MP_DIR)) + ":.frozen"
+    )
+    out = subprocess.run(
+        [str(MICROPYTHON), str(script)], env=env, capture_output=True, timeout=20, check=False
+    )
+    return [json.loads(x[2:]) for x in out.stdout.decode().splitlines() if x.startswith("@@")]
+
+
+def test_production_board_closes_the_repl_before_the_firmware_starts(tmp_path):
+    """`"production": true`: no Ctrl-C window (the lobby's USB port gives no REPL, so no
+    `config.json` with the WiFi password); a workshop board keeps its 2 s window."""
+    events = _main_once(tmp_path, {"id": "kiosk-1", "role": "kiosk", "production": True}, 3000)
+    kinds = [e["ev"] for e in events]
+    assert "repl_closed" in kinds
+    assert kinds.index("repl_closed") < kinds.index("reset")
+
+    events = _main_once(tmp_path, {"id": "kiosk-1", "role": "kiosk"}, 100)
+    assert "repl_closed" not in [e["ev"] for e in events]
+    assert {"ev": "reset", "cause": "machine.reset"} in events
