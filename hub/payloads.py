@@ -190,6 +190,9 @@ class DeviceInfo(TypedDict):
     free_heap: NotRequired[int]
     #: MQTT connections since boot (1 on a steady link)
     mqtt_connects: NotRequired[int]
+    #: a kiosk's printer: ok, silent (no answer to its status query), paper_end; null before
+    #: its first answer (the kiosk publishes `info` again on every change)
+    printer: NotRequired[str | None]
 
 
 class DeviceDisplay(TypedDict):

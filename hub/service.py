@@ -21,6 +21,7 @@ import asyncio
 import contextlib
 import logging
 import secrets
+import time
 from collections.abc import Callable, Iterable
 from datetime import datetime
 from typing import Any, Final
@@ -39,7 +40,9 @@ from antrian.contract import (
     dumps,
 )
 from antrian.core import HubCore, Origin, Outgoing
+from antrian.device_info import PRINTER_TROUBLE, read_info
 from antrian.extension import Extension
+from antrian.i18n import t
 from antrian.lock import AnotherHub
 from antrian.store import StorageError
 
@@ -55,6 +58,9 @@ STARTUP_GRACE_S: Final = 3.0
 #: Where this database remembers the instance that last served from it (a hub killed with -9
 #: leaves its `online` retained; its successor on this database recognises it).
 INSTANCE_META: Final = "hub_instance"
+#: Devices not in the configuration that the hub keeps track of (shown on the admin page with a
+#: warning mark); more are ignored, so a flood of made-up ids cannot fill its memory.
+MAX_UNKNOWN_DEVICES: Final = 64
 
 
 class HubService:
@@ -335,7 +341,7 @@ class HubService:
                     elif kind == "availability":
                         self._seen(device, availability=payload.decode("utf-8", "replace")[:16])
                     elif kind == "info":
-                        self._seen(device, info=_json_or_none(payload))
+                        self._info(device, payload)
                     self.publish(self.core.bus.emit(MessageIn(topic, payload, retained)))
                 else:
                     self.publish(self.core.bus.emit(MessageIn(topic, payload, retained)))
@@ -352,9 +358,29 @@ class HubService:
         return effects
 
     def _seen(self, device: str, **fields: Any) -> None:  # noqa: ANN401
+        if device not in self.devices_seen and self.cfg.device(device) is None:
+            unknown = sum(1 for d in self.devices_seen if self.cfg.device(d) is None)
+            if unknown >= MAX_UNKNOWN_DEVICES:
+                return
         entry = self.devices_seen.setdefault(device, {"availability": None, "info": None})
         entry.update(fields)
         entry["last_seen"] = datetime.now(self.cfg.office.tz).isoformat(timespec="seconds")
+
+    def _info(self, device: str, payload: bytes) -> None:
+        """A device's `info`: kept checked (`antrian.device_info`), with when it came; a
+        kiosk's printer that stops answering or runs out of paper is logged loudly."""
+        health = read_info(_json_or_none(payload))
+        before = (self.devices_seen.get(device) or {}).get("info")
+        self._seen(device, info=health, info_at=time.monotonic())
+        dev = self.cfg.device(device)
+        if dev is None or dev.role != "kiosk":
+            return
+        old, new = before["printer"] if before else None, health["printer"]
+        lang = self.cfg.office.language
+        if new != old and new in PRINTER_TROUBLE:
+            log.warning("%s", t(f"devices.printer_{new}", lang, device=device))
+        elif new == "ok" and old in PRINTER_TROUBLE:
+            log.warning("%s", t("devices.printer_ok", lang, device=device))
 
 
 def _payload(raw: Any) -> bytes:  # noqa: ANN401

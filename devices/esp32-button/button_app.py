@@ -16,6 +16,9 @@ No phantom tickets, no double tickets (see devices/README.md, "Kiosk rules"):
 * the status is asked only once the job has left the UART (at 9600 baud a ticket takes ~0.4 s
   on the wire, and the question waits behind it), and silence after a job is not a failed
   print: nothing is printed again, the ready LED stays off until the printer answers.
+
+The hub is told: `info` carries `printer` (`ok`, `silent`, `paper_end`; null before the first
+answer or without status queries) and is published again, retained, on every change.
 """
 
 import asyncio
@@ -96,12 +99,24 @@ class Kiosk(Device):
         self.priority_until = None
         self.busy = False
         self.reprint = None  # ticket data waiting for paper
-        self.silent = False  # the printer did not answer after a job: its state is unknown
+        # What the printer said last: "ok", "silent" (no answer: its state is unknown),
+        # "paper_end"; None until it is first asked (never, without status queries).
+        self.printer = None
         self.printed = 0
 
     def link_changed(self):
-        ready = self.online and not self.reprint and not self.silent
+        ready = self.online and not self.reprint and self.printer in (None, "ok")
         self.led_ready.value(1 if ready else 0)
+
+    def info(self):
+        i = super().info()
+        i["printer"] = self.printer
+        return i
+
+    async def tell(self):
+        """Publish `info` again (retained): the hub shows and logs the printer's state."""
+        if self.mqtt.connected:
+            await self.publish_info()
 
     def press(self, name):
         if name == "priority":
@@ -212,11 +227,14 @@ class Kiosk(Device):
         if not self.status_query:
             return True
         s = await self.status()
-        if self.silent != (s is None):
-            self.silent = s is None
-            self.board.log("kiosk: printer", "silent" if self.silent else "answers again")
+        state = "silent" if s is None else "ok" if self.paper_ok(s) else "paper_end"
+        if state != self.printer:
+            if "silent" in (state, self.printer):
+                self.board.log("kiosk: printer", "silent" if s is None else "answers again")
+            self.printer = state
             self.link_changed()
-        return None if s is None else self.paper_ok(s)
+            asyncio.create_task(self.tell())
+        return None if s is None else state == "ok"
 
     async def print_ticket(self, data, reprint=False):
         await self.send(escpos.ticket(data, self.paper, reprint, self.words))
@@ -239,13 +257,15 @@ class Kiosk(Device):
             self.link_changed()
 
     async def main(self):
+        if self.printer is None:
+            await self.printer_ok()  # before any press: the hub learns the state from `info`
         asyncio.create_task(self.buttons.run())
         while True:
             await asyncio.sleep_ms(1000)
-            if self.busy or not (self.reprint or self.silent):
+            if self.busy or not self.status_query or (self.printer == "ok" and not self.reprint):
                 continue
             # Ask again: a ticket waiting for paper is printed once paper is back; after
-            # silence, the ready LED comes back when the printer answers.
+            # silence or paper end, the ready LED comes back when the printer answers.
             self.busy = True
             try:
                 if await self.printer_ok() and self.reprint:

@@ -5,8 +5,11 @@ with a `unique_id`, a `device` (the hub; each counter as its own device `via_dev
 `origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor (the
 wait estimate in its attributes), a "full for today" binary sensor (a ticket taken now would
 not be reached before closing) and a take-ticket button; per counter a serving sensor, a
-call-next button, an event entity and a status select. Anything no longer configured is
-cleared with an empty retained payload.
+call-next button, an event entity and a status select. Each board (kiosk, call pad, LED board,
+speaker) is a device of its own `via_device` the hub, with diagnostic entities from what it says
+about itself: connectivity (its `availability`), and from its `info` the WiFi signal, uptime,
+free heap, MQTT connections, reset cause and firmware; a kiosk also its printer's state.
+Anything no longer configured is cleared with an empty retained payload.
 
 Discovery goes out on every connect and whenever Home Assistant says it came online (its
 birth on `homeassistant/status`), as Home Assistant asks of integrations.
@@ -23,6 +26,7 @@ from antrian import __version__
 from antrian.bus import Connected, MessageIn
 from antrian.config import Config
 from antrian.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, dumps
+from antrian.device_info import PRINTER_STATES
 from antrian.extension import Extension
 from antrian.store import StorageError
 
@@ -32,6 +36,14 @@ log = logging.getLogger("antrian.homeassistant")
 PUBLISHED_META: Final = "discovery_topics"
 
 ORIGIN: Final = {"name": "antrian", "sw": __version__}
+#: The roles played by a board of its own (ESP32 firmware, the speaker node), each its own HA
+#: device with diagnostic entities, and the model it is shown as.
+BOARD_MODELS: Final = {
+    "kiosk": "kios tiket",
+    "call_pad": "pad panggil",
+    "led_board": "papan LED",
+    "speaker": "pengeras suara",
+}
 
 
 def _node(cfg: Config) -> str:
@@ -52,14 +64,17 @@ def entities(cfg: Config) -> dict[str, dict[str, Any]]:
     availability = [{"topic": tp.hub_state, "value_template": "{{ value_json.state }}"}]
     out: dict[str, dict[str, Any]] = {}
 
-    def add(component: str, object_id: str, body: dict[str, Any], device: dict[str, Any]) -> None:
-        body.update(
-            unique_id=f"{node}_{object_id}",
-            object_id=f"{node}_{object_id}",
-            device=device,
-            origin=ORIGIN,
-            availability=availability,
-        )
+    def add(
+        component: str,
+        object_id: str,
+        body: dict[str, Any],
+        device: dict[str, Any],
+        available: list[dict[str, str]] | None = availability,
+    ) -> None:
+        body.update(unique_id=f"{node}_{object_id}", object_id=f"{node}_{object_id}", device=device)
+        body.update(origin=ORIGIN)
+        if available is not None:
+            body.update(availability=available)
         out[f"{HA_DISCOVERY_PREFIX}/{component}/{node}/{object_id}/config"] = body
 
     for s in cfg.services:
@@ -157,6 +172,75 @@ def entities(cfg: Config) -> dict[str, dict[str, Any]]:
             },
             dev,
         )
+    for d in cfg.devices:
+        if d.role in BOARD_MODELS:
+            for component, object_id, body, available in _board_entities(tp, d.id, d.role):
+                dev = {
+                    "identifiers": [f"{node}_device_{d.id}"],
+                    "name": d.id,
+                    "via_device": node,
+                    "manufacturer": "antrian",
+                    "model": BOARD_MODELS[d.role],
+                }
+                add(component, f"device_{d.id}_{object_id}", body, dev, available)
+    return out
+
+
+#: A board's diagnostic sensors, by the `info` field each shows (also its object id): its name
+#: and HA keys. The uptime is as of the board's last `info` (sent on every connect).
+INFO_SENSORS: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
+    (
+        "rssi",
+        "Sinyal WiFi",
+        {"device_class": "signal_strength", "unit_of_measurement": "dBm", "state_class": "measurement"},
+    ),
+    ("uptime_s", "Waktu nyala", {"device_class": "duration", "unit_of_measurement": "s"}),
+    (
+        "free_heap",
+        "Memori bebas",
+        {"device_class": "data_size", "unit_of_measurement": "B", "state_class": "measurement"},
+    ),
+    ("mqtt_connects", "Koneksi MQTT", {"state_class": "total_increasing", "icon": "mdi:lan-connect"}),
+    ("reset_cause", "Sebab mulai", {"icon": "mdi:restart"}),
+    ("firmware", "Firmware", {"icon": "mdi:chip"}),
+)
+
+
+def _board_entities(
+    tp: Topics, device_id: str, role: str
+) -> list[tuple[str, str, dict[str, Any], list[dict[str, str]] | None]]:
+    """(component, object id, config, availability) of one board's entities.
+
+    Connectivity is the board's own `availability` (on while it is connected, off once its
+    last will came), so it is always available itself; the rest reads its retained `info`,
+    unavailable while the board is offline. The firmware is a sensor: a device's `sw_version`
+    cannot follow a payload. A field the board does not send reads "None": unknown in HA.
+    """
+    state = tp.device_availability(device_id)
+    online = [{"topic": state, "payload_available": "online", "payload_not_available": "offline"}]
+    out: list[tuple[str, str, dict[str, Any], list[dict[str, str]] | None]] = [
+        (
+            "binary_sensor",
+            "connectivity",
+            {
+                "name": "Terhubung",
+                "state_topic": state,
+                "payload_on": "online",
+                "payload_off": "offline",
+                "device_class": "connectivity",
+                "entity_category": "diagnostic",
+            },
+            None,
+        )
+    ]
+    for key, name, keys in INFO_SENSORS:
+        body = {"name": name, "state_topic": tp.device_info(device_id), "entity_category": "diagnostic"}
+        body["value_template"] = "{{ value_json.get('" + key + "') }}"
+        out.append(("sensor", key, {**body, **keys}, online))
+    if role == "kiosk":
+        printer = {"name": "Printer", "state_topic": tp.device_info(device_id), "icon": "mdi:printer-pos"}
+        printer.update(value_template="{{ value_json.get('printer') }}", device_class="enum")
+        out.append(("sensor", "printer", {**printer, "options": list(PRINTER_STATES)}, online))
     return out
 
 

@@ -29,6 +29,7 @@ import json
 import logging
 import secrets
 import sys
+import time
 from collections.abc import Awaitable, Callable
 from datetime import date, datetime, timedelta
 from html import escape
@@ -43,6 +44,8 @@ from antrian.bus import Committed, MessageIn
 from antrian.config import OfficeConfig
 from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
 from antrian.core import HubCore, Origin
+from antrian.device_info import DeviceHealth, read_info
+from antrian.device_info import hints as device_hints
 from antrian.extensions.speakers import MissedCall, Speakers
 from antrian.printer import PrinterError, print_ticket
 from antrian.queue import Event
@@ -217,10 +220,15 @@ class WebApp:
         }
 
     def _on_message(self, msg: MessageIn) -> None:
-        """A device's `event`: what a speaker could not play (`call_missed`), or played after
+        """A device's `info` or `availability`: the admin page's devices table is drawn again.
+        A device's `event`: what a speaker could not play (`call_missed`), or played after
         all. The speakers part reads and keeps it (`Speakers.unheard`); the pages show what it
         keeps, and the TV flashes a call that was newly not heard."""
         parsed = self.service.topics.parse_device_topic(msg.topic)
+        if parsed is not None and parsed[1] in ("info", "availability") and not parsed[2]:
+            if self.loop is not None:  # the devices table: a printer out of paper shows at once
+                self.loop.call_soon_threadsafe(self.streams.changed)
+            return
         if parsed is None or parsed[1] != "event" or parsed[2] or msg.retained:
             return
 
@@ -331,7 +339,12 @@ class WebApp:
         for dev_id in ids:
             dev = self.cfg.device(dev_id)
             s = seen.get(dev_id, {})
-            info = s.get("info") or {}
+            health: DeviceHealth = s.get("info") or read_info(None)
+            online = s.get("availability") == "online"
+            uptime = health["uptime_s"]
+            if uptime is not None and online:
+                # `info` comes on connect: the board has run since, as long as it is online
+                uptime += int(time.monotonic() - s.get("info_at", time.monotonic()))
             out.append(
                 {
                     "id": dev_id,
@@ -339,9 +352,10 @@ class WebApp:
                     "counter": dev.counter if dev else None,
                     "availability": s.get("availability"),
                     "last_seen": s.get("last_seen"),
-                    "firmware": info.get("firmware") or info.get("version"),
-                    "model": info.get("model"),
                     "registered": dev is not None,
+                    **health,
+                    "uptime_s": uptime,
+                    "hints": device_hints(health),
                 }
             )
         return out
@@ -924,6 +938,14 @@ async def admin_stats(request: web.Request) -> web.Response:
         f"{stats.share_chart(s['no_show_share'], title=t['no_show_share'])}</div>"
     )
     return web.Response(text=html, content_type="text/html")
+
+
+@routes.get("/admin/devices")
+async def admin_devices(request: web.Request) -> web.Response:
+    """The devices table of the admin page as JSON (what each device says about itself)."""
+    app = _app(request)
+    app.need_user(request, ("admin",))
+    return web.json_response({"devices": app.devices()})
 
 
 @routes.get("/admin/audit")

@@ -18,7 +18,7 @@
         <div class="row"><label>${esc(T.call_out_of_order)} <select id="ooo-counter"></select></label>
         <label>${esc(T.reason)} <input id="reason" maxlength="200"></label></div>
         <div id="queue"></div><p id="result" class="result" role="status"></p></section>
-      <section class="card"><h2>${esc(T.devices)}</h2><table id="devices"></table></section>
+      <section class="card wide"><h2>${esc(T.devices)}</h2><table id="devices"></table></section>
       <section class="card"><h2>${esc(T.running_text)}</h2>
         <form id="running-text-form" class="running-text-form">
           <input id="running-text" maxlength="200" autocomplete="off">
@@ -123,14 +123,42 @@
       s.skipped.map((t) => `<span class="chip skipped">${esc(t.ticket)}
         <button data-act="${A({ command: "reinsert", ticket: t.ticket })}">${esc(T.reinsert)}</button></span>`).join("");
     document.getElementById("devices").innerHTML =
-      `<tr><th>${esc(T.device_id)}</th><th>${esc(T.role)}</th><th>${esc(T.status)}</th><th>${esc(T.last_seen)}</th><th>${esc(T.firmware)}</th></tr>` +
-      s.devices.map((d) => `<tr data-device="${esc(d.id)}"><td>${esc(d.id)}${d.registered ? "" : " ⚠"}</td>
+      `<tr><th>${esc(T.device_id)}</th><th>${esc(T.role)}</th><th>${esc(T.status)}</th><th>${esc(T.last_seen)}</th>
+        <th>${esc(T.reset_cause)}</th><th>${esc(T.uptime)}</th><th>${esc(T.rssi)}</th><th>${esc(T.free_heap)}</th>
+        <th>${esc(T.mqtt_connects)}</th><th>${esc(T.printer)}</th><th>${esc(T.firmware)}</th></tr>` +
+      s.devices.map((d) => `<tr data-device="${esc(d.id)}"${d.hints.length ? ` class="notable" data-hints="${esc(d.hints.join(" "))}"` : ""}>
+        <td>${esc(d.id)}${d.registered ? "" : " ⚠"}</td>
         <td>${esc(d.role)}${d.counter ? " · " + d.counter : ""}</td>
         <td class="${d.availability === "online" ? "status-open" : "status-closed"}">${esc(d.availability === "online" ? T.online : T.offline_dev)}</td>
-        <td>${esc((d.last_seen || "—").replace("T", " ").slice(0, 19))}</td><td>${esc(d.firmware || "—")}</td></tr>`).join("");
+        <td>${esc((d.last_seen || "—").replace("T", " ").slice(0, 19))}</td>${deviceHealth(d)}
+        <td>${esc(d.firmware || "—")}</td></tr>`).join("");
     const ms = document.getElementById("mqtt-state");
     ms.textContent = s.monitor_connected ? T.online : T.offline_dev;
     ms.className = `pill ${s.monitor_connected ? "status-open" : "status-closed"}`;
+  }
+
+  /* What a board says about itself (`info`): why it last started, how long it has run, its
+     signal, heap, reconnections and printer; what deserves a look is marked ⚠ with a word. */
+  function uptimeText(s) {
+    if (s === null) return "—";
+    const d = Math.floor(s / 86400), h = Math.floor(s / 3600) % 24, m = Math.floor(s / 60) % 60;
+    return d ? fmt(T.uptime_dh, { d, h }) : h ? fmt(T.uptime_hm, { h, m }) : fmt(T.uptime_m, { m });
+  }
+  function flagged(text, hint) {
+    return hint ? `${esc(text)} <b class="status-closed" title="${esc(hint)}">⚠ ${esc(hint)}</b>` : esc(text);
+  }
+  function deviceHealth(d) {
+    const hint = (name, text) => (d.hints.includes(name) ? text : "");
+    const cause = flagged(d.reset_cause === null ? "—" : T[`reset_${d.reset_cause}`] || d.reset_cause,
+      hint("watchdog", T.watchdog_hint));
+    const rssi = flagged(d.rssi === null ? "—" : fmt(T.rssi_value, { dbm: d.rssi }), hint("weak_signal", T.weak_signal));
+    const connects = flagged(d.mqtt_connects ?? "—", hint("reconnects", T.reconnects_hint));
+    const printer = d.printer === null ? "—" : T[`printer_${d.printer}`] || d.printer;
+    return `<td data-field="reset_cause">${cause}</td>
+      <td data-field="uptime">${esc(uptimeText(d.uptime_s))}</td><td data-field="rssi">${rssi}</td>
+      <td data-field="free_heap">${esc(d.free_heap === null ? "—" : fmt(T.heap_value, { kb: Math.round(d.free_heap / 1024) }))}</td>
+      <td data-field="mqtt_connects">${connects}</td>
+      <td data-field="printer" class="${d.printer === "ok" ? "status-open" : d.printer ? "status-closed" : ""}">${esc(printer)}</td>`;
   }
 
   function addMessage(m) {
