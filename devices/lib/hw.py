@@ -135,6 +135,55 @@ class Esp32Board:
     def reboot(self):
         machine.reset()
 
+    def unique_id(self):
+        """The last 6 hex digits of the chip's id (names the setup network of a new board)."""
+        import binascii
+
+        return binascii.hexlify(machine.unique_id()).decode()[-6:]
+
+    def setup_port(self):
+        return 80
+
+    def setup_ap(self, name):
+        """Open the setup network (no password: see `fieldsetup`), at 192.168.4.1."""
+        ap = network.WLAN(network.AP_IF)
+        ap.active(True)
+        ap.config(essid=name, authmode=getattr(network, "AUTH_OPEN", 0))
+
+    def wifi_scan(self):
+        """[(name, rssi)] of the WiFi networks around, strongest first, at most 15."""
+        try:
+            sta = network.WLAN(network.STA_IF)
+            sta.active(True)
+            found = {}  # type: dict[str, int]
+            for net in sta.scan():
+                name = net[0].decode("utf-8", "replace") if isinstance(net[0], bytes) else str(net[0])
+                if name and (name not in found or net[3] > found[name]):
+                    found[name] = net[3]
+            return sorted(found.items(), key=lambda x: -x[1])[:15]
+        except Exception as exc:  # noqa: BLE001 - the page still takes a typed name
+            self.log("setup: scan failed", repr(exc))
+            return []
+
+    def setup_held(self, pin, window_ms, hold_ms=3000):
+        """True when the setup button is pressed within `window_ms` of the start and held
+        for `hold_ms`; the window passes either way (a Ctrl-C's chance on a workshop board)."""
+        try:
+            b = self.button(pin)
+        except Exception:  # noqa: BLE001 - no such pin on this board
+            time.sleep_ms(window_ms)
+            return False
+        t0 = ticks_ms()
+        while ticks_diff(ticks_ms(), t0) < window_ms:
+            if b.value():
+                t1 = ticks_ms()
+                while b.value():
+                    if ticks_diff(ticks_ms(), t1) >= hold_ms:
+                        return True
+                    time.sleep_ms(50)
+            time.sleep_ms(50)
+        return False
+
     def close_repl(self):
         """Production: Ctrl-C no longer interrupts the firmware, so no REPL can be reached."""
         import micropython
@@ -216,7 +265,11 @@ class Hub12Port:
         self.duty = (level + 1) * 4096 - 1
 
 
-def main(app, board_class=Esp32Board, path="config.json", grace_ms=2000):
+#: What a config needs before the firmware can run; without it the board opens its setup.
+NEEDED = ("id", "role", "topics", "mqtt", "wifi")
+
+
+def main(app, board_class=None, path="config.json", grace_ms=2000):
     """What `main.py` runs: the role's firmware, and a reset if anything escapes it.
 
     The first `grace_ms` are left to a Ctrl-C (mpremote): interrupted there the board stays
@@ -227,23 +280,28 @@ def main(app, board_class=Esp32Board, path="config.json", grace_ms=2000):
     off before the firmware starts (`close_repl`), so a USB cable plugged into the kiosk in
     the lobby finds no REPL to read `config.json` (the office WiFi password) from. Such a
     board is changed over the air, or erased and flashed again (`devices/README.md`).
+
+    The same window watches the setup button (`setup_pin`, default GPIO0 = BOOT): held for
+    3 s, or without a complete config, the board opens its setup network (`fieldsetup`).
     """
     cfg = None
     try:
         from runtime import load_config
 
         cfg = load_config(path)
-    except Exception as exc:  # noqa: BLE001 - no config: the REPL window, then a reset
+    except Exception as exc:  # noqa: BLE001 - no config: the setup network
         sys.print_exception(exc)
     try:
-        board = board_class(cfg or {})
+        board = (board_class or Esp32Board)(cfg or {})
         if cfg is not None and cfg.get("production") is True:
             board.close_repl()
+        held = board.setup_held((cfg or {}).get("setup_pin", 0), grace_ms)
+        if held or not isinstance(cfg, dict) or any(not cfg.get(k) for k in NEEDED):
+            import fieldsetup
+
+            asyncio.run(fieldsetup.run(board, cfg if isinstance(cfg, dict) else {}, path, board.setup_port()))
         else:
-            time.sleep_ms(grace_ms)
-        if cfg is None:
-            raise ValueError("config.json")
-        asyncio.run(app.make(cfg, board).run())
+            asyncio.run(app.make(cfg, board).run())
     except Exception as exc:  # noqa: BLE001 - anything at all: reset
         sys.print_exception(exc)
     print("main: reset")

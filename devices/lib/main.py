@@ -11,8 +11,11 @@ otaboot.boot()
 del otaboot
 sys.modules.pop("otaboot", None)  # its bytes back to the firmware
 try:
-    with open("config.json") as f:
-        role = json.load(f).get("role")
+    try:
+        with open("config.json") as f:
+            role = json.load(f).get("role")
+    except (OSError, ValueError):
+        role = None  # no config yet: hw.main opens the setup network
     app = __import__("display_app" if role == "led_board" else "button_app")
     import hw
 except Exception as exc:  # noqa: BLE001 - a firmware that cannot even load: reset, counted

@@ -71,11 +71,11 @@ def check_manifest(man, role, version):
     return files
 
 
-async def _get(host, port, path, sink, limit):
+async def _get(host, port, path, sink, limit, headers=""):
     """HTTP/1.0 GET of `path`, each chunk of the body to `sink`; the body's length."""
     r, w = await asyncio.open_connection(host, port)
     try:
-        w.write(("GET %s HTTP/1.0\r\nHost: %s\r\n\r\n" % (path, host)).encode())
+        w.write(("GET %s HTTP/1.0\r\nHost: %s\r\n%s\r\n" % (path, host, headers)).encode())
         await w.drain()
         status = await r.readline()
         if b" 200 " not in status:
@@ -102,9 +102,10 @@ async def _get(host, port, path, sink, limit):
         await w.wait_closed()
 
 
-async def fetch(host, port, path, sink, limit):
+async def fetch(host, port, path, sink, limit, headers=""):
+    """`_get` within `FETCH_MS`; every failure is an UpdateError."""
     try:
-        return await asyncio.wait_for_ms(_get(host, port, path, sink, limit), FETCH_MS)
+        return await asyncio.wait_for_ms(_get(host, port, path, sink, limit, headers), FETCH_MS)
     except asyncio.TimeoutError:
         raise UpdateError("timeout")
     except OSError:

@@ -278,8 +278,13 @@ class Device:
             self.board.reboot()
         up = msg.get("update")
         if isinstance(up, dict):
-            import ota  # only now: its bytes are not the firmware's while it serves
-
+            gc.collect()  # room to load the updater in one piece
+            try:
+                import ota  # only now: its bytes are not the firmware's while it serves
+            except MemoryError:
+                self.updating = {"version": up.get("version"), "state": "failed", "error": "memory"}
+                asyncio.create_task(self.publish_info())
+                return
             ota.start(self, up)
 
     def transaction(self):

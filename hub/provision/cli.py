@@ -4,6 +4,8 @@
         --hub-config antrian.toml [--tls]
     antrian devices remove pad-1 --hub-config antrian.toml
     antrian devices list
+    antrian devices pair kiosk-1            # hand a board in setup mode its config
+    antrian devices flash kiosk --out DIR   # every file a new board needs over USB
     antrian devices schema > devices/config.schema.json
 
 Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
@@ -19,11 +21,14 @@ from __future__ import annotations
 
 import argparse
 import sys
+from pathlib import Path
 from typing import Any
 
 from antrian.i18n import default_lang, t
 from antrian.provision.device_config import schema_text
 from antrian.provision.files import BrokerFolder, ProvisionError
+from antrian.provision.firmware import ROLE_FILES, write_flash_folder
+from antrian.provision.pairing import DEFAULT_PORT, MAX_WRONG, Pairing, device_config, serve
 
 
 def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subparsers type
@@ -66,6 +71,21 @@ def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subpars
 
     sc = dsub.add_parser("schema", help=t("cli.devices_schema", lang))
     sc.set_defaults(func=cmd_schema)
+
+    pr = dsub.add_parser("pair", help=t("cli.devices_pair", lang))
+    pr.add_argument("id", help=t("cli.devices_id", lang))
+    pr.add_argument("--dir", default="broker", help=t("cli.devices_dir", lang))
+    pr.add_argument("--listen", default="0.0.0.0", help=t("cli.devices_pair_listen", lang))  # noqa: S104
+    pr.add_argument("--pair-port", type=int, default=DEFAULT_PORT, help=t("cli.devices_pair_port", lang))
+    pr.add_argument("--minutes", type=float, default=10.0, help=t("cli.devices_pair_minutes", lang))
+    pr.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
+    pr.set_defaults(func=cmd_pair)
+
+    fl = dsub.add_parser("flash", help=t("cli.devices_flash", lang))
+    fl.add_argument("role", choices=sorted(ROLE_FILES), help=t("cli.devices_role", lang))
+    fl.add_argument("--out", required=True, help=t("cli.devices_flash_out", lang))
+    fl.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
+    fl.set_defaults(func=cmd_flash)
 
 
 def _folder(args: argparse.Namespace) -> BrokerFolder:
@@ -169,6 +189,48 @@ def cmd_list(args: argparse.Namespace) -> int:
             print(f"  {d.id:<20} {d.role:<10} {where}")
 
     return _run(args, body)
+
+
+def cmd_pair(args: argparse.Namespace) -> int:
+    """Show a code and wait until the board in setup mode has fetched its config."""
+    lang = args.lang
+    try:
+        config = device_config(Path(args.dir), args.id)
+    except (OSError, ValueError):
+        print(t("devices.pair_unknown", lang, id=args.id, dir=args.dir), file=sys.stderr)
+        return 2
+    pairing = Pairing(args.id, config)
+    code = f"{pairing.code[:4]} {pairing.code[4:]}"
+
+    def show() -> None:
+        minutes = f"{args.minutes:g}"
+        print(
+            t("devices.pair_code", lang, id=args.id, code=code, port=args.pair_port, minutes=minutes),
+            flush=True,
+        )
+
+    def say(event: str, peer: str) -> None:
+        if event == "wrong":
+            print(t("devices.pair_wrong", lang, peer=peer, left=MAX_WRONG - pairing.wrong), flush=True)
+
+    try:
+        taken = serve(pairing, args.listen, args.pair_port, args.minutes, say, show)
+    except OSError as exc:
+        print(t("devices.pair_port_busy", lang, port=args.pair_port, error=exc), file=sys.stderr)
+        return 2
+    if taken:
+        print(t("devices.pair_done", lang, id=args.id))
+        return 0
+    print(t("devices.pair_failed", lang, id=args.id), file=sys.stderr)
+    return 1
+
+
+def cmd_flash(args: argparse.Namespace) -> int:
+    """Write the loader and the firmware of `role` into a folder, to copy onto a board by USB."""
+    out = Path(args.out)
+    b = write_flash_folder(args.role, out)
+    print(t("devices.flash_written", args.lang, role=args.role, version=b.version, out=out))
+    return 0
 
 
 def cmd_schema(_args: argparse.Namespace) -> int:

@@ -204,6 +204,16 @@ class DeviceConfig(_Section, kw_only=True):
     topics: TopicsSection
     wifi: WifiSection
     supervisor: SupervisorSection | UnsetType = UNSET
+    production: Annotated[
+        bool,
+        msgspec.Meta(
+            description="true: no REPL (Ctrl-C off); change the board over the air or by erasing it"
+        ),
+    ] = False
+    setup_pin: Annotated[
+        Pin | UnsetType,
+        msgspec.Meta(description="held 3 s after power-on: the setup network (default GPIO0, BOOT)"),
+    ] = UNSET
     kiosk: KioskSection | UnsetType = UNSET
     printer: PrinterSection | UnsetType = UNSET
     pad: PadSection | UnsetType = UNSET

@@ -28,7 +28,7 @@ DEVICES: Final = Path(__file__).resolve().parents[2] / "devices"
 #: "Flashing"). A board reports its own in `info.micropython`; the admin page flags others.
 MICROPYTHON_VERSION: Final = "1.29"
 
-_COMMON: Final = ("lib/mqtt.py", "lib/runtime.py", "lib/hw.py", "lib/ota.py")
+_COMMON: Final = ("lib/mqtt.py", "lib/runtime.py", "lib/hw.py", "lib/ota.py", "lib/fieldsetup.py")
 _BUTTON: Final = (
     *_COMMON,
     "esp32-button/button_app.py",

@@ -252,3 +252,36 @@ def one_ticket_through_every_role(
     watcher.latest(topics.device_response("pad-1", "call_next"))
     watcher.latest(topics.device_display("board-1"), lambda p: b"A-001" in p)
     return kiosk, pad, board
+
+
+def run_main(flash: Path, setup_port: int) -> subprocess.Popen[bytes]:
+    """The board's own `main.py` from its flash on the fake board (`run_main.py`)."""
+    env = dict(os.environ, MICROPYPATH=f"{flash}:{MP_DIR}:.frozen", SETUP_PORT=str(setup_port))
+    return subprocess.Popen(
+        [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_main.py")],
+        cwd=flash,
+        env=env,
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+    )
+
+
+def setup_page(port: int, body: bytes | None = None, timeout: float = 20.0) -> tuple[int, str]:
+    """GET (or POST `body` to /save) the board's setup page, once it listens."""
+    import http.client
+
+    deadline = time.monotonic() + timeout
+    while True:
+        try:
+            conn = http.client.HTTPConnection("127.0.0.1", port, timeout=40)
+            if body is None:
+                conn.request("GET", "/")
+            else:
+                headers = {"Content-Type": "application/x-www-form-urlencoded"}
+                conn.request("POST", "/save", body, headers)
+            resp = conn.getresponse()
+            return resp.status, resp.read().decode()
+        except ConnectionRefusedError:
+            if time.monotonic() > deadline:
+                raise
+            time.sleep(0.2)

@@ -33,8 +33,18 @@ T = Topics(SLUG)
 OLD = "000000000000"
 
 
-def info(watcher: Probe, predicate: Any, timeout: float = 20.0) -> dict[str, Any]:
-    raw = watcher.latest(T.device_info("kiosk-1"), lambda p: predicate(json.loads(p)), timeout)
+def info(
+    watcher: Probe,
+    predicate: Any,
+    timeout: float = 20.0,
+    fw: Firmware | None = None,
+) -> dict[str, Any]:
+    """kiosk-1's latest `info` that satisfies `predicate` (the board's last events if none)."""
+    try:
+        raw = watcher.latest(T.device_info("kiosk-1"), lambda p: predicate(json.loads(p)), timeout)
+    except TimeoutError:
+        seen = [e for e in fw.events if e["ev"] != "wdt_feed"][-15:] if fw else "no such info"
+        raise AssertionError(seen) from None
     return json.loads(raw)
 
 
@@ -191,11 +201,13 @@ def test_download_with_a_wrong_hash_changes_nothing(broker, hub, watcher, tmp_pa
     server = serve(b, files)
     try:
         watcher.publish(T.device_set("kiosk-1"), update_message(b, server.port))
-        failed = info(watcher, lambda i: (i.get("update") or {}).get("state") == "failed")
+        failed = info(watcher, lambda i: (i.get("update") or {}).get("state") == "failed", fw=fw)
     finally:
         server.close()
     assert failed["update"]["error"] == "hash"
     assert not fw.of("reboot")
+    h = fw.heap()  # the figure for devices/README.md: the updater's bytes come on top
+    print(f"peak heap with an update fetched: {h['peak'] - h['baseline']} B firmware")
     for name, data in before.items():
         assert (flash / name).read_bytes() == data, name
     n = fw.mark()  # still serving on the build it had
@@ -213,7 +225,7 @@ def test_manifest_that_does_not_match_the_hubs_hash_is_refused(broker, hub, watc
         msg = json.loads(update_message(b, server.port))
         msg["update"]["sha256"] = "0" * 64
         watcher.publish(T.device_set("kiosk-1"), json.dumps(msg))
-        failed = info(watcher, lambda i: (i.get("update") or {}).get("state") == "failed")
+        failed = info(watcher, lambda i: (i.get("update") or {}).get("state") == "failed", fw=fw)
     finally:
         server.close()
     assert failed["update"]["error"] == "hash"

@@ -256,10 +256,20 @@ def test_reboot_after_long_without_broker(broker, hub, firmware):
         gate.close()
 
 
+#: A config with everything `hw.main` needs to start the firmware rather than the setup.
+COMPLETE = {
+    "id": "kiosk-1",
+    "role": "kiosk",
+    "topics": {"x": "y"},
+    "mqtt": {"host": "h"},
+    "wifi": {"ssid": "s"},
+}
+
+
 def test_anything_escaping_the_firmware_resets_the_board(tmp_path):
     """`main.py`'s catch-all: an error nobody foresaw ends in `machine.reset()`, not the REPL."""
     cfg = tmp_path / "config.json"
-    cfg.write_text(json.dumps({"id": "kiosk-1", "role": "kiosk"}))
+    cfg.write_text(json.dumps(COMPLETE))
     script = tmp_path / "boot.py"
     script.write_text(
         "import hw\nfrom fakes import FakeBoard\n\n"
@@ -327,11 +337,11 @@ def _main_once(tmp_path, cfg: dict, grace_ms: int) -> list[dict]:
 def test_production_board_closes_the_repl_before_the_firmware_starts(tmp_path):
     """`"production": true`: no Ctrl-C window (the lobby's USB port gives no REPL, so no
     `config.json` with the WiFi password); a workshop board keeps its 2 s window."""
-    events = _main_once(tmp_path, {"id": "kiosk-1", "role": "kiosk", "production": True}, 3000)
+    events = _main_once(tmp_path, {**COMPLETE, "production": True}, 3000)
     kinds = [e["ev"] for e in events]
     assert "repl_closed" in kinds
     assert kinds.index("repl_closed") < kinds.index("reset")
 
-    events = _main_once(tmp_path, {"id": "kiosk-1", "role": "kiosk"}, 100)
+    events = _main_once(tmp_path, COMPLETE, 100)
     assert "repl_closed" not in [e["ev"] for e in events]
     assert {"ev": "reset", "cause": "machine.reset"} in events

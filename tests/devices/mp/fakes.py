@@ -216,8 +216,20 @@ class FakeBoard(hw.Esp32Board):
         emit("repl_closed")
         super().close_repl()
 
+    def setup_port(self):
+        import os
+
+        return int(os.getenv("SETUP_PORT") or 8080)
+
+    def setup_held(self, pin, window_ms, hold_ms=3000):
+        # `fake.held`: pins held down from power-on (the technician's finger on BOOT)
+        self.held = self.cfg.get("fake", {}).get("held", ())
+        return super().setup_held(pin, window_ms, hold_ms)
+
     def button(self, pin):
         b = self.buttons[pin] = FakeButton()
+        if pin in getattr(self, "held", ()):
+            b.v = 1
         return b
 
     def output(self, pin, value=0):
