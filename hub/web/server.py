@@ -47,6 +47,7 @@ from antrian.core import HubCore, Origin
 from antrian.device_info import DeviceHealth, read_info
 from antrian.device_info import hints as device_hints
 from antrian.extensions.speakers import MissedCall, Speakers
+from antrian.extensions.updates import FirmwareUpdates
 from antrian.printer import PrinterError, print_ticket
 from antrian.queue import Event
 from antrian.service import HubService
@@ -334,6 +335,8 @@ class WebApp:
         """Configured devices and any others seen on the broker, with their last state."""
         seen = self.service.devices_seen
         out = []
+        updates = self.service.extension("updates")
+        ota = {r["device"]: r for r in updates.status()} if isinstance(updates, FirmwareUpdates) else {}
         known = [d.id for d in self.cfg.devices]
         ids = known + sorted(set(seen) - set(known))
         for dev_id in ids:
@@ -356,6 +359,7 @@ class WebApp:
                     **health,
                     "uptime_s": uptime,
                     "hints": device_hints(health),
+                    "ota": ota.get(dev_id),  # a MicroPython board: its build, the one offered
                 }
             )
         return out

@@ -131,7 +131,7 @@
         <td>${esc(d.role)}${d.counter ? " · " + d.counter : ""}</td>
         <td class="${d.availability === "online" ? "status-open" : "status-closed"}">${esc(d.availability === "online" ? T.online : T.offline_dev)}</td>
         <td>${esc((d.last_seen || "—").replace("T", " ").slice(0, 19))}</td>${deviceHealth(d)}
-        <td>${esc(d.firmware || "—")}</td></tr>`).join("");
+        ${firmwareCell(d)}</tr>`).join("");
     const ms = document.getElementById("mqtt-state");
     ms.textContent = s.monitor_connected ? T.online : T.offline_dev;
     ms.className = `pill ${s.monitor_connected ? "status-open" : "status-closed"}`;
@@ -160,6 +160,32 @@
       <td data-field="mqtt_connects">${connects}</td>
       <td data-field="printer" class="${d.printer === "ok" ? "status-open" : d.printer ? "status-closed" : ""}">${esc(printer)}</td>`;
   }
+
+  /* Firmware: the build a board runs, how its last update went, and a button to update it to
+     the build this hub offers (over the air: the board fetches it from the hub). */
+  function firmwareCell(d) {
+    const o = d.ota;
+    let html = esc(d.firmware || "—");
+    if (o) {
+      html += ` <small data-field="build">${esc(o.build || "?")}</small>`;
+      const u = o.update;
+      if (u && u.error === "rolled_back") html += ` <b class="status-closed">⚠ ${esc(fmt(T.ota_rolled_back, { version: u.version }))}</b>`;
+      else if (u && u.state === "failed") html += ` <b class="status-closed">⚠ ${esc(fmt(T.ota_failed, { error: u.error }))}</b>`;
+      else if (u && T[`ota_${u.state}`]) html += ` <small>${esc(T[`ota_${u.state}`])}</small>`;
+      if (o.micropython && !o.micropython_ok) html += ` <b class="status-closed">⚠ MicroPython ${esc(o.micropython)}</b>`;
+      if (!o.current && d.availability === "online") html += ` <button data-ota="${esc(d.id)}" id="ota-${esc(d.id)}">${esc(fmt(T.ota_update, { version: o.available }))}</button>`;
+    }
+    return `<td data-field="firmware">${html}</td>`;
+  }
+  app.addEventListener("click", async (e) => {
+    const b = e.target.closest("button[data-ota]");
+    if (!b) return;
+    b.disabled = true;
+    const r = await post(`/api/admin/firmware/${encodeURIComponent(b.dataset.ota)}`, {});
+    const out = document.getElementById("result");
+    out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
+    out.textContent = r.status === "ok" ? fmt(T.ota_sent, { device: b.dataset.ota, version: r.data.version }) : `${T.error}: ${r.error}`;
+  });
 
   function addMessage(m) {
     if (m.payload === "") topics.delete(m.topic);
