@@ -1,12 +1,12 @@
 """Call pad firmware: next, recall, skip, done, transfer (and an optional break button) for the
 counter the hub binds to this pad, with an SSD1306 showing the ticket being served and how many
-wait. Started by `button_app.make` for `role` = `call_pad`; a module of its own so that a kiosk
-board never loads it (the kiosk's heap is the tighter one: it holds each print job).
+wait. Started by `main.py` for `role` = `call_pad` (`make`); a module of its own so that a kiosk
+never loads it and a pad never loads the kiosk's code or the ticket layout.
 """
 
 import asyncio
 
-from button_app import Buttons
+from buttons import Buttons
 from runtime import Device, json_object
 
 
@@ -161,3 +161,7 @@ class CallPad(Device):
 
     async def main(self):
         await self.buttons.run()
+
+
+def make(cfg, board):
+    return CallPad(cfg, board)

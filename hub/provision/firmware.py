@@ -32,6 +32,7 @@ _COMMON: Final = ("lib/mqtt.py", "lib/runtime.py", "lib/hw.py", "lib/ota.py", "l
 _BUTTON: Final = (
     *_COMMON,
     "esp32-button/button_app.py",
+    "esp32-button/buttons.py",
     "esp32-button/pad_app.py",
     "esp32-button/ssd1306.py",
     "shared:escpos.py",

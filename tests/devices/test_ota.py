@@ -255,7 +255,7 @@ def test_firmware_that_cannot_run_is_rolled_back(broker, hub, watcher, tmp_path)
     boots = boot_until_online(fw, 6)
     assert boots == 4  # three trial boots fail, the fourth rolls back
     assert any("a build that cannot start" in line for line in fw.stderr + [str(e) for e in fw.events])
-    back = info(watcher, lambda i: i.get("build") == good and i.get("update") is not None)
+    back = info(watcher, lambda i: i.get("build") == good and (i.get("update") or {}).get("error"), fw=fw)
     assert back["update"] == {"version": bad.version, "error": "rolled_back"}
     assert fw.flash is not None
     assert (fw.flash / "runtime.py").read_bytes() == (DEVICES / "lib" / "runtime.py").read_bytes()

@@ -36,6 +36,8 @@ def main():
     try:
         if cfg["role"] == "led_board":
             import display_app as app
+        elif cfg["role"] == "call_pad":
+            import pad_app as app  # as main.py
         else:
             import button_app as app
     except Exception as exc:  # as main.py: a firmware that cannot load resets
