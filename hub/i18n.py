@@ -52,6 +52,26 @@ def catalogue_path(lang: str) -> Path:
     return LOCALE_DIR / lang / "LC_MESSAGES" / f"{DOMAIN}.po"
 
 
+def catalogue_paths(lang: str) -> list[Path]:
+    """The catalogue of `lang` and its parts: `antrian.po`, then every other `.po` beside it
+    by name (`officer.po`, `reports.po`, ...). One file per part of the hub keeps the words of
+    a page with the page's own work; each part is a plain .po that gettext tools take."""
+    main = catalogue_path(lang)
+    return [main, *sorted(p for p in main.parent.glob("*.po") if p != main)]
+
+
+def read_catalogue(lang: str) -> dict[str, str]:
+    """Every text of `lang` from all its parts; a key in two parts is refused."""
+    merged: dict[str, str] = {}
+    for path in catalogue_paths(lang):
+        part = read_po(path)
+        twice = sorted(set(part) & set(merged))
+        if twice:
+            raise CatalogueError(f"{path}: keys already in another part: {', '.join(twice[:5])}")
+        merged.update(part)
+    return merged
+
+
 def read_po(path: Path) -> dict[str, str]:
     """msgid -> msgstr of one .po file, without its header entry and its fuzzy entries."""
     messages: dict[str, str] = {}
@@ -107,7 +127,7 @@ def _unquote(text: str, where: str) -> str:
     return re.sub(r"\\(.)", escape, match.group(1))
 
 
-CATALOGUE: Final[dict[str, dict[str, str]]] = {lang: read_po(catalogue_path(lang)) for lang in LANGUAGES}
+CATALOGUE: Final[dict[str, dict[str, str]]] = {lang: read_catalogue(lang) for lang in LANGUAGES}
 
 
 def t(key: str, lang: str = "id", **params: object) -> str:

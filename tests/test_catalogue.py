@@ -12,7 +12,8 @@ from pathlib import Path
 
 import pytest
 
-from antrian.i18n import CATALOGUE, LANGUAGES, CatalogueError, catalogue_path, read_po, t, texts
+from antrian import i18n
+from antrian.i18n import CATALOGUE, LANGUAGES, CatalogueError, catalogue_paths, read_po, t, texts
 from antrian.web.text import texts as page_texts
 
 ROOT = Path(__file__).resolve().parents[1]
@@ -43,17 +44,21 @@ def test_a_message_has_the_same_placeholders_in_both_languages():
 @pytest.mark.skipif(shutil.which("msgfmt") is None, reason="msgfmt (apt: gettext) is not installed")
 @pytest.mark.parametrize("lang", LANGUAGES)
 def test_gnu_gettext_compiles_each_catalogue_to_the_texts_the_hub_reads(lang, tmp_path):
-    compiled = tmp_path / "antrian.mo"
-    proc = subprocess.run(
-        ["msgfmt", "--check", "-o", str(compiled), str(catalogue_path(lang))],
-        capture_output=True,
-        text=True,
-        check=False,
-    )
-    assert proc.returncode == 0, proc.stderr
-    with compiled.open("rb") as f:
-        translations = gettext.GNUTranslations(f)
-    assert {key: translations.gettext(key) for key in CATALOGUE[lang]} == CATALOGUE[lang]
+    read: dict[str, str] = {}
+    for path in catalogue_paths(lang):  # antrian.po and its parts, each a catalogue of its own
+        compiled = tmp_path / f"{path.stem}.mo"
+        proc = subprocess.run(
+            ["msgfmt", "--check", "-o", str(compiled), str(path)],
+            capture_output=True,
+            text=True,
+            check=False,
+        )
+        assert proc.returncode == 0, proc.stderr
+        with compiled.open("rb") as f:
+            translations = gettext.GNUTranslations(f)
+        keys = read_po(path)
+        read |= {key: translations.gettext(key) for key in keys}
+    assert read == CATALOGUE[lang]
 
 
 def test_an_entry_over_several_lines_with_escapes_reads_as_one_text_and_fuzzy_ones_are_left_out(tmp_path):
@@ -110,3 +115,15 @@ def test_no_module_of_the_hub_keeps_a_message_table_of_its_own():
         str(path.relative_to(ROOT)) for path in (ROOT / "hub").rglob("*.py") if table.search(path.read_text())
     ]
     assert not own
+
+
+def test_a_key_in_two_parts_of_a_catalogue_is_refused(tmp_path, monkeypatch):
+    folder = tmp_path / "id" / "LC_MESSAGES"
+    folder.mkdir(parents=True)
+    (folder / "antrian.po").write_text('msgid "web.x"\nmsgstr "satu"\n', encoding="utf-8")
+    (folder / "reports.po").write_text('msgid "web.y"\nmsgstr "dua"\n', encoding="utf-8")
+    monkeypatch.setattr(i18n, "LOCALE_DIR", tmp_path)
+    assert i18n.read_catalogue("id") == {"web.x": "satu", "web.y": "dua"}
+    (folder / "survey.po").write_text('msgid "web.x"\nmsgstr "lagi"\n', encoding="utf-8")
+    with pytest.raises(CatalogueError, match=r"survey\.po: keys already in another part: web\.x"):
+        i18n.read_catalogue("id")
