@@ -43,6 +43,14 @@ class ServiceConfig:
     quota: int | None = None
     completion: str | None = None
     status: str = "open"
+    #: The service standard's longest wait (SOP, maklumat pelayanan), in minutes; None: three
+    #: times `minutes` (three citizens served before one's turn), see `sop`.
+    sop_minutes: float | None = None
+
+    @property
+    def sop(self) -> float:
+        """The wait the reports hold this service to: `sop_minutes`, or 3 x `minutes`."""
+        return self.sop_minutes if self.sop_minutes is not None else 3 * self.minutes
 
 
 @dataclass(frozen=True)
@@ -462,6 +470,18 @@ class ServiceTable(_Table):
     quota: Annotated[int, _bounds(1, 9999, description="kuota harian / daily quota")] | UnsetType = UNSET
     completion: Annotated[str, msgspec.Meta(examples=["1 hari kerja"])] | UnsetType = UNSET
     status: Literal["open", "paused"] = "open"
+    sop_minutes: (
+        Annotated[
+            float,
+            _bounds(
+                1,
+                480,
+                description="waktu tunggu maksimal menurut standar pelayanan (SOP); "
+                "bawaan 3 x minutes / longest wait by the service standard; default 3 x minutes",
+            ),
+        ]
+        | UnsetType
+    ) = UNSET
 
 
 class CounterTable(_Table):
@@ -706,7 +726,15 @@ def _services(tables: list[ServiceTable]) -> tuple[ServiceConfig, ...]:
         if any(s.letter == t.letter for s in out):
             raise ConfigError(f"services[{i}].letter: {t.letter} is used twice")
         out.append(
-            ServiceConfig(t.letter, t.name, t.minutes, _unset(t.quota), _unset(t.completion), t.status)
+            ServiceConfig(
+                t.letter,
+                t.name,
+                t.minutes,
+                _unset(t.quota),
+                _unset(t.completion),
+                t.status,
+                _unset(t.sop_minutes),
+            )
         )
     return tuple(out)
 

@@ -10,9 +10,8 @@ from __future__ import annotations
 import csv
 import io
 import json
-from collections import Counter, defaultdict
 from collections.abc import Iterable
-from datetime import datetime
+from datetime import date
 from html import escape
 from typing import Any, Final
 
@@ -37,40 +36,24 @@ def _public_data(data: dict[str, Any]) -> dict[str, Any]:
 
 
 def daily_stats(events: Iterable[Event], cfg: Config) -> dict[str, Any]:
-    """Tickets per hour, mean wait per service, no-show share, from one day's events."""
-    per_hour: Counter[int] = Counter()
-    issued_at: dict[str, datetime] = {}
-    service_of: dict[str, str] = {}
-    waits: dict[str, list[float]] = defaultdict(list)
-    done: Counter[str] = Counter()
-    skipped: Counter[str] = Counter()
-    issued: Counter[str] = Counter()
-    for e in events:
-        d = e.data
-        if e.type == "ticket_issued":
-            per_hour[e.at.astimezone(cfg.office.tz).hour] += 1
-            issued_at[d["ticket"]] = e.at
-            service_of[d["ticket"]] = d["service"]
-            issued[d["service"]] += 1
-        elif e.type == "ticket_called" and d["ticket"] in issued_at:
-            svc = service_of[d["ticket"]]
-            waits[svc].append((e.at - issued_at.pop(d["ticket"])).total_seconds() / 60)
-        elif e.type == "ticket_transferred":
-            service_of[d["ticket"]] = d["to"]
-            issued_at[d["ticket"]] = e.at
-        elif e.type == "ticket_done":
-            done[service_of.get(d["ticket"], "?")] += 1
-        elif e.type == "ticket_skipped":
-            skipped[service_of.get(d["ticket"], "?")] += 1
+    """Tickets per hour, mean wait per service, no-show share, from one day's events.
+
+    Computed by the reports' code (`antrian.reports.figures`), so the admin's figures of today
+    are the ones the day's report will print."""
+    from antrian.reports.figures import Period, compute
+
+    todays = list(events)
+    day = date.fromisoformat(todays[0].day) if todays else date.today()
+    r = compute(todays, cfg, Period("day", day, day), ongoing=day.isoformat())
     letters = [s.letter for s in cfg.services]
-    finished = sum(done.values()) + sum(skipped.values())
+    share = r.office.no_show_share
     return {
-        "per_hour": dict(sorted(per_hour.items())),
-        "wait_minutes": {k: round(sum(v) / len(v), 1) for k, v in waits.items() if v},
-        "issued": {k: issued[k] for k in letters},
-        "done": sum(done.values()),
-        "skipped": sum(skipped.values()),
-        "no_show_share": round(sum(skipped.values()) / finished, 3) if finished else 0.0,
+        "per_hour": dict(sorted(r.hours.items())),
+        "wait_minutes": {k: round(f.wait_mean, 1) for k, f in r.services.items() if f.wait_mean is not None},
+        "issued": {k: r.services[k].issued for k in letters},
+        "done": r.office.served,
+        "skipped": r.office.skipped,
+        "no_show_share": round(share, 3) if share is not None else 0.0,
     }
 
 
