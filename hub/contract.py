@@ -14,7 +14,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from enum import StrEnum
-from typing import Any, Final, Literal, overload
+from typing import Any, Final, Literal, get_args, overload
 
 # The payload types, re-exported: the contract is read from this module.
 from antrian.payloads import CommandResult as CommandResult
@@ -37,6 +37,7 @@ from antrian.payloads import ServiceState as ServiceState
 from antrian.payloads import SpeakerEvent as SpeakerEvent
 from antrian.payloads import SyncData as SyncData
 from antrian.payloads import TicketView as TicketView
+from antrian.payloads import TransferPosition as TransferPosition
 
 #: Largest payload the hub accepts or a device may send (contract: 1 KiB).
 MAX_PAYLOAD_BYTES: Final = 1024
@@ -265,7 +266,12 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
     "recall": {"counter": _COUNTER},
     "skip": {"counter": _COUNTER},
     "done": {"counter": _COUNTER},
-    "transfer": {"counter": _COUNTER, "service": _SERVICE},
+    "transfer": {
+        "counter": _COUNTER,
+        "service": _SERVICE,
+        # where it lands in the new service: the back (default), its original issue time, the front
+        "position": Field(str, required=False, choices=get_args(TransferPosition)),
+    },
     "call_ticket": {"counter": _COUNTER, "ticket": _TICKET},
     "counter_status": {
         "counter": _COUNTER,
@@ -303,7 +309,9 @@ STAFF_ROLES: Final = ("admin", "officer")
 _COUNTER_COMMANDS: Final = frozenset(
     {"call_next", "recall", "skip", "done", "transfer", "call_ticket", "counter_status"}
 )
-_OFFICER: Final = _COUNTER_COMMANDS | {"set_priority"}
+#: An officer also puts back a citizen who missed the call and came back (`reinsert`): they are
+#: the one who sees them at the counter. Each is logged with their name and reason.
+_OFFICER: Final = _COUNTER_COMMANDS | {"set_priority", "reinsert"}
 
 #: Every command each role may run: devices over MQTT (a call pad acts on its own counter
 #: only), staff through the web pages. `hub/request` clients (Home Assistant, scripts) are
@@ -315,7 +323,7 @@ ROLE_COMMANDS: Final[Mapping[str, frozenset[str]]] = {
     "speaker": frozenset({"sync"}),
     "screen": frozenset({"ticket_status", "sync"}),
     "officer": _OFFICER,
-    "admin": _OFFICER | {"service_status", "reinsert"},
+    "admin": _OFFICER | {"service_status"},
 }
 #: Device roles bound to one counter: whatever their payload says, they act on their own.
 COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
@@ -333,7 +341,7 @@ EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "ticket_recalled": ("ticket", "counter", "recalls"),
     "ticket_skipped": ("ticket", "counter", "recalls"),
     "ticket_done": ("ticket", "counter"),
-    "ticket_transferred": ("ticket", "counter", "from", "to", "order"),
+    "ticket_transferred": ("ticket", "counter", "from", "to", "order", "position"),
     "ticket_reinserted": ("ticket",),
     "priority_changed": ("ticket", "priority"),
     "counter_status_changed": ("counter", "status", "until"),
@@ -369,6 +377,7 @@ class ErrorCode(StrEnum):
     COUNTER_RETIRED = "counter_retired"
     COUNTER_NOT_OPEN = "counter_not_open"
     COUNTER_BUSY = "counter_busy"
+    COUNTER_NOT_SERVING = "counter_not_serving"
     NOTHING_SERVING = "nothing_serving"
     RECALL_LIMIT = "recall_limit"
     UNKNOWN_TICKET = "unknown_ticket"

@@ -33,6 +33,11 @@ from typing import (
     is_typeddict,
 )
 
+#: Where a transferred ticket lands in its new service (`transfer` request `position`, and the
+#: `ticket_transferred` event's): after everyone waiting (`back`, the default), at its original
+#: issue time (`order`), or before everyone waiting (`front`).
+TransferPosition = Literal["back", "order", "front"]
+
 # ---------------------------------------------------------------------------------------------
 # The hub
 # ---------------------------------------------------------------------------------------------

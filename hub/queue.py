@@ -11,7 +11,8 @@ Event sourcing, in two steps that never touch a disk or a socket:
 The hub stores the events (durably) between the two steps. Every event carries its time, its
 actor and, where one applies, a reason: the event list is also the audit log.
 
-Ordering: each waiting ticket has an `order` key (the sequence of its issue, or of its transfer).
+Ordering: each waiting ticket has an `order` key (the sequence of its issue, or the place its
+transfer gave it: the back of the queue, its original issue time, or the front).
 A counter calls the lowest-order priority ticket first, but after `priority_streak` priority
 calls in a row it takes the lowest-order regular ticket, so regular tickets never starve.
 """
@@ -101,6 +102,12 @@ class Ticket:
     finished_at: datetime | None = None
     recalls: int = 0
     transfers: int = 0
+    #: The `order` of its issue: a transfer "by original time" puts it back there, among the
+    #: tickets of its new service taken before and after it.
+    issued_order: int = 0
+    #: Its transfers, oldest first: (from, to, when). The officer who receives a transferred
+    #: citizen sees where they have been, without asking them to tell it again.
+    history: list[tuple[str, str, datetime]] = field(default_factory=list)
 
 
 @dataclass
@@ -342,6 +349,13 @@ class QueueState:
         ticket = self._ticket(args["ticket"])
         if ticket.state != WAITING:
             raise DomainError("ticket_not_waiting", ticket=ticket.code, state=ticket.state)
+        if ticket.service not in counter.services:
+            # a call out of order changes who is next, never what a counter does: a citizen
+            # sent to a counter that does not serve their service is sent away again. A ticket
+            # that belongs elsewhere is transferred to that service first.
+            raise DomainError(
+                "counter_not_serving", ticket=ticket.code, counter=counter.number, service=ticket.service
+            )
         events = self._finish_current(counter, ev)
         events.append(
             ev(
@@ -391,6 +405,7 @@ class QueueState:
             raise DomainError("unknown_service", service=target)
         if target == ticket.service:
             raise DomainError("same_service", ticket=ticket.code, service=target)
+        position = args.get("position") or "back"
         return [
             ev(
                 "ticket_transferred",
@@ -399,10 +414,32 @@ class QueueState:
                     "counter": counter.number,
                     "from": ticket.service,
                     "to": target,
-                    "order": self.order_seq + 1,
+                    "order": self._transfer_order(ticket, position),
+                    "position": position,
                 },
             )
         ]
+
+    def _transfer_order(self, ticket: Ticket, position: str) -> int:
+        """The `order` a transferred ticket takes, by where the officer lands it.
+
+        `back` (the default): after everyone waiting now, as a new arrival. `order`: its
+        original issue time, so the citizen who already waited keeps their turn among the
+        tickets of the new service (intake done, now collection). `front`: before every
+        waiting ticket of every service, so whichever counter serves the new service calls it
+        next (a citizen sent on to finish one step). Decided here and stored in the event, so
+        a replay puts the ticket in the same place.
+        """
+        if position == "order":
+            return ticket.issued_order or ticket.order
+        if position == "front":
+            waiting = [
+                lane[0][0] for svc in self.services.values() for lane in (svc.priority, svc.regular) if lane
+            ]
+            return min(waiting, default=self.order_seq + 1) - 1
+        if position != "back":
+            raise DomainError("invalid_request", detail="position: front, order or back")
+        return self.order_seq + 1
 
     def _decide_reinsert(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
         ticket = self._ticket(args["ticket"])
@@ -523,6 +560,7 @@ class QueueState:
         )
         if t.code in self.tickets:
             raise ReplayError(f"ticket_issued of {t.code} twice on {e.day}")
+        t.issued_order = t.order
         svc = self._service_of(t.service)
         self.tickets[t.code] = t
         self.by_token[t.token] = t.code
@@ -580,6 +618,7 @@ class QueueState:
         order = int(e.data["order"])
         self._release(t, WAITING, e.at)
         t.finished_at, t.counter, t.called_at = None, None, None
+        t.history.append((t.service, target.letter, e.at))
         t.service, t.order, t.recalls = target.letter, order, 0
         t.transfers += 1
         self.order_seq = max(self.order_seq, t.order)
