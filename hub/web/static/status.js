@@ -18,6 +18,7 @@
       </div>
       <div class="notice late" id="late" hidden></div>
       <p class="completion" id="completion"></p>
+      <div id="survey-offer"></div>
       <div id="waiting-help">
         <p class="notify-line" id="keep-open">${esc(T.notify_keep_open)}</p>
         <button id="sound-on" class="secondary">${esc(T.notify_tap)}</button>
@@ -63,6 +64,39 @@
 
   let formShown = false;
 
+  /* Once the ticket is done: the satisfaction survey, if this ticket has not answered yet.
+     Its script and style are loaded only then (most visits never need them). */
+  let surveyOffered = false;
+  function load(tag, attrs) {
+    return new Promise((resolve, reject) => {
+      const el = Object.assign(document.createElement(tag), attrs);
+      el.onload = resolve;
+      el.onerror = reject;
+      document.head.appendChild(el);
+    });
+  }
+  async function offerSurvey() {
+    surveyOffered = true;
+    const box = document.getElementById("survey-offer");
+    try {
+      await Promise.all([
+        load("link", { rel: "stylesheet", href: "/static/survey.css" }),
+        load("script", { src: "/static/survey_form.js" }),
+      ]);
+    } catch { surveyOffered = false; return; }
+    const info = await surveyCheck({ token: BOOT.token });
+    if (info.status !== "ok") {
+      if (info.data && info.data.code === "survey_already") box.innerHTML = `<p class="sv-done" id="survey-done">${esc(info.error)}</p>`;
+      return;
+    }
+    const thanks = () => { box.innerHTML = `<p class="sv-done" id="survey-done">${esc(T.survey_thanks)}</p>`; };
+    box.innerHTML = `<div class="sv-invite" id="survey-invite"><p>${esc(T.survey_status_invite)}</p>
+      <button class="primary" id="survey-open">${esc(T.survey_status_start)}</button></div>`;
+    box.querySelector("#survey-open").onclick = () => {
+      surveyForm(box, { token: BOOT.token }, info.data, { onDone: thanks, onCancel: () => { surveyOffered = false; offerSurvey(); } });
+    };
+  }
+
   function render(v) {
     const card = document.getElementById("card");
     if (v.gone) {
@@ -99,6 +133,7 @@
     }[v.state] || v.state;
     document.getElementById("state").textContent = stateText;
     if (v.state === "called" && !notified.called) { notified.called = true; alertUser(); }
+    if (v.state === "done" && !surveyOffered) offerSurvey();
     if (v.state !== "called") notified.called = false;
   }
   live(`/events/ticket/${encodeURIComponent(BOOT.token)}`, { state: render });
