@@ -15,6 +15,7 @@ from antrian.extensions.speakers import Speakers
 from antrian.extensions.updates import FirmwareUpdates
 from antrian.extensions.web import WebPages
 from antrian.notify.extension import Notifications
+from antrian.reports.extension import Reports
 
 #: Every built-in part, in the order they start.
 #: Notifications and updates start before the pages, which mount their routes.
@@ -24,6 +25,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     HomeAssistant,
     Notifications,
     FirmwareUpdates,
+    Reports,
     WebPages,
 )
 
@@ -33,6 +35,7 @@ __all__ = [
     "FirmwareUpdates",
     "HomeAssistant",
     "Notifications",
+    "Reports",
     "Speakers",
     "WebPages",
 ]

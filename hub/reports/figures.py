@@ -28,10 +28,12 @@ What is counted (and shown on the report, so a reader knows):
 
 from __future__ import annotations
 
+import json
 import math
+import sqlite3
 import statistics
 from collections import Counter
-from collections.abc import Iterable, Mapping, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
 from typing import Final
@@ -339,3 +341,35 @@ def compute(events: Iterable[Event], cfg: Config, period: Period, ongoing: str =
 def labels(cfg: Config) -> Mapping[str, str]:
     """Service letter -> "A Administrasi kependudukan" for tables."""
     return {s.letter: f"{s.letter} {s.name}" for s in cfg.services}
+
+
+#: A progress callback: (day, its index from 1, the number of days).
+Progress = Callable[[str, int, int], None]
+
+
+def from_log(
+    db_path: str, cfg: Config, period: Period, *, ongoing: str = "", progress: Progress | None = None
+) -> Report:
+    """The report of `period` read from the event log at `db_path`, day by day.
+
+    Opens a read-only connection of its own: the hub may be writing the same file (WAL lets a
+    reader see the last commit without stopping the writer), and a report computed in a
+    thread never shares the hub's connection or its transactions.
+    """
+    db = sqlite3.connect(f"file:{db_path}?mode=ro", uri=True, check_same_thread=False)
+    try:
+        db.execute("PRAGMA busy_timeout=2000")
+        builder = ReportBuilder(cfg, period, ongoing)
+        days = period.day_list()
+        for i, d in enumerate(days, 1):
+            day = d.isoformat()
+            rows = db.execute(
+                "SELECT at, type, actor, reason, data FROM events WHERE day=? ORDER BY seq", (day,)
+            )
+            for at, type_, actor, reason, data in rows:
+                builder.feed(Event(type_, datetime.fromisoformat(at), day, actor, json.loads(data), reason))
+            if progress is not None:
+                progress(day, i, len(days))
+        return builder.report()
+    finally:
+        db.close()
