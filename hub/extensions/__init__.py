@@ -16,6 +16,7 @@ from antrian.extensions.updates import FirmwareUpdates
 from antrian.extensions.web import WebPages
 from antrian.notify.extension import Notifications
 from antrian.reports.extension import Reports
+from antrian.survey.extension import Survey
 
 #: Every built-in part, in the order they start.
 #: Notifications and updates start before the pages, which mount their routes.
@@ -25,6 +26,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     HomeAssistant,
     Notifications,
     FirmwareUpdates,
+    Survey,
     Reports,
     WebPages,
 )
