@@ -34,6 +34,8 @@ letter or of all. `IkmResult.recap(lang: str = "id") -> tuple[str, list[tuple[st
 the title and the regulation's recap table as rows of strings (decimal comma in Indonesian):
 the header, one row per element (no, element, NRR, NRR tertimbang), then the total of NRR
 tertimbang, the IKM, the mutu pelayanan (grade) and the kinerja unit (label).
+`recap_section(result, lang="id") -> RecapSection` is the same table as a section of the
+monthly PDF (`title`, `columns`, `rows`, `footnote`: how the IKM is computed and graded).
 """
 
 from __future__ import annotations
@@ -191,6 +193,24 @@ class IkmResult:
             ("", t("web.survey_row_label", lang), "", label_of(self.grade, lang) or "-"),
         ]
         return title, rows
+
+
+@dataclass(frozen=True)
+class RecapSection:
+    """The recap table as a section of the monthly report (`title`, `columns`, `rows`,
+    `footnote`: the shape `antrian.reports.tables.ReportSection` asks for)."""
+
+    title: str
+    columns: tuple[str, ...]
+    rows: tuple[tuple[str, ...], ...]
+    footnote: str
+
+
+def recap_section(result: IkmResult, lang: str = "id") -> RecapSection:
+    """`result.recap(lang)` for the monthly PDF, with how the IKM is computed as its footnote."""
+    title, rows = result.recap(lang)
+    footnote = t("web.survey_footnote", lang, weight=result.weight_text(lang))
+    return RecapSection(title, rows[0], tuple(rows[1:]), footnote)
 
 
 def _number(value: Decimal, lang: str) -> str:

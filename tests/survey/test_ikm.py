@@ -11,7 +11,7 @@ from pathlib import Path
 import pytest
 
 from antrian.store import EventStore
-from antrian.survey.ikm import ELEMENTS, KEYS, WEIGHT_PRINTED, IkmResult, from_totals, summary
+from antrian.survey.ikm import ELEMENTS, KEYS, WEIGHT_PRINTED, IkmResult, from_totals, recap_section, summary
 from antrian.survey.store import AlreadyAnswered, Response, SurveyStore
 
 DAY = date(2026, 11, 2)
@@ -200,3 +200,11 @@ def test_an_answer_is_stored_without_the_ticket_its_time_or_its_order(db_file):
             )
     finally:
         db.close()
+
+
+def test_the_recap_is_a_section_of_the_monthly_report_with_how_it_was_computed():
+    section = recap_section(result_of(*answers((4,) * 9)))
+    assert section.columns == ("No.", "Unsur pelayanan", "NRR", "NRR tertimbang")
+    assert section.rows[-4:][1] == ("", "IKM unit pelayanan", "", "100,00")
+    assert "bobot tiap unsur 1/9" in section.footnote
+    assert "B 76,61-88,30 Baik" in section.footnote
