@@ -8,6 +8,7 @@
     antrian config check FILE | init    check a configuration / print the default one
     antrian config schema                the JSON Schema of antrian.toml (editor completion)
     antrian contract                     the MQTT contract as JSON (topics, schemas, roles)
+    antrian report month 2026-11 --out laporan.pdf   a report (PDF, CSV, XLSX)
 
 Other parts of the project add their own subcommands through `EXTENSIONS`. The help is in
 the office's language, Indonesian, or in English where the environment asks for it
@@ -41,6 +42,7 @@ EXTENSIONS: Final = (
     "antrian.web.cli",
     "antrian.provision.cli",
     "antrian.notify.cli",
+    "antrian.reports.cli",
 )
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
