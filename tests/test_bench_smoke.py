@@ -69,3 +69,17 @@ def test_notification_benchmark_runs_and_prints_every_figure():
             "apprise: ten at a time",
         ),
     )
+
+
+def test_report_benchmark_runs_and_prints_every_figure():
+    quick_run_prints(
+        "bench_reports.py",
+        (
+            "month written:",
+            "figures of the month from the log",
+            "figures' peak memory",
+            "pdf of the month",
+            "xlsx of the month",
+            "csv of the month",
+        ),
+    )
