@@ -35,7 +35,8 @@ CREATE TABLE IF NOT EXISTS web_users (
     name     TEXT PRIMARY KEY,
     role     TEXT NOT NULL,
     password TEXT NOT NULL,
-    created  TEXT NOT NULL
+    created  TEXT NOT NULL,
+    counters TEXT NOT NULL DEFAULT ''
 );
 CREATE TABLE IF NOT EXISTS web_sessions (
     id_hash  TEXT PRIMARY KEY,
@@ -54,6 +55,8 @@ CREATE TABLE IF NOT EXISTS web_login_audit (
     minutes  INTEGER NOT NULL
 );
 """
+#: At most this many counters bound to one officer account (an office has a handful).
+MAX_BOUND_COUNTERS: Final = 20
 #: Lock-out records kept (the oldest go first): a bound on what a guesser can make us write.
 LOGIN_AUDIT_ROWS: Final = 5000
 
@@ -64,14 +67,42 @@ class AccountError(ValueError):
 
 @dataclass(frozen=True)
 class User:
-    """Who is logged in: the name goes into the audit log as `role:name`."""
+    """Who is logged in: the name goes into the audit log as `role:name`.
+
+    `counters`: the counters an officer account is bound to (`users add --counters 1,2`);
+    empty for an admin, and for an officer account made without it (every counter, as
+    before accounts could be bound).
+    """
 
     name: str
     role: str
+    counters: tuple[int, ...] = ()
 
     @property
     def actor(self) -> str:
         return f"{self.role}:{self.name}"[:32]
+
+    def may_run(self, counter: object) -> bool:
+        """May this account act on `counter`? The server asks on every officer action."""
+        return self.role == "admin" or not self.counters or counter in self.counters
+
+
+def parse_counters(text: str) -> tuple[int, ...]:
+    """`"1,2"` -> (1, 2): the counters of an officer account, each 1-99, at most
+    `MAX_BOUND_COUNTERS`, sorted, no repeats; "" -> () (every counter)."""
+    parts = [p.strip() for p in text.split(",") if p.strip()]
+    if len(parts) > MAX_BOUND_COUNTERS:
+        raise AccountError(f"counters: at most {MAX_BOUND_COUNTERS}")
+    numbers: set[int] = set()
+    for part in parts:
+        if not part.isdigit() or not 1 <= int(part) <= 99:
+            raise AccountError(f"counters: {part[:8]!r} is not a counter number 1-99")
+        numbers.add(int(part))
+    return tuple(sorted(numbers))
+
+
+def _counters_text(counters: tuple[int, ...]) -> str:
+    return ",".join(str(n) for n in counters)
 
 
 def hash_password(password: str) -> str:
@@ -115,6 +146,9 @@ class Accounts:
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
         self.db.executescript(SCHEMA)
+        columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(web_users)")}
+        if "counters" not in columns:  # a database from before accounts were bound to counters
+            self.db.execute("ALTER TABLE web_users ADD COLUMN counters TEXT NOT NULL DEFAULT ''")
         self._dummy_hash = hash_password(secrets.token_hex(8))
         row = self.db.execute("SELECT value FROM web_meta WHERE key='csrf_secret'").fetchone()
         if row is None:
@@ -125,17 +159,21 @@ class Accounts:
 
     # users ------------------------------------------------------------------------------------
 
-    def add_user(self, name: str, role: str, password: str) -> None:
-        """Create or replace a user (replacing is how a password is reset)."""
+    def add_user(self, name: str, role: str, password: str, counters: tuple[int, ...] = ()) -> None:
+        """Create or replace a user (replacing is how a password is reset, or the counters
+        of an officer changed); its sessions end, so a new binding holds at once."""
         if not _valid_name(name):
             raise AccountError("name: 1-24 letters, digits, '.', '_' or '-'")
         if role not in ROLES:
             raise AccountError(f"role: one of {', '.join(ROLES)}")
         if len(password) < 8:
             raise AccountError("password: at least 8 characters")
+        if counters and role != "officer":
+            raise AccountError("counters: only an officer account is bound to counters")
+        counters = parse_counters(_counters_text(counters))
         self.db.execute(
-            "INSERT OR REPLACE INTO web_users VALUES (?,?,?,?)",
-            (name, role, hash_password(password), _now().isoformat()),
+            "INSERT OR REPLACE INTO web_users (name, role, password, created, counters) VALUES (?,?,?,?,?)",
+            (name, role, hash_password(password), _now().isoformat(), _counters_text(counters)),
         )
         self.db.execute("DELETE FROM web_sessions WHERE name=?", (name,))
 
@@ -145,8 +183,8 @@ class Accounts:
         return cur.rowcount > 0
 
     def users(self) -> list[User]:
-        rows = self.db.execute("SELECT name, role FROM web_users ORDER BY name").fetchall()
-        return [User(str(n), str(r)) for n, r in rows]
+        rows = self.db.execute("SELECT name, role, counters FROM web_users ORDER BY name").fetchall()
+        return [User(str(n), str(r), parse_counters(str(c))) for n, r, c in rows]
 
     def lookup(self, name: str) -> tuple[str, str]:
         """(role, stored hash) of `name`; for an unknown name, a dummy pair that never matches.
@@ -177,12 +215,16 @@ class Accounts:
     def session_user(self, token: str | None) -> User | None:
         if not token:
             return None
+        # the counters are read from the account on every request: `users add` ends the
+        # account's sessions anyway, and the binding must never lag behind it
         row = self.db.execute(
-            "SELECT name, role, expires FROM web_sessions WHERE id_hash=?", (_sha(token),)
+            "SELECT s.name, s.role, s.expires, u.counters FROM web_sessions s"
+            " LEFT JOIN web_users u ON u.name = s.name WHERE s.id_hash=?",
+            (_sha(token),),
         ).fetchone()
         if row is None or str(row[2]) < _now().isoformat():
             return None
-        return User(str(row[0]), str(row[1]))
+        return User(str(row[0]), str(row[1]), parse_counters(str(row[3] or "")))
 
     def close_session(self, token: str | None) -> None:
         if token:

@@ -1,10 +1,12 @@
 """`antrian users ...`: the officer and admin accounts of the web pages.
 
-    antrian users add NAME --role admin|officer [--password-stdin] [-c antrian.toml]
+    antrian users add NAME --role admin|officer [--counters 1,2] [--password-stdin] [-c antrian.toml]
     antrian users list [-c antrian.toml]
     antrian users remove NAME [-c antrian.toml]
 
 Accounts are kept in the hub's database file, so the command works while the hub runs.
+`--counters` binds an officer account to its counters: the pages refuse any action of that
+account on another counter (or on a ticket no counter of its serves).
 """
 
 from __future__ import annotations
@@ -15,16 +17,33 @@ import sqlite3
 import sys
 
 from antrian.i18n import default_lang, t
-from antrian.web.accounts import ROLES, AccountError, Accounts
+from antrian.web.accounts import ROLES, AccountError, Accounts, User, parse_counters
 
 
-def _accounts(args: argparse.Namespace) -> Accounts:
+def _accounts(args: argparse.Namespace) -> tuple[Accounts, set[int]]:
+    """The accounts of the configured hub, and its counters (a binding must name real ones)."""
     from antrian.cli import _config
 
     cfg = _config(args.config)
     db = sqlite3.connect(cfg.database, isolation_level=None)
     db.execute("PRAGMA busy_timeout=2000")
-    return Accounts(db)
+    return Accounts(db), {c.number for c in cfg.counters}
+
+
+def _bound(args: argparse.Namespace, known: set[int], lang: str) -> tuple[int, ...]:
+    counters = parse_counters(args.counters or "")
+    for n in counters:
+        if n not in known:
+            raise AccountError(t("users.unknown_counter", lang, counter=n))
+    return counters
+
+
+def _describe(user: User, lang: str) -> str:
+    if user.role != "officer":
+        return user.role
+    where = ",".join(map(str, user.counters)) if user.counters else ""
+    bound = t("users.counters", lang, counters=where) if where else t("users.all_counters", lang)
+    return f"{user.role} ({bound})"
 
 
 def _read_password(from_stdin: bool) -> str:
@@ -37,11 +56,13 @@ def _read_password(from_stdin: bool) -> str:
 
 
 def cmd_users(args: argparse.Namespace) -> int:
+    lang = default_lang()
     try:
-        accounts = _accounts(args)
+        accounts, known = _accounts(args)
         if args.action == "add":
-            accounts.add_user(args.name, args.role, _read_password(args.password_stdin))
-            print(f"OK: {args.name} ({args.role})")
+            counters = _bound(args, known, lang)
+            accounts.add_user(args.name, args.role, _read_password(args.password_stdin), counters)
+            print(f"OK: {args.name} {_describe(User(args.name, args.role, counters), lang)}")
         elif args.action == "remove":
             if not accounts.remove_user(args.name):
                 print(f"{args.name}: tidak ada / no such user", file=sys.stderr)
@@ -49,7 +70,7 @@ def cmd_users(args: argparse.Namespace) -> int:
             print(f"OK: {args.name} dihapus / removed")
         else:
             for user in accounts.users():
-                print(f"{user.name:<24} {user.role}")
+                print(f"{user.name:<24} {_describe(user, lang)}")
     except AccountError as exc:
         print(f"Ditolak / refused: {exc}", file=sys.stderr)
         return 2
@@ -64,6 +85,7 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
     p.add_argument("action", choices=("add", "list", "remove"), help=t("cli.users_action", lang))
     p.add_argument("name", nargs="?", default="", help=t("cli.users_name", lang))
     p.add_argument("--role", choices=ROLES, default="officer", help=t("cli.users_role", lang))
+    p.add_argument("--counters", default="", metavar="1,2", help=t("cli.users_counters", lang))
     p.add_argument("--password-stdin", action="store_true", help=t("cli.users_password_stdin", lang))
     add_config_flag(p)
     p.set_defaults(func=cmd_users)

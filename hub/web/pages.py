@@ -33,7 +33,7 @@ def shell(
     t = texts(lang)
     other = "en" if lang != "en" else "id"
     nav = ""
-    if page in ("officer", "admin", "login", "index", "error"):
+    if page in ("officer", "admin", "login", "index", "error", "help"):
         who = ""
         if user:
             who = (
@@ -42,13 +42,21 @@ def shell(
                 f'<button class="link" id="logout">{escape(t["logout"])}</button>'
                 f"</form>"
             )
+        # the officers' guide, one tap away where they work (and back from it)
+        helper = (
+            f'<a href="/help?lang={lang}" id="help-link" target="_blank">{escape(t["help"])}</a>'
+            if page == "officer"
+            else f'<a href="/officer?lang={lang}">{escape(t["officer_title"])}</a>'
+            if page == "help"
+            else ""
+        )
         nav = (
-            f'<nav class="top"><a href="/?lang={lang}">antrian</a>'
+            f'<nav class="top"><a href="/?lang={lang}">antrian</a>{helper}'
             f'<a href="?lang={other}" class="lang">{escape(t["language"])}</a>'
             f"{who}</nav>"
         )
     boot_data = {"lang": lang, "text": t, **(boot or {})}
-    scripted = page not in ("login", "index", "error")
+    scripted = page not in ("login", "index", "error", "help")
     script = f'<script src="/static/{page}.js"></script>' if scripted else ""
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'

@@ -51,6 +51,7 @@ from antrian.extensions.updates import FirmwareUpdates
 from antrian.printer import PrinterError, print_ticket
 from antrian.queue import Event
 from antrian.service import HubService
+from antrian.web import officer as desk
 from antrian.web import pages, stats
 from antrian.web.accounts import Accounts, User, verify_password
 from antrian.web.limits import LoginThrottle, RateLimit, client_address, retry_after, wait_all
@@ -279,6 +280,8 @@ class WebApp:
             return sse("state", self.public_state())
         if kind == "admin":
             return sse("state", self.admin_state())
+        if kind == "officer":
+            return sse("state", self.officer_state())
         if kind == "api":
             return json.dumps(self.public_state(), ensure_ascii=False).encode()
         return sse("state", self.ticket_state(key) or {"gone": True})
@@ -363,6 +366,11 @@ class WebApp:
                 }
             )
         return out
+
+    def officer_state(self) -> dict[str, Any]:
+        """The officer page: the waiting room's picture, and each counter's desk (the ticket in
+        hand, the waiting list in calling order) and the missed tickets (`antrian.web.officer`)."""
+        return {**self.public_state(), **desk.officer_view(self.core.state, self.core.clock())}
 
     def admin_state(self) -> dict[str, Any]:
         st = self.core.state
@@ -587,8 +595,39 @@ async def status_page(request: web.Request) -> web.Response:
 @routes.get("/officer")
 async def officer(request: web.Request) -> web.Response:
     app = _app(request)
+    user = app.need_user(request, ("officer", "admin"))
+    # the counters this account may run (empty: every one); the server checks every action
+    return app.page(
+        request, "officer", "officer_title", '<div id="app"></div>', {"counters": list(user.counters)}
+    )
+
+
+@routes.get("/events/officer")
+async def events_officer(request: web.Request) -> web.StreamResponse:
+    app = _app(request)
     app.need_user(request, ("officer", "admin"))
-    return app.page(request, "officer", "officer_title", '<div id="app"></div>')
+    return await app.stream(request, "officer")
+
+
+@routes.get("/help")
+async def help_page(request: web.Request) -> web.Response:
+    """The officers' guide (`docs/officer-guide.md`), drawn as a page of the hub."""
+    app = _app(request)
+    t = texts(app.lang(request))
+    try:
+        body = desk.render_markdown(desk.GUIDE.read_text(encoding="utf-8"))
+    except OSError:
+        body = f'<p class="error">{escape(t["help_missing"])}</p>'
+    return app.page(request, "help", "help_title", f'<main class="card guide" id="guide">{body}</main>')
+
+
+@routes.get("/help/img/{name:[A-Za-z0-9_-]{1,40}\\.png}")
+async def help_image(request: web.Request) -> web.StreamResponse:
+    """A screenshot of the guide; only the PNG files of `docs/img/` (the name is checked)."""
+    path = desk.IMAGES / request.match_info["name"]
+    if not path.is_file():
+        raise web.HTTPNotFound()
+    return web.FileResponse(path, headers={"Cache-Control": "max-age=3600"})
 
 
 @routes.get("/admin")
@@ -858,6 +897,17 @@ async def api_action(request: web.Request) -> web.Response:
                 "data": {"code": "reason"},
             },
             status=400,
+        )
+    refused = desk.refusal(app.core.state, user, str(command), body)
+    if refused is not None:
+        key, params = refused
+        return web.json_response(
+            {
+                "status": "error",
+                "error": texts(app.lang(request))[key].format(**params),
+                "data": {"code": key},
+            },
+            status=403,
         )
     body.pop("actor", None)
     body.pop("sender", None)

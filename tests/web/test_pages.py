@@ -142,7 +142,10 @@ def test_staff_correct_a_wrongly_priority_ticket_with_a_reason(web_hub, new_page
     officer = new_page(1024, 800)
     login(officer, base, "officer", "/officer?counter=1")
     officer.fill("#prio-ticket", "a-001")
-    for reason, said in (("", "Gagal: Isi alasannya terlebih dahulu."), ("ibu hamil", "Berhasil: A-001")):
+    for reason, said in (
+        ("", "Gagal: Isi alasannya terlebih dahulu."),
+        ("ibu hamil", "Berhasil: A-001 dijadikan prioritas"),
+    ):
         officer.fill("#prio-reason", reason)
         officer.click("#btn-prio-on")
         expect(officer.locator("#result")).to_have_text(said)

@@ -41,12 +41,33 @@
       <section class="card wide"><h2>${esc(T.audit)}</h2><table id="audit"></table></section>
     </div>`;
 
-  function reason() { return document.getElementById("reason").value || undefined; }
+  /* The reason goes with one action only: read, then emptied, so it never lands in the audit
+     log of the next actions. */
+  function reason() {
+    const input = document.getElementById("reason");
+    const why = input.value.trim();
+    input.value = "";
+    return why || undefined;
+  }
+  /* What an action did, in words ("Berhasil: B-002 dipanggil ke Loket 3"), not its command. */
+  function said(body, r) {
+    const d = r.data || {};
+    const events = d.events || [];
+    const ticket = d.ticket || body.ticket || "";
+    const c = lastCounters.find((x) => x.counter === body.counter);
+    if (body.command === "set_priority") return fmt(body.priority ? T.ok_priority_on : T.ok_priority_off, { ticket });
+    if (body.command === "service_status") return fmt(T[`ok_service_${body.status}`] || "", { service: body.service });
+    if (body.command === "counter_status") return `${c ? c.name : ""} ${T[`ok_counter_${body.status}`] || ""}`.trim();
+    if (events.includes("ticket_called")) return fmt(T.ok_called, { ticket: d.serving || ticket, counter: c ? c.name : "" });
+    if (events.includes("ticket_reinserted")) return fmt(T.ok_reinserted, { ticket });
+    return d.message || T.ok_nothing;
+  }
+  let lastCounters = [];
   async function act(body) {
     const r = await post("/api/action", body);
     const out = document.getElementById("result");
     out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
-    out.textContent = r.status === "ok" ? `${T.done_ok}: ${body.command}` : `${T.error}: ${r.error}`;
+    out.textContent = r.status === "ok" ? `${T.done_ok}: ${said(body, r)}` : `${T.error}: ${r.error}`;
     loadAudit(); loadStats();
     return r;
   }
@@ -57,15 +78,16 @@
     if (!b) return;
     const body = JSON.parse(b.dataset.act);
     if (body.command === "call_ticket") body.counter = Number(document.getElementById("ooo-counter").value);
-    const why = reason();
-    if (why) body.reason = why;
-    else if (body.command === "set_priority") {  // a correction always says why (audit log)
+    if (body.command === "set_priority" && !document.getElementById("reason").value.trim()) {
+      // a correction always says why (audit log); the field keeps nothing else meanwhile
       const out = document.getElementById("result");
       out.className = "result error";
       out.textContent = `${T.error}: ${T.reason_required}`;
       document.getElementById("reason").focus();
       return;
     }
+    const why = reason();
+    if (why) body.reason = why;
     act(body);
   });
   const A = (obj) => esc(JSON.stringify(obj));
@@ -96,6 +118,7 @@
   }
 
   function render(s) {
+    lastCounters = s.counters;
     drawTvNotes(s);
     document.getElementById("services").innerHTML =
       `<tr><th></th><th>${esc(T.services)}</th><th>${esc(T.status)}</th><th>${esc(T.waiting_title)}</th><th></th></tr>` +
@@ -252,6 +275,11 @@
     const r = await fetch("/admin/stats", { credentials: "same-origin" });
     if (r.ok) document.getElementById("stats").innerHTML = await r.text();
   }
+  /* An event of the audit log in words; the type stays in the row's data-type for programs. */
+  function eventWords(r) {
+    if (r.type === "ticket_called" && r.data && r.data.mode === "out_of_order") return T.ev_call_out_of_order;
+    return T[`ev_${r.type}`] || r.type;
+  }
   async function loadAudit() {
     const r = await fetch("/admin/audit", { credentials: "same-origin" });
     if (!r.ok) return;
@@ -259,7 +287,7 @@
     document.getElementById("audit").innerHTML =
       `<tr><th>${esc(T.time)}</th><th>${esc(T.event)}</th><th>${esc(T.actor)}</th><th>${esc(T.details)}</th><th>${esc(T.reason)}</th></tr>` +
       rows.slice(0, 200).map((r) => `<tr class="${r.notable ? "notable" : ""}" data-type="${esc(r.type)}">
-        <td>${esc(r.at)}</td><td>${esc(r.type)}</td><td>${esc(r.actor)}</td>
+        <td>${esc(r.at)}</td><td>${esc(eventWords(r))}</td><td>${esc(r.actor)}</td>
         <td><code>${esc(Object.entries(r.data).map(([k, v]) => `${k}=${Array.isArray(v) ? v.join(",") : v}`).join(" "))}</code></td>
         <td>${esc(r.reason)}</td></tr>`).join("");
   }
