@@ -70,8 +70,25 @@ class Reports(Extension):
 
     async def render(self, report: Report, fmt: str, lang: str) -> bytes:
         """The report as a file: `pdf`, `csv` or `xlsx` (in a thread: a PDF of a month takes a
-        moment, and the queue's requests go on meanwhile)."""
-        return await asyncio.to_thread(render, report, self.cfg, fmt, lang)
+        moment, and the queue's requests go on meanwhile). The PDF gets the sections of the
+        other parts (`sections`)."""
+        extra = self.sections(report.period, lang) if fmt == "pdf" else []
+        return await asyncio.to_thread(render, report, self.cfg, fmt, lang, extra)
+
+    def sections(self, period: Period, lang: str) -> list[ReportSection]:
+        """What the other running parts add to the PDF of `period`.
+
+        A part adds a section by having a method `report_sections(first: date, last: date,
+        lang: str) -> Sequence[ReportSection]` (the satisfaction survey: its IKM recap table);
+        it is called on the hub's loop, so it must be quick. The reports import no other part:
+        a part that is not installed or not enabled simply adds nothing.
+        """
+        found: list[ReportSection] = []
+        for part in self.hub.extensions:
+            provide = getattr(part, "report_sections", None)
+            if part is not self and callable(provide):
+                found.extend(provide(period.first, period.last, lang))
+        return found
 
 
 def render(report: Report, cfg: Config, fmt: str, lang: str, sections: Sequence[ReportSection] = ()) -> bytes:

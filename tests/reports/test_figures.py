@@ -39,7 +39,19 @@ D1, D2 = "2026-11-02", "2026-11-03"
 
 
 def issued(day, hhmm, code):
-    return ev(day, hhmm, "ticket_issued", "device:kiosk-1", ticket=code, service=code[0], priority=False)
+    number = int(code[2:])
+    return ev(
+        day,
+        hhmm,
+        "ticket_issued",
+        "device:kiosk-1",
+        ticket=code,
+        service=code[0],
+        number=number,
+        priority=False,
+        token=f"token-{day}-{code}",
+        order=100 + number + 10 * (code[0] == "B"),
+    )
 
 
 EVENTS = [
@@ -47,26 +59,38 @@ EVENTS = [
     issued(D1, "08:00", "A-001"),
     issued(D1, "08:05", "B-001"),
     issued(D1, "08:10", "A-002"),
-    ev(D1, "08:20", "ticket_called", BUDI, ticket="A-001", counter=1, mode="next"),  # wait 20 (A)
-    ev(D1, "08:25", "ticket_called", PAD, ticket="B-001", counter=2, mode="next"),  # wait 20 (B) > 10
+    ev(
+        D1, "08:20", "ticket_called", BUDI, ticket="A-001", counter=1, mode="next", as_priority=False
+    ),  # wait 20 (A)
+    ev(
+        D1, "08:25", "ticket_called", PAD, ticket="B-001", counter=2, mode="next", as_priority=False
+    ),  # wait 20 (B) > 10
     ev(D1, "08:30", "ticket_done", PAD, ticket="B-001", counter=2),  # service 5 (B, counter 2)
     ev(D1, "08:35", "ticket_done", BUDI, ticket="A-001", counter=1),  # service 15 (A, counter 1)
-    ev(D1, "08:40", "ticket_called", BUDI, ticket="A-002", counter=1, mode="next"),  # wait 30 (A), not > 30
+    ev(
+        D1, "08:40", "ticket_called", BUDI, ticket="A-002", counter=1, mode="next", as_priority=False
+    ),  # wait 30 (A), not > 30
     ev(D1, "08:45", "ticket_skipped", BUDI, ticket="A-002", counter=1),  # no-show ... for now
     issued(D1, "09:05", "B-002"),
-    ev(D1, "09:10", "ticket_called", PAD, ticket="B-002", counter=2, mode="next"),  # wait 5 (B)
-    ev(D1, "09:12", "ticket_transferred", PAD, ticket="B-002", counter=2, to="A"),  # service 2 (B)
-    ev(D1, "09:30", "ticket_called", BUDI, ticket="B-002", counter=1, mode="next"),  # wait 18 (A)
+    ev(
+        D1, "09:10", "ticket_called", PAD, ticket="B-002", counter=2, mode="next", as_priority=False
+    ),  # wait 5 (B)
+    ev(D1, "09:12", "ticket_transferred", PAD, ticket="B-002", counter=2, to="A", order=200),  # service 2 (B)
+    ev(
+        D1, "09:30", "ticket_called", BUDI, ticket="B-002", counter=1, mode="next", as_priority=False
+    ),  # wait 18 (A)
     ev(D1, "09:40", "ticket_reinserted", "admin:ani", ticket="A-002"),  # came back: no new wait
     ev(D1, "09:50", "ticket_done", BUDI, ticket="B-002", counter=1),  # service 20 (A)
-    ev(D1, "09:55", "ticket_called", BUDI, ticket="A-002", counter=1, mode="out_of_order"),
+    ev(D1, "09:55", "ticket_called", BUDI, ticket="A-002", counter=1, mode="out_of_order", as_priority=False),
     ev(D1, "10:00", "ticket_done", BUDI, ticket="A-002", counter=1),  # service 5 (A): served after all
     issued(D1, "10:10", "A-003"),
     ev(D1, "16:00", "tickets_expired", tickets=["A-003"]),
     # day 2: the hub was off at closing, so nothing says A-001 expired: the day's end does
     ev(D2, "07:55", "day_started", previous_day=D1, expired=[]),
     issued(D2, "08:00", "B-001"),
-    ev(D2, "08:30", "ticket_called", PAD, ticket="B-001", counter=2, mode="next"),  # wait 30 (B) > 10
+    ev(
+        D2, "08:30", "ticket_called", PAD, ticket="B-001", counter=2, mode="next", as_priority=False
+    ),  # wait 30 (B) > 10
     ev(D2, "08:31", "ticket_skipped", PAD, ticket="B-001", counter=2),
     issued(D2, "08:40", "A-001"),
 ]
@@ -193,3 +217,12 @@ def test_a_period_that_cannot_be_reported_is_refused_with_why(kind, value, until
     with pytest.raises(PeriodError) as exc:
         parse_period(kind, value, until)
     assert exc.value.key == key
+
+
+def test_the_hand_built_days_are_days_the_queue_rules_replay():
+    from antrian.queue import replay
+
+    for day in (D1, D2):
+        state, problems = replay(CFG, enumerate(e for e in EVENTS if e.day == day), strict=True)
+        assert problems == []
+        assert state.day == day

@@ -142,3 +142,37 @@ def test_a_month_of_office_days_from_the_log_prints_whole(tmp_path):
     assert "KANTOR KECAMATAN WINONGAN" in text
     assert f"Tiket diambil {o.issued:,}".replace(",", ".") in text
     assert "30-11-2026" in text  # the last working day's row
+
+
+def test_a_part_with_report_sections_adds_its_table_to_the_hubs_monthly_pdf(tmp_path):
+    """The survey adds its IKM recap by having `report_sections`; the reports import nothing of it."""
+    import asyncio
+
+    from antrian.core import HubCore
+    from antrian.extension import Extension
+    from antrian.reports.extension import Reports
+    from antrian.service import HubService
+
+    class Satisfaction(Extension):
+        name = "survey"
+
+        def report_sections(self, first, last, lang):
+            title = f"IKM {first.isoformat()} - {last.isoformat()}"
+            return [SurveyTable(title, ("Unsur", "NRR"), (("U9 Sarana dan prasarana", "3,10"),), "")]
+
+    store = EventStore(tmp_path / "antrian.db")
+    for e in EVENTS:
+        store.append([e])
+    service = HubService(HubCore(CFG, store), extensions=[Satisfaction, Reports])
+    reports = service.extension("reports")
+    assert isinstance(reports, Reports)
+
+    async def month_pdf() -> bytes:
+        report = await reports.report(parse_period("month", "2026-11"))
+        assert report.office.issued == 7
+        return await reports.render(report, "pdf", "id")
+
+    text = pdf_text(asyncio.run(month_pdf()), tmp_path)
+    assert "IKM 2026-11-01 - 2026-11-30" in text
+    assert "U9 Sarana dan prasarana 3,10" in text
+    store.close()
