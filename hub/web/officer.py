@@ -23,7 +23,9 @@ from pathlib import Path
 from typing import Any, Final
 
 from antrian.config import Config
-from antrian.queue import WAITING, Counter, QueueState, ServiceQueue, Ticket, choose_next
+from antrian.contract import ContractError, validate_request
+from antrian.i18n import t
+from antrian.queue import WAITING, Counter, DomainError, QueueState, ServiceQueue, Ticket, choose_next
 from antrian.web.accounts import User
 
 #: Waiting tickets listed per counter: a phone screen shows a dozen, a long day a few hundred.
@@ -132,6 +134,32 @@ def refusal(
     if not user.may_run(counter):
         return "not_your_counter", {"name": user.name, "counter": str(counter)[:4]}
     return None
+
+
+def in_language(
+    state: QueueState, command: str, fields: dict[str, Any], result: dict[str, Any], lang: str, now: datetime
+) -> dict[str, Any]:
+    """A refusal of the rules said in the page's language, not only the office's.
+
+    The core answers in the office language (`[office] language`: the same words for a call
+    pad, a script and every page). A page read in the other language asks the rules again:
+    `decide` is pure and the refused command changed nothing, so it raises the same refusal,
+    now with its parameters, which the catalogue says in `lang`. Anything else is left as the
+    core said it.
+    """
+    error = result.get("error")
+    code = (result.get("data") or {}).get("code")
+    if result.get("status") != "error" or not isinstance(error, str) or not code:
+        return result
+    try:
+        args = validate_request(command, fields)
+        state.decide(command, args, str(fields.get("actor", "")), now)
+    except DomainError as exc:
+        if exc.key == code:
+            return {**result, "error": t(exc.key, lang, **exc.params)}
+    except ContractError:
+        pass
+    return result
 
 
 # ---------------------------------------------------------------------------------------------

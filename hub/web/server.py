@@ -912,7 +912,13 @@ async def api_action(request: web.Request) -> web.Response:
     body.pop("actor", None)
     body.pop("sender", None)
     body["actor"] = user.actor
-    return web.json_response(app.act(str(command), body))
+    fields = dict(body)
+    result = app.act(str(command), body)
+    if app.lang(request) != app.cfg.office.language:  # the core speaks the office's language
+        result = desk.in_language(
+            app.core.state, str(command), fields, result, app.lang(request), app.core.clock()
+        )
+    return web.json_response(result)
 
 
 @routes.post("/api/running-text")

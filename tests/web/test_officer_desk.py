@@ -199,6 +199,11 @@ def test_the_admin_reason_goes_with_one_action_and_the_audit_log_speaks_in_words
     expect(page.locator('#audit tr[data-type="service_status_changed"]').first).to_contain_text(
         "Service status changed"
     )
+    page.select_option("#ooo-counter", "3")  # the rules' refusal, in the page's language too
+    page.locator(f'#queue .chip[data-ticket="{code}"] button[data-act*="call_ticket"]').click()
+    expect(page.locator("#result")).to_have_text(
+        f"Failed: Counter 3 does not serve service A (ticket {code})"
+    )
 
 
 @pytest.mark.parametrize("path", ["/officer?counter=1", "/admin"])

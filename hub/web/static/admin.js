@@ -64,7 +64,7 @@
   }
   let lastCounters = [];
   async function act(body) {
-    const r = await post("/api/action", body);
+    const r = await post(`/api/action?lang=${LANG}`, body);
     const out = document.getElementById("result");
     out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
     out.textContent = r.status === "ok" ? `${T.done_ok}: ${said(body, r)}` : `${T.error}: ${r.error}`;

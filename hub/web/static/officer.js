@@ -88,7 +88,7 @@
     out.textContent = r.status === "ok" ? `${T.done_ok}: ${text}` : `${T.error}: ${r.error}`;
   }
   async function send(command, body) {
-    const r = await post("/api/action", { command, ...body });
+    const r = await post(`/api/action?lang=${LANG}`, { command, ...body });
     show(r, r.status === "ok" ? said(command, body, r) : "");
     return r;
   }
