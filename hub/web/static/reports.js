@@ -19,6 +19,9 @@
   }
 
   const defaults = { day: today, week: isoWeek(today), month: today.slice(0, 7), range: today.slice(0, 8) + "01" };
+  const kindText = {
+    day: T.report_kind_day, week: T.report_kind_week, month: T.report_kind_month, range: T.report_kind_range,
+  };
   const inputType = { day: "date", week: "week", month: "month", range: "date" };
 
   app.innerHTML = `
@@ -29,7 +32,7 @@
       <form id="report-form" class="report-form">
         <label>${esc(T.report_kind)}
           <select id="report-kind">${BOOT.kinds.map((k) =>
-            `<option value="${k}"${k === "month" ? " selected" : ""}>${esc(T["report_kind_" + k])}</option>`).join("")}
+            `<option value="${k}"${k === "month" ? " selected" : ""}>${esc(kindText[k])}</option>`).join("")}
           </select></label>
         <label>${esc(T.report_value)} <input id="report-value" required></label>
         <label id="report-until-label" hidden>${esc(T.report_until)} <input id="report-until" type="date"></label>
