@@ -550,6 +550,8 @@ async def index(request: web.Request) -> web.Response:
         ("/kiosk", "kiosk_title"),
         ("/officer", "officer_title"),
         ("/admin", "admin_title"),
+        ("/survey", "survey_title"),  # the survey part's pages (antrian.survey)
+        ("/admin/survey", "survey_admin_title"),
     ]
     t = texts(lang)
     items = "".join(f'<li><a href="{u}?lang={lang}">{escape(t[k])}</a></li>' for u, k in links)
