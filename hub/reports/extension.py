@@ -46,7 +46,9 @@ class Reports(Extension):
         return routes(self)
 
     def today(self) -> str:
-        return self.core.state.day or local_day(self.core.clock(), self.cfg)
+        """Today in the office's time zone (not the queue's day, which is the last day with a
+        ticket until today's first one): the only day whose waiting tickets are not expired."""
+        return local_day(self.core.clock(), self.cfg)
 
     async def report(self, period: Period) -> Report:
         """The report of `period`, computed once per state of the log."""
