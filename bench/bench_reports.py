@@ -7,12 +7,15 @@ office, far above a kecamatan's 50-300) is written to a real event log by the qu
 (`tests.kit.office_month`: a counter for every 50 tickets a day, so the day is served), then
 the report is made as the hub and `antrian report` make it: the figures read from the log day by day through a
 read-only connection (`from_log`), and the PDF, XLSX and CSV of its tables. Each step is timed
-three times (the median is printed) with the peak memory the figures take. Nothing is asserted.
+three times (the median is printed) with the peak memory the figures take, and how late the
+event loop's timers fire while the figures are computed in a thread, as the hub does.
+Nothing is asserted.
 """
 
 from __future__ import annotations
 
 import argparse
+import asyncio
 import statistics
 import sys
 import tempfile
@@ -39,6 +42,19 @@ def timed(fn, runs: int = 3):
         result = fn()
         times.append(time.perf_counter() - t0)
     return statistics.median(times), result
+
+
+async def loop_lag(work) -> list[float]:
+    """How late a 1 ms timer fires on the event loop while `work` runs in a thread (as the hub
+    runs a report beside its MQTT requests): the delay a request would see, sorted, in ms."""
+    lags: list[float] = []
+    task = asyncio.ensure_future(asyncio.to_thread(work))
+    while not task.done():
+        t0 = time.perf_counter()
+        await asyncio.sleep(0.001)
+        lags.append((time.perf_counter() - t0) * 1000 - 1)
+    await task
+    return sorted(lags)
 
 
 def main() -> None:
@@ -73,6 +89,11 @@ def main() -> None:
         for fmt in ("pdf", "xlsx", "csv"):
             seconds, body = timed(lambda fmt=fmt: render(report, cfg, fmt, "id"))
             print(f"{fmt} of the month: {seconds * 1000:.0f} ms, {len(body) / 1024:.0f} KB")
+        lags = asyncio.run(loop_lag(lambda: from_log(db, cfg, period)))
+        print(
+            f"event loop while the hub computes it in a thread: lag p50 {lags[len(lags) // 2]:.1f} ms, "
+            f"p99 {lags[int(len(lags) * 0.99)]:.1f} ms, max {lags[-1]:.1f} ms ({len(lags)} ticks)"
+        )
         o = report.office
         print(
             f"(the month: {o.issued:,} issued, {o.served:,} served, wait mean {o.wait_mean:.1f} min, "
