@@ -81,5 +81,6 @@ def test_report_benchmark_runs_and_prints_every_figure():
             "pdf of the month",
             "xlsx of the month",
             "csv of the month",
+            "event loop while the hub computes it in a thread",
         ),
     )
