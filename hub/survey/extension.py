@@ -28,7 +28,7 @@ from antrian.i18n import t
 from antrian.notify.extension import Refusal
 from antrian.notify.vault import DayVault
 from antrian.queue import DONE, Ticket, local_day
-from antrian.survey.ikm import KEYS, IkmResult, summary
+from antrian.survey.ikm import KEYS, IkmResult, RecapSection, recap_section, summary
 from antrian.survey.store import RESPONDENT, AlreadyAnswered, Response, SurveyStore
 
 if TYPE_CHECKING:
@@ -154,6 +154,19 @@ class Survey(Extension):
 
     def summary(self, first: date, last: date, service: str | None = None) -> IkmResult:
         return summary(self.core.store.db, first, last, service)
+
+    def report_sections(self, first: date, last: date, lang: str) -> list[RecapSection]:
+        """The monthly PDF's survey pages (`antrian.reports` asks every part for these): the
+        recap table of all services, then one per service that has answers in the period.
+        A few aggregate queries on an indexed table: quick enough for the hub's loop."""
+        overall = self.summary(first, last)
+        sections = [recap_section(overall, lang)]
+        if overall.responses:
+            for svc in self.cfg.services:
+                one = self.summary(first, last, svc.letter)
+                if one.responses:
+                    sections.append(recap_section(one, lang))
+        return sections
 
     # ------------------------------------------------------------------------------------------
     # the end of the day

@@ -8,6 +8,7 @@ import json
 import sqlite3
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import replace
+from datetime import date
 from pathlib import Path
 from typing import Any
 
@@ -65,6 +66,11 @@ def test_a_day_of_answers_then_the_fingerprints_and_their_key_are_gone(tmp_path:
         assert part.recent() == []
         keys = tmp_path / "antrian.db.survey-keys"
         assert [p.name for p in keys.iterdir()] == ["2026-11-30.key"]
+
+        # the monthly PDF gets the recap of all services, then of each service with answers
+        sections = part.report_sections(date(2026, 11, 1), date(2026, 11, 30), "id")
+        assert [s.title.split(", ")[1].split(":")[0] for s in sections] == ["semua layanan", "layanan A"]
+        assert sections[0].rows[-3] == ("", "IKM unit pelayanan", "", "100,00")
 
         # the next morning: yesterday's tickets cannot answer, and the day's fingerprints go
         clock.advance(days=1)
