@@ -14,7 +14,7 @@ the queue's tables and before the signatures.
 from __future__ import annotations
 
 import unicodedata
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from datetime import date
 from typing import Any
 
@@ -69,6 +69,12 @@ def _cells(section: ReportSection | Table, lang: str) -> list[list[str]]:
     return [[latin1(number(v, lang, k)) for v, k in zip(row, kinds, strict=True)] for row in section.rows]
 
 
+def _figures(cells: Iterable[str]) -> bool:
+    """A column of figures (right-aligned, so digits line up): `1.234`, `12,5%`, `-` or empty."""
+    filled = [c for c in cells if c]
+    return bool(filled) and all(ch.isdigit() or ch in ".,%- " for c in filled for ch in c)
+
+
 def _table(pdf: Any, section: ReportSection | Table, lang: str) -> None:  # noqa: ANN401
     from fpdf.fonts import FontFace
 
@@ -78,8 +84,14 @@ def _table(pdf: Any, section: ReportSection | Table, lang: str) -> None:  # noqa
     pdf.cell(0, 8, latin1(section.title), new_x="LMARGIN", new_y="NEXT")
     rows = _cells(section, lang)
     n = len(section.columns)
-    first = 0.3 if n > 3 else 0.5
-    widths = (first, *((1 - first) / (n - 1),) * (n - 1)) if n > 1 else (1.0,)
+    if isinstance(section, Table):  # the report's own: a name, then figures of one width
+        first = 0.3 if n > 3 else 0.5
+        widths: tuple[float, ...] = (first, *((1 - first) / (n - 1),) * (n - 1)) if n > 1 else (1.0,)
+    else:  # another part's: each column as wide as its longest word or cell (within bounds)
+        widths = tuple(
+            min(max(len(max(str(c).split() or [""], key=len)), *(len(r[i]) for r in rows), 4), 60)
+            for i, c in enumerate(section.columns)
+        )
     pdf.set_font("Helvetica", size=8 if n > 6 else 9)
     pdf.set_fill_color(255, 255, 255)
     if not rows:
@@ -87,7 +99,7 @@ def _table(pdf: Any, section: ReportSection | Table, lang: str) -> None:  # noqa
     else:
         with pdf.table(
             col_widths=tuple(w * 100 for w in widths),
-            text_align=("LEFT", *("RIGHT",) * (n - 1)) if n > 2 else "LEFT",
+            text_align=tuple("RIGHT" if i and _figures(r[i] for r in rows) else "LEFT" for i in range(n)),
             headings_style=FontFace(emphasis="BOLD", fill_color=(225, 231, 240)),
             line_height=4.6,
             first_row_as_headings=True,
