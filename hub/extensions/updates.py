@@ -139,6 +139,7 @@ class FirmwareUpdates(Extension):
                     "update": info.get("update"),
                     "micropython": mp,
                     "micropython_ok": isinstance(mp, str) and mp.startswith(MICROPYTHON_VERSION + "."),
+                    "micropython_pinned": MICROPYTHON_VERSION,
                 }
             )
         return out

@@ -49,7 +49,7 @@ def test_admin_orders_a_board_to_update_and_sees_how_it_went(hub, new_page, logi
 
         say(build=OLD, update={"version": offered, "error": "rolled_back"}, micropython="1.22.2")
         expect(cell).to_contain_text(f"⚠ versi {offered} tidak jalan, dikembalikan")
-        expect(cell).to_contain_text("⚠ MicroPython 1.22.2")
+        expect(cell).to_contain_text("⚠ MicroPython 1.22.2, bukan 1.29")
 
         say(build=offered, update=None)
         expect(cell.locator("[data-field='build']")).to_have_text(offered)

@@ -186,6 +186,7 @@
 
   /* Firmware: the build a board runs, how its last update went, and a button to update it to
      the build this hub offers (over the air: the board fetches it from the hub). */
+  const OTA_STATES = { fetching: T.ota_fetching, restarting: T.ota_restarting };
   function firmwareCell(d) {
     const o = d.ota;
     let html = esc(d.firmware || "—");
@@ -194,8 +195,10 @@
       const u = o.update;
       if (u && u.error === "rolled_back") html += ` <b class="status-closed">⚠ ${esc(fmt(T.ota_rolled_back, { version: u.version }))}</b>`;
       else if (u && u.state === "failed") html += ` <b class="status-closed">⚠ ${esc(fmt(T.ota_failed, { error: u.error }))}</b>`;
-      else if (u && T[`ota_${u.state}`]) html += ` <small>${esc(T[`ota_${u.state}`])}</small>`;
-      if (o.micropython && !o.micropython_ok) html += ` <b class="status-closed">⚠ MicroPython ${esc(o.micropython)}</b>`;
+      else if (u && OTA_STATES[u.state]) html += ` <small>${esc(OTA_STATES[u.state])}</small>`;
+      if (o.micropython && !o.micropython_ok) {
+        html += ` <b class="status-closed">⚠ ${esc(fmt(T.ota_micropython, { version: o.micropython, pinned: o.micropython_pinned }))}</b>`;
+      }
       if (!o.current && d.availability === "online") html += ` <button data-ota="${esc(d.id)}" id="ota-${esc(d.id)}">${esc(fmt(T.ota_update, { version: o.available }))}</button>`;
     }
     return `<td data-field="firmware">${html}</td>`;
