@@ -18,10 +18,11 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from antrian.config import ConfigError, load_config
+from antrian.config import Config, ConfigError, load_config
 from antrian.i18n import default_lang, t
 from antrian.queue import local_day
-from antrian.reports.figures import KINDS, PeriodError, from_log, parse_period
+from antrian.reports.figures import KINDS, Period, PeriodError, from_log, parse_period
+from antrian.reports.tables import ReportSection
 
 FORMATS = ("pdf", "csv", "xlsx")
 
@@ -59,8 +60,10 @@ def cmd_report(args: argparse.Namespace) -> int:
     from antrian.reports.extension import render
     from antrian.reports.tables import period_title
 
+    report_lang = args.lang or cfg.office.language
     try:
-        body = render(report, cfg, fmt, args.lang or cfg.office.language)
+        extra = _sections(cfg, report.period, report_lang) if fmt == "pdf" else []
+        body = render(report, cfg, fmt, report_lang, extra)
     except ModuleNotFoundError as exc:
         print(t("report.missing_extra", lang, module=exc.name), file=sys.stderr)
         return 2
@@ -75,6 +78,20 @@ def cmd_report(args: argparse.Namespace) -> int:
     o = report.office
     print(t("report.cli_written", lang, period=title, path=out, issued=o.issued, served=o.served))
     return 0
+
+
+def _sections(cfg: Config, period: Period, lang: str) -> list[ReportSection]:
+    """What the office's other parts add to the PDF without a running hub: each built-in part
+    that has `report_sections_offline(cfg, first, last, lang)` (the survey's IKM recap). The
+    reports import none of them by name, as on the page (`Reports.sections`)."""
+    from antrian.extensions import BUILTIN
+
+    found: list[ReportSection] = []
+    for part in BUILTIN:
+        offline = getattr(part, "report_sections_offline", None)
+        if offline is not None and part.enabled(cfg):
+            found.extend(offline(cfg, period.first, period.last, lang))
+    return found
 
 
 def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignore[type-arg]

@@ -15,6 +15,7 @@ answers by the ticket's random token. Either way one ticket gives one answer.
 from __future__ import annotations
 
 import logging
+import sqlite3
 import tempfile
 from collections.abc import Callable, Mapping
 from datetime import date, datetime, timedelta
@@ -22,6 +23,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
 from antrian.bus import Ticked
+from antrian.config import Config
 from antrian.contract import ticket_code
 from antrian.extension import Extension
 from antrian.i18n import t
@@ -156,17 +158,18 @@ class Survey(Extension):
         return summary(self.core.store.db, first, last, service)
 
     def report_sections(self, first: date, last: date, lang: str) -> list[RecapSection]:
-        """The monthly PDF's survey pages (`antrian.reports` asks every part for these): the
-        recap table of all services, then one per service that has answers in the period.
+        """The monthly PDF's survey pages (`antrian.reports` asks every part for these).
         A few aggregate queries on an indexed table: quick enough for the hub's loop."""
-        overall = self.summary(first, last)
-        sections = [recap_section(overall, lang)]
-        if overall.responses:
-            for svc in self.cfg.services:
-                one = self.summary(first, last, svc.letter)
-                if one.responses:
-                    sections.append(recap_section(one, lang))
-        return sections
+        return recap_sections(self.core.store.db, self.cfg, first, last, lang)
+
+    @classmethod
+    def report_sections_offline(cls, cfg: Config, first: date, last: date, lang: str) -> list[RecapSection]:
+        """The same pages for `antrian report`, without a running hub: from the office's
+        database, read-only (a database from before the survey has no answers)."""
+        try:
+            return recap_sections(Path(cfg.database), cfg, first, last, lang)
+        except sqlite3.OperationalError:  # a database from before the survey: nothing to show
+            return []
 
     # ------------------------------------------------------------------------------------------
     # the end of the day
@@ -234,3 +237,17 @@ def _key_folder(database: str) -> Path:
         return Path(tempfile.mkdtemp(prefix="antrian-survey-keys-"))
     db = Path(database)
     return db.with_name(db.name + ".survey-keys")
+
+
+def recap_sections(
+    db: sqlite3.Connection | Path, cfg: Config, first: date, last: date, lang: str
+) -> list[RecapSection]:
+    """The recap table of all services, then one per service that has answers in the period."""
+    overall = summary(db, first, last)
+    sections = [recap_section(overall, lang)]
+    if overall.responses:
+        for svc in cfg.services:
+            one = summary(db, first, last, svc.letter)
+            if one.responses:
+                sections.append(recap_section(one, lang))
+    return sections

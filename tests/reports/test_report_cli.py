@@ -57,3 +57,34 @@ def test_a_missing_database_is_named(tmp_path):
     done = antrian_cli("report", "day", "2026-11-27", "-c", "antrian.toml", cwd=tmp_path)
     assert done.returncode == 2
     assert "nowhere.db" in done.stderr
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="apt: poppler-utils")
+def test_the_monthly_pdf_from_the_command_line_has_the_satisfaction_index(tmp_path):
+    import sqlite3
+
+    from antrian.survey.ikm import KEYS
+    from antrian.survey.store import Response, SurveyStore
+
+    (tmp_path / "antrian.toml").write_text(
+        'database = "antrian.db"\n[office]\nname = "Kantor Kecamatan Winongan"\n'
+    )
+    store = EventStore(tmp_path / "antrian.db", synchronous="OFF")
+    write_month(store, parse_config({}), "2026-11", 30, seed=5)
+    store.close()
+    db = sqlite3.connect(tmp_path / "antrian.db")
+    answers = SurveyStore(db)
+    for i, score in enumerate((4, 3, 4)):  # three answers: NRR 11/3 on every element
+        answers.save(Response("2026-11-10", "A", dict.fromkeys(KEYS, score), {}), f"tag-{i}")
+    db.close()
+
+    done = antrian_cli(
+        "report", "month", "2026-11", "--out", "laporan.pdf", "-c", "antrian.toml", cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stderr
+    text = subprocess.run(
+        ["pdftotext", "laporan.pdf", "-"], cwd=tmp_path, capture_output=True, text=True
+    ).stdout
+    assert "Indeks Kepuasan Masyarakat" in text
+    assert "3 responden" in " ".join(text.split())
+    assert "91,67" in text  # 25 x 11/3 = 91.666... -> 91,67: A, Sangat Baik
