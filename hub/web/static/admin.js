@@ -57,7 +57,7 @@
     const c = lastCounters.find((x) => x.counter === body.counter);
     if (body.command === "set_priority") return fmt(body.priority ? T.ok_priority_on : T.ok_priority_off, { ticket });
     if (body.command === "service_status") return fmt(T[`ok_service_${body.status}`] || "", { service: body.service });
-    if (body.command === "counter_status") return `${c ? c.name : ""} ${T[`ok_counter_${body.status}`] || ""}`.trim();
+    if (body.command === "counter_status") return `${T[`ok_counter_${body.status}`] || ""}${c ? ` (${c.name})` : ""}`;
     if (events.includes("ticket_called")) return fmt(T.ok_called, { ticket: d.serving || ticket, counter: c ? c.name : "" });
     if (events.includes("ticket_reinserted")) return fmt(T.ok_reinserted, { ticket });
     return d.message || T.ok_nothing;
