@@ -192,6 +192,22 @@ class NotifyConfig:
         return bool(self.sms_smsdrc or self.apprise_url)
 
 
+#: The weights an office may compute its satisfaction index with: each of the nine elements
+#: alike (1/9, exact), or as the regulation's annex prints it.
+SURVEY_WEIGHTS: Final = ("1/9", "0.111", "0.11")
+
+
+@dataclass(frozen=True)
+class SurveyConfig:
+    """The satisfaction survey (docs/survey.md): the weight of each element in the IKM.
+
+    PermenPANRB 14/2017 means 1/9 (each element alike) and prints it rounded; an office whose
+    inspectorate recomputes with the printed figure sets that, and every report says which
+    weight was used."""
+
+    weight: str = "1/9"
+
+
 @dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
@@ -215,6 +231,7 @@ class Config:
     web: WebConfig = field(default_factory=WebConfig)
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
+    survey: SurveyConfig = field(default_factory=SurveyConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -438,6 +455,18 @@ class PrinterTable(_Table):
     ] = 58
 
 
+class SurveyTable(_Table):
+    """[survey]: the satisfaction survey (SKM) and its index (IKM)."""
+
+    weight: Annotated[
+        Literal["1/9", "0.111", "0.11"],
+        msgspec.Meta(
+            description="each element's weight in the IKM: 1/9 exact, or as the regulation prints it",
+            extra={"error": "must be 1/9, 0.111 or 0.11"},
+        ),
+    ] = "1/9"
+
+
 class NotifyTable(_Table):
     """[notify]: SMS (a GSM modem through gammu-smsd) and WhatsApp (apprise) to citizens."""
 
@@ -531,6 +560,7 @@ class ConfigFile(_Table):
     web: WebTable = msgspec.field(default_factory=WebTable)
     printer: PrinterTable = msgspec.field(default_factory=PrinterTable)
     notify: NotifyTable = msgspec.field(default_factory=NotifyTable)
+    survey: SurveyTable = msgspec.field(default_factory=SurveyTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -799,6 +829,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         web=_web(file.web),
         printer=PrinterConfig(device=_unset(file.printer.device), paper=file.printer.paper),
         notify=NotifyConfig(**{k: _unset(v) for k, v in asdict(file.notify).items()}),
+        survey=SurveyConfig(weight=file.survey.weight),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

@@ -30,7 +30,7 @@ from antrian.i18n import t
 from antrian.notify.extension import Refusal
 from antrian.notify.vault import DayVault
 from antrian.queue import DONE, Ticket, local_day
-from antrian.survey.ikm import KEYS, IkmResult, RecapSection, recap_section, summary
+from antrian.survey.ikm import KEYS, IkmResult, RecapSection, configured_weight, recap_section, summary
 from antrian.survey.store import RESPONDENT, AlreadyAnswered, Response, SurveyStore
 
 if TYPE_CHECKING:
@@ -155,7 +155,7 @@ class Survey(Extension):
     # ------------------------------------------------------------------------------------------
 
     def summary(self, first: date, last: date, service: str | None = None) -> IkmResult:
-        return summary(self.core.store.db, first, last, service)
+        return summary(self.core.store.db, first, last, service, weight=configured_weight(self.cfg))
 
     def report_sections(self, first: date, last: date, lang: str) -> list[RecapSection]:
         """The monthly PDF's survey pages (`antrian.reports` asks every part for these).
@@ -243,11 +243,12 @@ def recap_sections(
     db: sqlite3.Connection | Path, cfg: Config, first: date, last: date, lang: str
 ) -> list[RecapSection]:
     """The recap table of all services, then one per service that has answers in the period."""
-    overall = summary(db, first, last)
+    weight = configured_weight(cfg)
+    overall = summary(db, first, last, weight=weight)
     sections = [recap_section(overall, lang)]
     if overall.responses:
         for svc in cfg.services:
-            one = summary(db, first, last, svc.letter)
+            one = summary(db, first, last, svc.letter, weight=weight)
             if one.responses:
                 sections.append(recap_section(one, lang))
     return sections

@@ -49,6 +49,7 @@ from fractions import Fraction
 from pathlib import Path
 from typing import TYPE_CHECKING, Final
 
+from antrian.config import Config
 from antrian.i18n import t
 
 if TYPE_CHECKING:
@@ -90,6 +91,11 @@ def label_of(grade: str | None, lang: str = "id") -> str | None:
     """The grade's words ("Sangat Baik" ... "Tidak Baik")."""
     key = next((k for g, _, k in GRADES if g == grade), None)
     return t(key, lang) if key else None
+
+
+def configured_weight(cfg: Config) -> Fraction:
+    """The office's weight (`[survey] weight`: "1/9", "0.111" or "0.11"), exact."""
+    return Fraction(cfg.survey.weight)
 
 
 def ikm_of(nrr: Mapping[str, Fraction], weight: Fraction = WEIGHT) -> Fraction:
@@ -142,7 +148,8 @@ class IkmResult:
         """The weight used, as the report says it: "1/9" or "0,111"."""
         if self.weight == WEIGHT:
             return "1/9"
-        return _number(rounded(self.weight, 3), lang)
+        text = f"{float(self.weight):g}"  # as configured: 0.111 or 0.11
+        return text.replace(".", ",") if lang == "id" else text
 
     def recap(self, lang: str = "id") -> tuple[str, list[tuple[str, ...]]]:
         """The regulation's recap table: its title and rows of strings, the header first."""

@@ -208,3 +208,21 @@ def test_the_recap_is_a_section_of_the_monthly_report_with_how_it_was_computed()
     assert section.rows[-4:][1] == ("", "IKM unit pelayanan", "", "100,00")
     assert "bobot tiap unsur 1/9" in section.footnote
     assert "B 76,61-88,30 Baik" in section.footnote
+
+
+def test_an_office_that_computes_with_the_printed_weight_says_so_on_every_recap(tmp_path):
+    from antrian.config import parse_config
+    from antrian.survey.extension import recap_sections
+
+    cfg = parse_config({"survey": {"weight": "0.11"}})
+    db = sqlite3.connect(tmp_path / "antrian.db")
+    try:
+        store = SurveyStore(db)
+        store.save(Response("2026-11-04", "A", dict.fromkeys(KEYS, 4), {}), "t1")
+        (overall, *per_service) = recap_sections(db, cfg, date(2026, 11, 1), date(2026, 11, 30), "id")
+    finally:
+        db.close()
+    # every NRR 4; 25 x 9 x 4 x 0.11 = 99.00 (with 1/9 it would be 100.00)
+    assert ("", "IKM unit pelayanan", "", "99,00") in overall.rows
+    assert "bobot tiap unsur 0,11" in overall.footnote
+    assert len(per_service) == 1  # service A, the one with an answer
