@@ -19,7 +19,7 @@ import random
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import datetime
+from datetime import date, datetime
 from pathlib import Path
 from typing import Any
 
@@ -358,6 +358,7 @@ async def _demo(args: argparse.Namespace) -> int:
             cfg, host, port, args.seconds, say, random.Random(7), audio_out, sound=args.sound
         )
         st = service.core.state
+        _survey(service, say, random.Random(11))
         say(
             "summary",
             issued=stats["issued"],
@@ -372,6 +373,36 @@ async def _demo(args: argparse.Namespace) -> int:
         store.close()
     tmp.cleanup()
     return 0
+
+
+def _survey(service: Any, say: Say, rng: random.Random) -> None:  # noqa: ANN401
+    """Some citizens answer the satisfaction survey at the exit tablet, as its page does (the
+    survey part's `answer`), so the admin's results and the monthly PDF have a day to show."""
+    from antrian.queue import DONE
+    from antrian.survey.extension import Survey
+    from antrian.survey.ikm import KEYS
+
+    part = service.extension("survey")
+    if not isinstance(part, Survey):
+        return
+    done = sorted((t for t in service.core.state.tickets.values() if t.state == DONE), key=lambda t: t.code)
+    for ticket in done:
+        if rng.random() < 0.7:  # not everyone stops at the tablet
+            scores = {k: rng.choices((2, 3, 4), (1, 4, 5))[0] for k in KEYS}
+            part.answer(ticket, scores, {}, say.lang)
+    day = date.fromisoformat(service.core.state.day) if service.core.state.day else None
+    if day is None:
+        return
+    r = part.summary(day, day)
+    if r.responses:
+        ikm = f"{r.ikm:.2f}"
+        say(
+            "survey",
+            n=r.responses,
+            ikm=ikm.replace(".", ",") if say.lang == "id" else ikm,
+            grade=r.grade,
+            label=r.label,
+        )
 
 
 def main(args: argparse.Namespace) -> int:
