@@ -354,12 +354,12 @@ def test_ticket_one_thousand_and_one_is_called_announced_and_shown(tmp_path):
     core = new_core(tmp_path / "a.db", cfg=cfg)
     asyncio.run(HubService(core).start_extensions())  # the speakers' part, as `antrian run` has
     _issue(core, "B", 1001)
-    out = core.handle(Origin("pad-3"), "call_ticket", b'{"ticket": "B-1001"}')
+    out = core.handle(Origin("pad-1"), "call_ticket", b'{"ticket": "B-1001"}')  # counter 1 serves B
     assert answers(out)[0]["status"] == "ok"
     assert any(m.topic == T.hub_event and b'"ticket_called"' in m.payload for m in out)
-    counter = [json.loads(m.payload) for m in out if m.topic == T.counter_state(3)]
+    counter = [json.loads(m.payload) for m in out if m.topic == T.counter_state(1)]
     assert counter[-1]["serving"] == "B-1001"
-    recall = core.handle(Origin("pad-3"), "recall", b"{}")
+    recall = core.handle(Origin("pad-1"), "recall", b"{}")
     play = [json.loads(m.payload) for m in recall if m.topic == T.device_play("spk")]
     assert play[0]["text"].startswith("Nomor antrean B seribu satu, silakan menuju")
     assert {"number.seribu", "number.satu"} <= set(play[0]["clips"])
