@@ -43,7 +43,8 @@ def test_a_citizen_gives_a_number_on_the_status_page_and_sees_nothing_to_sign_up
 
     page.fill("#notify-phone", "0812 3456 7890")
     page.click("#notify-send")  # consent not ticked: refused, with the reason
-    page.wait_for_selector("#notify-error:not([hidden])")
+    page.wait_for_selector("#notify-error:not([hidden])")  # the first tap reached its button
+    assert not page.is_visible("#sound-on")  # and armed the sound: the button has gone
     assert "persetujuan" in (page.text_content("#notify-error") or "")
     page.check("#notify-consent")
     page.click("#notify-send")

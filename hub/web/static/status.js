@@ -37,10 +37,12 @@
       audio.resume();
     } catch { audio = null; }
     if (navigator.vibrate) navigator.vibrate(1);
-    soundBtn.hidden = true;
   }
   document.addEventListener("pointerdown", arm, { once: true });
   soundBtn.onclick = arm;
+  /* The button goes once the tap that armed the sound has done what it was aimed at: hidden at
+     pointerdown, the page moved up under the finger and the tap on "Kabari saya" was lost. */
+  document.addEventListener("click", () => { if (audio) soundBtn.hidden = true; });
 
   function beep() {
     if (!audio) return;
