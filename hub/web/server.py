@@ -551,6 +551,7 @@ async def index(request: web.Request) -> web.Response:
         ("/officer", "officer_title"),
         ("/admin", "admin_title"),
         ("/survey", "survey_title"),  # the survey part's pages (antrian.survey)
+        ("/admin/reports", "report_title"),  # the reports part (antrian.reports)
         ("/admin/survey", "survey_admin_title"),
     ]
     t = texts(lang)

@@ -56,3 +56,15 @@ def test_admin_orders_a_board_to_update_and_sees_how_it_went(hub, new_page, logi
         expect(button).to_have_count(0)  # up to date: nothing to offer
     finally:
         probe.close()
+
+
+def test_admin_page_leads_to_the_reports_and_the_survey_results(hub, new_page, login):
+    admin = new_page(1400, 900)
+    login(admin, hub.base, "admin", "/admin")
+    admin.click("#link-reports")
+    expect(admin).to_have_url(f"{hub.base}/admin/reports?lang=id")
+    expect(admin.locator("h1, h2").first).to_be_visible()
+    admin.go_back()
+    admin.click("#link-survey")
+    expect(admin).to_have_url(f"{hub.base}/admin/survey?lang=id")
+    expect(admin.get_by_text("Hasil Survei Kepuasan Masyarakat (IKM)").first).to_be_visible()

@@ -29,7 +29,9 @@
       <section class="card wide"><h2>${esc(T.monitor)} <span class="pill" id="mqtt-state"></span> <span class="pill" id="mqtt-dropped" hidden></span></h2>
         <div class="monitor"><div id="tree" class="tree"></div>
         <div><h3>${esc(T.recent_messages)}</h3><ol id="recent-msgs" class="msgs"></ol></div></div></section>
-      <section class="card"><h2>${esc(T.stats)}</h2><div id="stats"></div></section>
+      <section class="card"><h2>${esc(T.stats)}</h2><div id="stats"></div>
+        <p class="row"><a class="button" id="link-reports" href="/admin/reports?lang=${esc(LANG)}">${esc(T.report_title)}</a>
+        <a class="button" id="link-survey" href="/admin/survey?lang=${esc(LANG)}">${esc(T.survey_admin_title)}</a></p></section>
       <section class="card wide" id="notify-card" hidden><h2>${esc(T.notify_admin)}</h2>
         <table id="notify-channels"></table><p id="notify-today"></p>
         <table id="notify-recent"></table><table id="notify-monthly"></table></section>
