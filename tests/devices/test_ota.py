@@ -82,6 +82,22 @@ def boot_until_online(fw: Firmware, tries: int) -> int:
     raise AssertionError(f"not online after {tries} boots: {fw.events[-10:]}")
 
 
+@pytest.fixture(autouse=True)
+def _boards_stopped(monkeypatch: pytest.MonkeyPatch) -> Iterator[None]:
+    """Every board a test here powers up is powered off after it, however the test ends."""
+    made: list[Firmware] = []
+    start = Firmware.start
+
+    def tracked(fw: Firmware) -> None:
+        made.append(fw)
+        start(fw)
+
+    monkeypatch.setattr(Firmware, "start", tracked)
+    yield
+    for fw in made:
+        fw.stop()
+
+
 @pytest.fixture
 def web_hub(broker: Mosquitto, tmp_path: Path, watcher: Probe) -> Iterator[HubProcess]:
     """The real hub with its web pages (where boards download from) and an admin account."""
