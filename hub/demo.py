@@ -171,8 +171,12 @@ class _TellingSink:
         return record
 
 
-async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound: bool) -> None:
-    """The real speaker node (antrian.voice), writing WAV files, or to ALSA with `--sound`."""
+async def _speaker_node(
+    cfg: Config, device_id: str, say: Say, out: Path, sound: bool, ready: asyncio.Event
+) -> None:
+    """The real speaker node (antrian.voice), writing WAV files, or to ALSA with `--sound`;
+    `ready` once it follows its `play` topic (calls are not retained: one sent before would be
+    lost to it)."""
     from antrian.speaker import AplaySink, SpeakerConfig, SpeakerNode, WavFileSink
 
     inner: Any = AplaySink() if sound else WavFileSink(out)
@@ -188,7 +192,14 @@ async def _speaker_node(cfg: Config, device_id: str, say: Say, out: Path, sound:
         ),
         _TellingSink(inner, say),
     )
-    await node.run()
+    run = asyncio.create_task(node.run())
+    try:
+        await node.connected.wait()
+        ready.set()
+        await run
+    finally:
+        run.cancel()
+        await asyncio.gather(run, return_exceptions=True)
 
 
 async def scenario(
@@ -204,11 +215,12 @@ async def scenario(
     """Citizens arrive, officers call, one service pauses for a while."""
     tp = Topics(cfg.office.slug)
     devs = {d.id: SimDevice(d.id, tp, host, port) for d in cfg.devices if d.role != "speaker"}
-    tasks: list[asyncio.Task[None]] = [
-        asyncio.create_task(_speaker_node(cfg, d.id, say, audio_out, sound))
-        for d in cfg.devices
-        if d.role == "speaker"
-    ]
+    speakers_ready = {d.id: asyncio.Event() for d in cfg.devices if d.role == "speaker"}
+    speaking = {
+        d: asyncio.create_task(_speaker_node(cfg, d, say, audio_out, sound, ready))
+        for d, ready in speakers_ready.items()
+    }
+    tasks: list[asyncio.Task[None]] = list(speaking.values())
     for d in cfg.devices:
         if d.role == "speaker":
             continue
@@ -217,6 +229,11 @@ async def scenario(
         tasks.append(asyncio.create_task(devs[d.id].run(subs, ready)))
         # a bound to give up, generous: the embedded broker on a busy PC can take seconds
         await asyncio.wait_for(ready.wait(), 30)
+    for d, ready in speakers_ready.items():  # the first call is heard, even on a busy PC
+        waiter = asyncio.create_task(ready.wait())
+        # a speaker that cannot start (no voice clips) does not hold up the demo
+        await asyncio.wait({waiter, speaking[d]}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        waiter.cancel()
     for d in cfg.devices:
         if d.role == "led_board" and d.counter is not None:
             tasks.append(asyncio.create_task(_watch_boards(devs[d.id], d.counter, say)))
