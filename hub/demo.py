@@ -229,10 +229,10 @@ async def scenario(
         tasks.append(asyncio.create_task(devs[d.id].run(subs, ready)))
         # a bound to give up, generous: the embedded broker on a busy PC can take seconds
         await asyncio.wait_for(ready.wait(), 30)
-    for d, ready in speakers_ready.items():  # the first call is heard, even on a busy PC
-        waiter = asyncio.create_task(ready.wait())
+    for speaker_id, heard in speakers_ready.items():  # the first call is heard, even on a busy PC
+        waiter = asyncio.create_task(heard.wait())
         # a speaker that cannot start (no voice clips) does not hold up the demo
-        await asyncio.wait({waiter, speaking[d]}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
+        await asyncio.wait({waiter, speaking[speaker_id]}, timeout=30, return_when=asyncio.FIRST_COMPLETED)
         waiter.cancel()
     for d in cfg.devices:
         if d.role == "led_board" and d.counter is not None:
