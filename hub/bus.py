@@ -80,8 +80,19 @@ class Ticked:
     now: datetime
 
 
-BusEvent = Committed | Connected | MessageIn | Ticked
-E = TypeVar("E", Committed, Connected, MessageIn, Ticked)
+@dataclass(frozen=True)
+class Answered:
+    """Requests that came over MQTT on `hub/request/...` and their responses, pairwise.
+
+    For a part that must tell the sender's own users what became of a command when the sender
+    cannot read responses itself (Home Assistant shows a refusal as an event)."""
+
+    requests: tuple[tuple[str, bytes], ...]
+    responses: tuple[Outgoing, ...]
+
+
+BusEvent = Committed | Connected | MessageIn | Ticked | Answered
+E = TypeVar("E", Committed, Connected, MessageIn, Ticked, Answered)
 Handler = Callable[[Any], Iterable[Outgoing] | None]
 
 

@@ -209,6 +209,17 @@ class SurveyConfig:
 
 
 @dataclass(frozen=True)
+class HomeAssistantConfig:
+    """How Home Assistant learns of the office (docs/homeassistant.md).
+
+    Per-entity discovery works on every Home Assistant from 2023 on, so it stays the default;
+    device discovery (one message per device, Home Assistant 2024.11+) is for offices whose
+    Home Assistant is newer and whose broker should carry fewer retained configs."""
+
+    discovery: str = "entity"
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -232,6 +243,7 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
+    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -467,6 +479,19 @@ class SurveyTable(_Table):
     ] = "1/9"
 
 
+class HomeAssistantTable(_Table):
+    """[homeassistant]: how Home Assistant discovers the office."""
+
+    discovery: Annotated[
+        Literal["entity", "device"],
+        msgspec.Meta(
+            description='"entity": every Home Assistant; "device": one message per device, Home '
+            "Assistant 2024.11+",
+            extra={"error": "must be entity or device"},
+        ),
+    ] = "entity"
+
+
 class NotifyTable(_Table):
     """[notify]: SMS (a GSM modem through gammu-smsd) and WhatsApp (apprise) to citizens."""
 
@@ -561,6 +586,7 @@ class ConfigFile(_Table):
     printer: PrinterTable = msgspec.field(default_factory=PrinterTable)
     notify: NotifyTable = msgspec.field(default_factory=NotifyTable)
     survey: SurveyTable = msgspec.field(default_factory=SurveyTable)
+    homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -830,6 +856,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         printer=PrinterConfig(device=_unset(file.printer.device), paper=file.printer.paper),
         notify=NotifyConfig(**{k: _unset(v) for k, v in asdict(file.notify).items()}),
         survey=SurveyConfig(weight=file.survey.weight),
+        homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

@@ -127,6 +127,9 @@ class ServiceState(EstimateFields):
     waiting: int
     waiting_priority: int
     issued: int
+    #: Today's tickets of this service served to the end, and skipped (not there when called).
+    served: int
+    skipped: int
     quota: int | None
     last_issued: str | None
     last_called: str | None
@@ -145,6 +148,8 @@ class CounterState(TypedDict):
     status_text: str | None
     until: str | None
     serving: str | None
+    #: Minutes the ticket being served waited before its call (null when none is served).
+    serving_waited_min: int | None
     services: list[str]
     waiting: int
     served: int

@@ -29,7 +29,7 @@ from typing import Any, Final
 import aiomqtt
 
 from antrian import mqtt
-from antrian.bus import MessageIn
+from antrian.bus import Answered, MessageIn
 from antrian.contract import (
     HA_STATUS_TOPIC,
     MAX_PACKET_BYTES,
@@ -355,6 +355,11 @@ class HubService:
             log.exception("error handling %d request(s)", len(requests))
             return None
         self.publish(responses)
+        # each request on hub/request gets one answer on hub/response, in request order
+        asked = tuple((command, raw) for origin, command, raw in requests if origin.device is None)
+        answers = tuple(r for r in responses if r.topic.startswith(tp.hub_response("")))
+        if asked and len(asked) == len(answers):
+            self.publish(self.core.bus.emit(Answered(asked, answers)))
         return effects
 
     def _seen(self, device: str, **fields: Any) -> None:  # noqa: ANN401

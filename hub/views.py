@@ -27,7 +27,7 @@ from antrian.contract import (
 )
 from antrian.eta import DISPLAY_LAG, Estimate, estimator_of
 from antrian.i18n import t
-from antrian.queue import QueueState, Ticket, end_of_day
+from antrian.queue import DONE, SKIPPED, QueueState, Ticket, end_of_day
 
 
 def _iso(at: datetime, cfg: Config) -> str:
@@ -124,6 +124,8 @@ def service_state(state: QueueState, letter: str, now: datetime) -> ServiceState
         "waiting": svc.waiting,
         "waiting_priority": len(svc.priority),
         "issued": svc.issued,
+        "served": sum(1 for t in state.tickets.values() if t.service == letter and t.state == DONE),
+        "skipped": sum(1 for t in state.tickets.values() if t.service == letter and t.state == SKIPPED),
         "quota": cfg_svc.quota if cfg_svc else None,
         "last_issued": f"{letter}-{svc.last_issued:03d}" if svc.last_issued else None,
         "last_called": svc.last_called,
@@ -150,12 +152,24 @@ def counter_state(state: QueueState, number: int) -> CounterState:
         "status_text": board_status(state.cfg, c.status),
         "until": c.until,
         "serving": c.serving,
+        "serving_waited_min": serving_waited_min(state, c.serving),
         "services": list(c.services),
         "waiting": counter_waiting(state, number),
         "served": c.served,
         "call_seq": c.call_seq,
         "day": state.day or None,
     }
+
+
+def serving_waited_min(state: QueueState, code: str | None) -> int | None:
+    """How long the citizen being served waited, from the ticket to the call (whole minutes).
+
+    Fixed once called, so a retained state never goes stale; a figure staff and Home Assistant
+    watch to see whether the queue is kept within the office's service standard."""
+    ticket = state.tickets.get(code) if code else None
+    if ticket is None or ticket.called_at is None:
+        return None
+    return max(round((ticket.called_at - ticket.issued_at).total_seconds() / 60), 0)
 
 
 def board_status(cfg: Config, status: str) -> str | None:

@@ -10,6 +10,7 @@ import pytest
 from antrian.contract import Topics
 from antrian.net import free_port
 from tests.kit import HubProcess, Probe
+from tests.kit.ha_templates import press
 from tests.kit.office import HUB_OFFICE, kiosk, office
 
 T = Topics("kantor")
@@ -231,7 +232,7 @@ def test_ha_button_payload_is_a_valid_request(hub_and_probe):
     probe.subscribe("homeassistant/#")
     cfg = json.loads(probe.wait_for("homeassistant/button/antrian_kantor/service_b_take/config"))
     start = len(probe.messages)
-    probe.publish(cfg["command_topic"], cfg["payload_press"].encode())
+    probe.publish(cfg["command_topic"], press(cfg))
     resp = json.loads(probe.wait_for(T.hub_response("take_ticket"), start=start))
     assert resp["status"] == "ok"
     assert resp["data"]["ticket"] == "B-001"

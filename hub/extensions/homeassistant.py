@@ -1,15 +1,29 @@
-"""Home Assistant: MQTT discovery, per entity (works on every release from 2023 on).
+"""Home Assistant: MQTT discovery, per entity (every release from 2023 on) or per device.
 
 Each entity's config goes retained to `homeassistant/{component}/{node_id}/{object_id}/config`
-with a `unique_id`, a `device` (the hub; each counter as its own device `via_device` the hub),
-`origin`, and availability on `{base}/hub/state`. Entities: per service a waiting sensor (the
-wait estimate in its attributes), a "full for today" binary sensor (a ticket taken now would
-not be reached before closing) and a take-ticket button; per counter a serving sensor, a
-call-next button, an event entity and a status select. Each board (kiosk, call pad, LED board,
-speaker) is a device of its own `via_device` the hub, with diagnostic entities from what it says
-about itself: connectivity (its `availability`), and from its `info` the WiFi signal, uptime,
-free heap, MQTT connections, reset cause and firmware; a kiosk also its printer's state.
-Anything no longer configured is cleared with an empty retained payload.
+with a `unique_id`, `object_id` and `default_entity_id` (newer releases want the latter, 2024.3
+takes both), a `device` (the hub; each counter and each board as its own device `via_device`
+the hub), `origin`, and availability on `{base}/hub/state`. With `[homeassistant] discovery =
+"device"` the same entities go as the components (`cmps`) of one config per device on
+`homeassistant/device/{device}/config` (Home Assistant 2024.11+). Switching clears the other
+form's retained configs, and anything no longer configured is cleared with an empty retained
+payload, before the new configs go out: Home Assistant refuses a `unique_id` it already has.
+
+Entities: per service the waiting counts, the wait estimate, today's issued / served / skipped
+tickets, "full for today", an open/paused switch and the take-ticket buttons; per counter what
+it serves, how long that ticket waited, today's served count, the call buttons (next, recall,
+skip, done), its calls as events and its status as a select; for the hub its connection,
+version and working day (diagnostic) and an event entity with the outcome of every command Home
+Assistant sent, so a refusal (`counter_busy`) is seen, not lost. Each board (kiosk, call pad,
+LED board, speaker) is a device of its own with diagnostic entities from what it says about
+itself: connectivity, and from its `info` the WiFi signal, uptime, free heap, MQTT connections,
+reset cause and firmware; a kiosk also its printer's state. Names and select options are in
+the office's language (the `ha.` part of the catalogue); the commands stay the hub's.
+
+Every command is sent at QoS 1 and carries a `transaction` made when Home Assistant renders
+the press (`ha-{entity}-{{ now().timestamp() }}`): a QoS 1 redelivery is the same message, so
+the hub answers it as the first and acts once. The service switch cannot be templated before Home
+Assistant 2024.8; its two payloads set a state, so a repeat changes nothing either.
 
 Discovery goes out on every connect and whenever Home Assistant says it came online (its
 birth on `homeassistant/status`), as Home Assistant asks of integrations.
@@ -23,11 +37,12 @@ from collections.abc import Iterable
 from typing import Any, Final
 
 from antrian import __version__
-from antrian.bus import Connected, MessageIn
+from antrian.bus import Answered, Connected, MessageIn
 from antrian.config import Config
-from antrian.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, dumps
+from antrian.contract import HA_DISCOVERY_PREFIX, HA_STATUS_TOPIC, Outgoing, Topics, decode_payload, dumps
 from antrian.device_info import PRINTER_STATES
 from antrian.extension import Extension
+from antrian.i18n import t
 from antrian.store import StorageError
 
 log = logging.getLogger("antrian.homeassistant")
@@ -37,179 +52,365 @@ PUBLISHED_META: Final = "discovery_topics"
 
 ORIGIN: Final = {"name": "antrian", "sw": __version__}
 #: The roles played by a board of its own (ESP32 firmware, the speaker node), each its own HA
-#: device with diagnostic entities, and the model it is shown as.
-BOARD_MODELS: Final = {
-    "kiosk": "kios tiket",
-    "call_pad": "pad panggil",
-    "led_board": "papan LED",
-    "speaker": "pengeras suara",
-}
+#: device with diagnostic entities.
+BOARD_ROLES: Final = ("kiosk", "call_pad", "led_board", "speaker")
+#: The `actor` of every command Home Assistant sends: how the hub tells its outcome apart.
+ACTOR: Final = "homeassistant"
+#: A fresh id per press, rendered by Home Assistant; a redelivery repeats it (see above). The
+#: hub keeps transactions per sender, not per command: the entity's id keeps two buttons
+#: pressed in the same instant apart.
+TRANSACTION: Final = "ha-{entity}-{{{{ now().timestamp() }}}}"
+#: The counter statuses the select offers, in the order shown.
+COUNTER_STATUSES: Final = ("open", "break", "closed")
+#: The counter buttons: command, object id suffix, icon.
+COUNTER_BUTTONS: Final = (
+    ("call_next", "call_next", "mdi:bullhorn"),
+    ("recall", "recall", "mdi:replay"),
+    ("skip", "skip", "mdi:skip-next"),
+    ("done", "done", "mdi:check"),
+)
+
+Entity = tuple[str, str, dict[str, Any]]  # component, object id, config without device/origin
 
 
-def _node(cfg: Config) -> str:
+def node_id(cfg: Config) -> str:
     return f"antrian_{cfg.office.slug}".replace("-", "_")
 
 
-def entities(cfg: Config) -> dict[str, dict[str, Any]]:
-    """Discovery topic -> config payload, for everything the configuration declares."""
+def result_topic(tp: Topics) -> str:
+    """Where the outcome of each command Home Assistant sent goes (an HA `event` entity)."""
+    return f"{tp.base}/hub/ha_result"
+
+
+def _command(entity: str, fields: dict[str, Any]) -> str:
+    """A command_template: the fields, the actor and a transaction rendered per press."""
+    body = dumps({**fields, "actor": ACTOR}).decode()
+    return body[:-1] + ',"transaction":"' + TRANSACTION.format(entity=entity) + '"}'
+
+
+def _minutes(name: str, topic: str, field: str) -> dict[str, Any]:
+    """A wait in minutes: a duration HA shows as time and keeps statistics of."""
+    body = {"name": name, "state_topic": topic, "value_template": "{{ value_json." + field + " }}"}
+    return {**body, "device_class": "duration", "unit_of_measurement": "min", "state_class": "measurement"}
+
+
+def devices(cfg: Config) -> list[tuple[str, dict[str, Any], list[Entity]]]:
+    """Every Home Assistant device of the office with its entities (configs not yet completed
+    with `unique_id`, device and origin: `entities` and `device_configs` do that), in groups
+    that each make one device discovery message. The hub's entities come in one group per
+    service: 26 services in one message would pass the broker's packet limit."""
     tp = Topics(cfg.office.slug)
-    node = _node(cfg)
+    node = node_id(cfg)
+    lang = cfg.office.language
+    url = cfg.office.public_url.rstrip("/")
+    area = t("ha.area", lang)
     hub_dev = {
         "identifiers": [node],
-        "name": f"Antrean {cfg.office.name}",
+        "name": t("ha.hub", lang, office=cfg.office.name),
         "manufacturer": "antrian",
-        "model": "hub",
+        "model": t("ha.model_hub", lang),
         "sw_version": __version__,
+        "configuration_url": f"{url}/admin",
+        "suggested_area": area,
     }
-    availability = [{"topic": tp.hub_state, "value_template": "{{ value_json.state }}"}]
-    out: dict[str, dict[str, Any]] = {}
-
-    def add(
-        component: str,
-        object_id: str,
-        body: dict[str, Any],
-        device: dict[str, Any],
-        available: list[dict[str, str]] | None = availability,
-    ) -> None:
-        body.update(unique_id=f"{node}_{object_id}", object_id=f"{node}_{object_id}", device=device)
-        body.update(origin=ORIGIN)
-        if available is not None:
-            body.update(availability=available)
-        out[f"{HA_DISCOVERY_PREFIX}/{component}/{node}/{object_id}/config"] = body
-
+    out: list[tuple[str, dict[str, Any], list[Entity]]] = []
     for s in cfg.services:
-        letter = s.letter
-        add(
-            "sensor",
-            f"service_{letter.lower()}_waiting",
-            {
-                "name": f"Menunggu {letter} ({s.name})",
-                "state_topic": tp.service_state(letter),
-                "value_template": "{{ value_json.waiting }}",
-                "unit_of_measurement": "orang",
-                "state_class": "measurement",
-                "json_attributes_topic": tp.service_state(letter),
-                "icon": "mdi:account-multiple",
-            },
-            hub_dev,
-        )
-        add(
+        x, st = s.letter, tp.service_state(s.letter)
+        o = f"service_{s.letter.lower()}"
+
+        def count(
+            key: str, field: str, state_class: str, icon: str, x: str = x, st: str = st
+        ) -> dict[str, Any]:
+            return {
+                "name": t(key, lang, letter=x),
+                "state_topic": st,
+                "value_template": "{{ value_json." + field + " }}",
+                "unit_of_measurement": t("ha.people", lang),
+                "state_class": state_class,
+                "icon": icon,
+            }
+
+        waiting = count("ha.waiting", "waiting", "measurement", "mdi:account-multiple")
+        service: list[Entity] = [
+            ("sensor", f"{o}_waiting", {**waiting, "json_attributes_topic": st}),
+            (
+                "sensor",
+                f"{o}_waiting_priority",
+                count("ha.waiting_priority", "waiting_priority", "measurement", "mdi:human-cane"),
+            ),
+            (
+                "sensor",
+                f"{o}_estimated_wait",
+                _minutes(t("ha.estimated_wait", lang, letter=x), st, "estimated_wait_min"),
+            ),
+            ("sensor", f"{o}_issued", count("ha.issued", "issued", "total_increasing", "mdi:ticket")),
+            ("sensor", f"{o}_served", count("ha.served", "served", "total_increasing", "mdi:account-check")),
+            (
+                "sensor",
+                f"{o}_skipped",
+                count("ha.skipped", "skipped", "total_increasing", "mdi:account-question"),
+            ),
+            (
+                "binary_sensor",
+                f"{o}_closed_today",
+                {
+                    "name": t("ha.closed_today", lang, letter=x),
+                    "state_topic": st,
+                    "value_template": "{{ 'ON' if value_json.closed_today else 'OFF' }}",
+                    "icon": "mdi:calendar-remove",
+                },
+            ),
+            (
+                "switch",
+                f"{o}_open",
+                {
+                    "name": t("ha.service_open", lang, letter=x),
+                    "state_topic": st,
+                    "value_template": "{{ value_json.status }}",
+                    "state_on": "open",
+                    "state_off": "paused",
+                    "command_topic": tp.hub_request("service_status"),
+                    "payload_on": dumps({"service": x, "status": "open", "actor": ACTOR}).decode(),
+                    "payload_off": dumps({"service": x, "status": "paused", "actor": ACTOR}).decode(),
+                    "icon": "mdi:store-clock",
+                },
+            ),
+            (
+                "button",
+                f"{o}_take",
+                {
+                    "name": t("ha.take", lang, letter=x),
+                    "command_topic": tp.hub_request("take_ticket"),
+                    "command_template": _command(f"{o}_take", {"service": x}),
+                    "icon": "mdi:ticket",
+                },
+            ),
+            (
+                "button",
+                f"{o}_take_priority",
+                {
+                    "name": t("ha.take_priority", lang, letter=x),
+                    "command_topic": tp.hub_request("take_ticket"),
+                    "command_template": _command(f"{o}_take_priority", {"service": x, "priority": True}),
+                    "icon": "mdi:ticket-account",
+                },
+            ),
+        ]
+        out.append((f"{node}_{o}", hub_dev, service))
+    diagnostic = {"entity_category": "diagnostic"}
+    hub: list[Entity] = [
+        (
             "binary_sensor",
-            f"service_{letter.lower()}_closed_today",
+            "hub_connectivity",
             {
-                "name": f"{letter} penuh untuk hari ini",
-                "state_topic": tp.service_state(letter),
-                "value_template": "{{ 'ON' if value_json.closed_today else 'OFF' }}",
-                "icon": "mdi:calendar-remove",
+                "name": t("ha.hub_connected", lang),
+                "state_topic": tp.hub_state,
+                "value_template": "{{ value_json.state }}",
+                "payload_on": "online",
+                "payload_off": "offline",
+                "device_class": "connectivity",
+                "availability": None,
+                **diagnostic,
             },
-            hub_dev,
-        )
-        add(
-            "button",
-            f"service_{letter.lower()}_take",
+        ),
+        (
+            "sensor",
+            "hub_version",
             {
-                "name": f"Ambil tiket {letter}",
-                "command_topic": tp.hub_request("take_ticket"),
-                "payload_press": dumps({"service": letter, "actor": "homeassistant"}).decode(),
-                "icon": "mdi:ticket",
+                "name": t("ha.hub_version", lang),
+                "state_topic": tp.hub_info,
+                "value_template": "{{ value_json.version }}",
+                "icon": "mdi:tag",
+                **diagnostic,
             },
-            hub_dev,
-        )
+        ),
+        (
+            "sensor",
+            "hub_day",
+            {
+                "name": t("ha.day", lang),
+                "state_topic": tp.hub_info,
+                "value_template": "{{ value_json.day }}",
+                "device_class": "date",
+                **diagnostic,
+            },
+        ),
+        (
+            "event",
+            "hub_command_result",
+            {
+                "name": t("ha.result", lang),
+                "state_topic": result_topic(tp),
+                "event_types": ["ok", "refused"],
+                "icon": "mdi:message-alert",
+            },
+        ),
+    ]
+    out.insert(0, (node, hub_dev, hub))
+    status_label = {s: t(f"ha.status_{s}", lang) for s in COUNTER_STATUSES}
     for c in cfg.counters:
-        n = c.number
+        n, cs = c.number, tp.counter_state(c.number)
         dev = {
             "identifiers": [f"{node}_counter_{n}"],
             "name": c.label,
             "via_device": node,
             "manufacturer": "antrian",
-            "model": "loket",
+            "model": t("ha.model_counter", lang),
+            "sw_version": __version__,
+            "configuration_url": f"{url}/admin",
+            "suggested_area": area,
         }
-        add(
-            "sensor",
-            f"counter_{n}_serving",
-            {
-                "name": "Sedang dilayani",
-                "state_topic": tp.counter_state(n),
-                "value_template": "{{ value_json.serving or '-' }}",
-                "json_attributes_topic": tp.counter_state(n),
-                "icon": "mdi:counter",
-            },
-            dev,
+        to_label = "".join(
+            f"{{% elif value_json.status == '{s}' %}}{label}" for s, label in status_label.items()
         )
-        add(
-            "button",
-            f"counter_{n}_call_next",
-            {
-                "name": "Panggil berikutnya",
-                "command_topic": tp.hub_request("call_next"),
-                "payload_press": dumps({"counter": n, "actor": "homeassistant"}).decode(),
-                "icon": "mdi:bullhorn",
-            },
-            dev,
-        )
-        add(
-            "event",
-            f"counter_{n}_event",
-            {
-                "name": "Panggilan",
-                "state_topic": tp.counter_event(n),
-                "event_types": ["called", "recalled", "skipped", "done"],
-            },
-            dev,
-        )
-        add(
-            "select",
-            f"counter_{n}_status",
-            {
-                "name": "Status loket",
-                "state_topic": tp.counter_state(n),
-                "value_template": "{{ value_json.status }}",
-                "options": ["open", "break", "closed"],
-                "command_topic": tp.hub_request("counter_status"),
-                "command_template": '{"counter": '
-                + str(n)
-                + ', "status": "{{ value }}", "actor": "homeassistant"}',
-            },
-            dev,
-        )
+        to_status = "".join(f"{{% elif value == '{label}' %}}{s}" for s, label in status_label.items())
+        ents: list[Entity] = [
+            (
+                "sensor",
+                f"counter_{n}_serving",
+                {
+                    "name": t("ha.serving", lang),
+                    "state_topic": cs,
+                    "value_template": "{{ value_json.serving }}",
+                    "json_attributes_topic": cs,
+                    "icon": "mdi:counter",
+                },
+            ),
+            (
+                "sensor",
+                f"counter_{n}_serving_waited",
+                _minutes(t("ha.serving_waited", lang), cs, "serving_waited_min"),
+            ),
+            (
+                "sensor",
+                f"counter_{n}_served",
+                {
+                    "name": t("ha.served_counter", lang),
+                    "state_topic": cs,
+                    "value_template": "{{ value_json.served }}",
+                    "unit_of_measurement": t("ha.people", lang),
+                    "state_class": "total_increasing",
+                    "icon": "mdi:account-check",
+                },
+            ),
+        ]
+        for command, suffix, icon in COUNTER_BUTTONS:
+            body = {
+                "name": t(f"ha.{suffix}", lang),
+                "command_topic": tp.hub_request(command),
+                "command_template": _command(f"counter_{n}_{suffix}", {"counter": n}),
+                "icon": icon,
+            }
+            ents.append(("button", f"counter_{n}_{suffix}", body))
+        ents += [
+            (
+                "event",
+                f"counter_{n}_event",
+                {
+                    "name": t("ha.calls", lang),
+                    "state_topic": tp.counter_event(n),
+                    "event_types": ["called", "recalled", "skipped", "done"],
+                },
+            ),
+            (
+                "select",
+                f"counter_{n}_status",
+                {
+                    "name": t("ha.status", lang),
+                    "state_topic": cs,
+                    "value_template": (
+                        "{% if false %}" + to_label + "{% else %}{{ value_json.status }}{% endif %}"
+                    ),
+                    "options": list(status_label.values()),
+                    "command_topic": tp.hub_request("counter_status"),
+                    "command_template": _command(
+                        f"counter_{n}_status", {"counter": n, "status": "{{ STATUS }}"}
+                    ).replace(
+                        "{{ STATUS }}", "{% if false %}" + to_status + "{% else %}{{ value }}{% endif %}"
+                    ),
+                    "icon": "mdi:store",
+                },
+            ),
+        ]
+        out.append((f"{node}_counter_{n}", dev, ents))
     for d in cfg.devices:
-        if d.role in BOARD_MODELS:
-            for component, object_id, body, available in _board_entities(tp, d.id, d.role):
-                dev = {
-                    "identifiers": [f"{node}_device_{d.id}"],
-                    "name": d.id,
-                    "via_device": node,
-                    "manufacturer": "antrian",
-                    "model": BOARD_MODELS[d.role],
-                }
-                add(component, f"device_{d.id}_{object_id}", body, dev, available)
+        if d.role in BOARD_ROLES:
+            dev = {
+                "identifiers": [f"{node}_device_{d.id}"],
+                "name": d.id,
+                "via_device": node,
+                "manufacturer": "antrian",
+                "model": t(f"ha.model_{d.role}", lang),
+                "suggested_area": area,
+            }
+            out.append((f"{node}_device_{d.id}", dev, _board_entities(tp, d.id, d.role, lang)))
     return out
 
 
-#: A board's diagnostic sensors, by the `info` field each shows (also its object id): its name
-#: and HA keys. The uptime is as of the board's last `info` (sent on every connect).
-INFO_SENSORS: Final[tuple[tuple[str, str, dict[str, str]], ...]] = (
-    (
-        "rssi",
-        "Sinyal WiFi",
-        {"device_class": "signal_strength", "unit_of_measurement": "dBm", "state_class": "measurement"},
-    ),
-    ("uptime_s", "Waktu nyala", {"device_class": "duration", "unit_of_measurement": "s"}),
-    (
-        "free_heap",
-        "Memori bebas",
-        {"device_class": "data_size", "unit_of_measurement": "B", "state_class": "measurement"},
-    ),
-    ("mqtt_connects", "Koneksi MQTT", {"state_class": "total_increasing", "icon": "mdi:lan-connect"}),
-    ("reset_cause", "Sebab mulai", {"icon": "mdi:restart"}),
-    ("firmware", "Firmware", {"icon": "mdi:chip"}),
+def _complete(cfg: Config, component: str, object_id: str, body: dict[str, Any]) -> dict[str, Any]:
+    """An entity's config with what every entity has: ids, QoS, availability on the hub."""
+    tp = Topics(cfg.office.slug)
+    node = node_id(cfg)
+    full = {**body, "unique_id": f"{node}_{object_id}", "object_id": f"{node}_{object_id}"}
+    full["default_entity_id"] = f"{component}.{node}_{object_id}"
+    if "command_topic" in body or "state_topic" in body:
+        full["qos"] = 1
+    hub_up = [{"topic": tp.hub_state, "value_template": "{{ value_json.state }}"}]
+    available = full.pop("availability", hub_up)  # None: always available (a connectivity)
+    if available is not None:
+        full["availability"] = available
+    return full
+
+
+def entities(cfg: Config) -> dict[str, dict[str, Any]]:
+    """Per-entity discovery: topic -> config payload, for everything the configuration declares."""
+    node = node_id(cfg)
+    out: dict[str, dict[str, Any]] = {}
+    for _, dev, ents in devices(cfg):
+        for component, object_id, body in ents:
+            full = _complete(cfg, component, object_id, body)
+            full.update(device=dev, origin=ORIGIN)
+            out[f"{HA_DISCOVERY_PREFIX}/{component}/{node}/{object_id}/config"] = full
+    return out
+
+
+def device_configs(cfg: Config) -> dict[str, dict[str, Any]]:
+    """Device discovery (HA 2024.11+): topic -> a config per device (the hub's: one per
+    service), its entities as `cmps`."""
+    out: dict[str, dict[str, Any]] = {}
+    for group, dev, ents in devices(cfg):
+        cmps = {
+            object_id: {"platform": component, **_complete(cfg, component, object_id, body)}
+            for component, object_id, body in ents
+        }
+        out[f"{HA_DISCOVERY_PREFIX}/device/{group}/config"] = {
+            "device": dev,
+            "origin": ORIGIN,
+            "cmps": cmps,
+        }
+    return out
+
+
+def configs(cfg: Config) -> dict[str, dict[str, Any]]:
+    """The discovery configs of the form the office chose."""
+    return device_configs(cfg) if cfg.homeassistant.discovery == "device" else entities(cfg)
+
+
+#: A board's diagnostic sensors, by the `info` field each shows (also its object id, and its
+#: name's key `ha.board_{field}`): its HA keys. The uptime is as of the board's last `info`
+#: (sent on every connect).
+INFO_SENSORS: Final[tuple[tuple[str, dict[str, str]], ...]] = (
+    ("rssi", {"device_class": "signal_strength", "unit_of_measurement": "dBm", "state_class": "measurement"}),
+    ("uptime_s", {"device_class": "duration", "unit_of_measurement": "s"}),
+    ("free_heap", {"device_class": "data_size", "unit_of_measurement": "B", "state_class": "measurement"}),
+    ("mqtt_connects", {"state_class": "total_increasing", "icon": "mdi:lan-connect"}),
+    ("reset_cause", {"icon": "mdi:restart"}),
+    ("firmware", {"icon": "mdi:chip"}),
 )
 
 
-def _board_entities(
-    tp: Topics, device_id: str, role: str
-) -> list[tuple[str, str, dict[str, Any], list[dict[str, str]] | None]]:
-    """(component, object id, config, availability) of one board's entities.
+def _board_entities(tp: Topics, device_id: str, role: str, lang: str) -> list[Entity]:
+    """One board's entities, their availability the board's own.
 
     Connectivity is the board's own `availability` (on while it is connected, off once its
     last will came), so it is always available itself; the rest reads its retained `info`,
@@ -218,39 +419,63 @@ def _board_entities(
     """
     state = tp.device_availability(device_id)
     online = [{"topic": state, "payload_available": "online", "payload_not_available": "offline"}]
-    out: list[tuple[str, str, dict[str, Any], list[dict[str, str]] | None]] = [
+    out: list[Entity] = [
         (
             "binary_sensor",
-            "connectivity",
+            f"device_{device_id}_connectivity",
             {
-                "name": "Terhubung",
+                "name": t("ha.board_connectivity", lang),
                 "state_topic": state,
                 "payload_on": "online",
                 "payload_off": "offline",
                 "device_class": "connectivity",
                 "entity_category": "diagnostic",
+                "availability": None,
             },
-            None,
         )
     ]
-    for key, name, keys in INFO_SENSORS:
-        body = {"name": name, "state_topic": tp.device_info(device_id), "entity_category": "diagnostic"}
-        body["value_template"] = "{{ value_json.get('" + key + "') }}"
-        out.append(("sensor", key, {**body, **keys}, online))
+    for key, keys in INFO_SENSORS:
+        body = {"name": t(f"ha.board_{key}", lang), "state_topic": tp.device_info(device_id)}
+        body.update(entity_category="diagnostic", value_template="{{ value_json.get('" + key + "') }}")
+        out.append(("sensor", f"device_{device_id}_{key}", {**body, **keys, "availability": online}))
     if role == "kiosk":
-        printer = {"name": "Printer", "state_topic": tp.device_info(device_id), "icon": "mdi:printer-pos"}
-        printer.update(value_template="{{ value_json.get('printer') }}", device_class="enum")
-        out.append(("sensor", "printer", {**printer, "options": list(PRINTER_STATES)}, online))
+        printer = {"name": t("ha.board_printer", lang), "state_topic": tp.device_info(device_id)}
+        printer.update(icon="mdi:printer-pos", value_template="{{ value_json.get('printer') }}")
+        printer.update(device_class="enum")
+        kiosk: dict[str, Any] = {**printer, "options": list(PRINTER_STATES), "availability": online}
+        out.append(("sensor", f"device_{device_id}_printer", kiosk))
     return out
 
 
 def messages(cfg: Config, previous: set[str] | None = None) -> list[Outgoing]:
-    """Discovery messages; topics in `previous` but no longer configured are cleared."""
-    ents = entities(cfg)
-    out = [Outgoing(topic, dumps(body), retain=True) for topic, body in ents.items()]
-    for gone in sorted((previous or set()) - set(ents)):
-        out.append(Outgoing(gone, b"", retain=True))
+    """Discovery messages: first the clearing of topics in `previous` no longer configured (or
+    of the other discovery form), then the configs (HA takes a `unique_id` only once)."""
+    ents = configs(cfg)
+    out = [Outgoing(gone, b"", retain=True) for gone in sorted((previous or set()) - set(ents))]
+    out += [Outgoing(topic, dumps(body), retain=True) for topic, body in ents.items()]
     return out
+
+
+def outcome(command: str, raw: bytes, answer: bytes) -> dict[str, Any] | None:
+    """The `ha_result` event of one request, if Home Assistant sent it: ok or refused, the
+    command, and for a refusal the hub's code and its words (in the office language)."""
+    try:
+        request, reply = decode_payload(raw), decode_payload(answer)
+    except ValueError:
+        return None
+    if request.get("actor") != ACTOR:
+        return None
+    event: dict[str, Any] = {
+        "event_type": "ok" if reply.get("status") == "ok" else "refused",
+        "command": command,
+    }
+    if event["event_type"] == "refused":
+        data = reply.get("data")
+        event.update(code=data.get("code") if isinstance(data, dict) else None, message=reply.get("error"))
+    for key in ("service", "counter", "transaction"):
+        if key in request:
+            event[key] = request[key]
+    return event
 
 
 class HomeAssistant(Extension):
@@ -259,12 +484,22 @@ class HomeAssistant(Extension):
     async def start(self) -> None:
         self.bus.on(Connected, self, lambda e: self.discovery())
         self.bus.on(MessageIn, self, self.on_message)
+        self.bus.on(Answered, self, self.on_answered)
 
     def on_message(self, msg: MessageIn) -> Iterable[Outgoing]:
         if msg.topic == HA_STATUS_TOPIC and msg.payload.strip() == b"online":
             log.info("Home Assistant came online: publishing discovery again")
             return self.discovery()
         return ()
+
+    def on_answered(self, answered: Answered) -> Iterable[Outgoing]:
+        """Each of Home Assistant's commands and its outcome as an event HA shows and automates."""
+        out = []
+        for (command, raw), answer in zip(answered.requests, answered.responses, strict=True):
+            event = outcome(command, raw, answer.payload)
+            if event is not None:
+                out.append(Outgoing(result_topic(self.topics), dumps(event)))
+        return out
 
     def discovery(self) -> list[Outgoing]:
         """Discovery for what is configured; clear what was published before and is gone."""
@@ -276,7 +511,7 @@ class HomeAssistant(Extension):
             previous = set()
         out = messages(self.cfg, previous)
         try:
-            store.set_meta(PUBLISHED_META, json.dumps(sorted(entities(self.cfg))))
+            store.set_meta(PUBLISHED_META, json.dumps(sorted(configs(self.cfg))))
         except StorageError as exc:
             log.error("discovery: topics not remembered (%s)", exc)
         return out
