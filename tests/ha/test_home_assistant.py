@@ -180,7 +180,8 @@ def outcome(hass: HomeAssistant, before: dict[str, Any] | None, code: str) -> di
 
 
 def response(probe: Probe, command: str, start: int) -> dict[str, Any]:
-    got: dict[str, Any] = json.loads(probe.wait_for(f"antrian/{SLUG}/hub/response/{command}", start=start))
+    topic = f"antrian/{SLUG}/hub/response/{command}"
+    got: dict[str, Any] = json.loads(probe.wait_for(topic, timeout=15, start=start))
     return got
 
 
@@ -233,6 +234,7 @@ def test_waiting_and_serving_follow_a_kiosks_ticket_and_a_call_pads_call(
         f"antrian/{SLUG}/device/kiosk-1/request/take_ticket",
         f"antrian/{SLUG}/device/kiosk-1/response/take_ticket",
         {"service": "A"},
+        15,
     )
     assert r["status"] == "ok", r
     followed(hass, WAITING_A, str(before + 1), began, "take_ticket")
@@ -241,6 +243,7 @@ def test_waiting_and_serving_follow_a_kiosks_ticket_and_a_call_pads_call(
         f"antrian/{SLUG}/device/pad-1/request/call_next",
         f"antrian/{SLUG}/device/pad-1/response/call_next",
         {},
+        15,
     )
     assert r["status"] == "ok", r
     ticket = r["data"]["ticket"]  # type: ignore[index]
