@@ -196,6 +196,15 @@ def test_the_hub_and_each_counter_are_devices_with_their_entities(discovered: Ho
         assert hass.device_attr(counter, "via_device_id") == hub_device
         assert hass.device_id(entity("select", f"counter_{n}_status")) == counter
     assert len(status_options(hass)) == 3  # open, break, closed (in the office's words)
+    # the entity table as Home Assistant shows it (for the docs; not asserted)
+    rows = []
+    for st in sorted(hass.states(), key=lambda s: s["entity_id"]):
+        if "antrian" not in st["entity_id"]:
+            continue
+        device = hass.device_attr(hass.device_id(st["entity_id"]), "name")
+        cls = st["attributes"].get("device_class") or ""
+        rows.append(f"| `{st['entity_id']}` | {device} | {cls} | {st['state']} |")
+    print("\n| entity | device | class | state |\n|---|---|---|---|\n" + "\n".join(rows))
 
 
 def test_a_boards_diagnostics_follow_what_it_publishes_about_itself(discovered: HomeAssistant, probe: Probe):
