@@ -43,6 +43,7 @@ EXTENSIONS: Final = (
     "antrian.provision.cli",
     "antrian.notify.cli",
     "antrian.reports.cli",
+    "antrian.backup.cli",
 )
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")

@@ -209,6 +209,29 @@ class SurveyConfig:
 
 
 @dataclass(frozen=True)
+#: `datetime.time`, by a name that `BackupConfig.time` does not hide.
+TimeOfDay = time
+
+
+@dataclass(frozen=True)
+class BackupConfig:
+    """The daily backup of the database (docs/panduan.md, "Cadangan data").
+
+    Off until `folder` is set (a folder on another disk, or a mounted USB disk): the hub then
+    makes the day's backup at `time` (empty: 30 minutes after `[office] closing`), and at start
+    when today's is missing, and keeps the newest `keep_days`. `antrian backup` works without
+    it, into `backup/` beside the database."""
+
+    folder: str = ""
+    keep_days: int = 14
+    #: When the day's backup is made, local time; None: 30 minutes after closing.
+    time: TimeOfDay | None = None
+
+    @property
+    def enabled(self) -> bool:
+        return bool(self.folder)
+
+
 class HomeAssistantConfig:
     """How Home Assistant learns of the office (docs/homeassistant.md).
 
@@ -244,6 +267,7 @@ class Config:
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
+    backup: BackupConfig = field(default_factory=BackupConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -480,6 +504,30 @@ class SurveyTable(_Table):
 
 
 class HomeAssistantTable(_Table):
+class BackupTable(_Table):
+    """[backup]: the daily backup of the database (off until a folder is set)."""
+
+    folder: Annotated[
+        str,
+        msgspec.Meta(
+            examples=["/media/usb/antrian-backup", "/var/backups/antrian"],
+            description="folder cadangan harian, kosong = mati / daily backup folder, empty: off",
+        ),
+    ] = ""
+    keep_days: Annotated[int, _bounds(1, 3650, description="berapa hari disimpan / days kept")] = (
+        BackupConfig.keep_days
+    )
+    time: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=rf"^\s*$|^{_CLOCK}$",
+            examples=["17:00", ""],
+            description="jam cadangan, kosong = 30 menit setelah tutup / time, empty: after closing",
+            extra={"error": 'must be a time like "17:00" (or "" for after closing)'},
+        ),
+    ] = ""
+
+
     """[homeassistant]: how Home Assistant discovers the office."""
 
     discovery: Annotated[
@@ -587,6 +635,7 @@ class ConfigFile(_Table):
     notify: NotifyTable = msgspec.field(default_factory=NotifyTable)
     survey: SurveyTable = msgspec.field(default_factory=SurveyTable)
     homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
+    backup: BackupTable = msgspec.field(default_factory=BackupTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -857,6 +906,11 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         notify=NotifyConfig(**{k: _unset(v) for k, v in asdict(file.notify).items()}),
         survey=SurveyConfig(weight=file.survey.weight),
         homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
+        backup=BackupConfig(
+            folder=file.backup.folder.strip(),
+            keep_days=file.backup.keep_days,
+            time=_parse_clock(file.backup.time) if file.backup.time.strip() else None,
+        ),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

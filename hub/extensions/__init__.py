@@ -8,6 +8,7 @@ from __future__ import annotations
 
 from typing import Final
 
+from antrian.backup.extension import Backups
 from antrian.extension import Extension
 from antrian.extensions.boards import DisplayBoards
 from antrian.extensions.homeassistant import HomeAssistant
@@ -29,10 +30,12 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     Survey,
     Reports,
     WebPages,
+    Backups,
 )
 
 __all__ = [
     "BUILTIN",
+    "Backups",
     "DisplayBoards",
     "FirmwareUpdates",
     "HomeAssistant",
