@@ -208,7 +208,6 @@ class SurveyConfig:
     weight: str = "1/9"
 
 
-@dataclass(frozen=True)
 #: `datetime.time`, by a name that `BackupConfig.time` does not hide.
 TimeOfDay = time
 
@@ -232,6 +231,7 @@ class BackupConfig:
         return bool(self.folder)
 
 
+@dataclass(frozen=True)
 class HomeAssistantConfig:
     """How Home Assistant learns of the office (docs/homeassistant.md).
 
@@ -266,8 +266,8 @@ class Config:
     printer: PrinterConfig = field(default_factory=PrinterConfig)
     notify: NotifyConfig = field(default_factory=NotifyConfig)
     survey: SurveyConfig = field(default_factory=SurveyConfig)
-    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
+    homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -503,7 +503,6 @@ class SurveyTable(_Table):
     ] = "1/9"
 
 
-class HomeAssistantTable(_Table):
 class BackupTable(_Table):
     """[backup]: the daily backup of the database (off until a folder is set)."""
 
@@ -528,6 +527,7 @@ class BackupTable(_Table):
     ] = ""
 
 
+class HomeAssistantTable(_Table):
     """[homeassistant]: how Home Assistant discovers the office."""
 
     discovery: Annotated[
@@ -634,8 +634,8 @@ class ConfigFile(_Table):
     printer: PrinterTable = msgspec.field(default_factory=PrinterTable)
     notify: NotifyTable = msgspec.field(default_factory=NotifyTable)
     survey: SurveyTable = msgspec.field(default_factory=SurveyTable)
-    homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
     backup: BackupTable = msgspec.field(default_factory=BackupTable)
+    homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -905,12 +905,12 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         printer=PrinterConfig(device=_unset(file.printer.device), paper=file.printer.paper),
         notify=NotifyConfig(**{k: _unset(v) for k, v in asdict(file.notify).items()}),
         survey=SurveyConfig(weight=file.survey.weight),
-        homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         backup=BackupConfig(
             folder=file.backup.folder.strip(),
             keep_days=file.backup.keep_days,
             time=_parse_clock(file.backup.time) if file.backup.time.strip() else None,
         ),
+        homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),
