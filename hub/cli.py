@@ -29,7 +29,7 @@ from datetime import UTC, date, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
-from antrian.config import Config, ConfigError, config_schema, load_config
+from antrian.config import Config, ConfigError, config_places, config_schema, find_config, load_config
 from antrian.i18n import default_lang, t
 
 if TYPE_CHECKING:
@@ -47,6 +47,13 @@ EXTENSIONS: Final = (
 )
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")
+
+
+def example_config(lang: str) -> Path:
+    """What `antrian config init` prints: every section, commented in the command's language."""
+    return EXAMPLE_CONFIG if lang == "id" else EXAMPLE_CONFIG.with_name(f"antrian.example.{lang}.toml")
+
+
 #: The JSON Schema of antrian.toml, shipped beside the example so an editor can complete keys.
 CONFIG_SCHEMA: Final = Path(__file__).with_name("antrian.schema.json")
 
@@ -121,10 +128,16 @@ def _setup_logging(verbose: bool) -> None:
 
 
 def _config(path: str | None) -> Config:
-    if path is None and Path("antrian.toml").exists():
-        path = "antrian.toml"
+    """The office's configuration for a command that needs its database: `-c FILE`, else
+    `$ANTRIAN_CONFIG`, else /etc/antrian/antrian.toml, else ./antrian.toml (`find_config`);
+    with none of them the command refuses (exit 2) and says where it looked."""
+    found = find_config(path)
+    if found is None:
+        lang = default_lang()
+        print(t("cli.config_not_found", lang, places=", ".join(config_places())), file=sys.stderr)
+        raise SystemExit(2)
     try:
-        return load_config(path)
+        return load_config(found)
     except ConfigError as exc:
         print(f"Konfigurasi salah / bad configuration: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
@@ -325,7 +338,7 @@ def _today_warnings(cfg: Config) -> list[str]:
 
 def cmd_config(args: argparse.Namespace) -> int:
     if args.action == "init":
-        print(EXAMPLE_CONFIG.read_text(encoding="utf-8"), end="")
+        print(example_config(default_lang()).read_text(encoding="utf-8"), end="")
         return 0
     if args.action == "schema":
         print(schema_text(), end="")
@@ -365,6 +378,7 @@ def build_parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("demo", help=t("cli.demo", lang))
     p.add_argument("--broker", help=t("cli.demo_broker", lang))
+    p.add_argument("--web-port", type=int, help=t("cli.demo_web_port", lang))
     p.add_argument("--seconds", type=float, default=45.0, help=t("cli.demo_seconds", lang))
     p.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.demo_lang", lang))
     p.add_argument("--db", help=t("cli.demo_db", lang))

@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import ipaddress
 import json
+import os
 import re
 import tomllib
 from collections.abc import Mapping
@@ -915,6 +916,33 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),
     )
+
+
+#: Where the office's configuration is looked for when no `-c FILE` is given, in this order.
+CONFIG_ENV: Final = "ANTRIAN_CONFIG"
+SYSTEM_CONFIG: Final = Path("/etc/antrian/antrian.toml")
+LOCAL_CONFIG: Final = Path("antrian.toml")
+
+
+def config_places() -> list[str]:
+    """The places `find_config` looks at, as a person reads them (for the refusal)."""
+    return ["-c FILE", f"${CONFIG_ENV}", str(SYSTEM_CONFIG), f"./{LOCAL_CONFIG}"]
+
+
+def find_config(path: str | Path | None) -> Path | None:
+    """The office's configuration file: `path` (`-c`), else `$ANTRIAN_CONFIG`, else
+    /etc/antrian/antrian.toml if it exists, else ./antrian.toml if it exists; None when there is
+    none, which a command that needs the office's database refuses (never a new database in
+    whatever folder it was started from)."""
+    if path:
+        return Path(path)
+    env = os.environ.get(CONFIG_ENV, "").strip()
+    if env:
+        return Path(env)
+    for candidate in (SYSTEM_CONFIG, LOCAL_CONFIG):
+        if candidate.is_file():
+            return candidate
+    return None
 
 
 def load_config(path: str | Path | None) -> Config:

@@ -50,22 +50,28 @@ class Say:
 
 @contextlib.asynccontextmanager
 async def broker_for_demo(spec: str | None, say: Say) -> AsyncIterator[tuple[str, int]]:
-    """The broker to use: the one asked for or at localhost:1883, else an embedded amqtt."""
-    host, port = "127.0.0.1", 1883
+    """The broker to use, always said: the one `--broker` names when it answers (else an
+    embedded amqtt in its place); without `--broker` an embedded amqtt on a free port, never a
+    broker that happens to answer on :1883 (it may be an office's own)."""
     if spec:
         host, _, p = spec.rpartition(":")
         host, port = host or "127.0.0.1", int(p)
-    if port_open(host, port):
-        say("broker_found", addr=f"{host}:{port}")
-        yield host, port
-        return
+        if port_open(host, port):
+            say("broker_found", addr=f"{host}:{port}")
+            yield host, port
+            return
     try:
         from amqtt.broker import Broker  # optional (`[demo]`): production runs Mosquitto
     except ImportError:
-        raise SystemExit(say.text("no_broker", addr=f"{host}:{port}")) from None
+        addr = spec or "127.0.0.1:1883"
+        raise SystemExit(say.text("no_broker", addr=addr)) from None
 
-    bind_port = port if host in ("127.0.0.1", "localhost") else free_port()
-    say("broker_embedded", addr=f"{host}:{port}", bind=f"127.0.0.1:{bind_port}")
+    if spec:
+        bind_port = port if host in ("127.0.0.1", "localhost") else free_port()
+        say("broker_embedded", addr=f"{host}:{port}", bind=f"127.0.0.1:{bind_port}")
+    else:
+        bind_port = free_port()
+        print(t("cli.demo_own_broker", say.lang, bind=f"127.0.0.1:{bind_port}"), flush=True)
     logging.getLogger("amqtt").setLevel(logging.WARNING)
     logging.getLogger("transitions").setLevel(logging.WARNING)
     broker = Broker(
@@ -344,6 +350,15 @@ def demo_config(lang: str, db: str, host: str, port: int) -> Config:
     )
 
 
+def _web_port(asked: int | None, usual: int, lang: str) -> int:
+    """`--web-port`, refused when taken; without it the usual port, or a free one if taken."""
+    if asked is None:
+        return usual if not port_open("127.0.0.1", usual) else free_port()
+    if port_open("127.0.0.1", asked):
+        raise SystemExit(t("cli.demo_web_port_taken", lang, port=asked))
+    return asked
+
+
 async def _demo(args: argparse.Namespace) -> int:
     from antrian.core import HubCore
     from antrian.service import HubService
@@ -355,7 +370,7 @@ async def _demo(args: argparse.Namespace) -> int:
     say = Say(lang, demo_config(lang, db, "127.0.0.1", 1883))
     async with broker_for_demo(args.broker, say) as (host, port):
         cfg = demo_config(lang, db, host, port)
-        web_port = cfg.web.port if not port_open("127.0.0.1", cfg.web.port) else free_port()
+        web_port = _web_port(args.web_port, cfg.web.port, lang)
         cfg = replace(cfg, web=replace(cfg.web, port=web_port))  # the pages, live in the demo
         say.cfg = cfg
         store = EventStore(cfg.database)

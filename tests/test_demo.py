@@ -11,7 +11,7 @@ import pytest
 from antrian.net import free_port
 
 
-def run_demo(tmp_path, broker: str, *extra: str) -> str:
+def run_demo(tmp_path, broker: str | None, *extra: str) -> str:
     audio = tmp_path / "audio"
     proc = subprocess.run(
         [
@@ -19,8 +19,7 @@ def run_demo(tmp_path, broker: str, *extra: str) -> str:
             "-m",
             "antrian.cli",
             "demo",
-            "--broker",
-            broker,
+            *(["--broker", broker] if broker else []),
             "--seconds",
             "5",
             "--audio-dir",
@@ -67,3 +66,13 @@ def test_demo_starts_an_embedded_broker_when_none_answers(tmp_path, lang):
         assert "a citizen takes A-001" in out
         assert "tickets taken" in out
     check_announcements(tmp_path)
+
+
+def test_demo_without_broker_option_runs_its_own_broker_and_says_so_on_the_web_port_asked(tmp_path, broker):
+    """A broker answering on this PC (maybe an office's own) is not joined without `--broker`."""
+    web_port = free_port()
+    out = run_demo(tmp_path, None, "--web-port", str(web_port), "--lang", "en")
+    assert "The demo runs its own embedded broker (amqtt) at 127.0.0.1:" in out
+    assert f"127.0.0.1:{broker.port}" not in out
+    assert f"Web: http://127.0.0.1:{web_port}/tv" in out
+    assert "a citizen takes A-001" in out

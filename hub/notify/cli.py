@@ -16,7 +16,7 @@ import sys
 import time
 from typing import Any
 
-from antrian.config import ConfigError, load_config
+from antrian.config import ConfigError
 from antrian.i18n import default_lang, t
 from antrian.notify.phone import PhoneError, mask, normalise
 
@@ -25,9 +25,10 @@ TEST_WAIT_S = 30.0
 
 
 def _channels(args: argparse.Namespace) -> tuple[Any, dict[str, Any]]:
+    from antrian.cli import _config
     from antrian.notify.extension import build_channels
 
-    cfg = load_config(args.config)
+    cfg = _config(args.config)
     return cfg, dict(build_channels(cfg.notify))
 
 

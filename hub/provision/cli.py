@@ -105,10 +105,13 @@ def _folder(args: argparse.Namespace) -> BrokerFolder:
 
 def _finish(folder: BrokerFolder, args: argparse.Namespace, tls_before: bool) -> None:
     lang = args.lang
+    hub_text = None
     if args.hub_config:
         # first: a change the hub would refuse (unknown counter) is refused before any file
-        folder.sync_hub_config(args.hub_config)
+        hub_text = folder.hub_config_text(args.hub_config)
     folder.write()
+    if hub_text is not None:
+        folder.write_hub_config(args.hub_config, hub_text)
     if folder.created:
         print(t("devices.accounts", lang, folder=folder.path))
     if args.hub_config:

@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from msgspec import UNSET
 
-from antrian.config import ROLES, ConfigError, load_config
+from antrian.config import ROLES, ConfigError, parse_config
 from antrian.contract import HA_DISCOVERY_PREFIX, MAX_PACKET_BYTES, Topics, is_slug, topic_templates
 from antrian.i18n import device_words
 from antrian.provision.device_config import DeviceConfig, MqttSection, TopicsSection, WifiSection, config_text
@@ -260,6 +260,10 @@ class BrokerFolder:
         self.device_map: dict[str, DeviceEntry] = {}
         self.created = False
         self._pending_password: tuple[str, str] | None = None
+        #: what `configure` and `remove` decided, written (or deleted) by `write` only: a
+        #: command refused on the way leaves the folder as it was
+        self._fresh: dict[str, str] = {}
+        self._removed: set[str] = set()
         #: the language a kiosk's tickets are written in: the office's (`[office] language` of
         #: the hub's TOML, read by `sync_hub_config`), Indonesian without one
         self.ticket_lang = "id"
@@ -326,17 +330,11 @@ class BrokerFolder:
             setattr(self.settings, key, value)
         self.settings.check()
         check_path(self.conf_dir, "--dir")  # before anything is made in it
-        self.path.mkdir(parents=True, exist_ok=True)
-        fresh: dict[str, str] = {}
         for user in (HUB_USER, MONITOR_USER, HA_USER):
             if user not in self.accounts:
-                fresh[user] = new_password()
-                self.accounts[user] = hash_password(fresh[user])
+                self._fresh[user] = new_password()
+                self.accounts[user] = hash_password(self._fresh[user])
                 self.created = True
-        if HUB_USER in fresh or MONITOR_USER in fresh:
-            self._write_hub_secret(fresh.get(HUB_USER), fresh.get(MONITOR_USER))
-        if HA_USER in fresh:
-            self._write_ha_secret(fresh[HA_USER])
 
     def add(self, device_id: str, role: str, services: Sequence[str] = (), counter: int | None = None) -> str:
         """Register a device; returns its new password (written to its config file too)."""
@@ -355,7 +353,7 @@ class BrokerFolder:
         if device_id not in self.device_map:
             raise ProvisionError(f"no device {device_id}")
         del self.device_map[device_id]
-        (self.path / "devices" / f"{device_id}.json").unlink(missing_ok=True)
+        self._removed.add(device_id)
 
     # -- generation ------------------------------------------------------------------------
 
@@ -368,6 +366,14 @@ class BrokerFolder:
         written: list[Path] = []
         if self.settings.tls:
             written += self._ensure_tls()
+        fresh, self._fresh = self._fresh, {}
+        if HUB_USER in fresh or MONITOR_USER in fresh:
+            self._write_hub_secret(fresh.get(HUB_USER), fresh.get(MONITOR_USER))
+        if HA_USER in fresh:
+            self._write_ha_secret(fresh[HA_USER])
+        for device_id in self._removed - set(self.device_map):
+            (self.path / "devices" / f"{device_id}.json").unlink(missing_ok=True)
+        self._removed.clear()
         written.append(_write(self.path / "passwd", self.passwd_text(), 0o600, broker=True))
         written.append(_write(self.path / "acl", self.acl_text(), 0o600, broker=True))
         written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644, broker=True))
@@ -646,22 +652,36 @@ class BrokerFolder:
 
     # -- the hub's TOML --------------------------------------------------------------------
 
-    def sync_hub_config(self, path: str | Path) -> None:
-        """Write the `[[devices]]` block into the hub's TOML, and check the result loads.
+    def hub_config_text(self, path: str | Path) -> str:
+        """The hub's TOML with the `[[devices]]` block of this folder, checked as the hub would
+        load it, and nothing written: a result the hub would refuse (a counter that does not
+        exist, an id declared twice) is refused here. Reads `[office] language` for the kiosks.
 
-        The block sits between two marker comments and is replaced whole each time; devices
-        declared by hand elsewhere in the file stay as they are. A result the hub would refuse
-        (a counter that does not exist, an id declared twice) is rolled back.
+        The block sits between two marker comments and is replaced whole each time (the one
+        `antrian config init` prints too); devices declared by hand elsewhere stay as they are.
         """
         p = Path(path)
-        old = p.read_text(encoding="utf-8") if p.exists() else ""
-        new = replace_block(old, self.hub_devices_text())
-        _write(p, new, 0o644, keep_mode=True)
         try:
-            self.ticket_lang = load_config(p).office.language
+            old = p.read_text(encoding="utf-8") if p.exists() else ""
+        except OSError as exc:
+            raise ProvisionError(f"{p}: cannot read ({exc.strerror})") from None
+        new = replace_block(old, self.hub_devices_text())
+        try:
+            self.ticket_lang = parse_config(tomllib.loads(new)).office.language
+        except tomllib.TOMLDecodeError as exc:
+            raise ProvisionError(f"{p}: not valid TOML: {exc}") from None
         except ConfigError as exc:
-            _write(p, old, 0o644, keep_mode=True)
             raise ProvisionError(f"{p}: {exc}") from None
+        return new
+
+    def sync_hub_config(self, path: str | Path) -> None:
+        """Write the `[[devices]]` block into the hub's TOML once `hub_config_text` took it."""
+        self.write_hub_config(path, self.hub_config_text(path))
+
+    @staticmethod
+    def write_hub_config(path: str | Path, text: str) -> None:
+        """Replace the hub's TOML with `text` at once (its mode kept)."""
+        _write(Path(path), text, 0o644, keep_mode=True)
 
     def broker_unreachable_dirs(self) -> list[Path]:
         """Folders above this one that the broker user cannot enter (it would refuse to start)."""

@@ -18,7 +18,7 @@ import sys
 from datetime import datetime
 from pathlib import Path
 
-from antrian.config import Config, ConfigError, load_config
+from antrian.config import Config
 from antrian.i18n import default_lang, t
 from antrian.queue import local_day
 from antrian.reports.figures import KINDS, Period, PeriodError, from_log, parse_period
@@ -28,16 +28,15 @@ FORMATS = ("pdf", "csv", "xlsx")
 
 
 def cmd_report(args: argparse.Namespace) -> int:
+    from antrian.cli import _config
+
     lang = default_lang()  # what the command says; the report itself is in the office's language
     try:
-        cfg = load_config(args.config)
         period = parse_period(args.kind, args.value, args.until)
-    except ConfigError as exc:
-        print(exc, file=sys.stderr)
-        return 2
     except PeriodError as exc:
         print(t(exc.key, lang, **exc.params), file=sys.stderr)
         return 2
+    cfg = _config(args.config)
     out = Path(args.out or f"laporan-{period.first.isoformat()}-{period.last.isoformat()}.pdf")
     fmt = args.format or out.suffix.lower().lstrip(".")
     if fmt not in FORMATS:

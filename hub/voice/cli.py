@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import TextIO
 
 from antrian.announce import Wording, build
-from antrian.config import Config, ConfigError, load_config
+from antrian.config import Config, ConfigError, find_config, load_config
 from antrian.contract import parse_ticket_code
 from antrian.i18n import default_lang, t
 from antrian.voice import audio
@@ -48,9 +48,11 @@ class ProgressBar:
 
 
 def office_config(args: argparse.Namespace) -> Config | None:
-    """The office configuration: `--config`, else ./antrian.toml where it exists; `args.cache`
-    defaults to its clip cache (`tts_cache/` without one)."""
-    path = args.config or ("antrian.toml" if Path("antrian.toml").exists() else None)
+    """The office configuration, looked for as every command does (`find_config`: `--config`,
+    `$ANTRIAN_CONFIG`, /etc/antrian/antrian.toml, ./antrian.toml); without one the defaults, as
+    voice works without an office. `args.cache` defaults to its clip cache (`tts_cache/`
+    without one)."""
+    path = find_config(args.config)
     if path is None:
         args.cache = args.cache or DEFAULT_CACHE
         return None
