@@ -87,7 +87,17 @@ def test_config_init_prints_every_section_commented_in_the_language_and_it_parse
     raw = tomllib.loads(done.stdout)
     msgspec.convert(raw, ConfigFile)
     lines = done.stdout.splitlines()
-    for section in ("office", "mqtt", "web", "queue", "announcement", "printer", "notify", "survey"):
+    for section in (
+        "office",
+        "mqtt",
+        "web",
+        "queue",
+        "announcement",
+        "printer",
+        "notify",
+        "survey",
+        "backup",
+    ):
         assert f"[{section}]" in done.stdout, section
     assert "[homeassistant]" in done.stdout
     assert sum(line == "[[devices]]" for line in lines) == 4
