@@ -117,6 +117,11 @@ class Topics:
     def hub_event(self) -> str:
         return f"{self.base}/hub/event"
 
+    @property
+    def hub_ha_result(self) -> str:
+        """The outcome of each command Home Assistant sent (its `event` entity)."""
+        return f"{self.base}/hub/ha_result"
+
     def hub_request(self, command: str) -> str:
         return f"{self.base}/hub/request/{command}"
 

@@ -77,11 +77,6 @@ def node_id(cfg: Config) -> str:
     return f"antrian_{cfg.office.slug}".replace("-", "_")
 
 
-def result_topic(tp: Topics) -> str:
-    """Where the outcome of each command Home Assistant sent goes (an HA `event` entity)."""
-    return f"{tp.base}/hub/ha_result"
-
-
 def _command(entity: str, fields: dict[str, Any]) -> str:
     """A command_template: the fields, the actor and a transaction rendered per press."""
     body = dumps({**fields, "actor": ACTOR}).decode()
@@ -240,7 +235,7 @@ def devices(cfg: Config) -> list[tuple[str, dict[str, Any], list[Entity]]]:
             "hub_command_result",
             {
                 "name": t("ha.result", lang),
-                "state_topic": result_topic(tp),
+                "state_topic": tp.hub_ha_result,
                 "event_types": ["ok", "refused"],
                 "icon": "mdi:message-alert",
             },
@@ -498,7 +493,7 @@ class HomeAssistant(Extension):
         for (command, raw), answer in zip(answered.requests, answered.responses, strict=True):
             event = outcome(command, raw, answer.payload)
             if event is not None:
-                out.append(Outgoing(result_topic(self.topics), dumps(event)))
+                out.append(Outgoing(self.topics.hub_ha_result, dumps(event)))
         return out
 
     def discovery(self) -> list[Outgoing]:
