@@ -9,13 +9,14 @@ file never starts a half-configured hub: `load_config` raises ConfigError("servi
 from __future__ import annotations
 
 import ipaddress
+import itertools
 import json
 import os
 import re
 import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
-from datetime import time
+from datetime import date, time
 from pathlib import Path
 from typing import Annotated, Any, Final, Literal, get_args
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
@@ -34,6 +35,15 @@ ROLES: Final[tuple[str, ...]] = get_args(Role)
 
 class ConfigError(ValueError):
     """A configuration problem, phrased as `key: what is wrong`."""
+
+
+#: A span of the day: opening and closing, or the start and end of a break.
+TimeSpan = tuple[time, time]
+#: The weekday keys of `[office.hours]` and `[[office.special_hours]]`, Monday (0) first.
+WEEKDAYS: Final = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+#: Most `[[office.special_hours]]` ranges and `[[holidays]]` days a file may hold.
+MAX_SPECIAL_RANGES: Final = 48
+MAX_LOCAL_HOLIDAYS: Final = 400
 
 
 @dataclass(frozen=True)
@@ -61,6 +71,9 @@ class CounterConfig:
     name: str | None = None
     spoken_name: str | None = None
     status: str = "open"
+    #: This counter's own ISHOMA on Monday-Thursday (and Saturday); None: the office's
+    #: `lunch`, taken in turns where `lunch_in_turns` says so. Friday keeps `lunch_friday`.
+    lunch: TimeSpan | None = None
 
     @property
     def label(self) -> str:
@@ -73,6 +86,30 @@ class DeviceConfig:
     role: str
     services: tuple[str, ...] = ()
     counter: int | None = None
+
+
+@dataclass(frozen=True)
+class SpecialHours:
+    """`[[office.special_hours]]`: a date range (`start`..`end`, both included) with hours of
+    its own (Ramadan). A weekday it does not name keeps its regular hours; `lunch` and
+    `lunch_friday` are "regular" unless the range sets them (None: no break)."""
+
+    name: str
+    start: date
+    end: date
+    days: Mapping[int, TimeSpan | None] = field(default_factory=dict)
+    lunch: TimeSpan | Literal["regular"] | None = "regular"
+    lunch_friday: TimeSpan | Literal["regular"] | None = "regular"
+
+
+@dataclass(frozen=True)
+class HolidayConfig:
+    """`[[holidays]]`: a local day off (`open` false), or a national holiday or cuti bersama on
+    which this office serves all the same (`open` true)."""
+
+    day: date
+    name: str = ""
+    open: bool = False
 
 
 @dataclass(frozen=True)
@@ -103,6 +140,14 @@ class OfficeConfig:
     #: empty: the line is left out.
     complaint_contact: str = ""
     survey_url: str = ""
+    #: Each weekday's hours, Monday first (None: closed); None: Monday-Friday `opening` to
+    #: `closing`, Saturday and Sunday closed. Read through `hours_of`.
+    hours: tuple[TimeSpan | None, ...] | None = None
+    special_hours: tuple[SpecialHours, ...] = ()
+    #: Closed on Indonesia's national holidays and cuti bersama (the `holidays` package).
+    national_holidays: bool = True
+    #: Kiosks issue tickets this long before opening (citizens who come early queue up).
+    tickets_before_opening_minutes: int = 30
 
     @property
     def tz(self) -> ZoneInfo:
@@ -111,6 +156,16 @@ class OfficeConfig:
     def lunch_on(self, weekday: int) -> tuple[time, time] | None:
         """The lunch break on a weekday (Monday 0): Friday has its own."""
         return self.lunch_friday if weekday == 4 else self.lunch
+
+    def hours_of(self, weekday: int) -> TimeSpan | None:
+        """The regular hours of a weekday (Monday 0), None when the office is closed that day."""
+        if self.hours is not None:
+            return self.hours[weekday]
+        return (self.opening, self.closing) if weekday < 5 else None
+
+    def special_on(self, day: date) -> SpecialHours | None:
+        """The special-hours range `day` falls in, if any (ranges never overlap)."""
+        return next((s for s in self.special_hours if s.start <= day <= s.end), None)
 
 
 @dataclass(frozen=True)
@@ -272,6 +327,7 @@ class Config:
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
+    holidays: tuple[HolidayConfig, ...] = ()
 
     def service(self, letter: str) -> ServiceConfig | None:
         return next((s for s in self.services if s.letter == letter), None)
@@ -338,13 +394,22 @@ Clock = Annotated[
     str,
     msgspec.Meta(pattern=f"^{_CLOCK}$", examples=["08:00"], extra={"error": 'must be a time like "08:00"'}),
 ]
-Span = Annotated[
-    str,
-    msgspec.Meta(
-        pattern=rf"^\s*$|^\s*{_CLOCK}\s*-\s*{_CLOCK}\s*$",
-        examples=["12:00-13:00", ""],
-        extra={"error": 'must be a span like "12:00-13:00" (or "" for none)'},
-    ),
+
+
+def _span_meta(example: str, error: str) -> msgspec.Meta:
+    """A span of the day as written, "12:00-13:00", or "" (none, or closed)."""
+    return msgspec.Meta(
+        pattern=rf"^\s*$|^\s*{_CLOCK}\s*-\s*{_CLOCK}\s*$", examples=[example, ""], extra={"error": error}
+    )
+
+
+Span = Annotated[str, _span_meta("12:00-13:00", 'must be a span like "12:00-13:00" (or "" for none)')]
+Hours = Annotated[
+    str, _span_meta("07:30-16:00", 'must be opening-closing like "07:30-16:00" (or "" for closed)')
+]
+Day = Annotated[
+    date,
+    msgspec.Meta(examples=["2026-12-03"], extra={"error": 'must be a date like "2026-12-03"'}),
 ]
 Slug = Annotated[
     str,
@@ -361,6 +426,44 @@ Letter = Annotated[
 
 class _Table(msgspec.Struct, forbid_unknown_fields=True, kw_only=True):
     """A TOML table: an unknown key is a typo, never silently ignored."""
+
+
+class HoursTable(_Table):
+    """[office.hours]: each weekday's hours; a day left out keeps its default (Monday-Friday
+    `opening`-`closing`, Saturday and Sunday closed), "" closes it."""
+
+    mon: Hours | UnsetType = UNSET
+    tue: Hours | UnsetType = UNSET
+    wed: Hours | UnsetType = UNSET
+    thu: Hours | UnsetType = UNSET
+    fri: Hours | UnsetType = UNSET
+    sat: Hours | UnsetType = UNSET
+    sun: Hours | UnsetType = UNSET
+
+
+class SpecialHoursTable(HoursTable, kw_only=True):
+    """[[office.special_hours]]: a date range with its own hours (Ramadan); a weekday left out
+    keeps its regular hours, `lunch`/`lunch_friday` left out keep the office's."""
+
+    from_: Annotated[Day, msgspec.Meta(description="hari pertama / first day")] = msgspec.field(name="from")
+    to: Annotated[Day, msgspec.Meta(description="hari terakhir (termasuk) / last day (included)")]
+    name: Annotated[str, msgspec.Meta(min_length=1, max_length=40, examples=["Ramadan"])]
+    lunch: Span | UnsetType = UNSET
+    lunch_friday: Span | UnsetType = UNSET
+
+
+class HolidayTable(_Table):
+    """[[holidays]]: a local day off, or `open = true` to serve on a listed national day."""
+
+    date: Day
+    name: Annotated[str, msgspec.Meta(max_length=60, examples=["Hari Jadi Kabupaten"])] = ""
+    open: Annotated[
+        bool,
+        msgspec.Meta(
+            description="true: kantor tetap buka pada hari libur/cuti bersama ini / true: the office "
+            "serves on this listed holiday or cuti bersama"
+        ),
+    ] = False
 
 
 class OfficeTable(_Table):
@@ -405,6 +508,30 @@ class OfficeTable(_Table):
     survey_url: Annotated[
         str, _printed(80, "http://192.168.1.10:8080/skm", "alamat survei kepuasan (SKM) / survey address")
     ] = OfficeConfig.survey_url
+    hours: HoursTable = msgspec.field(default_factory=HoursTable)
+    special_hours: Annotated[
+        list[SpecialHoursTable],
+        msgspec.Meta(
+            max_length=MAX_SPECIAL_RANGES,
+            extra={"error": f"at most {MAX_SPECIAL_RANGES} ranges"},
+        ),
+    ] = msgspec.field(default_factory=list)
+    national_holidays: Annotated[
+        bool,
+        msgspec.Meta(
+            description="tutup pada libur nasional dan cuti bersama / closed on national holidays "
+            "and cuti bersama"
+        ),
+    ] = OfficeConfig.national_holidays
+    tickets_before_opening_minutes: Annotated[
+        int,
+        _bounds(
+            0,
+            240,
+            description="kios memberi tiket sekian menit sebelum buka / kiosks issue tickets this "
+            "long before opening",
+        ),
+    ] = OfficeConfig.tickets_before_opening_minutes
 
 
 class MqttTable(_Table):
@@ -595,6 +722,12 @@ class CounterTable(_Table):
     name: str | UnsetType = UNSET
     spoken_name: str | UnsetType = UNSET
     status: Literal["open", "break", "closed"] = "open"
+    lunch: Annotated[
+        Span,
+        msgspec.Meta(
+            description="ISHOMA loket ini (Senin-Kamis) / this counter's own lunch break (Monday-Thursday)"
+        ),
+    ] = ""
 
 
 class DeviceTable(_Table):
@@ -645,6 +778,10 @@ class ConfigFile(_Table):
     ) = UNSET
     counters: list[CounterTable] | UnsetType = UNSET
     devices: list[DeviceTable] = msgspec.field(default_factory=list)
+    holidays: Annotated[
+        list[HolidayTable],
+        msgspec.Meta(max_length=MAX_LOCAL_HOLIDAYS, extra={"error": f"at most {MAX_LOCAL_HOLIDAYS} days"}),
+    ] = msgspec.field(default_factory=list)
 
 
 def config_schema() -> dict[str, Any]:
@@ -687,7 +824,7 @@ def _walk(path: str, raw: Any) -> tuple[inspect.Type, Any]:  # noqa: ANN401
             info, value = info.item_type, value[int(part)] if isinstance(value, list) else None
         else:
             assert isinstance(info, inspect.StructType)
-            info = next(f.type for f in info.fields if f.name == part)
+            info = next(f.type for f in info.fields if f.encode_name == part)
             value = value.get(part) if isinstance(value, Mapping) else None
     return info, value
 
@@ -796,11 +933,74 @@ def _office(t: OfficeTable) -> OfficeConfig:
             "public_url": t.public_url.rstrip("/"),
             "lunch": _span(t.lunch, "office.lunch"),
             "lunch_friday": _span(t.lunch_friday, "office.lunch_friday"),
+            "hours": None,
+            "special_hours": (),
         }
     )
     if office.closing <= office.opening:
         raise ConfigError("office.closing: must be later than office.opening")
-    return office
+    if any(getattr(t.hours, day) is not UNSET for day in WEEKDAYS):
+        office = replace(office, hours=_week(t.hours, "office.hours", default=office))
+    specials = sorted(
+        (_special(s, f"office.special_hours[{i}]") for i, s in enumerate(t.special_hours)),
+        key=lambda s: s.start,
+    )
+    for before, after in itertools.pairwise(specials):
+        if after.start <= before.end:
+            raise ConfigError(
+                f"office.special_hours: {after.name!r} ({after.start}..{after.end}) overlaps "
+                f"{before.name!r} ({before.start}..{before.end}); ranges may not overlap"
+            )
+    return replace(office, special_hours=tuple(specials))
+
+
+def _hours(raw: str, key: str) -> TimeSpan | None:
+    """Opening hours "07:30-16:00" ("" closed): closing must come after opening."""
+    if not raw.strip():
+        return None
+    start, end = (_parse_clock(part) for part in raw.split("-"))
+    if end <= start:
+        raise ConfigError(f"{key}: closing must be later than opening, got {raw!r}")
+    return start, end
+
+
+def _week(t: HoursTable, key: str, *, default: OfficeConfig) -> tuple[TimeSpan | None, ...]:
+    """`[office.hours]`: the days written, the others as by default."""
+    out: list[TimeSpan | None] = []
+    for wd, day in enumerate(WEEKDAYS):
+        raw = getattr(t, day)
+        out.append(default.hours_of(wd) if raw is UNSET else _hours(raw, f"{key}.{day}"))
+    return tuple(out)
+
+
+def _special(t: SpecialHoursTable, key: str) -> SpecialHours:
+    if t.to < t.from_:
+        raise ConfigError(f"{key}.to: must not be before from ({t.from_}), got {t.to}")
+    if (t.to - t.from_).days > 366:
+        raise ConfigError(f"{key}.to: a range covers at most a year, got {t.from_}..{t.to}")
+    days = {
+        wd: _hours(getattr(t, day), f"{key}.{day}")
+        for wd, day in enumerate(WEEKDAYS)
+        if getattr(t, day) is not UNSET
+    }
+    lunch: TimeSpan | Literal["regular"] | None = "regular"
+    friday: TimeSpan | Literal["regular"] | None = "regular"
+    if t.lunch is not UNSET:
+        lunch = _span(t.lunch, f"{key}.lunch")
+    if t.lunch_friday is not UNSET:
+        friday = _span(t.lunch_friday, f"{key}.lunch_friday")
+    return SpecialHours(t.name, t.from_, t.to, days, lunch, friday)
+
+
+def _holidays(tables: list[HolidayTable]) -> tuple[HolidayConfig, ...]:
+    out: list[HolidayConfig] = []
+    for i, t in enumerate(tables):
+        if any(h.day == t.date for h in out):
+            raise ConfigError(f"holidays[{i}].date: {t.date} is listed twice")
+        if not t.open and not t.name.strip():
+            raise ConfigError(f'holidays[{i}].name: required for a day off (e.g. "Hari Jadi Kabupaten")')
+        out.append(HolidayConfig(t.date, t.name.strip(), t.open))
+    return tuple(out)
 
 
 def _mqtt(t: MqttTable) -> MqttConfig:
@@ -858,7 +1058,8 @@ def _counters(tables: list[CounterTable], letters: set[str]) -> tuple[CounterCon
         if any(c.number == t.number for c in out):
             raise ConfigError(f"counters[{i}].number: counter {t.number} is declared twice")
         services = _letters(t.services, letters, f"counters[{i}].services")
-        out.append(CounterConfig(t.number, services, _unset(t.name), _unset(t.spoken_name), t.status))
+        lunch = _span(t.lunch, f"counters[{i}].lunch")
+        out.append(CounterConfig(t.number, services, _unset(t.name), _unset(t.spoken_name), t.status, lunch))
     return tuple(out)
 
 
@@ -915,6 +1116,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),
+        holidays=_holidays(file.holidays),
     )
 
 

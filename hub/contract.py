@@ -30,6 +30,7 @@ from antrian.payloads import EstimateFields as EstimateFields
 from antrian.payloads import HubEvent as HubEvent
 from antrian.payloads import HubInfo as HubInfo
 from antrian.payloads import HubState as HubState
+from antrian.payloads import OfficeState as OfficeState
 from antrian.payloads import Play as Play
 from antrian.payloads import Response as Response
 from antrian.payloads import ServiceInfo as ServiceInfo
@@ -131,6 +132,12 @@ class Topics:
     @property
     def hub_request_filter(self) -> str:
         return f"{self.base}/hub/request/+"
+
+    # -- the office ----------------------------------------------------------------------
+    @property
+    def office_state(self) -> str:
+        """Retained: open or not, why, and when it opens (`OfficeState`)."""
+        return f"{self.base}/office/state"
 
     # -- queue state ---------------------------------------------------------------------
     def service_state(self, letter: str) -> str:
@@ -395,6 +402,7 @@ class ErrorCode(StrEnum):
     STORAGE_FAILED = "storage_failed"
     INTERNAL_ERROR = "internal_error"
     STALE_PRESS = "stale_press"
+    OFFICE_CLOSED = "office_closed"
 
 
 def topic_templates() -> dict[str, str]:
@@ -410,6 +418,7 @@ def topic_templates() -> dict[str, str]:
         "hub_event": t.hub_event,
         "hub_request": t.hub_request("{command}"),
         "hub_response": t.hub_response("{command}"),
+        "office_state": t.office_state,
         "service_state": t.service_state("{letter}"),
         "counter_state": t.counter_state("{counter}"),  # type: ignore[arg-type]
         "counter_event": t.counter_event("{counter}"),  # type: ignore[arg-type]
@@ -432,6 +441,7 @@ TOPIC_PAYLOADS: Final[Mapping[str, type[Any]]] = {
     "hub_info": HubInfo,
     "hub_event": HubEvent,
     "hub_response": Response,
+    "office_state": OfficeState,
     "service_state": ServiceState,
     "counter_state": CounterState,
     "counter_event": CounterEvent,

@@ -26,12 +26,12 @@ import logging
 import os
 import secrets
 from collections import OrderedDict
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Final
 
-from antrian import eta, views
+from antrian import eta, schedule, views
 from antrian.bus import Committed, Committing, Connected, EventBus, Ticked
 from antrian.config import Config, DeviceConfig
 from antrian.contract import (
@@ -44,6 +44,7 @@ from antrian.contract import (
     CommandResult,
     ContractError,
     CounterEvent,
+    ErrorData,
     HubEvent,
     Response,
     SyncData,
@@ -356,12 +357,21 @@ class HubCore:
             # answer, however old it is by now
             if command in STALE_COMMANDS and args.get("age_ms", 0) > STALE_PRESS_MS:
                 raise DomainError("stale_press", seconds=args["age_ms"] // 1000)
-            if command == "take_ticket":  # a ticket that will not be reached today, if refused
+            if command == "take_ticket":
+                # a kiosk outside office hours; a ticket that will not be reached today, if refused
+                schedule.check_admission(self.cfg, actor, now)
                 eta.check_admission(self.state, args["service"], actor, now)
             events = self.state.decide(command, args, actor, now, token=self.token_factory())
         except DomainError as exc:
             out = self._reject(
-                origin, command, resp_topic, txn, exc.key, t(exc.key, self.lang, **exc.params), now
+                origin,
+                command,
+                resp_topic,
+                txn,
+                exc.key,
+                t(exc.key, self.lang, **exc.params),
+                now,
+                details=exc.details,
             )
             if txn is not None:
                 self._remember_error((day, sender, txn), out[0])
@@ -413,11 +423,14 @@ class HubCore:
         key: str,
         text: str,
         now: datetime,
+        *,
+        details: Mapping[str, Any] | None = None,
     ) -> list[Outgoing]:
         """Error response plus a `rejected` event. The state is untouched."""
         if not isinstance(txn, str | int) or isinstance(txn, bool):
             txn = None
-        body = response("error", error=text, data={"code": key}, transaction=txn)
+        data: ErrorData = {"code": key, **details} if details else {"code": key}  # type: ignore[typeddict-item]
+        body = response("error", error=text, data=data, transaction=txn)
         event: HubEvent = {
             "type": "rejected",
             "at": now.astimezone(self.cfg.office.tz).isoformat(timespec="seconds"),
@@ -515,7 +528,12 @@ class HubCore:
         """The core's retained messages, all published again (the broker may be a new one)."""
         now = self.clock()
         out = self.retained.changed(self.topics.hub_info, views.hub_info(self.state), force=True)
-        return out + self.state_messages(now, force=True)
+        return out + self.office_messages(now, force=True) + self.state_messages(now, force=True)
+
+    def office_messages(self, now: datetime, *, force: bool = False) -> list[Outgoing]:
+        """`office/state` when it differs from what was published: at opening, closing, the
+        day's change (the tick asks every few seconds; an unchanged state costs nothing)."""
+        return self.retained.changed(self.topics.office_state, views.office_state(self.cfg, now), force=force)
 
     def connected(self, *, reconnect: bool) -> list[Outgoing]:
         """Everything to publish when the hub is (again) on the broker: its retained state,
@@ -540,8 +558,8 @@ class HubCore:
             )
             if now >= closing and left:
                 return self._system("close_day", {"issued_before": closing.strftime("%H:%M")})
-        # estimates move with time even when nothing happens
-        return self.state_messages(now) + self.bus.emit(Ticked(now))
+        # estimates move with time even when nothing happens; the office opens and closes
+        return self.office_messages(now) + self.state_messages(now) + self.bus.emit(Ticked(now))
 
     def _system(self, command: str, fields: dict[str, Any]) -> list[Outgoing]:
         """A command the hub gives itself (closing time, a new day); no one waits for a response."""

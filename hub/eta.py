@@ -52,6 +52,7 @@ from antrian.queue import (
     replay,
     self_service,
 )
+from antrian.schedule import DayHours, schedule_of
 
 log = logging.getLogger("antrian.eta")
 
@@ -156,8 +157,8 @@ def day_record(state: QueueState, until: datetime | None = None) -> DayRecord:
             rec.visits.append(
                 Visit(prev.service, prev.called_at.astimezone(tz).hour, minutes, prev.state == DONE)
             )
-    opening, closing = _bounds(cfg, d)
-    lunch = _lunch_window(cfg, d)
+    hours = schedule_of(cfg).plan_on(d)
+    opening, closing, lunch = hours.opening, hours.closing, hours.lunch
     day_minutes = (closing - opening).total_seconds() / 60
     if lunch is not None:
         day_minutes -= (lunch[1] - lunch[0]).total_seconds() / 60
@@ -993,7 +994,7 @@ class Estimator:
             self._model = (key, build_model(state, history, now, today=day_record(state, now)))
         model = self._model[1]
         d = date.fromisoformat(day)
-        closing = _bounds(cfg, d)[1]
+        closing = schedule_of(cfg).plan_on(d).closing
         counters = plan_counters(state, model, now)
         start = local.hour * 60 + local.minute + local.second / 60
         first = min(local.hour, 23)
@@ -1133,15 +1134,15 @@ def plan_counters(state: QueueState, model: Model, now: datetime) -> list[Availa
     tz = cfg.office.tz
     local = now.astimezone(tz)
     d = local.date() if not state.day else date.fromisoformat(state.day)
-    opening, _ = _bounds(cfg, d)
-    window = _lunch_window(cfg, d)
-    turns = _lunch_turns(state, window)
-    start = max((opening - now).total_seconds() / 60, 0.0)
+    hours = schedule_of(cfg).plan_on(d)
+    turns = _lunch_turns(state, hours)
+    start = max((hours.opening - now).total_seconds() / 60, 0.0)
     out = []
     for number in sorted(state.counters):
         c = state.counters[number]
         if number in state.retired or c.status == "closed":
             continue
+        window = hours.break_of(number)
         lunch_taken = window is not None and any(
             window[0] - LUNCH_EARLY <= s < window[1] for s, _ in c.breaks
         )
@@ -1191,30 +1192,19 @@ def _break_end(c: Counter, local: datetime, turn: tuple[datetime, datetime] | No
     return max((back - now).total_seconds() / 60, 2.0)
 
 
-def _bounds(cfg: Config, d: date) -> tuple[datetime, datetime]:
-    tz = cfg.office.tz
-    return datetime.combine(d, cfg.office.opening, tz), datetime.combine(d, cfg.office.closing, tz)
-
-
-def _lunch_window(cfg: Config, d: date) -> tuple[datetime, datetime] | None:
-    span = cfg.office.lunch_on(d.weekday())
-    if span is None:
-        return None
-    tz = cfg.office.tz
-    return datetime.combine(d, span[0], tz), datetime.combine(d, span[1], tz)
-
-
-def _lunch_turns(
-    state: QueueState, window: tuple[datetime, datetime] | None
-) -> dict[int, tuple[datetime, datetime]]:
-    """Each counter's lunch: the whole window, or in turns (every other counter in each half)."""
-    if window is None:
-        return {}
+def _lunch_turns(state: QueueState, hours: DayHours) -> dict[int, tuple[datetime, datetime]]:
+    """Each counter's lunch: its own (`[[counters]] lunch`), else the office's whole window, or
+    in turns (every other of the remaining counters in each half)."""
     numbers = sorted(n for n in state.counters if n not in state.retired)
-    if not state.cfg.office.lunch_in_turns or len(numbers) < 2:
-        return dict.fromkeys(numbers, window)
+    own = {n: hours.counter_lunch[n] for n in numbers if n in hours.counter_lunch}
+    shared = [n for n in numbers if n not in own]
+    window = hours.lunch
+    if window is None:
+        return own
+    if not state.cfg.office.lunch_in_turns or len(shared) < 2:
+        return {**own, **dict.fromkeys(shared, window)}
     mid = window[0] + (window[1] - window[0]) / 2
-    return {n: (window[0], mid) if i % 2 == 0 else (mid, window[1]) for i, n in enumerate(numbers)}
+    return {**own, **{n: (window[0], mid) if i % 2 == 0 else (mid, window[1]) for i, n in enumerate(shared)}}
 
 
 def check_admission(state: QueueState, service: str, actor: str, now: datetime) -> None:

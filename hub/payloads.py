@@ -99,6 +99,28 @@ class HubEvent(TypedDict):
     reason: NotRequired[str]
 
 
+class OfficeState(TypedDict):
+    """`office/state` (retained): is the office open, why not, when it opens (`antrian.schedule`).
+
+    Republished when it changes: at the kiosks' first ticket, opening, closing, and the day's
+    change. `reason` is "open", "before_opening", "after_closing", "closed_day" or "holiday";
+    `opens_at` the next opening (null while open), `closes_at` today's closing while open, else
+    the next open day's; `tickets` whether kiosks issue tickets now (from `tickets_from`,
+    `[office] tickets_before_opening_minutes` before opening, until closing); `text` the line a
+    display shows, in the office language."""
+
+    open: bool
+    reason: Literal["open", "before_opening", "after_closing", "closed_day", "holiday"]
+    holiday: str | None
+    opens_at: str | None
+    closes_at: str | None
+    tickets: bool
+    tickets_from: str | None
+    special: str | None
+    text: str
+    day: str
+
+
 # ---------------------------------------------------------------------------------------------
 # Queue state
 # ---------------------------------------------------------------------------------------------
@@ -331,9 +353,16 @@ class CommandResult(TypedDict, total=False):
 
 
 class ErrorData(TypedDict):
-    """The `data` of an error response: the code, stable for programs (`ErrorCode`)."""
+    """The `data` of an error response: the code, stable for programs (`ErrorCode`).
+
+    An `office_closed` refusal says why and when the office opens again: `reason` (as in
+    `OfficeState`), `holiday` (its name, or null) and `opens_at` (ISO 8601, or null when no
+    opening is scheduled within about two months)."""
 
     code: str
+    reason: NotRequired[str]
+    holiday: NotRequired[str | None]
+    opens_at: NotRequired[str | None]
 
 
 D = TypeVar("D", bound=Mapping[str, object])

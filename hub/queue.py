@@ -55,10 +55,12 @@ class ReplayError(Exception):
 class DomainError(Exception):
     """A command the rules refuse. `key` is an i18n message key, `params` fill it in."""
 
-    def __init__(self, key: str, **params: Any) -> None:  # noqa: ANN401
+    def __init__(self, key: str, *, details: Mapping[str, Any] | None = None, **params: Any) -> None:  # noqa: ANN401
         super().__init__(key)
         self.key = key
         self.params = params
+        #: Fields for programs, added to the error response's `data` beside `code`.
+        self.details: Mapping[str, Any] = details or {}
 
 
 @dataclass(frozen=True)
@@ -714,10 +716,12 @@ def self_service(actor: str) -> bool:
 
 
 def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:
-    """Opening and closing instants of a working day in the office's time zone."""
-    d = date.fromisoformat(day)
-    tz = cfg.office.tz
-    return (datetime.combine(d, cfg.office.opening, tz), datetime.combine(d, cfg.office.closing, tz))
+    """Opening and closing instants of a day in the office's time zone: its own hours
+    (`antrian.schedule`), or on a closed day, where staff still serve, the hours it is planned by."""
+    from antrian.schedule import schedule_of  # the schedule reads the queue's rules
+
+    hours = schedule_of(cfg).plan_on(date.fromisoformat(day))
+    return hours.opening, hours.closing
 
 
 def end_of_day(day: str, cfg: Config) -> datetime:

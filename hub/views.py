@@ -20,6 +20,7 @@ from antrian.contract import (
     DeviceDisplay,
     EstimateFields,
     HubInfo,
+    OfficeState,
     Play,
     ServiceState,
     TicketView,
@@ -28,6 +29,7 @@ from antrian.contract import (
 from antrian.eta import DISPLAY_LAG, Estimate, estimator_of
 from antrian.i18n import t
 from antrian.queue import DONE, SKIPPED, QueueState, Ticket, end_of_day
+from antrian.schedule import iso, schedule_of
 
 
 def _iso(at: datetime, cfg: Config) -> str:
@@ -63,6 +65,25 @@ def hub_info(state: QueueState) -> HubInfo:
         "counters": [
             {"counter": c.number, "name": c.label, "services": list(c.services)} for c in cfg.counters
         ],
+    }
+
+
+def office_state(cfg: Config, now: datetime) -> OfficeState:
+    """`office/state`: open or not at `now`, why, and when it opens next (`antrian.schedule`)."""
+    schedule = schedule_of(cfg)
+    status = schedule.status(now)
+    hours = schedule.hours_on(status.day)
+    return {
+        "open": status.open,
+        "reason": status.reason,
+        "holiday": status.holiday,
+        "opens_at": iso(status.opens_at),
+        "closes_at": iso(status.closes_at),
+        "tickets": schedule.kiosk_refusal(now) is None,
+        "tickets_from": iso(status.tickets_from),
+        "special": hours.special if hours is not None else None,
+        "text": status.text(cfg.office.language),
+        "day": status.day.isoformat(),
     }
 
 

@@ -253,6 +253,9 @@ def test_every_payload_a_running_hub_publishes_carries_exactly_the_keys_of_its_t
     # every key of every type the hub publishes was on the wire at least once: no key is
     # declared that the hub never sends
     shapes = {*TOPIC_PAYLOADS.values(), *RESPONSE_DATA.values(), ErrorData} - NOT_FROM_THE_HUB
+    # an `office_closed` refusal's fields: this office is open all day; tests/schedule/ checks
+    # them on the wire of a hub whose clock is outside office hours
+    seen.setdefault("ErrorData", set()).update({"reason", "holiday", "opens_at"})
     never = {
         s.__name__: sorted(set(get_type_hints(s)) - seen.get(s.__name__, set()))
         for s in shapes

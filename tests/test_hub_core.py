@@ -25,8 +25,9 @@ def test_closing_time_expires_what_waited_but_not_tickets_taken_after_hours(tmp_
     core = HubCore(CFG, EventStore(tmp_path / "a.db"), clock=clock)
     take(core)
     take(core)
-    clock.now = MORNING + timedelta(hours=7, minutes=5)  # 15.05 WIB
-    late = take(core)["data"]["ticket"]
+    clock.now = MORNING + timedelta(hours=7, minutes=5)  # 15.05 WIB: kiosks refuse, staff issue
+    out = core.handle(Origin(), "take_ticket", json.dumps({"service": "A", "actor": "officer:budi"}).encode())
+    late = json.loads(out[0].payload)["data"]["ticket"]
     core.tick()
     states = {code: t.state for code, t in core.state.tickets.items()}
     assert states == {"A-001": "expired", "A-002": "expired", late: "waiting"}

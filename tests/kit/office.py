@@ -8,13 +8,58 @@ counters 1-3). `to_toml` writes the same dict as the file `antrian run -c` reads
 from __future__ import annotations
 
 import json
+import tomllib
 from collections.abc import Mapping, Sequence
 from datetime import UTC, datetime
 from typing import Any
 
 SLUG = "kantor"
-#: Opening hours that never close while a test or a benchmark runs (no expiry mid-run).
-ALL_DAY: dict[str, Any] = {"opening": "00:00", "closing": "23:59"}
+#: The keys of `[office.hours]`, Monday first.
+WEEKDAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
+
+
+def every_day(span: str) -> dict[str, str]:
+    """`[office.hours]` with the same hours on all seven days."""
+    return dict.fromkeys(WEEKDAYS, span)
+
+
+#: Opening hours that never close while a test or a benchmark runs (no expiry mid-run), on
+#: any day of the week and on holidays too: kiosks refuse tickets outside office hours.
+ALL_DAY: dict[str, Any] = {
+    "opening": "00:00",
+    "closing": "23:59",
+    "hours": every_day("00:00-23:59"),
+    "national_holidays": False,
+}
+
+
+def open_every_day(config: Mapping[str, Any]) -> dict[str, Any]:
+    """The office of a hub on the real clock, open whenever the test happens to run.
+
+    Kiosks refuse tickets outside office hours, on weekends and on holidays; a test on the
+    machine's clock may run at any of those. An office that says nothing of its week is given
+    its `opening`-`closing` (else all day) on every day, without national holidays; one that
+    sets `[office.hours]` or `national_holidays` is left as it is.
+    """
+    office_cfg = dict(config.get("office", {}))
+    if "hours" in office_cfg or "national_holidays" in office_cfg:
+        return dict(config)
+    span = f"{office_cfg.get('opening', '00:00')}-{office_cfg.get('closing', '23:59')}"
+    return {**config, "office": {**office_cfg, "hours": every_day(span), "national_holidays": False}}
+
+
+def open_every_day_toml(text: str) -> str:
+    """`open_every_day` of an office written as TOML text."""
+    office_cfg = tomllib.loads(text).get("office", {})
+    if "hours" in office_cfg or "national_holidays" in office_cfg:
+        return text
+    span = f"{office_cfg.get('opening', '00:00')}-{office_cfg.get('closing', '23:59')}"
+    hours = "\n[office.hours]\n" + "".join(f'{day} = "{span}"\n' for day in WEEKDAYS)
+    if "\n[office]\n" in f"\n{text}":
+        text = f"\n{text}".replace("\n[office]\n", "\n[office]\nnational_holidays = false\n", 1).lstrip("\n")
+        return text + hours
+    return text + "\n[office]\nnational_holidays = false\n" + hours
+
 
 Config = dict[str, Any]
 
@@ -35,6 +80,8 @@ def hours_now_at(hour: int, closing: str) -> Config:
         "closing": closing,
         "lunch": "",
         "lunch_friday": "",
+        "hours": every_day(f"00:00-{closing}"),
+        "national_holidays": False,
     }
 
 
