@@ -153,6 +153,8 @@ class ServiceState(EstimateFields):
     served: int
     skipped: int
     quota: int | None
+    #: Tickets the daily quota still allows today (0: none left); null without a quota.
+    quota_left: int | None
     last_issued: str | None
     last_called: str | None
     mean_minutes: float

@@ -133,11 +133,15 @@ def estimate_fields(estimate: Estimate, now: datetime, cfg: Config) -> EstimateF
 
 
 def service_state(state: QueueState, letter: str, now: datetime) -> ServiceState:
-    """A service's retained state; the estimate is for a ticket taken now."""
+    """A service's retained state; the estimate is for a ticket taken now.
+
+    `quota_left` is said by the hub rather than worked out by each reader: the kiosks, the TV
+    and Home Assistant then agree on when "Kuota hari ini habis" starts (null: no quota)."""
     svc = state.services[letter]
     cfg_svc = state.cfg.service(letter)
     forecast = estimator_of(state).forecast(state, now, max_age=DISPLAY_LAG)
     estimate = estimate_fields(forecast.new_ticket(letter), now, state.cfg)
+    quota = cfg_svc.quota if cfg_svc else None
     return {
         "service": letter,
         "name": cfg_svc.name if cfg_svc else letter,
@@ -147,7 +151,8 @@ def service_state(state: QueueState, letter: str, now: datetime) -> ServiceState
         "issued": svc.issued,
         "served": sum(1 for t in state.tickets.values() if t.service == letter and t.state == DONE),
         "skipped": sum(1 for t in state.tickets.values() if t.service == letter and t.state == SKIPPED),
-        "quota": cfg_svc.quota if cfg_svc else None,
+        "quota": quota,
+        "quota_left": None if quota is None else max(quota - svc.issued, 0),
         "last_issued": f"{letter}-{svc.last_issued:03d}" if svc.last_issued else None,
         "last_called": svc.last_called,
         "mean_minutes": round(forecast.minutes.get(letter, svc.mean_minutes), 1),

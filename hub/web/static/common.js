@@ -82,6 +82,20 @@ function lateText(v) {
   return v.served_today === "no" ? T.not_today : v.served_today === "maybe" ? T.maybe_not_today : "";
 }
 
+/* A service's daily quota as the kiosk and the TV say it: `full` when none is left ("Kuota
+   hari ini habis": the kiosk's button is off), and "Sisa kuota: 5" once few are left (10 or
+   fewer, or a fifth of the quota or less), so a citizen still on the way sees it coming;
+   "" with no quota or plenty left. `quota_left` comes from the hub, so every surface agrees. */
+function quotaText(v) {
+  const left = v.quota_left;
+  if (left === null || left === undefined || v.quota === null || v.quota === undefined) {
+    return { full: false, text: "" };
+  }
+  if (left <= 0) return { full: true, text: T.quota_full };
+  const few = left <= 10 || left <= v.quota * 0.2;
+  return { full: false, text: few ? fmt(T.quota_left, { n: left }) : "" };
+}
+
 function statusText(counter) {
   if (counter.status === "break") {
     return counter.until ? fmt(T.break_until, { until: counter.until }) : T.break;

@@ -82,14 +82,21 @@
   function render(s) {
     document.getElementById("office").textContent = s.office;
     const grid = document.getElementById("grid");
-    grid.innerHTML = s.services.map((v) => `
-      <button class="svc-btn status-${esc(v.status)}" data-service="${esc(v.service)}">
+    // a used-up quota turns the button off: a press could only be refused
+    grid.innerHTML = s.services.map((v) => {
+      const quota = quotaText(v);
+      return `
+      <button class="svc-btn status-${esc(v.status)}${quota.full ? " quota-full" : ""}" data-service="${esc(v.service)}"${
+        quota.full ? " disabled" : ""}>
         <span class="letter">${esc(v.service)}</span>
         <span class="name">${esc(v.name)}</span>
-        <span class="meta">${v.status !== "open" ? esc(T.paused) : v.closed_today
+        <span class="meta">${quota.full ? `<span class="quota late">${esc(quota.text)}</span>`
+          : v.status !== "open" ? esc(T.paused) : v.closed_today
           ? `<span class="late">${esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>`
-          : `${v.waiting} ${esc(T.waiting)}`}</span>
-      </button>`).join("");
+          : `${v.waiting} ${esc(T.waiting)}`}${
+          quota.text && !quota.full ? ` · <span class="quota">${esc(quota.text)}</span>` : ""}</span>
+      </button>`;
+    }).join("");
     for (const b of grid.querySelectorAll("button")) b.onclick = () => take(b.dataset.service);
   }
   live("/events/public", { state: render });

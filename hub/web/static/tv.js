@@ -149,15 +149,21 @@
       </div>`).join("");
     const services = document.getElementById("services");
     services.classList.toggle("two", s.services.length > 6);
-    services.innerHTML = s.services.map((v) => `
-      <div class="svc status-${esc(v.status)}" data-service="${esc(v.service)}">
+    services.innerHTML = s.services.map((v) => {
+      const quota = quotaText(v);
+      const few = quota.text && !quota.full ? `<span class="quota">${esc(quota.text)}</span> · ` : "";
+      return `
+      <div class="svc status-${esc(v.status)}${quota.full ? " quota-full" : ""}" data-service="${esc(v.service)}">
         <div class="letter">${esc(v.service)}</div>
         <div class="name">${esc(v.name)}</div>
-        ${v.status !== "open" ? `<div class="meta">${esc(T.paused)}</div>` : `
+        ${v.status !== "open" ? `<div class="meta">${quota.full ? `<span class="quota late">${esc(quota.text)}</span>`
+          : esc(T.paused)}</div>` : `
         <div class="count"><b class="waiting">${v.waiting}</b> ${esc(T.waiting)}</div>
-        <div class="meta">${v.closed_today ? `<span class="late">${
-          esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>` : esc(callText(v))}</div>`}
-      </div>`).join("");
+        <div class="meta">${quota.full ? `<span class="quota late">${esc(quota.text)}</span>`
+          : v.closed_today ? `${few}<span class="late">${
+          esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>` : few + esc(callText(v))}</div>`}
+      </div>`;
+    }).join("");
     drawTicker(s.running_text || "");
   }
 
