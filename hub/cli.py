@@ -160,10 +160,12 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     lock or serves the office on the broker: two hubs of one office would fight over the
     broker session and both write the log, so the second one does not start.
     """
+    from antrian.backup.files import OFFICE_META, default_folder
     from antrian.core import HubCore
     from antrian.lock import AnotherHub, HubLock
+    from antrian.migrations import SchemaError
     from antrian.service import HubService
-    from antrian.store import EventStore
+    from antrian.store import EventStore, StorageError
 
     stop = stop or asyncio.Event()
     loop = asyncio.get_running_loop()
@@ -174,7 +176,12 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
     lock = HubLock(cfg.database)
     try:
         lock.acquire()  # before the database is opened: one hub per event log
-        store = EventStore(cfg.database)
+        # an older database is backed up and migrated here; a newer one is refused
+        store = EventStore(cfg.database, backup_folder=default_folder(cfg))
+        # a restore refuses another office's backup; a damaged meta page (reported by the
+        # integrity check at start) must not keep the office from being served
+        with contextlib.suppress(StorageError):
+            store.set_meta(OFFICE_META, cfg.office.slug)
         core = HubCore(cfg, store)
         log = logging.getLogger("antrian.hub")
         log.info(
@@ -190,7 +197,7 @@ async def run_hub(cfg: Config, stop: asyncio.Event | None = None) -> int:
             await service.run(stop)
         finally:
             store.close()
-    except AnotherHub as exc:
+    except (AnotherHub, SchemaError) as exc:
         print(exc, file=sys.stderr)
         return exc.exit_code
     finally:
@@ -419,8 +426,14 @@ def build_parser() -> argparse.ArgumentParser:
 
 
 def main(argv: list[str] | None = None) -> int:
+    from antrian.migrations import SchemaError
+
     args = build_parser().parse_args(argv)
-    return int(args.func(args) or 0)
+    try:
+        return int(args.func(args) or 0)
+    except SchemaError as exc:  # a database newer than this release, or a step that failed
+        print(exc, file=sys.stderr)
+        return exc.exit_code
 
 
 if __name__ == "__main__":  # pragma: no cover

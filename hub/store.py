@@ -6,7 +6,8 @@ request with a `transaction` is stored in the same SQLite transaction: a resend 
 gets the first answer back and changes nothing.
 
 Start-up reads only the current working day (`events.day` is indexed), so it does not grow
-with months of history.
+with months of history. The tables, and the numbered steps that bring an older file up to
+this code, are in `antrian.migrations`.
 
 A transaction id is remembered per sender per working day: a device that reuses an id on
 another day (a reset counter, a reflashed board) gets a new answer, not yesterday's ticket.
@@ -22,43 +23,10 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
+from antrian import migrations
 from antrian.queue import Event
 
 log = logging.getLogger("antrian.store")
-
-#: The responses of requests with a `transaction`, one per sender, working day and id.
-_TRANSACTIONS = """transactions (
-    sender      TEXT NOT NULL,
-    day         TEXT NOT NULL,
-    transaction_id TEXT NOT NULL,
-    command     TEXT NOT NULL,
-    response    TEXT NOT NULL,
-    PRIMARY KEY (sender, day, transaction_id)
-) WITHOUT ROWID;"""
-
-SCHEMA = """
-CREATE TABLE IF NOT EXISTS events (
-    seq    INTEGER PRIMARY KEY,
-    day    TEXT NOT NULL,
-    at     TEXT NOT NULL,
-    type   TEXT NOT NULL,
-    actor  TEXT NOT NULL,
-    reason TEXT,
-    data   TEXT NOT NULL
-);
-CREATE INDEX IF NOT EXISTS events_day ON events(day, seq);
-CREATE TABLE IF NOT EXISTS {transactions}
-CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-""".replace("{transactions}", _TRANSACTIONS)
-
-#: Databases written before transactions were scoped to the day: key (sender, transaction_id).
-_MIGRATE_TRANSACTIONS = """
-ALTER TABLE transactions RENAME TO transactions_v1;
-CREATE TABLE {transactions}
-INSERT OR IGNORE INTO transactions SELECT sender, day, transaction_id, command, response
-    FROM transactions_v1;
-DROP TABLE transactions_v1;
-""".replace("{transactions}", _TRANSACTIONS)
 
 
 class StorageError(RuntimeError):
@@ -84,21 +52,61 @@ def _storage_error(exc: sqlite3.Error) -> StorageError:
     return StorageError(str(exc))
 
 
+def _backup_into(folder: Path | None) -> migrations.BeforeUpgrade | None:
+    """The backup made before a schema upgrade, into the office's backup folder."""
+    if folder is None:
+        return None
+
+    def before(database: Path, found: int, target: int) -> Path:
+        from antrian.backup.files import backup_before_upgrade
+
+        return backup_before_upgrade(database, folder, found, target)
+
+    return before
+
+
 class EventStore:
     """The event log and the idempotency table, on one SQLite connection."""
 
-    def __init__(self, path: str | Path, *, synchronous: str = "FULL") -> None:
+    def __init__(
+        self,
+        path: str | Path,
+        *,
+        synchronous: str = "FULL",
+        backup_folder: Path | None = None,
+        read_only: bool = False,
+    ) -> None:
+        """Open (or create) the log at `path`, its schema brought to this code's version.
+
+        A database newer than this code is refused (`antrian.migrations.SchemaTooNew`) before
+        anything is written, even the journal mode; an older one is backed up (into
+        `backup_folder`, else `backup/` beside it) and migrated (`antrian.migrations`).
+        `read_only` opens a file as it is, for checking a backup: no migration, no write.
+        """
         self.path = str(path)
+        if read_only:
+            self.db = sqlite3.connect(f"file:{self.path}?mode=ro", uri=True, check_same_thread=False)
+            self._check_schema()
+            return
         if self.path != ":memory:":
             Path(self.path).parent.mkdir(parents=True, exist_ok=True)
         self.db = sqlite3.connect(self.path, isolation_level=None, check_same_thread=False)
+        self.db.execute("PRAGMA busy_timeout=2000")
+        self._check_schema()
         self.db.execute("PRAGMA journal_mode=WAL")
         self.db.execute(f"PRAGMA synchronous={synchronous}")
-        self.db.execute("PRAGMA busy_timeout=2000")
-        self.db.executescript(SCHEMA)
-        columns = [row[1] for row in self.db.execute("PRAGMA table_info(transactions)")]
-        if columns[:3] != ["sender", "day", "transaction_id"]:
-            self.db.executescript(f"BEGIN IMMEDIATE;{_MIGRATE_TRANSACTIONS}COMMIT;")
+        try:
+            migrations.upgrade(self.db, before=_backup_into(backup_folder))
+        except BaseException:
+            self.db.close()
+            raise
+
+    def _check_schema(self) -> None:
+        try:
+            migrations.check(self.db)
+        except BaseException:
+            self.db.close()
+            raise
 
     def close(self) -> None:
         self.db.close()

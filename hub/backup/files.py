@@ -7,11 +7,17 @@ the hub goes on writing), switched to a rollback journal (one self-contained fil
 renamed, and the folder fsynced. A part file is never taken as a backup; one left by a killed
 process is removed by the next backup.
 
-A restore checks the backup on a copy beside the database (`PRAGMA integrity_check`, then every
-day of the log replayed by the hub's own rules), keeps the current database as
+A restore checks the backup on a copy beside the database (`PRAGMA integrity_check`, a schema
+version this code knows, the office's slug, then every day of the log replayed by the hub's own
+rules), keeps the current database as
 `{database}.before-restore-{time}`, and only then renames the checked copy into place. It holds
 the hub's lock (`antrian.lock.HubLock`) throughout: it refuses while a hub runs on the
-database, and no hub can start in the middle of it.
+database, and no hub can start in the middle of it. A backup of an older release is restored
+as it is: the hub migrates it when it starts (`antrian.migrations`).
+
+`latest_backup` and `check_backup` answer "the newest backup: where, how old, does it
+restore?" for `antrian doctor`; `backup_before_upgrade` is the backup made before a schema
+upgrade.
 """
 
 from __future__ import annotations
@@ -22,7 +28,7 @@ import re
 import sqlite3
 from collections.abc import Callable
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Final
 
@@ -34,6 +40,10 @@ from antrian.lock import HubLock
 STEP_PAGES: Final = 1024
 #: Days of backups kept when the configuration does not say.
 KEEP_DAYS: Final = 14
+
+#: The `meta` key that names the office (its `[office] slug`) a database belongs to: a restore
+#: refuses a backup of another office.
+OFFICE_META: Final = "office"
 
 #: (pages copied, pages in all), after each step.
 Progress = Callable[[int, int], None]
@@ -124,6 +134,29 @@ def make_backup(
     final rename; after it, backups older than `keep_days` days are removed.
     """
     source = Path(database)
+    final = _prepare(source, folder) / backup_name(source, day)
+    _copy_online(source, final, progress=progress, step_pages=step_pages)
+    rotate(source, folder, keep_days)
+    return final
+
+
+def backup_before_upgrade(
+    database: str | Path, folder: Path, found: int, target: int, *, now: datetime | None = None
+) -> Path:
+    """The backup made before the schema steps `found`+1..`target` run (`antrian.migrations`).
+
+    Named `{stem}-before-upgrade-v{found}-v{target}-{YYYYmmdd-HHMMSS}.db`: not a daily backup,
+    so never rotated away; restoring it (with the release that made it) undoes the upgrade.
+    """
+    source = Path(database)
+    stamp = (now or datetime.now()).strftime("%Y%m%d-%H%M%S")
+    final = _prepare(source, folder) / f"{_stem(source)}-before-upgrade-v{found}-v{target}-{stamp}.db"
+    _copy_online(source, final, progress=None, step_pages=STEP_PAGES)
+    return final
+
+
+def _prepare(source: Path, folder: Path) -> Path:
+    """Check that there is a database, make the folder, clear part files of killed backups."""
     if not source.is_file():
         raise BackupError("backup.no_database", path=source)
     try:
@@ -131,7 +164,12 @@ def make_backup(
     except OSError as exc:
         raise BackupError("backup.cannot_write", path=folder, error=exc.strerror or exc) from exc
     _remove_stale_parts(folder)
-    final = folder / backup_name(source, day)
+    return folder
+
+
+def _copy_online(source: Path, final: Path, *, progress: Progress | None, step_pages: int) -> None:
+    """Copy `source` to `final` through a part file (see the module): all or nothing."""
+    folder = final.parent
     part = folder / f".{final.name}.part-{os.getpid()}"
     try:
         src = sqlite3.connect(f"file:{source}?mode=ro", uri=True, isolation_level=None)
@@ -162,8 +200,6 @@ def make_backup(
         with contextlib.suppress(OSError):
             part.unlink()
         raise BackupError("backup.failed", path=final, error=getattr(exc, "strerror", None) or exc) from exc
-    rotate(source, folder, keep_days)
-    return final
 
 
 def rotate(database: str | Path, folder: Path, keep_days: int) -> list[Path]:
@@ -177,8 +213,11 @@ def rotate(database: str | Path, folder: Path, keep_days: int) -> list[Path]:
 
 
 def check_copy(cfg: Config, path: Path) -> tuple[int, int]:
-    """Check a copy of a backup as the hub would open it: SQLite's integrity check, then every
-    day of the log replayed. Returns (days, events); raises BackupError on the first problem."""
+    """Check a backup (or a copy of one) as the hub would open it, without writing to it:
+    SQLite's integrity check, the schema version (not newer than this code), the office it
+    belongs to (`meta` `office`, written by every hub since it was kept), then every day of
+    the log replayed. Returns (days, events); raises BackupError on the first problem."""
+    from antrian.migrations import SchemaTooNew
     from antrian.queue import replay
     from antrian.store import EventStore, StorageError
 
@@ -193,13 +232,23 @@ def check_copy(cfg: Config, path: Path) -> tuple[int, int]:
     if rows != ["ok"]:
         raise BackupError("backup.damaged", path=path, problem="; ".join(rows[:3]))
     try:
-        store = EventStore(path)
+        store = EventStore(path, read_only=True)
+    except SchemaTooNew as exc:
+        raise BackupError(
+            "backup.too_new", path=path, found=exc.params["found"], supported=exc.params["supported"]
+        ) from exc
     except (sqlite3.Error, StorageError) as exc:
         raise BackupError("backup.damaged", path=path, problem=exc) from exc
     try:
+        office = store.meta(OFFICE_META)
+        if office is not None and office != cfg.office.slug:
+            raise BackupError("backup.other_office", path=path, office=office, expected=cfg.office.slug)
         days = store.days()
         for day in days:
-            _, problems = replay(cfg, store.events_between(day, day))
+            try:
+                _, problems = replay(cfg, store.events_between(day, day))
+            except (ValueError, TypeError, KeyError, AttributeError) as exc:  # a row that is no event
+                problems = [f"{type(exc).__name__}: {exc}"]
             if problems:
                 raise BackupError("backup.inconsistent", path=path, day=day, problem=problems[0])
         return len(days), store.count()
@@ -207,6 +256,47 @@ def check_copy(cfg: Config, path: Path) -> tuple[int, int]:
         raise BackupError("backup.damaged", path=path, problem=exc) from exc
     finally:
         store.close()
+
+
+@dataclass(frozen=True)
+class BackupInfo:
+    """The newest daily backup, as `antrian doctor` reports it."""
+
+    path: Path
+    day: date
+    #: When the file was written (its modification time), in the machine's local time.
+    made: datetime
+    age: timedelta
+    size: int
+
+
+def latest_backup(cfg: Config, *, now: datetime | None = None) -> BackupInfo | None:
+    """The newest daily backup of the office's database in its backup folder, or None."""
+    backups = list_backups(cfg.database, default_folder(cfg))
+    if not backups:
+        return None
+    newest = backups[-1]
+    stat = newest.path.stat()
+    made = datetime.fromtimestamp(stat.st_mtime).astimezone()
+    return BackupInfo(
+        newest.path, newest.day, made, (now or datetime.now().astimezone()) - made, stat.st_size
+    )
+
+
+def check_backup(cfg: Config, path: Path, lang: str = "id") -> list[str]:
+    """What is wrong with the backup at `path`, in `lang` (empty: it restores and replays).
+
+    Reads the file only (no copy, no migration): safe on the backup folder of a running hub.
+    """
+    from antrian.i18n import t
+
+    if not path.is_file():
+        return [t("backup.no_file", lang, path=path)]
+    try:
+        check_copy(cfg, path)
+    except BackupError as exc:
+        return [t(exc.key, lang, **exc.params)]
+    return []
 
 
 @dataclass(frozen=True)
@@ -249,10 +339,12 @@ def restore(cfg: Config, backup: Path, *, now: datetime | None = None) -> Restor
             days, events = check_copy(cfg, copy)
             with open(copy, "rb+") as f:
                 os.fsync(f.fileno())
-        except BaseException:
+        except BaseException as exc:
             for p in (copy, Path(f"{copy}-wal"), Path(f"{copy}-shm")):
                 with contextlib.suppress(OSError):
                     p.unlink()
+            if isinstance(exc, BackupError):
+                exc.params["path"] = backup  # the file the officer named, not the checked copy
             raise
         kept = _set_aside(database, now or datetime.now())
         os.replace(copy, database)

@@ -24,48 +24,11 @@ from dataclasses import dataclass
 from datetime import datetime
 from typing import Any, Final
 
+from antrian import migrations
 from antrian.bus import StoreWrite
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS notify_contacts (
-    day      TEXT NOT NULL,
-    ticket   TEXT NOT NULL,
-    sealed   BLOB NOT NULL,
-    tag      TEXT NOT NULL,
-    channel  TEXT NOT NULL,
-    lang     TEXT NOT NULL,
-    changes  INTEGER NOT NULL DEFAULT 1,
-    created  TEXT NOT NULL,
-    PRIMARY KEY (day, ticket)
-);
-CREATE INDEX IF NOT EXISTS notify_contacts_tag ON notify_contacts(day, tag);
-CREATE TABLE IF NOT EXISTS notify_outbox (
-    id         INTEGER PRIMARY KEY,
-    day        TEXT NOT NULL,
-    ticket     TEXT NOT NULL,
-    kind       TEXT NOT NULL,
-    channel    TEXT NOT NULL,
-    text       TEXT NOT NULL,
-    state      TEXT NOT NULL DEFAULT 'pending',
-    attempts   INTEGER NOT NULL DEFAULT 0,
-    created    TEXT NOT NULL,
-    next_at    TEXT NOT NULL,
-    sent_at    TEXT,
-    final_at   TEXT,
-    ref        TEXT,
-    last_error TEXT,
-    UNIQUE (day, ticket, kind)
-);
-CREATE INDEX IF NOT EXISTS notify_outbox_due ON notify_outbox(state, next_at);
-CREATE TABLE IF NOT EXISTS notify_monthly (
-    month   TEXT NOT NULL,
-    channel TEXT NOT NULL,
-    sent    INTEGER NOT NULL DEFAULT 0,
-    failed  INTEGER NOT NULL DEFAULT 0,
-    dropped INTEGER NOT NULL DEFAULT 0,
-    PRIMARY KEY (month, channel)
-);
-"""
+#: The tables (`notify_contacts`, `notify_outbox`, `notify_monthly`) are made by the schema
+#: steps of `antrian.migrations`: a change to them is a new step there.
 
 #: The kinds of message, in the order a ticket meets them.
 KINDS: Final = ("almost", "called", "paused", "not_served", "test")
@@ -131,7 +94,7 @@ class Outbox:
         # Deleted rows are overwritten, not merely unlinked: a number deleted at the end of the
         # day must not linger in free pages (it is sealed, but keep no more than needed).
         self.db.execute("PRAGMA secure_delete=ON")
-        self.db.executescript(SCHEMA)
+        migrations.upgrade(self.db)
 
     # -- contacts -------------------------------------------------------------------------
 

@@ -28,26 +28,11 @@ from dataclasses import dataclass
 from datetime import date
 from typing import Final
 
+from antrian import migrations
 from antrian.survey.ikm import KEYS
 
-SCHEMA: Final = (
-    "CREATE TABLE IF NOT EXISTS survey_responses (\n"
-    "    id         BLOB PRIMARY KEY,\n"
-    "    day        TEXT NOT NULL,\n"
-    "    service    TEXT NOT NULL,\n"
-    + "".join(f"    {k.lower()} INTEGER NOT NULL CHECK ({k.lower()} BETWEEN 1 AND 4),\n" for k in KEYS)
-    + "    age        TEXT,\n"
-    "    sex        TEXT,\n"
-    "    education  TEXT,\n"
-    "    occupation TEXT\n"
-    ") WITHOUT ROWID;\n"
-    "CREATE INDEX IF NOT EXISTS survey_responses_day ON survey_responses(day, service);\n"
-    "CREATE TABLE IF NOT EXISTS survey_answered (\n"
-    "    day TEXT NOT NULL,\n"
-    "    tag TEXT NOT NULL,\n"
-    "    PRIMARY KEY (day, tag)\n"
-    ") WITHOUT ROWID;\n"
-)
+#: The tables (`survey_responses`, `survey_answered`) are made by the schema steps of
+#: `antrian.migrations`: a change to them is a new step there.
 
 #: The respondent's optional categories and the values each may take (the regulation's
 #: questionnaire: umur, jenis kelamin, pendidikan, pekerjaan). Ages are groups, not years.
@@ -84,7 +69,7 @@ class SurveyStore:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.db.executescript(SCHEMA)
+        migrations.upgrade(self.db)
 
     def answered(self, day: str, tag: str) -> bool:
         row = self.db.execute("SELECT 1 FROM survey_answered WHERE day=? AND tag=?", (day, tag)).fetchone()

@@ -23,6 +23,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Final
 
+from antrian import migrations
+
 ROLES: Final = ("admin", "officer")
 SESSION_HOURS: Final = 12
 #: scrypt cost: 16 MiB of memory and ~50 ms per check on a small office PC.
@@ -30,31 +32,9 @@ _SCRYPT_N: Final = 2**14
 _SCRYPT_R: Final = 8
 _SCRYPT_P: Final = 1
 
-SCHEMA: Final = """
-CREATE TABLE IF NOT EXISTS web_users (
-    name     TEXT PRIMARY KEY,
-    role     TEXT NOT NULL,
-    password TEXT NOT NULL,
-    created  TEXT NOT NULL,
-    counters TEXT NOT NULL DEFAULT ''
-);
-CREATE TABLE IF NOT EXISTS web_sessions (
-    id_hash  TEXT PRIMARY KEY,
-    name     TEXT NOT NULL,
-    role     TEXT NOT NULL,
-    expires  TEXT NOT NULL
-);
-CREATE TABLE IF NOT EXISTS web_meta (key TEXT PRIMARY KEY, value TEXT NOT NULL);
-CREATE TABLE IF NOT EXISTS web_login_audit (
-    id       INTEGER PRIMARY KEY,
-    at       TEXT NOT NULL,
-    kind     TEXT NOT NULL,
-    subject  TEXT NOT NULL,
-    address  TEXT NOT NULL,
-    failures INTEGER NOT NULL,
-    minutes  INTEGER NOT NULL
-);
-"""
+#: The tables (`web_users`, `web_sessions`, `web_meta`, `web_login_audit`) are made by the
+#: schema steps of `antrian.migrations`: a change to them is a new step there.
+
 #: At most this many counters bound to one officer account (an office has a handful).
 MAX_BOUND_COUNTERS: Final = 20
 #: Lock-out records kept (the oldest go first): a bound on what a guesser can make us write.
@@ -145,10 +125,7 @@ class Accounts:
 
     def __init__(self, db: sqlite3.Connection) -> None:
         self.db = db
-        self.db.executescript(SCHEMA)
-        columns = {str(r[1]) for r in self.db.execute("PRAGMA table_info(web_users)")}
-        if "counters" not in columns:  # a database from before accounts were bound to counters
-            self.db.execute("ALTER TABLE web_users ADD COLUMN counters TEXT NOT NULL DEFAULT ''")
+        migrations.upgrade(self.db)
         self._dummy_hash = hash_password(secrets.token_hex(8))
         row = self.db.execute("SELECT value FROM web_meta WHERE key='csrf_secret'").fetchone()
         if row is None:
