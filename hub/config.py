@@ -274,7 +274,7 @@ class BackupConfig:
 
     Off until `folder` is set (a folder on another disk, or a mounted USB disk): the hub then
     makes the day's backup at `time` (empty: 30 minutes after `[office] closing`), and at start
-    when today's is missing, and keeps the newest `keep_days`. `antrian backup` works without
+    when the newest is over a day old, and keeps the newest `keep_days`. `antrian backup` works without
     it, into `backup/` beside the database."""
 
     folder: str = ""
