@@ -266,8 +266,13 @@ def run_main(flash: Path, setup_port: int) -> subprocess.Popen[bytes]:
     )
 
 
-def setup_page(port: int, body: bytes | None = None, timeout: float = 20.0) -> tuple[int, str]:
-    """GET (or POST `body` to /save) the board's setup page, once it listens."""
+def setup_page(
+    port: int, body: bytes | None = None, board: subprocess.Popen[bytes] | None = None, timeout: float = 60.0
+) -> tuple[int, str]:
+    """GET (or POST `body` to /save) the board's setup page, once it listens.
+
+    With `board` (from `run_main`), a board that has stopped, or that does not listen within
+    `timeout`, fails the test with what the board printed: why it never served the page."""
     import http.client
 
     deadline = time.monotonic() + timeout
@@ -282,6 +287,14 @@ def setup_page(port: int, body: bytes | None = None, timeout: float = 20.0) -> t
             resp = conn.getresponse()
             return resp.status, resp.read().decode()
         except ConnectionRefusedError:
-            if time.monotonic() > deadline:
-                raise
+            stopped = board is not None and board.poll() is not None
+            if stopped or time.monotonic() > deadline:
+                if board is None:
+                    raise
+                board.kill()
+                out, err = board.communicate()
+                what = "stopped" if stopped else f"did not listen on :{port}"
+                raise AssertionError(
+                    f"the board {what}:\n{out.decode(errors='replace')}\n{err.decode(errors='replace')}"
+                ) from None
             time.sleep(0.2)

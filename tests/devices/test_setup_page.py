@@ -27,7 +27,7 @@ def test_held_setup_button_opens_the_setup_page_without_the_saved_password(broke
     flash, port = held_board(tmp_path, broker)
     board = run_main(flash, port)
     try:
-        status, page = setup_page(port)
+        status, page = setup_page(port, board=board)
         assert status == 200
         assert 'value="kiosk-1"' in page  # the board's id, and its hub, filled in
         assert f'value="{broker.host}"' in page
@@ -48,14 +48,14 @@ def test_setup_page_answers_a_bad_request_and_keeps_serving(broker, tmp_path):
     before = (flash / "config.json").read_bytes()
     board = run_main(flash, port)
     try:
-        setup_page(port)
+        setup_page(port, board=board)
         with socket.create_connection(("127.0.0.1", port), timeout=10) as s:  # 3 KB of headers
             s.sendall(b"GET / HTTP/1.0\r\n" + b"X-Junk: " + b"x" * 3000 + b"\r\n\r\n")
             assert s.recv(64).startswith(b"HTTP/1.0 400")
-        status, page = setup_page(port, b"ssid=kantor&hub=bad%20host&id=kiosk-1&code=1")
+        status, page = setup_page(port, b"ssid=kantor&hub=bad%20host&id=kiosk-1&code=1", board=board)
         assert status == 200
         assert 'id="msg"' in page  # told, nothing saved
-        status, _ = setup_page(port)
+        status, _ = setup_page(port, board=board)
         assert status == 200
     finally:
         board.kill()

@@ -80,17 +80,17 @@ def test_new_board_is_paired_from_a_phone_and_serves(office, tmp_path):
     board = run_main(flash, setup_port)
     pairing = None
     try:
-        status, page = setup_page(setup_port)
+        status, page = setup_page(setup_port, board=board)
         assert status == 200
         assert "kantor-kecamatan" in page
         pairing, code = start_pairing(office, pair_port)
 
         wrong = "00000000" if code != "00000000" else "11111111"
-        status, page = setup_page(setup_port, form(wrong, pair_port))
+        status, page = setup_page(setup_port, form(wrong, pair_port), board=board)
         assert 'id="msg"' in page
         assert not (flash / "config.json").exists()
 
-        status, page = setup_page(setup_port, form(code, pair_port))
+        status, page = setup_page(setup_port, form(code, pair_port), board=board)
         assert 'id="saved"' in page, page
         assert board.wait(20) in (75, 77)  # it restarts into its new config
         out = rest_of(pairing)
