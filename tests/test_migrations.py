@@ -4,15 +4,21 @@
 hub's own code issued A-001..A-003 and a priority B-001 on 2026-11-30 from kiosk-1, counter 1
 called B-001 then A-001 (so B-001 is done, A-001 is being served, A-002 and A-003 wait), an
 admin account `ani` was added, and the notification and survey tables were made. The new code
-must take it over with the day's queue as it was.
+must take it over with the day's queue as it was, after a backup of it. A newer database is
+refused untouched; a step that fails, or a power cut (kill -9) inside one, leaves the database
+at the step before.
 """
 
 from __future__ import annotations
 
 import hashlib
 import json
+import os
 import shutil
+import signal
 import sqlite3
+import subprocess
+import sys
 from contextlib import closing
 from datetime import timedelta
 from pathlib import Path
@@ -153,6 +159,10 @@ def test_the_hub_refuses_a_newer_database_with_its_own_exit_status(tmp_path: Pat
     assert digest(path) == before
 
 
+def create_later(db: sqlite3.Connection) -> None:
+    db.execute("CREATE TABLE later (x)")
+
+
 def broken_step(number: int) -> Step:
     def apply(db: sqlite3.Connection) -> None:
         db.execute("CREATE TABLE half_done (x)")
@@ -184,7 +194,7 @@ def test_a_failing_step_is_rolled_back_and_named(tmp_path: Path) -> None:
 
 def test_steps_before_a_failing_one_stay_done(tmp_path: Path) -> None:
     path = release_db(tmp_path)
-    good = Step(CURRENT + 1, "a good step", lambda db: db.execute("CREATE TABLE later (x)") and None)
+    good = Step(CURRENT + 1, "a good step", create_later)
     with sqlite3.connect(path, isolation_level=None) as db:
         with pytest.raises(MigrationFailed):
             migrations.upgrade(db, steps=(*STEPS, good, broken_step(CURRENT + 2)))
@@ -253,3 +263,45 @@ def test_the_hub_process_migrates_a_release_database_and_logs_each_step(
         hub.stop()
     assert user_version(hub.database) == CURRENT
     assert len(list(usb.glob("antrian-before-upgrade-v0-*.db"))) == 1
+
+
+SLOW_STEP = """
+import sqlite3, sys, time
+from antrian import migrations
+
+def slow(db):
+    db.execute("CREATE TABLE later (x)")
+    db.execute("INSERT INTO later VALUES (1)")
+    print("inside the step", flush=True)
+    time.sleep(120)
+
+db = sqlite3.connect(sys.argv[1], isolation_level=None)
+migrations.upgrade(db, steps=(*migrations.STEPS, migrations.Step(migrations.CURRENT + 1, "slow", slow)))
+"""
+
+
+def test_a_power_cut_inside_a_step_leaves_the_step_before_and_the_step_runs_again(tmp_path: Path) -> None:
+    path = release_db(tmp_path)
+    proc = subprocess.Popen(
+        [sys.executable, "-c", SLOW_STEP, str(path)],
+        stdout=subprocess.PIPE,
+        stderr=subprocess.PIPE,
+        text=True,
+    )
+    try:
+        assert proc.stdout is not None
+        assert proc.stdout.readline().strip() == "inside the step", proc.stderr
+        os.kill(proc.pid, signal.SIGKILL)
+        proc.wait(10)
+    finally:
+        if proc.poll() is None:
+            proc.kill()
+            proc.wait(10)
+    assert proc.returncode == -signal.SIGKILL
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        assert migrations.version(db) == CURRENT
+        assert db.execute("SELECT name FROM sqlite_master WHERE name = 'later'").fetchall() == []
+        assert db.execute("SELECT count(*) FROM events").fetchone() == (8,)
+        again = Step(CURRENT + 1, "the same step, quick", create_later)
+        assert migrations.upgrade(db, steps=(*STEPS, again)) == [again]
+        assert migrations.version(db) == CURRENT + 1
