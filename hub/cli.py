@@ -44,6 +44,7 @@ EXTENSIONS: Final = (
     "antrian.notify.cli",
     "antrian.reports.cli",
     "antrian.backup.cli",
+    "antrian.install.cli",
 )
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")

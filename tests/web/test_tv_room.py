@@ -23,7 +23,7 @@ from antrian.net import free_port
 from tests.kit import Probe
 
 tv_hub = hub_fixture("tvroom", prepare=one_clip)  # the clips are there: the TV may speak
-LAUNCHER = Path(__file__).resolve().parents[2] / "deploy" / "tv" / "antrian-tv"
+LAUNCHER = Path(__file__).resolve().parents[2] / "hub" / "install" / "tv" / "antrian-tv"
 
 
 @pytest.fixture
@@ -190,7 +190,7 @@ def test_a_tv_whose_browser_keeps_the_sound_off_says_so_until_tapped(tv_hub, new
 
 @pytest.fixture
 def kiosk_tv(tv_hub: WebHub, browser, tmp_path: Path) -> Iterator[Page]:
-    """The TV page as the shipped launcher (deploy/tv/antrian-tv) starts it on a TV stick: its
+    """The TV page as the shipped launcher (hub/install/tv/antrian-tv) starts it on a TV stick: its
     Chromium flags, its own profile; headless here, and reached over the DevTools protocol."""
     port = free_port()
     env = {

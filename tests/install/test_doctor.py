@@ -1,0 +1,206 @@
+"""`antrian doctor` on a broken office and on a healthy one, as the officer runs it.
+
+Real parts throughout: the suite's own Mosquitto, the hub as `antrian run`, voice clips made
+by `antrian tts build` (espeak-ng), backups made by the hub's own backup code, a kiosk's
+retained `info` and `availability` as its firmware publishes them. Only the clock check
+depends on the machine (`timedatectl`): where it cannot say, doctor says so, never OK.
+"""
+
+from __future__ import annotations
+
+import os
+import shutil
+import subprocess
+import time
+from datetime import date
+from pathlib import Path
+
+import pytest
+
+from antrian.backup.files import make_backup
+from antrian.contract import Topics
+from antrian.install.doctor import DISK_WARN_BYTES, FAIL, OK, WARN, disk_verdict
+from antrian.net import free_port
+from antrian.store import EventStore
+from tests.kit import HubProcess, Mosquitto, Probe
+from tests.kit.process import antrian_cli
+
+T = Topics("kantor")
+OFFICE = """
+database = "antrian.db"
+tts_cache = "tts_cache"
+
+[web]
+enabled = false
+
+[backup]
+folder = "{backup}"
+
+[[devices]]
+id = "kiosk-1"
+role = "kiosk"
+"""
+
+
+@pytest.fixture(scope="module")
+def built_clips(tmp_path_factory: pytest.TempPathFactory) -> Path:
+    """Every clip the office needs, made once by the command an office runs."""
+    folder = tmp_path_factory.mktemp("clips")
+    (folder / "antrian.toml").write_text(OFFICE.format(backup=folder / "backup"))
+    done = antrian_cli("tts", "build", "-c", "antrian.toml", "--engines", "espeak-ng", "--quiet", cwd=folder)
+    assert done.returncode == 0, done.stderr
+    return folder / "tts_cache"
+
+
+def office_folder(workdir: Path, clips: Path, port: int) -> Path:
+    workdir.mkdir(parents=True, exist_ok=True)
+    config = workdir / "antrian.toml"
+    text = OFFICE.format(backup=workdir / "backup") + f'\n[mqtt]\nhost = "127.0.0.1"\nport = {port}\n'
+    config.write_text(text)
+    shutil.copytree(clips, workdir / "tts_cache")
+    return config
+
+
+def doctor(config: Path, mosquitto_conf: Path, *, lang: str = "id") -> subprocess.CompletedProcess[str]:
+    done = antrian_cli(
+        "doctor",
+        "-c",
+        str(config),
+        "--mosquitto-conf",
+        str(mosquitto_conf),
+        "--lang",
+        lang,
+        cwd=config.parent,
+    )
+    print(done.stdout)  # what the officer reads (pytest -s shows it)
+    return done
+
+
+def line(out: str, words: str) -> str:
+    """The one line of the output that contains `words`."""
+    found = [x for x in out.splitlines() if words in x]
+    assert len(found) == 1, f"{words!r} in:\n{out}"
+    return found[0]
+
+
+def kiosk_says(broker: Mosquitto, printer: str) -> None:
+    """kiosk-1's retained birth and info, as its firmware publishes them."""
+    probe = Probe(broker, "kiosk-1")
+    try:
+        probe.publish(T.device_availability("kiosk-1"), "online", retain=True)
+        info = {"firmware": "1.0", "role": "kiosk", "printer": printer, "uptime_s": 60}
+        probe.publish(T.device_info("kiosk-1"), info, retain=True)
+    finally:
+        probe.close()
+
+
+def test_a_broken_office_gets_a_line_for_each_fault_with_its_fix_and_exit_1(broker, built_clips, tmp_path):
+    config = office_folder(tmp_path / "office", built_clips, broker.port)
+    (tmp_path / "office/tts_cache/clips/number.dua.wav").unlink()  # a clip lost
+    store = EventStore(tmp_path / "office/antrian.db")
+    store.close()
+    old = make_backup(tmp_path / "office/antrian.db", tmp_path / "office/backup", date(2026, 11, 28))
+    two_days_ago = time.time() - 2 * 86400
+    os.utime(old, (two_days_ago, two_days_ago))
+    kiosk_says(broker, "paper_end")
+    # a broker config as Mosquitto ships it: Nagle's algorithm left on
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text(f"listener {broker.port} 127.0.0.1\nallow_anonymous true\n")
+
+    done = doctor(config, conf)
+    out = done.stdout
+    assert done.returncode == 1
+    assert line(out, "terbaca (").startswith("OK ")
+    assert line(out, "Database ").startswith("OK ")
+    assert line(out, "Broker 127.0.0.1").startswith("OK ")
+    nodelay = line(out, "set_tcp_nodelay")
+    assert nodelay.startswith("GAGAL ")
+    assert "Perbaiki:" in nodelay
+    hub = line(out, "Hub kantor kantor")
+    assert hub.startswith("GAGAL ")
+    assert "systemctl start antrian-hub" in hub
+    printer = line(out, "Printer tiket")
+    assert printer.startswith("PERINGATAN ")
+    assert "kiosk-1: kertas habis" in printer
+    clips = line(out, "Klip suara")
+    assert clips.startswith("GAGAL ")
+    assert "kurang 1 dari" in clips
+    assert "number.dua" in clips
+    assert f"antrian tts build -c {config}" in clips
+    backup = line(out, "Cadangan terbaru")
+    assert backup.startswith("GAGAL ")
+    assert "antrian-2026-11-28.db" in backup
+    assert "lebih dari 26 jam" in backup
+    assert line(out, "perangkat online").startswith("OK ")  # the kiosk is on; its printer is not
+    clock = line(out, "Jam ") if "Jam " in out else line(out, "Sinkronisasi jam")
+    assert clock.startswith(("OK ", "PERINGATAN "))
+    assert "Hasil " in out.splitlines()[-1]
+
+
+def test_a_broker_that_is_down_is_named_and_nothing_is_said_of_what_it_would_have_told(built_clips, tmp_path):
+    config = office_folder(tmp_path / "office", built_clips, free_port())
+    conf = tmp_path / "mosquitto.conf"
+    conf.write_text("set_tcp_nodelay true\n")
+    done = doctor(config, conf, lang="en")
+    assert done.returncode == 1
+    broker = line(done.stdout, "Broker 127.0.0.1")
+    assert broker.startswith("FAILED ")
+    assert "cannot be reached" in broker
+    assert "systemctl start mosquitto" in broker
+    # what only the broker could tell is not claimed either way
+    assert "The hub of office" not in done.stdout
+    assert "online" not in done.stdout
+    assert "printer" not in done.stdout.lower()
+
+
+def test_a_configuration_error_is_reported_with_its_key_and_exit_1(tmp_path):
+    config = tmp_path / "antrian.toml"
+    config.write_text('[office]\nslug = "Kantor Winongan"\n')
+    done = doctor(config, tmp_path / "none.conf")
+    assert done.returncode == 1
+    bad = line(done.stdout, "Konfigurasi salah")
+    assert bad.startswith("GAGAL ")
+    assert "office.slug" in bad
+    assert "antrian config check" in bad
+
+
+def test_a_healthy_office_with_a_running_hub_gets_ok_lines_and_exit_0(broker, built_clips, tmp_path):
+    workdir = tmp_path / "office"
+    config = office_folder(workdir, built_clips, broker.port)
+    hub = HubProcess(broker, config.read_text(), workdir)
+    hub.start()
+    try:
+        hub.start_online()
+        make_backup(hub.database, workdir / "backup", date.today())  # the daily backup, online
+        kiosk_says(broker, "ok")
+        done = doctor(config, broker.conf_path)
+    finally:
+        hub.stop()
+    out = done.stdout
+    assert done.returncode == 0, out
+    for words in (
+        "terbaca (",
+        "Database ",
+        "Broker 127.0.0.1",
+        "set_tcp_nodelay",
+        "Hub kantor kantor berjalan",
+        "Printer tiket siap: kiosk-1",
+        "Klip suara lengkap",
+        "Semua 1 perangkat online",
+        "Cadangan terbaru",
+    ):
+        assert line(out, words).startswith("OK "), words
+    assert "bisa diputar ulang" in line(out, "Cadangan terbaru")
+    # the machine decides these two; never a failure on a healthy office with room on its disk
+    clock = line(out, "Jam ") if "Jam " in out else line(out, "Sinkronisasi jam")
+    assert clock.startswith(("OK ", "PERINGATAN "))
+    assert not line(out, "Ruang kosong").startswith("GAGAL ")
+    assert "GAGAL" not in out
+
+
+def test_free_space_warns_under_a_gigabyte_or_a_tenth_and_fails_near_full():
+    gb = 1_000_000_000
+    assert disk_verdict(50 * gb, 100 * gb) == OK
+    assert disk_verdict(9 * gb, 100 * gb) == WARN  # under 10 %
+    assert disk_verdict(DISK_WARN_BYTES - 1, 2 * gb) == WARN  # under 1 GB
+    assert disk_verdict(50_000_000, 100 * gb) == FAIL
