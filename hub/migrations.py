@@ -41,6 +41,10 @@ log = logging.getLogger("antrian.migrations")
 EXIT_SCHEMA: Final = 4
 
 
+#: How long a step waits for another process's write before it counts as failed.
+BUSY_MS: Final = 30_000
+
+
 class SchemaError(RuntimeError):
     """The database cannot be used by this code; `key` and `params` are the catalogue message.
 
@@ -308,8 +312,19 @@ def upgrade(
     path = _file_of(db)
     if path and _has_tables(db):
         _backup(Path(path), found, target, before)
+    # a writer of another process (`antrian users add` at the same moment) is waited for, not
+    # taken for a failed step: a failed step stops the hub until someone looks
+    waited = int(db.execute("PRAGMA busy_timeout").fetchone()[0])
+    db.execute(f"PRAGMA busy_timeout = {max(waited, BUSY_MS)}")
+    try:
+        return _run(db, steps[found:], target, path)
+    finally:
+        db.execute(f"PRAGMA busy_timeout = {waited}")
+
+
+def _run(db: sqlite3.Connection, steps: tuple[Step, ...], target: int, path: str) -> list[Step]:
     ran: list[Step] = []
-    for step in steps[found:]:
+    for step in steps:
         try:
             db.execute("BEGIN IMMEDIATE")
             try:
