@@ -44,6 +44,7 @@ EXTENSIONS: Final = (
     "antrian.notify.cli",
     "antrian.reports.cli",
     "antrian.backup.cli",
+    "antrian.schedule_cli",
     "antrian.install.cli",
 )
 

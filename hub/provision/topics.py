@@ -49,7 +49,14 @@ ROLE_READS: Final[Mapping[str, tuple[str, ...]]] = {
 #: cannot forge a display, an announcement, a `set` or an answer).
 HUB_TO_DEVICE: Final = ("device_response", "device_display", "device_play", "device_set")
 #: The queue state any device may read: what every dashboard shows anyway.
-PUBLIC_STATE: Final = ("hub_state", "hub_info", "service_state", "counter_state", "counter_event")
+PUBLIC_STATE: Final = (
+    "hub_state",
+    "hub_info",
+    "office_state",
+    "service_state",
+    "counter_state",
+    "counter_event",
+)
 #: Placeholders the board fills itself (see the module's docstring).
 ON_THE_BOARD: Final = ("command", "counter")
 

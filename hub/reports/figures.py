@@ -40,6 +40,7 @@ from typing import Final
 
 from antrian.config import Config
 from antrian.queue import Event
+from antrian.schedule import schedule_of
 
 #: The longest period one report covers (a year, with a leap day).
 MAX_DAYS: Final = 366
@@ -172,7 +173,9 @@ class Report:
     days: dict[str, Figures] = field(default_factory=dict)
     #: Tickets issued per hour of the day (office time), over the whole period.
     hours: Counter[int] = field(default_factory=Counter)
-    #: Days with at least one ticket (the "per working day" figures divide by it).
+    #: Working days with at least one ticket (the "per working day" figures divide by it): a
+    #: closed weekday or a holiday is left out even when staff issued tickets on it (those
+    #: tickets count in every other figure).
     open_days: int = 0
     #: Events the rules could not place (a log edited by hand): counted, never fatal.
     unplaced: int = 0
@@ -317,7 +320,7 @@ class ReportBuilder:
     def _end_day(self) -> None:
         """A day is over: what it left unserved (no `tickets_expired` in the log, the hub was
         off at closing) expired with it, as the hub expires it at the next day's start."""
-        if self.tickets:
+        if self.tickets and schedule_of(self.cfg).hours_on(date.fromisoformat(self.day)) is not None:
             self.out.open_days += 1
         if self.day != self.ongoing:
             for code, t in list(self.tickets.items()):
