@@ -18,6 +18,7 @@ the hub cannot write. A backup is only read.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import os
 import shutil
@@ -32,7 +33,7 @@ from functools import cached_property
 from pathlib import Path
 from typing import Final
 
-from antrian.config import Config, ConfigError, config_places, find_config, load_config
+from antrian.config import Config, ConfigError, MqttConfig, config_places, find_config, load_config
 from antrian.contract import Topics
 from antrian.i18n import t
 from antrian.install import layout
@@ -113,10 +114,14 @@ class Context:
 
 
 async def read_retained(cfg: Config) -> BrokerView:
-    """Log in to the office's broker and collect what is retained under the office's topics."""
-    import aiomqtt
+    """Log in to the office's broker and collect what is retained under the office's topics.
 
-    from antrian.mqtt import client
+    The topic monitor of a running hub logs in with the same account and, once the doctor
+    took its session, takes it back within a moment: a disconnection after the login is the
+    end of listening, not a fault. The retained messages come right after the one SUBSCRIBE;
+    should the session be taken before the hub's state came, the doctor tries again (twice).
+    """
+    import aiomqtt
 
     m = cfg.mqtt
     account = (
@@ -127,21 +132,12 @@ async def read_retained(cfg: Config) -> BrokerView:
     account = replace(account, client_id=f"antrian-doctor-{os.getpid()}")
     view = BrokerView(f"{m.host}:{m.port}", account.username or "")
     topics = Topics(cfg.office.slug)
+    wanted = [topics.hub_state, topics.device_availability("+"), topics.device_info("+")]
     got: dict[str, bytes] = {}
     try:
-        async with client(account, clean_session=True) as c:
-            for topic in (topics.hub_state, topics.device_availability("+"), topics.device_info("+")):
-                await c.subscribe(topic, qos=1)
-            loop = asyncio.get_running_loop()
-            deadline = loop.time() + RETAINED_MOST_S
-            messages = c.messages.__aiter__()
-            while (left := deadline - loop.time()) > 0:
-                try:
-                    msg = await asyncio.wait_for(messages.__anext__(), min(RETAINED_QUIET_S, left))
-                except TimeoutError:
-                    break
-                if msg.retain and isinstance(msg.payload, bytes | bytearray):
-                    got[str(msg.topic)] = bytes(msg.payload)
+        for _attempt in range(3):
+            if await _listen(account, wanted, got) or topics.hub_state in got:
+                break
     except aiomqtt.MqttCodeError as exc:
         rc = getattr(exc.rc, "value", exc.rc)
         key = "doctor.broker_refused" if rc in (4, 5, 134, 135) else "doctor.broker_down"
@@ -149,6 +145,35 @@ async def read_retained(cfg: Config) -> BrokerView:
     except (aiomqtt.MqttError, OSError) as exc:
         return replace(view, error="doctor.broker_down", detail=str(exc))
     return replace(view, retained=got)
+
+
+async def _listen(account: MqttConfig, wanted: Sequence[str], got: dict[str, bytes]) -> bool:
+    """One login: retained messages on `wanted` into `got`. True when it listened until the
+    broker fell quiet; False when the session was taken over first. A failed login raises."""
+    import aiomqtt
+
+    from antrian.mqtt import client
+
+    c = client(account, clean_session=True)
+    await c.__aenter__()  # a refused or failed login raises here, to the caller
+    try:
+        await c.subscribe([(topic, 1) for topic in wanted])
+        loop = asyncio.get_running_loop()
+        deadline = loop.time() + RETAINED_MOST_S
+        messages = c.messages.__aiter__()
+        while (left := deadline - loop.time()) > 0:
+            try:
+                msg = await asyncio.wait_for(messages.__anext__(), min(RETAINED_QUIET_S, left))
+            except TimeoutError:
+                return True
+            if msg.retain and isinstance(msg.payload, bytes | bytearray):
+                got[str(msg.topic)] = bytes(msg.payload)
+        return True
+    except aiomqtt.MqttError:
+        return False
+    finally:
+        with contextlib.suppress(aiomqtt.MqttError, OSError):
+            await c.__aexit__(None, None, None)
 
 
 # ---------------------------------------------------------------------------------------------
