@@ -166,7 +166,15 @@ class Office:
     def config(self) -> Config:
         return parse_config(
             {
-                "office": {"opening": "08:00", "closing": "15:00", "lunch_in_turns": self.turns},
+                # the simulated citizens arrive from 45 minutes before opening, on every weekday
+                # the simulation draws (holidays included): the kiosk issues to all of them
+                "office": {
+                    "opening": "08:00",
+                    "closing": "15:00",
+                    "lunch_in_turns": self.turns,
+                    "tickets_before_opening_minutes": 60,
+                    "national_holidays": False,
+                },
                 "queue": {"priority_free": 999},
                 "services": [{"letter": s, "name": s, "minutes": m} for s, m in MINUTES.items()],
                 "counters": [{"number": i + 1, "services": svc} for i, svc in enumerate(self.counters)],
