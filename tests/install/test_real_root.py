@@ -20,15 +20,6 @@ import sys
 import pytest
 
 SCRIPT = r"""
-set -eu
-W="$1"; PY="$2"
-for d in etc var usr/local; do
-  n=$(echo "$d" | tr / _)
-  mkdir -p "$W/up_$n" "$W/work_$n"
-  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$W/up_$n,workdir=$W/work_$n" "/$d" || exit 97
-done
-# never a step on the machine's own /etc
-grep -q "^overlay /etc overlay" /proc/mounts || exit 97
 ip link set lo up
 mkdir -p /etc/mosquitto/conf.d
 printf 'log_dest stderr\ninclude_dir /etc/mosquitto/conf.d\n' > /etc/mosquitto/mosquitto.conf
@@ -63,22 +54,69 @@ echo "== end"
 NAMESPACES = ("unshare", "-m", "-n", "-p", "-f", "--mount-proc", "--propagation", "private")
 
 
+#: The machine's root covered by overlays (the part every script here starts with).
+OVERLAYS = r"""
+set -eu
+W="$1"; PY="$2"
+for d in etc var usr/local; do
+  n=$(echo "$d" | tr / _)
+  mkdir -p "$W/up_$n" "$W/work_$n"
+  mount -t overlay overlay -o "lowerdir=/$d,upperdir=$W/up_$n,workdir=$W/work_$n" "/$d" || exit 97
+done
+# never a step on the machine's own /etc
+grep -q "^overlay /etc overlay" /proc/mounts || exit 97
+"""
+
+#: systemd's command line as far as `antrian install` uses it, for a machine whose init is not
+#: systemd (this one): each call is written down, `enable` and `start` are remembered.
+SYSTEMCTL = r"""#!/bin/sh
+echo "$*" >> "$FAKE_SYSTEMCTL/calls"
+case "$1" in
+  is-enabled) test -e "$FAKE_SYSTEMCTL/enabled-$2" ;;
+  is-active) test -e "$FAKE_SYSTEMCTL/active-$2" ;;
+  enable) touch "$FAKE_SYSTEMCTL/enabled-$2" ;;
+  start|restart) touch "$FAKE_SYSTEMCTL/active-$2" ;;
+esac
+"""
+
+SYSTEMCTL_SCRIPT = r"""
+export FAKE_SYSTEMCTL="$W/systemd"
+mkdir -p "$FAKE_SYSTEMCTL"
+cat > /usr/local/bin/systemctl
+chmod 755 /usr/local/bin/systemctl
+export PATH="/usr/local/bin:$PATH"
+echo "== install 1"
+"$PY" -m antrian.cli install --lang id || echo "install rc=$?"
+echo "== calls 1"
+cat "$FAKE_SYSTEMCTL/calls"
+: > "$FAKE_SYSTEMCTL/calls"
+echo "== install 2"
+"$PY" -m antrian.cli install --lang id || echo "install rc=$?"
+echo "== calls 2"
+cat "$FAKE_SYSTEMCTL/calls"
+echo "== end"
+"""
+
+
 def section(out: str, name: str) -> str:
     return out.split(f"== {name}\n", 1)[1].split("\n== ", 1)[0]
 
 
-@pytest.mark.skipif(os.geteuid() != 0, reason="a real install needs root")
-def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_healthy(tmp_path):
+def in_namespaces(tmp_path, script: str, stdin: str = "") -> str:
+    """`script` (after the overlays) as root in namespaces of its own; its output."""
+    if os.geteuid() != 0:
+        pytest.skip("a real install needs root")
     for tool in ("unshare", "mosquitto", "setpriv", "ip", "espeak-ng"):
         if shutil.which(tool) is None:
             pytest.skip(f"{tool} is not on this machine")
-    script = tmp_path / "real-root.sh"
-    script.write_text(SCRIPT)
+    path = tmp_path / "real-root.sh"
+    path.write_text(OVERLAYS + script)
     work = tmp_path / "overlay"
     work.mkdir()
     env = {k: v for k, v in os.environ.items() if k not in ("ANTRIAN_CONFIG", "ANTRIAN_LANG")}
     done = subprocess.run(
-        [*NAMESPACES, "sh", str(script), str(work), sys.executable],
+        [*NAMESPACES, "sh", str(path), str(work), sys.executable],
+        input=stdin,
         capture_output=True,
         text=True,
         timeout=240,
@@ -87,9 +125,13 @@ def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_heal
     )
     if done.returncode == 97 or "unshare failed" in done.stderr:
         pytest.skip(f"no overlay mount namespace here: {done.stderr.strip()[-200:]}")
-    out = done.stdout
-    print(out)
-    assert done.returncode == 0, done.stderr + out
+    print(done.stdout)
+    assert done.returncode == 0, done.stderr + done.stdout
+    return done.stdout
+
+
+def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_healthy(tmp_path):
+    out = in_namespaces(tmp_path, SCRIPT)
 
     first = section(out, "install 1")
     assert "✓ Pengguna sistem antrian\n" in first  # made by useradd, not just said
@@ -122,3 +164,29 @@ def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_heal
     ):
         assert any(line.startswith("OK ") and words in line for line in doctor.splitlines()), words
     assert "GAGAL" not in doctor
+
+
+def test_install_reloads_systemd_restarts_mosquitto_and_starts_the_hub_once(tmp_path):
+    """What `antrian install` asks of systemd (this machine's init is not systemd, so a
+    stand-in that writes each call down answers): the units are read again, Mosquitto is
+    restarted with the new accounts, the hub and the speaker node are enabled and started;
+    a second run asks whether they are, and changes nothing."""
+    out = in_namespaces(tmp_path, SYSTEMCTL_SCRIPT, stdin=SYSTEMCTL)
+    assert "install rc=" not in out
+    calls = section(out, "calls 1").splitlines()
+    assert calls[calls.index("daemon-reload") :] == [
+        "daemon-reload",
+        "restart mosquitto",
+        "enable antrian-hub.service",
+        "start antrian-hub.service",
+        "enable antrian-speaker.service",
+        "start antrian-speaker.service",
+    ]
+    first = section(out, "install 1")
+    assert "✓ antrian-hub.service dijalankan" in first
+    assert "✓ Mosquitto dimulai ulang dengan akun dan ACL antrian" in first
+    assert "systemctl tidak dijalankan" not in first
+
+    assert "Tidak ada yang berubah: pemasangan sudah lengkap." in section(out, "install 2")
+    again = section(out, "calls 2").splitlines()
+    assert all(call.startswith(("is-enabled ", "is-active ")) for call in again), again
