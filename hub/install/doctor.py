@@ -181,12 +181,26 @@ async def _listen(account: MqttConfig, wanted: Sequence[str], got: dict[str, byt
 # ---------------------------------------------------------------------------------------------
 
 
+def _permission_denied(path: Path) -> bool:
+    """True when `path` is there but this user may not read it (or enter its folder)."""
+    try:
+        path.open("rb").close()
+    except PermissionError:
+        return True
+    except OSError:
+        return False
+    return False
+
+
 def check_config(ctx: Context) -> Result:
     cfg = ctx.cfg
     if ctx.config_path is None:
         return Result(
             FAIL, "doctor.config_missing", {"places": ", ".join(config_places())}, "doctor.fix_config_missing"
         )
+    if cfg is None and _permission_denied(ctx.config_path):
+        fix = "doctor.fix_config_unreadable"
+        return Result(FAIL, "doctor.config_unreadable", {"path": ctx.config_path}, fix)
     if cfg is None:
         return Result(FAIL, "doctor.config_bad", {"error": ctx.config_error or "?"}, "doctor.fix_config_bad")
     return Result(OK, "doctor.config_ok", {"path": ctx.config_path, "office": cfg.office.name})

@@ -46,6 +46,9 @@ while [ $i -lt 60 ]; do
 done
 echo "== doctor"
 "$PY" -m antrian.cli doctor --lang id && echo "doctor rc=0" || echo "doctor rc=$?"
+echo "== doctor as nobody"
+setpriv --reuid=nobody --regid=nogroup --clear-groups \
+  "$PY" -m antrian.cli doctor -c /etc/antrian/antrian.toml --lang id || echo "doctor rc=$?"
 echo "== end"
 """
 
@@ -164,6 +167,14 @@ def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_heal
     ):
         assert any(line.startswith("OK ") and words in line for line in doctor.splitlines()), words
     assert "GAGAL" not in doctor
+
+    # /etc/antrian is the hub's and root's: anyone else is told to use sudo
+    refused = section(out, "doctor as nobody")
+    assert "doctor rc=1" in refused
+    assert (
+        "GAGAL      Konfigurasi /etc/antrian/antrian.toml tidak boleh dibaca pengguna ini."
+        " -> Perbaiki: jalankan dengan sudo: sudo antrian doctor"
+    ) in refused
 
 
 def test_install_reloads_systemd_restarts_mosquitto_and_starts_the_hub_once(tmp_path):
