@@ -51,6 +51,9 @@ DISK_FAIL_BYTES: Final = 100_000_000
 #: How long the broker is listened to for retained messages after the last one came.
 RETAINED_QUIET_S: Final = 0.5
 RETAINED_MOST_S: Final = 5.0
+#: CONNACK codes of a refused account: MQTT 3.1.1 bad user name or password, not authorised;
+#: MQTT 5 the same two.
+REFUSED: Final = (4, 5, 134, 135)
 CLOCK_COMMAND: Final = ("timedatectl", "show", "-p", "NTPSynchronized", "--value")
 #: Where `antrian install` puts the broker include (a link to the generated mosquitto.conf).
 MOSQUITTO_INCLUDE: Final = Path(layout.MOSQUITTO_INCLUDE)
@@ -140,7 +143,7 @@ async def read_retained(cfg: Config) -> BrokerView:
                 break
     except aiomqtt.MqttCodeError as exc:
         rc = getattr(exc.rc, "value", exc.rc)
-        key = "doctor.broker_refused" if rc in (4, 5, 134, 135) else "doctor.broker_down"
+        key = "doctor.broker_refused" if rc in REFUSED else "doctor.broker_down"
         return replace(view, error=key, detail=str(exc))
     except (aiomqtt.MqttError, OSError) as exc:
         return replace(view, error="doctor.broker_down", detail=str(exc))
@@ -293,8 +296,32 @@ def check_hub(ctx: Context) -> Result | None:
         state = None
     if state == "online":
         return Result(OK, "doctor.hub_ok", {"office": cfg.office.slug})
+    m = cfg.mqtt
+    if m.username and m.username != b.user:
+        # the doctor listened with another account: is the hub's own refused? (no hub is
+        # online on it, so logging in with it takes nobody's session)
+        refused = asyncio.run(_refusal(replace(m, client_id=f"antrian-doctor-{os.getpid()}")))
+        if refused is not None:
+            params: dict[str, object] = {"address": b.address, "user": m.username, "error": refused}
+            return Result(FAIL, "doctor.hub_account_refused", params, "doctor.fix_hub_account")
     key = "doctor.hub_offline" if state == "offline" else "doctor.hub_never"
     return Result(FAIL, key, {"office": cfg.office.slug}, "doctor.fix_hub")
+
+
+async def _refusal(account: MqttConfig) -> str | None:
+    """The broker's words when it refuses `account`'s login; None when it takes it (or fails
+    for another reason, which the broker's own line reports)."""
+    import aiomqtt
+
+    from antrian.mqtt import client
+
+    try:
+        async with client(account, clean_session=True):
+            return None
+    except aiomqtt.MqttCodeError as exc:
+        return str(exc) if getattr(exc.rc, "value", exc.rc) in REFUSED else None
+    except (aiomqtt.MqttError, OSError):
+        return None
 
 
 def check_clock(ctx: Context) -> Result:

@@ -204,3 +204,38 @@ def test_free_space_warns_under_a_gigabyte_or_a_tenth_and_fails_near_full():
     assert disk_verdict(9 * gb, 100 * gb) == WARN  # under 10 %
     assert disk_verdict(DISK_WARN_BYTES - 1, 2 * gb) == WARN  # under 1 GB
     assert disk_verdict(50_000_000, 100 * gb) == FAIL
+
+
+def test_a_hub_whose_account_the_broker_refuses_is_told_to_copy_its_account(tmp_path):
+    """The generated broker (accounts, ACL): the doctor listens with the read-only monitor
+    account, which works; the hub's password in antrian.toml is not the broker's."""
+    from tests.security.secure_broker import generated_broker, office_folder, public_tmpdir, secret
+
+    base = public_tmpdir()  # the broker's own user must reach its files
+    try:
+        folder = office_folder(base / "broker", tls=False)
+        folder.write()
+        broker = generated_broker(folder, base / "run")
+        try:
+            account = secret(folder, "hub-mqtt.toml")
+            config = tmp_path / "antrian.toml"
+            config.write_text(
+                'database = "antrian.db"\n[web]\nenabled = false\n'
+                f'[mqtt]\nhost = "127.0.0.1"\nport = {folder.settings.port}\n'
+                'username = "antrian-hub"\npassword = "not-the-brokers"\n'
+                f'monitor_username = "antrian-monitor"\nmonitor_password = "{account["monitor_password"]}"\n'
+            )
+            done = doctor(config, folder.path / "mosquitto.conf")
+        finally:
+            broker.close()
+    finally:
+        shutil.rmtree(base, ignore_errors=True)
+    assert done.returncode == 1
+    assert line(done.stdout, "Broker 127.0.0.1").startswith("OK ")
+    assert "menerima akun antrian-monitor" in done.stdout
+    assert line(done.stdout, "set_tcp_nodelay").startswith("OK ")
+    hub = line(done.stdout, "Hub tidak berjalan")
+    assert hub.startswith("GAGAL ")
+    assert "menolak akun hub antrian-hub" in hub
+    assert "salin bagian [mqtt] dari secrets/hub-mqtt.toml" in hub
+    assert "sudo systemctl restart antrian-hub" in hub
