@@ -31,20 +31,10 @@ from time import ticks_add, ticks_diff, ticks_ms
 
 #: The least time given to the printer to answer its status question (DLE EOT 4).
 STATUS_MS = 1000
-#: Refusals the kiosk prints a slip for (`data.code` of the hub's error answer).
+#: Refusals the kiosk prints a slip for (`data.code` of the hub's error answer). The hub's
+#: `error` says it all in the office's language: for `office_closed` why, and when it opens
+#: ("Kantor tutup (Hari Raya Natal). Buka lagi Senin, 28 Desember 2026 pukul 07.30.").
 SLIPS = ("not_served_today", "quota_reached", "office_closed")
-
-
-def slip_text(resp, data, words):
-    """What a refusal slip says: the hub's words (in the office's language), and for a closed
-    office when it opens again, from `opens_at`, unless those words already give its time."""
-    text = str(resp.get("error") or "")
-    opens = data.get("opens_at")
-    if data.get("code") == "office_closed" and isinstance(opens, str) and len(opens) >= 25:
-        if opens[11:13] + "." + opens[14:16] not in text and opens[11:16] not in text:
-            date, clock = escpos.local_when(opens, words)
-            text = (text + " " + escpos.word(words, "opens", when=date + " " + clock)).strip()
-    return text
 
 
 class Kiosk(Device):
@@ -128,13 +118,12 @@ class Kiosk(Device):
             self.board.log("kiosk: take_ticket", letter, priority)
             resp = await self.request("take_ticket", {"service": letter, "priority": priority})
             if resp.get("status") != "ok":
-                data = resp.get("data") or {}
-                if data.get("code") in SLIPS:
+                if (resp.get("data") or {}).get("code") in SLIPS:
                     # The office refuses tickets for a reason the citizen must read (the
                     # counters will not reach it today, the quota is used up, the office is
                     # closed): say so on paper, nobody can read a blinking LED. An answer is
                     # final: the press is not sent again.
-                    await self.send(escpos.refusal(slip_text(resp, data, self.words), self.paper, self.words))
+                    await self.send(escpos.refusal(str(resp.get("error")), self.paper, self.words))
                 return self.refuse("hub: " + str(resp.get("error")))
             await self.print_ticket(resp["data"])
         finally:

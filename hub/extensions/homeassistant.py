@@ -10,7 +10,9 @@ form's retained configs, and anything no longer configured is cleared with an em
 payload, before the new configs go out: Home Assistant refuses a `unique_id` it already has.
 
 Entities: per service the waiting counts, the wait estimate, today's issued / served / skipped
-tickets, "full for today", an open/paused switch and the take-ticket buttons; per counter what
+tickets, the tickets its daily quota still allows (only for a service with a quota), "full for
+today", an open/paused switch and the take-ticket buttons; for the office whether it is open
+(its `office/state`, the reason and holiday as attributes) and when it opens next; per counter what
 it serves, how long that ticket waited, today's served count, the call buttons (next, recall,
 skip, done), its calls as events and its status as a select; for the hub its connection,
 version and working day (diagnostic) and an event entity with the outcome of every command Home
@@ -191,6 +193,11 @@ def devices(cfg: Config) -> list[tuple[str, dict[str, Any], list[Entity]]]:
                 },
             ),
         ]
+        if s.quota is not None:  # a service without a quota has nothing to count down
+            left = count("ha.quota_left", "quota_left", "measurement", "mdi:ticket-confirmation-outline")
+            service.insert(
+                6, ("sensor", f"{o}_quota_left", {**left, "unit_of_measurement": t("ha.tickets", lang)})
+            )
         out.append((f"{node}_{o}", hub_dev, service))
     diagnostic = {"entity_category": "diagnostic"}
     hub: list[Entity] = [
@@ -228,6 +235,29 @@ def devices(cfg: Config) -> list[tuple[str, dict[str, Any], list[Entity]]]:
                 "value_template": "{{ value_json.day }}",
                 "device_class": "date",
                 **diagnostic,
+            },
+        ),
+        (
+            "binary_sensor",
+            "office_open",
+            {
+                "name": t("ha.office_open", lang),
+                "state_topic": tp.office_state,
+                "value_template": "{{ 'ON' if value_json.open else 'OFF' }}",
+                "json_attributes_topic": tp.office_state,
+                "device_class": "opening",
+                "icon": "mdi:office-building",
+            },
+        ),
+        (
+            "sensor",
+            "office_opens_at",
+            {
+                "name": t("ha.opens_at", lang),
+                "state_topic": tp.office_state,
+                "value_template": "{{ value_json.opens_at }}",
+                "device_class": "timestamp",
+                "icon": "mdi:clock-start",
             },
         ),
         (

@@ -50,7 +50,6 @@ WORDS = {
     "scan": "Pindai untuk melihat antrean",
     "valid_today": "Berlaku hari ini",
     "reprint": "(cetak ulang)",
-    "opens": "Buka lagi {when}",
     "days": "Senin Selasa Rabu Kamis Jumat Sabtu Minggu",
     "months": "Januari Februari Maret April Mei Juni Juli Agustus September Oktober November Desember",
 }

@@ -311,6 +311,8 @@ class WebApp:
             "now": now.isoformat(timespec="seconds"),
             "day": st.day or None,
             "hub_online": self.service.connected.is_set(),
+            # open or not, and when it opens: the TV's notice, the kiosk page's buttons
+            "office_state": views.office_state(self.cfg, now),
             "services": [views.service_state(st, letter, now) for letter in st.services],
             "counters": [views.counter_state(st, n) for n in st.counters],
             "recent": recent,

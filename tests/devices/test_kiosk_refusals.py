@@ -1,18 +1,22 @@
 """The ESP32 kiosk and the refusals a citizen must read: a used-up daily quota and a closed
-office each print a short slip saying so (no number, no QR code), and the press is not sent
-again: the hub's answer is final."""
+office each print a short slip saying so (no number, no QR code; for a closed office why and
+when it opens, in the hub's words), and the press is not sent again: the hub's answer is final."""
 
 from __future__ import annotations
 
 import json
 import time
+from datetime import datetime, timedelta
+from zoneinfo import ZoneInfo
 
 import pytest
 from escpos_decode import decode
 from harness import kiosk_config, online
 
-from tests.kit.office import ALL_DAY, SLUG, kiosk, office
+from tests.kit.office import ALL_DAY, SLUG, WEEKDAYS, kiosk, office
 
+TZ = "Asia/Jakarta"
+DAYS_ID = ("Senin", "Selasa", "Rabu", "Kamis", "Jumat", "Sabtu", "Minggu")
 REQUEST = "antrian/kantor/device/kiosk-1/request/take_ticket"
 RESPONSE = "antrian/kantor/device/kiosk-1/response/take_ticket"
 
@@ -23,6 +27,19 @@ def quota_office(quota: int) -> dict:
         kiosk(services=["A"]),
         office={"slug": SLUG, "name": "Kantor Kecamatan Contoh", **ALL_DAY},
         services=[{"letter": "A", "name": "Administrasi kependudukan", "minutes": 10, "quota": quota}],
+        counters=[{"number": 1, "services": ["A"]}],
+    )
+
+
+def closed_today_office() -> dict:
+    """Open 07.30-16.00 every day but today, in the office's zone (no national holidays)."""
+    today = WEEKDAYS[datetime.now(ZoneInfo(TZ)).weekday()]
+    hours = {day: "" if day == today else "07:30-16:00" for day in WEEKDAYS}
+    return office(
+        kiosk(services=["A"]),
+        office={"slug": SLUG, "name": "Kantor Kecamatan Contoh", "timezone": TZ, "hours": hours}
+        | {"national_holidays": False},
+        services=[{"letter": "A", "name": "Administrasi kependudukan", "minutes": 10}],
         counters=[{"number": 1, "services": ["A"]}],
     )
 
@@ -73,3 +90,26 @@ def test_a_used_up_quota_prints_a_slip_that_says_so_and_the_press_is_not_sent_ag
     assert "A-002" not in words
     assert sent_once(watcher, second["transaction"])
     assert len(printed(fw, n)) == 1  # one slip, nothing printed after it
+
+
+@pytest.mark.parametrize("hub_config", [closed_today_office()])
+def test_a_press_while_the_office_is_closed_prints_why_and_when_it_opens(broker, hub, watcher, firmware):
+    fw = firmware(kiosk_config(broker))
+    online(fw)
+    n, answer = press(fw, watcher, 1)
+    assert answer["status"] == "error"
+    assert answer["data"]["code"] == "office_closed"
+    assert answer["data"]["reason"] == "closed_day"
+    fw.wait_cut(since=n)
+    fw.wait_log("refused", since=n)
+    [slip] = printed(fw, n)
+    words = " ".join(slip.texts())
+    today = datetime.now(ZoneInfo(TZ))
+    tomorrow = today + timedelta(days=1)
+    assert "Mohon maaf" in slip.texts()
+    assert f"Kantor tutup pada hari {DAYS_ID[today.weekday()]}." in words
+    assert f"Buka lagi {DAYS_ID[tomorrow.weekday()]}, {tomorrow.day} " in words
+    assert words.count("pukul 07.30") == 1
+    assert slip.qr == []
+    assert sent_once(watcher, answer["transaction"])
+    assert len(printed(fw, n)) == 1

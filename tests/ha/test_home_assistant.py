@@ -31,7 +31,7 @@ OFFICE = office(
     led_board("board-1", 1),
     office={"slug": SLUG, "name": "Kantor Kecamatan Contoh", **hours_now_at(10, "23:59")},
     services=[
-        {"letter": "A", "name": "Administrasi kependudukan", "minutes": 10},
+        {"letter": "A", "name": "Administrasi kependudukan", "minutes": 10, "quota": 500},
         {"letter": "B", "name": "Surat keterangan", "minutes": 10},
     ],
     counters=[{"number": 1, "services": ["A", "B"]}, {"number": 2, "services": ["A", "B"]}],
@@ -55,6 +55,9 @@ RESULT = entity("event", "hub_command_result")
 OPEN_A = entity("switch", "service_a_open")
 DONE_1 = entity("button", "counter_1_done")
 SERVED_1 = entity("sensor", "counter_1_served")
+QUOTA_LEFT_A = entity("sensor", "service_a_quota_left")
+OFFICE_OPEN = entity("binary_sensor", "office_open")
+OPENS_AT = entity("sensor", "office_opens_at")
 SERVICE_ENTITIES = (
     ("sensor", "waiting"),
     ("sensor", "waiting_priority"),
@@ -83,6 +86,9 @@ HUB_ENTITIES = [
     entity("sensor", "hub_version"),
     entity("sensor", "hub_day"),
     RESULT,
+    QUOTA_LEFT_A,
+    OFFICE_OPEN,
+    OPENS_AT,
     *(entity(component, f"service_{x}_{what}") for x in "ab" for component, what in SERVICE_ENTITIES),
     *(entity(component, f"counter_{n}_{what}") for n in (1, 2) for component, what in COUNTER_ENTITIES),
 ]
@@ -346,6 +352,34 @@ def test_the_service_switch_pauses_a_service_and_opens_it_again(discovered: Home
     hass.wait_state(OPEN_A, "on")
 
 
+def test_the_quota_left_and_the_office_hours_show_in_home_assistant(discovered: HomeAssistant, probe: Probe):
+    hass = discovered
+    # it is ten o'clock at the office: open, nothing to open; the quota counts down with each ticket
+    office = hass.wait_state(OFFICE_OPEN, "on")
+    assert office["attributes"]["reason"] == "open"
+    hass.wait_state(OPENS_AT, "unknown")
+    issued = number(hass, entity("sensor", "service_a_issued"))
+    hass.wait_state(QUOTA_LEFT_A, str(500 - issued))
+    start = probe.mark()
+    hass.call("button", "press", entity_id=TAKE_A)
+    assert response(probe, "take_ticket", start)["status"] == "ok"
+    assert hass.wait_state(QUOTA_LEFT_A, str(499 - issued))["attributes"]["unit_of_measurement"] == "tiket"
+
+    # the office/state the hub publishes at closing (its clock cannot be moved here): closed,
+    # open again tomorrow at 07.30 WIB, a timestamp in Home Assistant
+    topic = f"antrian/{SLUG}/office/state"
+    now = probe.latest(topic)
+    closed = {**json.loads(now), "open": False, "reason": "after_closing", "tickets": False}
+    closed["opens_at"] = "2026-12-01T07:30:00+07:00"
+    try:
+        probe.publish(topic, closed, retain=True)
+        assert hass.wait_state(OFFICE_OPEN, "off")["attributes"]["reason"] == "after_closing"
+        hass.wait_state(OPENS_AT, "2026-12-01T00:30:00+00:00")
+    finally:
+        probe.publish(topic, now, retain=True)  # what the hub published, as it still stands
+    hass.wait_state(OFFICE_OPEN, "on")
+
+
 def test_entities_go_unavailable_when_the_hub_dies_and_come_back_with_it(
     discovered: HomeAssistant, hub: HubProcess, ha_broker: Mosquitto, probe: Probe
 ):
@@ -355,7 +389,7 @@ def test_entities_go_unavailable_when_the_hub_dies_and_come_back_with_it(
     began = time.monotonic()
     hub.kill()  # kill -9: the broker says the hub's last will
     probe.wait_for(f"antrian/{SLUG}/hub/state", is_offline, 10, start)
-    for entity_id in (WAITING_A, SERVING_1, TAKE_A, STATUS_1):
+    for entity_id in (WAITING_A, SERVING_1, TAKE_A, STATUS_1, QUOTA_LEFT_A, OFFICE_OPEN, OPENS_AT):
         hass.wait_state(entity_id, "unavailable")
     print(f"\nhub killed: its entities unavailable after {(time.monotonic() - began) * 1000:.0f} ms")
 

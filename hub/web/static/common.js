@@ -96,6 +96,34 @@ function quotaText(v) {
   return { full: false, text: few ? fmt(T.quota_left, { n: left }) : "" };
 }
 
+/* The office's state (`office/state`: open or not, why, when it opens) in the page's own
+   language, or null while it is open: the headline ("Kantor tutup", "Kantor belum buka"), the
+   holiday's name on a holiday, when it opens ("buka lagi Senin, 1 Desember pukul 07.30", in the
+   office's time zone) and the whole line. Built here from the hub's fields rather than taken
+   from its `text`, which is in the office's language: a page may be read in English. */
+function officeClosed(o, tz) {
+  if (!o || o.open) return null;
+  const headline = o.reason === "before_opening" ? T.office_not_open_yet
+    : o.reason === "after_closing" ? T.office_closed_now : T.office_closed;
+  let opens = T.office_no_opening;
+  if (o.opens_at) {
+    const at = new Date(o.opens_at);
+    const locale = LANG === "en" ? "en-GB" : "id-ID";
+    const time = new Intl.DateTimeFormat(locale, { hour: "2-digit", minute: "2-digit", hour12: false, timeZone: tz })
+      .format(at).replace(/[.:]/, LANG === "en" ? ":" : ".");
+    const sameDay = new Intl.DateTimeFormat("en-CA", { timeZone: tz }).format(at) === o.day;
+    const day = new Intl.DateTimeFormat(locale, { weekday: "long", day: "numeric", month: "long", timeZone: tz }).format(at);
+    opens = sameDay ? fmt(T.office_opens_today, { time }) : fmt(T.office_opens_again, { day, time });
+  }
+  return {
+    headline,
+    holiday: o.reason === "holiday" ? o.holiday || "" : "",
+    opens,
+    line: `${headline} — ${opens}`,
+    tickets: Boolean(o.tickets),
+  };
+}
+
 function statusText(counter) {
   if (counter.status === "break") {
     return counter.until ? fmt(T.break_until, { until: counter.until }) : T.break;

@@ -6,7 +6,8 @@
   let busy = false;
   let closeTimer = null;
   app.innerHTML = `
-    <header class="kiosk-head"><h1 id="office"></h1><div class="sub">${esc(T.choose_service)}</div></header>
+    <header class="kiosk-head"><h1 id="office"></h1><div class="sub" id="choose">${esc(T.choose_service)}</div></header>
+    <div class="office-notice" id="office-notice" role="status" hidden></div>
     <div class="svc-grid" id="grid"></div>
     <button id="priority" class="prio" aria-pressed="false">♿ ${esc(T.priority_button)}</button>
     <div class="overlay" id="result" hidden></div>`;
@@ -79,19 +80,36 @@
     }
   }
 
+  /* The office is closed: the same notice as the TV's. While kiosks may not issue (before
+     `tickets_from`, after closing, a closed day) every button is off and says why; shortly
+     before opening, when tickets may already be taken, the notice stays and the buttons work. */
+  function drawOffice(s) {
+    const closed = officeClosed(s.office_state, s.timezone);
+    const box = document.getElementById("office-notice");
+    box.hidden = !closed;
+    box.innerHTML = closed ? `${closed.holiday ? `<div class="holiday" id="office-holiday">${esc(closed.holiday)}</div>` : ""}
+      <div class="line" id="office-line">${esc(closed.line)}</div>
+      ${closed.tickets ? "" : `<div class="hint">${esc(T.office_no_tickets)}</div>`}` : "";
+    const off = Boolean(closed && !closed.tickets);
+    document.getElementById("choose").hidden = off;
+    prioBtn.disabled = off;
+    return off;
+  }
+
   function render(s) {
     document.getElementById("office").textContent = s.office;
+    const shut = drawOffice(s);
     const grid = document.getElementById("grid");
-    // a used-up quota turns the button off: a press could only be refused
+    // a used-up quota or a closed office turns the button off: a press could only be refused
     grid.innerHTML = s.services.map((v) => {
       const quota = quotaText(v);
       return `
       <button class="svc-btn status-${esc(v.status)}${quota.full ? " quota-full" : ""}" data-service="${esc(v.service)}"${
-        quota.full ? " disabled" : ""}>
+        quota.full || shut ? " disabled" : ""}>
         <span class="letter">${esc(v.service)}</span>
         <span class="name">${esc(v.name)}</span>
         <span class="meta">${quota.full ? `<span class="quota late">${esc(quota.text)}</span>`
-          : v.status !== "open" ? esc(T.paused) : v.closed_today
+          : v.status !== "open" ? esc(T.paused) : shut ? "" : v.closed_today
           ? `<span class="late">${esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>`
           : `${v.waiting} ${esc(T.waiting)}`}${
           quota.text && !quota.full ? ` · <span class="quota">${esc(quota.text)}</span>` : ""}</span>

@@ -31,6 +31,7 @@
         <ol id="recent"></ol>
       </section>
     </main>
+    <section class="closed-notice" id="closed-notice" role="status" hidden></section>
     <section class="counters" id="counters"></section>
     <footer class="services" id="services"></footer>
     <div class="ticker" id="ticker" hidden><span id="ticker-text"></span></div>
@@ -128,8 +129,25 @@
     span.classList.add("run");
   }
 
+  let shut = false;
+  /* A closed office: one notice across the screen ("Kantor tutup — buka lagi Senin, 1 Desember
+     pukul 07.30", the holiday's name above it) in place of the calls and the counters, which
+     would only show an empty queue; the services stay (tickets taken early wait there). */
+  function drawOffice(s) {
+    const closed = officeClosed(s.office_state, s.timezone);
+    shut = Boolean(closed);
+    const box = document.getElementById("closed-notice");
+    box.hidden = !closed;
+    document.querySelector(".tv-main").hidden = Boolean(closed);
+    document.getElementById("counters").hidden = Boolean(closed);
+    box.innerHTML = closed ? `${closed.holiday ? `<div class="holiday" id="closed-holiday">${esc(closed.holiday)}</div>` : ""}
+      <div class="headline" id="closed-headline">${esc(closed.headline)}</div>
+      <div class="opens" id="closed-opens">${esc(closed.opens)}</div>` : "";
+  }
+
   function render(s) {
     tz = s.timezone; tzLabel = s.tz_label;
+    drawOffice(s);
     document.getElementById("office").textContent = s.office;
     document.getElementById("tz").textContent = tzLabel;
     tick();
@@ -151,7 +169,8 @@
     services.classList.toggle("two", s.services.length > 6);
     services.innerHTML = s.services.map((v) => {
       const quota = quotaText(v);
-      const few = quota.text && !quota.full ? `<span class="quota">${esc(quota.text)}</span> · ` : "";
+      const left = quota.text && !quota.full ? `<span class="quota">${esc(quota.text)}</span>` : "";
+      const few = left ? `${left} · ` : "";
       return `
       <div class="svc status-${esc(v.status)}${quota.full ? " quota-full" : ""}" data-service="${esc(v.service)}">
         <div class="letter">${esc(v.service)}</div>
@@ -160,7 +179,7 @@
           : esc(T.paused)}</div>` : `
         <div class="count"><b class="waiting">${v.waiting}</b> ${esc(T.waiting)}</div>
         <div class="meta">${quota.full ? `<span class="quota late">${esc(quota.text)}</span>`
-          : v.closed_today ? `${few}<span class="late">${
+          : shut ? left : v.closed_today ? `${few}<span class="late">${
           esc(v.late_tickets === "refuse" ? T.closed_today : T.not_today)}</span>` : few + esc(callText(v))}</div>`}
       </div>`;
     }).join("");
