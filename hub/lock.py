@@ -43,9 +43,9 @@ class AnotherHub(RuntimeError):
         pid = f" (pid {holder})" if holder else ""
         return cls(
             f"Hub tidak dijalankan: hub lain{pid} sudah berjalan dengan database ini ({lock_path})."
-            " Hentikan dulu hub itu (mis. systemctl stop antrian) atau pakai database lain.",
+            " Hentikan dulu hub itu (mis. systemctl stop antrian-hub) atau pakai database lain.",
             f"Hub not started: another hub{pid} is already running with this database"
-            f" ({lock_path}). Stop that one first (e.g. systemctl stop antrian) or use another"
+            f" ({lock_path}). Stop that one first (e.g. systemctl stop antrian-hub) or use another"
             " database.",
         )
 
