@@ -19,9 +19,9 @@ import random
 import tempfile
 from collections.abc import AsyncIterator, Sequence
 from dataclasses import replace
-from datetime import date, datetime
+from datetime import date, datetime, time
 from pathlib import Path
-from typing import Any
+from typing import Any, Final
 
 import aiomqtt
 
@@ -338,11 +338,26 @@ def demo_devices(counters: Sequence[CounterConfig], letters: Sequence[str]) -> t
     return tuple(devs)
 
 
+#: The demo's office serves at any hour, on any day: someone trying it at night or on a
+#: Sunday should see tickets issued and called, not "Kantor tutup". A real office's hours
+#: are `[office.hours]` (`antrian holidays` lists them).
+DEMO_HOURS: Final = (time(0, 0), time(23, 59))
+
+
 def demo_config(lang: str, db: str, host: str, port: int) -> Config:
     base = parse_config({})
+    office = OfficeConfig(
+        slug="demo",
+        name="Kantor Kecamatan Contoh (demo)",
+        language=lang,
+        opening=DEMO_HOURS[0],
+        closing=DEMO_HOURS[1],
+        hours=(DEMO_HOURS,) * 7,
+        national_holidays=False,
+    )
     return replace(
         base,
-        office=OfficeConfig(slug="demo", name="Kantor Kecamatan Contoh (demo)", language=lang),
+        office=office,
         mqtt=MqttConfig(host=host, port=port, client_id=f"antrian-hub-demo-{rng_id()}"),
         database=db,
         tts_cache=str(TTS_CACHE),

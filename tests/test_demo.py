@@ -76,3 +76,25 @@ def test_demo_without_broker_option_runs_its_own_broker_and_says_so_on_the_web_p
     assert f"127.0.0.1:{broker.port}" not in out
     assert f"Web: http://127.0.0.1:{web_port}/tv" in out
     assert "a citizen takes A-001" in out
+
+
+@pytest.mark.parametrize(
+    "local",
+    [
+        "2026-12-06T03:00",  # a Sunday, in the night
+        "2026-12-25T21:30",  # Christmas (a national holiday), after a real office's closing
+        "2026-11-30T12:15",  # a Monday, inside the lunch break
+    ],
+)
+def test_demo_office_takes_tickets_at_any_hour_on_any_day(local):
+    """Someone trying the demo at night, on a Sunday or a holiday sees an office at work."""
+    from datetime import datetime
+
+    from antrian.demo import demo_config
+    from antrian.schedule import OfficeSchedule
+
+    cfg = demo_config("id", ":memory:", "127.0.0.1", 1883)
+    now = datetime.fromisoformat(local).replace(tzinfo=cfg.office.tz)
+    status = OfficeSchedule(cfg).status(now)
+    assert status.open, status
+    assert status.reason == "open"
