@@ -22,6 +22,7 @@ Pure apart from the holiday tables, which the package computes per year (cached 
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date, datetime, timedelta
@@ -29,6 +30,8 @@ from typing import Final, Literal
 
 from antrian.config import Config, TimeSpan
 from antrian.i18n import t
+
+log = logging.getLogger("antrian.schedule")
 
 #: How far ahead the next opening is looked for (a long closure, a misconfigured week).
 LOOKAHEAD_DAYS: Final = 62
@@ -152,8 +155,16 @@ class OfficeSchedule:
             return {}
         table = self._national.get(year)
         if table is None:
-            import holidays  # a few ms, only when a day is first asked about
-
+            try:
+                import holidays  # a few ms, only when a day is first asked about
+            except ImportError:
+                # an upgrade that skipped the new dependency: serve on, and say what to install
+                log.error(
+                    "the 'holidays' package is missing: national holidays are not known"
+                    " (pip install holidays)"
+                )
+                table = self._national[year] = {}
+                return table
             found = holidays.country_holidays(
                 "ID", years=year, categories=("public", "government"), language=self._holiday_lang
             )

@@ -5,6 +5,7 @@ working days and `antrian holidays`."""
 from __future__ import annotations
 
 import json
+import sys
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
@@ -283,3 +284,11 @@ def test_the_holidays_command_lists_the_years_closed_days_and_the_weekly_hours(t
     assert lines["2026-12-25"].endswith("nasional")
     assert lines["2026-12-03"].endswith("lokal")
     assert lines["2026-12-24"].endswith("buka (pengecualian)")
+
+
+def test_without_the_holidays_package_the_office_serves_on_and_says_what_is_missing(monkeypatch, caplog):
+    monkeypatch.setitem(sys.modules, "holidays", None)  # `import holidays` raises ImportError
+    schedule = OfficeSchedule(parse_config({}))
+    assert schedule.holiday(date(2026, 12, 25)) is None
+    assert schedule.hours_on(date(2026, 12, 25)) is not None
+    assert "pip install holidays" in caplog.text
