@@ -4,6 +4,8 @@
     antrian install --prefix /tmp/root         the same tree inside a throwaway root
     sudo antrian install --dry-run             what it would do, nothing written
     sudo antrian doctor [-c antrian.toml]      one line per check: OK / PERINGATAN / GAGAL
+    antrian doctor --mqtt-secret FILE          logged in with the account in FILE (username,
+                                               password), not /etc/antrian/secrets' own
 
 Both speak the command line's language (`antrian.i18n.default_lang`), `--lang en` for
 English. `install` exits 2 when it refuses, 1 when a step failed; `doctor` exits 1 on any
@@ -73,7 +75,8 @@ def cmd_install(args: argparse.Namespace) -> int:
 
 def cmd_doctor(args: argparse.Namespace) -> int:
     lang = args.lang
-    ctx = Context(config_arg=args.config, mosquitto_conf=Path(args.mosquitto_conf))
+    secret = Path(args.mqtt_secret) if args.mqtt_secret else None
+    ctx = Context(config_arg=args.config, mqtt_secret=secret, mosquitto_conf=Path(args.mosquitto_conf))
     results = run_checks(ctx, lang)
     for result in results:
         print(result.line(lang))
@@ -99,5 +102,6 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
         metavar="FILE",
         help=t("cli.doctor_mosquitto", lang),
     )
+    d.add_argument("--mqtt-secret", metavar="FILE", help=t("cli.doctor_mqtt_secret", lang))
     d.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
     d.set_defaults(func=cmd_doctor)

@@ -7,10 +7,13 @@ added to it. The context reads the configuration once and asks the broker once f
 retained (the hub's state, every device's availability and info), so a dozen checks cost one
 connection.
 
-The broker is asked with the read-only topic monitor account when the configuration has one,
-else with the hub's: the broker takes the client id from the user name, so logging in as the
-hub would take the running hub's session over for a moment. That the hub's own account works
-is shown by the hub being online. The database is checked on a copy in a temporary folder,
+The broker is asked with the doctor's own read-only account (`antrian-doctor`, made by
+`antrian devices`, copied by `antrian install` to `secrets/doctor-mqtt.toml` beside the
+configuration): the broker takes the client id from the user name, so a login with any other
+client's account takes that client's session over for a moment. An older install without it
+borrows the topic monitor's account (the monitor is cut off while the doctor listens) or the
+hub's, and the broker line says so and how to get the doctor's own. That the hub's own account
+works is shown by the hub being online. The database is checked on a copy in a temporary folder,
 made as the hub makes its backups: a check run as root must not leave files beside it that
 the hub cannot write. A backup is only read.
 """
@@ -26,6 +29,7 @@ import sqlite3
 import subprocess
 import tempfile
 import time
+import tomllib
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field, replace
 from datetime import UTC, date, datetime
@@ -37,6 +41,7 @@ from antrian.config import Config, ConfigError, MqttConfig, config_places, find_
 from antrian.contract import Topics
 from antrian.i18n import t
 from antrian.install import layout
+from antrian.provision.files import DOCTOR_ACCOUNT_FILE
 
 OK: Final = "ok"
 WARN: Final = "warn"
@@ -57,6 +62,10 @@ REFUSED: Final = (4, 5, 134, 135)
 CLOCK_COMMAND: Final = ("timedatectl", "show", "-p", "NTPSynchronized", "--value")
 #: Where `antrian install` puts the broker include (a link to the generated mosquitto.conf).
 MOSQUITTO_INCLUDE: Final = Path(layout.MOSQUITTO_INCLUDE)
+#: Largest doctor secret file read (the generated one is ~300 bytes), longest user name or
+#: password taken from it.
+SECRET_MAX_BYTES: Final = 4096
+SECRET_MAX_CHARS: Final = 256
 
 
 @dataclass(frozen=True)
@@ -86,6 +95,41 @@ class BrokerView:
     error: str | None = None
     detail: str = ""
     retained: dict[str, bytes] = field(default_factory=dict)
+    #: the doctor's own account was used (False: an older install's monitor or hub account)
+    own: bool = True
+    #: the doctor secret file used, or the one that could not be used
+    secret: Path | None = None
+
+
+class SecretError(Exception):
+    """A doctor secret file that cannot be used: a catalogue key and what was wrong."""
+
+    def __init__(self, key: str, error: str) -> None:
+        super().__init__(key, error)
+        self.key = key
+        self.error = error
+
+
+def read_secret(path: Path) -> tuple[str, str]:
+    """(username, password) of a doctor secret file: TOML with two short strings."""
+    try:
+        with path.open("rb") as f:
+            raw = f.read(SECRET_MAX_BYTES + 1)
+    except OSError as exc:
+        raise SecretError("doctor.secret_unreadable", exc.strerror or str(exc)) from None
+    if len(raw) > SECRET_MAX_BYTES:
+        raise SecretError("doctor.secret_bad", f"> {SECRET_MAX_BYTES} bytes")
+    try:
+        body = tomllib.loads(raw.decode("utf-8"))
+    except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
+        raise SecretError("doctor.secret_bad", str(exc)) from None
+    found = []
+    for key in ("username", "password"):
+        value = body.get(key)
+        if not isinstance(value, str) or not 0 < len(value) <= SECRET_MAX_CHARS or not value.isprintable():
+            raise SecretError("doctor.secret_bad", key)
+        found.append(value)
+    return found[0], found[1]
 
 
 @dataclass
@@ -93,6 +137,8 @@ class Context:
     """Everything the checks read, each gathered once, when a check first asks for it."""
 
     config_arg: str | None = None
+    #: `--mqtt-secret FILE`; without it `secrets/doctor-mqtt.toml` beside the configuration
+    mqtt_secret: Path | None = None
     mosquitto_conf: Path = MOSQUITTO_INCLUDE
     clock_command: Sequence[str] = CLOCK_COMMAND
     now: float = field(default_factory=time.time)
@@ -113,32 +159,60 @@ class Context:
     @cached_property
     def broker(self) -> BrokerView | None:
         cfg = self.cfg
-        return None if cfg is None else asyncio.run(read_retained(cfg))
+        if cfg is None or self.config_path is None:
+            return None
+        m = cfg.mqtt
+        path = self.mqtt_secret or self.config_path.parent / "secrets" / DOCTOR_ACCOUNT_FILE
+        view = BrokerView(f"{m.host}:{m.port}", "", secret=path)
+        if self.mqtt_secret is None and _absent(path):
+            # an older install: the monitor's account, else the hub's
+            user, password = (
+                (m.monitor_username, m.monitor_password) if m.monitor_username else (m.username, m.password)
+            )
+            # (no account at all: a broker open to anonymous clients, where the doctor's
+            # own client id takes nobody's session)
+            view = replace(view, own=not user, secret=None)
+        else:
+            try:
+                user, password = read_secret(path)
+            except SecretError as exc:
+                return replace(view, error=exc.key, detail=exc.error)
+        return asyncio.run(read_retained(cfg, replace(view, user=user or ""), password))
 
 
-async def read_retained(cfg: Config) -> BrokerView:
-    """Log in to the office's broker and collect what is retained under the office's topics.
+def _absent(path: Path) -> bool:
+    """True when there is no such file (a folder this user may not enter is not 'absent')."""
+    try:
+        path.stat()
+    except FileNotFoundError:
+        return True
+    except OSError:
+        return False
+    return False
 
-    The topic monitor of a running hub logs in with the same account and, once the doctor
-    took its session, takes it back within a moment: a disconnection after the login is the
-    end of listening, not a fault. The retained messages come right after the one SUBSCRIBE;
-    should the session be taken before the hub's state came, the doctor tries again (twice).
+
+async def read_retained(cfg: Config, view: BrokerView, password: str | None) -> BrokerView:
+    """Log in to the office's broker as `view.user` and collect what is retained under the
+    office's topics.
+
+    With a borrowed account (`view.own` False) the client that owns it, a running hub's topic
+    monitor, takes its session back within a moment once the doctor took it: a disconnection
+    after the login is the end of listening, not a fault. The retained messages come right
+    after the one SUBSCRIBE; should the session be taken before the hub's state came, the
+    doctor tries again (twice). With its own account the first try is the only one.
     """
     import aiomqtt
 
-    m = cfg.mqtt
-    account = (
-        replace(m, username=m.monitor_username, password=m.monitor_password) if m.monitor_username else m
-    )
     # an id of its own: a broker that does not force id = user name must not hand the doctor
-    # the hub's session either
-    account = replace(account, client_id=f"antrian-doctor-{os.getpid()}")
-    view = BrokerView(f"{m.host}:{m.port}", account.username or "")
+    # another client's session either
+    account = replace(
+        cfg.mqtt, username=view.user or None, password=password, client_id=f"antrian-doctor-{os.getpid()}"
+    )
     topics = Topics(cfg.office.slug)
     wanted = [topics.hub_state, topics.device_availability("+"), topics.device_info("+")]
     got: dict[str, bytes] = {}
     try:
-        for _attempt in range(3):
+        for _attempt in range(1 if view.own else 3):
             if await _listen(account, wanted, got) or topics.hub_state in got:
                 break
     except aiomqtt.MqttCodeError as exc:
@@ -247,11 +321,21 @@ def check_broker(ctx: Context, lang: str) -> Result | None:
     if b is None:
         return None
     user = b.user or t("doctor.anonymous", lang)
-    params: dict[str, object] = {"address": b.address, "user": user, "error": " ".join(b.detail.split())}
+    params: dict[str, object] = {
+        "address": b.address,
+        "user": user,
+        "error": " ".join(b.detail.split()),
+        "path": b.secret,
+        "broker": layout.BROKER,
+    }
+    if b.error in ("doctor.secret_unreadable", "doctor.secret_bad"):
+        return Result(FAIL, b.error, params, "doctor.fix_secret")
     if b.error == "doctor.broker_refused":
-        return Result(FAIL, b.error, params, "doctor.fix_broker_refused")
+        return Result(FAIL, b.error, params, "doctor.fix_secret" if b.own else "doctor.fix_broker_refused")
     if b.error:
         return Result(FAIL, b.error, params, "doctor.fix_broker_down")
+    if not b.own:
+        return Result(WARN, "doctor.broker_borrowed", params, "doctor.fix_broker_borrowed")
     return Result(OK, "doctor.broker_ok", params)
 
 

@@ -22,6 +22,7 @@ from typing import Final
 
 from antrian.lock import EXIT_ANOTHER_HUB
 from antrian.migrations import EXIT_SCHEMA
+from antrian.provision.files import DOCTOR_ACCOUNT_FILE
 
 ETC: Final = PurePosixPath("/etc/antrian")
 CONFIG: Final = ETC / "antrian.toml"
@@ -45,6 +46,9 @@ TV_LAUNCHER: Final = PurePosixPath("/usr/local/bin/antrian-tv")
 #: The speaker node on the hub's PC: its own broker account (never the hub's: the broker
 #: takes the client id from the user name) and password, written by the officer.
 SPEAKER_ENV: Final = SECRETS / "speaker.env"
+#: `antrian doctor`'s own read-only broker account, copied from the broker folder's secrets:
+#: where the doctor looks first (beside the configuration), so it takes no client's session.
+DOCTOR_ACCOUNT: Final = SECRETS / DOCTOR_ACCOUNT_FILE
 
 HUB_UNIT: Final = "antrian-hub.service"
 SPEAKER_UNIT: Final = "antrian-speaker.service"

@@ -246,6 +246,7 @@ class Installer:
         self.ensure_dir(layout.SECRETS, 0o750, etc)
         self.step_broker()
         self.step_config(etc)
+        self.step_doctor_account(etc)
         self.step_mosquitto_include()
         self.step_units()
         self.step_systemctl()
@@ -326,6 +327,23 @@ class Installer:
         )
         if secret is None and not self.dry_run:
             self.say("warn", "install.config_no_account", path=layout.CONFIG)
+
+    def step_doctor_account(self, etc: Owner) -> None:
+        """The doctor's account from the broker folder into /etc/antrian/secrets (root:antrian
+        0640, like the configuration holding the hub's password), so that `sudo antrian doctor`
+        takes no other client's session. A folder older than the account gets it from
+        `antrian devices write`, which the warning says."""
+        source = self.path(layout.BROKER) / "secrets" / layout.DOCTOR_ACCOUNT.name
+        try:
+            text = source.read_text(encoding="utf-8")
+        except OSError:
+            made_now = self.dry_run and not (self.path(layout.BROKER) / "registry.json").exists()
+            if made_now:
+                self.say("would", "install.doctor_account", path=layout.DOCTOR_ACCOUNT)
+            else:
+                self.say("warn", "install.doctor_account_missing", broker=layout.BROKER)
+            return
+        self.ensure_file(layout.DOCTOR_ACCOUNT, text, 0o640, etc, "install.doctor_account")
 
     def step_mosquitto_include(self) -> None:
         link = self.path(layout.MOSQUITTO_INCLUDE)

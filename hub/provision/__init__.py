@@ -15,14 +15,19 @@ and regenerates everything else from it each time, so the files can never drift 
   its JSON Schema: `antrian devices schema`, `device_config`);
 * `secrets/hub-mqtt.toml`: the hub's `[mqtt]` section, with the read-only account of its web
   topic monitor (`monitor_username`, `monitor_password`);
+* `secrets/doctor-mqtt.toml`: the read-only account of `antrian doctor` (`username`,
+  `password`), so that checking a running office takes no other client's session;
 * `hub-devices.toml`: the `[[devices]]` tables the hub needs (also written into a marked block
   of the hub's `antrian.toml` when one is given).
 
 The plain-text password of an account exists only in the file handed to its owner (the device
-config, `secrets/hub-mqtt.toml`, `secrets/homeassistant.json`); the registry keeps hashes.
+config, `secrets/hub-mqtt.toml`, `secrets/doctor-mqtt.toml`, `secrets/homeassistant.json`); the
+registry keeps hashes.
 """
 
 from antrian.provision.files import (
+    DOCTOR_ACCOUNT_FILE,
+    DOCTOR_USER,
     HA_USER,
     HUB_USER,
     MONITOR_USER,
@@ -34,6 +39,8 @@ from antrian.provision.files import (
 )
 
 __all__ = [
+    "DOCTOR_ACCOUNT_FILE",
+    "DOCTOR_USER",
     "HA_USER",
     "HUB_USER",
     "MONITOR_USER",

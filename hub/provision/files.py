@@ -45,8 +45,14 @@ HUB_USER: Final = "antrian-hub"
 #: client id = user name: a second login as `antrian-hub` would take over the hub's session,
 #: and the two would knock each other off the broker in a loop. It may read, never write.
 MONITOR_USER: Final = "antrian-monitor"
+#: `antrian doctor`. An account of its own for the same reason: logging in as the monitor
+#: would take the running hub's topic monitor off the broker while the doctor listens.
+#: It may read, never write.
+DOCTOR_USER: Final = "antrian-doctor"
 HA_USER: Final = "homeassistant"
-RESERVED_USERS: Final = frozenset({HUB_USER, MONITOR_USER, HA_USER})
+RESERVED_USERS: Final = frozenset({HUB_USER, MONITOR_USER, DOCTOR_USER, HA_USER})
+#: The doctor's account, in the broker folder's `secrets/` and, installed, in /etc/antrian/secrets.
+DOCTOR_ACCOUNT_FILE: Final = "doctor-mqtt.toml"
 #: The system user Debian's Mosquitto drops to: it must be able to read passwd, acl and certs.
 BROKER_SYSTEM_USER: Final = "mosquitto"
 
@@ -317,10 +323,12 @@ class BrokerFolder:
     # -- changes ---------------------------------------------------------------------------
 
     def configure(self, **changes: Any) -> None:  # noqa: ANN401
-        """Change settings (None values are ignored); creates the hub, monitor and HA accounts.
+        """Change settings (None values are ignored); creates the hub, monitor, doctor and HA
+        accounts.
 
         Each account is made once. A folder made before the monitor account existed gets it on
-        its next command, and `secrets/hub-mqtt.toml` gains the two `monitor_*` lines.
+        its next command, and `secrets/hub-mqtt.toml` gains the two `monitor_*` lines; one made
+        before the doctor's account gets that and `secrets/doctor-mqtt.toml` the same way.
         """
         for key, value in changes.items():
             if value is None:
@@ -330,7 +338,7 @@ class BrokerFolder:
             setattr(self.settings, key, value)
         self.settings.check()
         check_path(self.conf_dir, "--dir")  # before anything is made in it
-        for user in (HUB_USER, MONITOR_USER, HA_USER):
+        for user in (HUB_USER, MONITOR_USER, DOCTOR_USER, HA_USER):
             if user not in self.accounts:
                 self._fresh[user] = new_password()
                 self.accounts[user] = hash_password(self._fresh[user])
@@ -371,6 +379,8 @@ class BrokerFolder:
             self._write_hub_secret(fresh.get(HUB_USER), fresh.get(MONITOR_USER))
         if HA_USER in fresh:
             self._write_ha_secret(fresh[HA_USER])
+        if DOCTOR_USER in fresh:
+            _write(self._secrets() / DOCTOR_ACCOUNT_FILE, self.doctor_secret_text(fresh[DOCTOR_USER]), 0o600)
         for device_id in self._removed - set(self.device_map):
             (self.path / "devices" / f"{device_id}.json").unlink(missing_ok=True)
         self._removed.clear()
@@ -412,6 +422,11 @@ class BrokerFolder:
             "",
             "# The hub's web topic monitor (/admin): reads what the hub reads, writes nothing.",
             f"user {MONITOR_USER}",
+            f"topic read {everything}",
+            f"topic read {discovery}",
+            "",
+            "# antrian doctor: reads what the hub reads, writes nothing.",
+            f"user {DOCTOR_USER}",
             f"topic read {everything}",
             f"topic read {discovery}",
             "",
@@ -508,6 +523,18 @@ class BrokerFolder:
             if monitor_password
             else unknown.format(key="monitor_password"),
             f"# tls_ca = {_toml_str(self.conf_dir + '/tls/ca.crt')}   # with port = {s.tls_port}",
+        ]
+        return "\n".join(lines) + "\n"
+
+    @staticmethod
+    def doctor_secret_text(password: str) -> str:
+        """`secrets/doctor-mqtt.toml`: the doctor's read-only account, for a person to read too."""
+        lines = [
+            "# antrian doctor: its own read-only broker account (client id = user name, so it",
+            "# takes no other client's session). `antrian install` copies this file to",
+            "# /etc/antrian/secrets/; `antrian doctor --mqtt-secret FILE` reads it from anywhere.",
+            f"username = {_toml_str(DOCTOR_USER)}",
+            f"password = {_toml_str(password)}",
         ]
         return "\n".join(lines) + "\n"
 
