@@ -12,6 +12,7 @@ import os
 import shutil
 import subprocess
 import time
+from collections.abc import Iterator
 from datetime import date
 from pathlib import Path
 
@@ -24,6 +25,8 @@ from antrian.net import free_port
 from antrian.store import EventStore
 from tests.kit import HubProcess, Mosquitto, Probe
 from tests.kit.process import antrian_cli
+from tests.kit.waiting import wait_until
+from tests.security.secure_broker import Office, running_office
 
 T = Topics("kantor")
 OFFICE = """
@@ -61,7 +64,9 @@ def office_folder(workdir: Path, clips: Path, port: int) -> Path:
     return config
 
 
-def doctor(config: Path, mosquitto_conf: Path, *, lang: str = "id") -> subprocess.CompletedProcess[str]:
+def doctor(
+    config: Path, mosquitto_conf: Path, *args: str, lang: str = "id"
+) -> subprocess.CompletedProcess[str]:
     done = antrian_cli(
         "doctor",
         "-c",
@@ -70,6 +75,7 @@ def doctor(config: Path, mosquitto_conf: Path, *, lang: str = "id") -> subproces
         str(mosquitto_conf),
         "--lang",
         lang,
+        *args,
         cwd=config.parent,
     )
     print(done.stdout)  # what the officer reads (pytest -s shows it)
@@ -207,7 +213,7 @@ def test_free_space_warns_under_a_gigabyte_or_a_tenth_and_fails_near_full():
 
 
 def test_a_hub_whose_account_the_broker_refuses_is_told_to_copy_its_account(tmp_path):
-    """The generated broker (accounts, ACL): the doctor listens with the read-only monitor
+    """The generated broker (accounts, ACL): the doctor listens with its own read-only
     account, which works; the hub's password in antrian.toml is not the broker's."""
     from tests.security.secure_broker import generated_broker, office_folder, public_tmpdir, secret
 
@@ -225,6 +231,8 @@ def test_a_hub_whose_account_the_broker_refuses_is_told_to_copy_its_account(tmp_
                 'username = "antrian-hub"\npassword = "not-the-brokers"\n'
                 f'monitor_username = "antrian-monitor"\nmonitor_password = "{account["monitor_password"]}"\n'
             )
+            (tmp_path / "secrets").mkdir()
+            shutil.copy(folder.path / "secrets/doctor-mqtt.toml", tmp_path / "secrets")
             done = doctor(config, folder.path / "mosquitto.conf")
         finally:
             broker.close()
@@ -232,10 +240,124 @@ def test_a_hub_whose_account_the_broker_refuses_is_told_to_copy_its_account(tmp_
         shutil.rmtree(base, ignore_errors=True)
     assert done.returncode == 1
     assert line(done.stdout, "Broker 127.0.0.1").startswith("OK ")
-    assert "menerima akun antrian-monitor" in done.stdout
+    assert "menerima akun antrian-doctor" in done.stdout
     assert line(done.stdout, "set_tcp_nodelay").startswith("OK ")
     hub = line(done.stdout, "Hub tidak berjalan")
     assert hub.startswith("GAGAL ")
     assert "menolak akun hub antrian-hub" in hub
     assert "salin bagian [mqtt] dari secrets/hub-mqtt.toml" in hub
     assert "sudo systemctl restart antrian-hub" in hub
+
+
+# ---------------------------------------------------------------------------------------------
+# The production setup: the generated broker (client id = user name) and a hub with its web
+# side on, so that its topic monitor is on the broker while the doctor runs.
+# ---------------------------------------------------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def production() -> Iterator[Office]:
+    with running_office() as office:
+        wait_until(lambda: logins(office, "antrian-monitor") >= 1, 20, "the hub's topic monitor logged in")
+        yield office
+
+
+def logins(office: Office, user: str) -> int:
+    """How often `user` logged in, from the broker's own log."""
+    return office.broker.log().count(f" as {user} (")
+
+
+def takeovers(office: Office, user: str) -> int:
+    """How often a login as `user` took the session of a client already connected as `user`."""
+    return office.broker.log().count(f"Client {user} already connected, closing old connection")
+
+
+def doctor_secret(office: Office, present: bool) -> Path:
+    """`secrets/doctor-mqtt.toml` beside the hub's configuration, copied from the broker folder
+    as `antrian install` copies it to /etc/antrian/secrets (or gone: an older install)."""
+    secrets = office.hub.config_path.parent / "secrets"
+    shutil.rmtree(secrets, ignore_errors=True)
+    if present:
+        secrets.mkdir()
+        shutil.copy(office.folder.path / "secrets/doctor-mqtt.toml", secrets / "doctor-mqtt.toml")
+    return office.hub.config_path
+
+
+def test_doctor_with_its_own_account_leaves_the_hubs_topic_monitor_connected(production):
+    config = doctor_secret(production, present=True)
+    monitor, doctors = logins(production, "antrian-monitor"), logins(production, "antrian-doctor")
+    cut = takeovers(production, "antrian-monitor")
+
+    done = doctor(config, production.folder.path / "mosquitto.conf")
+
+    broker = line(done.stdout, "Broker 127.0.0.1")
+    assert broker.startswith("OK "), broker
+    assert "menerima akun antrian-doctor" in broker
+    assert line(done.stdout, "Hub kantor kantor berjalan").startswith("OK ")
+    assert logins(production, "antrian-doctor") == doctors + 1  # one try
+    # the monitor's session was never taken: nobody logged in as it, it never logged in again
+    assert takeovers(production, "antrian-monitor") == cut
+    assert logins(production, "antrian-monitor") == monitor
+
+
+def test_an_older_install_borrows_the_monitors_account_and_is_told_how_to_get_its_own(production):
+    """Without the doctor's secret (an install before the account existed) the doctor still
+    checks the office, with the monitor's account, and says what that costs and how to fix
+    it. The monitor is cut off meanwhile: the broker log shows it, which is what the test
+    above sees does not happen."""
+    config = doctor_secret(production, present=False)
+    cut = takeovers(production, "antrian-monitor")
+
+    done = doctor(config, production.folder.path / "mosquitto.conf")
+
+    broker = line(done.stdout, "Broker 127.0.0.1")
+    assert broker.startswith("PERINGATAN "), broker
+    assert "menerima akun antrian-monitor" in broker
+    assert "pemantau topik /admin terputus" in broker
+    assert "sudo antrian devices write --dir /etc/mosquitto/antrian" in broker
+    assert "sudo antrian install" in broker
+    assert line(done.stdout, "Hub kantor kantor berjalan").startswith("OK ")
+    assert takeovers(production, "antrian-monitor") > cut
+
+
+def test_a_doctor_secret_given_on_the_command_line_is_used_and_a_bad_one_is_named(production, tmp_path):
+    config = doctor_secret(production, present=False)
+    done = doctor(
+        config,
+        production.folder.path / "mosquitto.conf",
+        "--mqtt-secret",
+        str(production.folder.path / "secrets/doctor-mqtt.toml"),
+        lang="en",
+    )
+    assert line(done.stdout, "Broker 127.0.0.1").startswith("OK ")
+    assert "accepts the account antrian-doctor" in done.stdout
+
+    bad = {
+        "missing.toml": None,
+        "not-toml.toml": "username = antrian-doctor\n",
+        "no-password.toml": 'username = "antrian-doctor"\n',
+        "huge.toml": 'username = "antrian-doctor"\npassword = "x"\n' + "# padding\n" * 1000,
+        "line-break.toml": 'username = "antrian-doctor"\npassword = "x\\ny"\n',
+    }
+    for name, text in bad.items():
+        path = tmp_path / name
+        if text is not None:
+            path.write_text(text)
+        done = doctor(
+            config, production.folder.path / "mosquitto.conf", "--mqtt-secret", str(path), lang="en"
+        )
+        assert done.returncode == 1, name
+        broker = line(done.stdout, f"account {path}")
+        assert broker.startswith("FAILED "), broker
+        assert "sudo antrian install" in broker, broker
+        # no borrowed account behind the officer's back, and nothing claimed of the broker
+        assert "Broker 127.0.0.1" not in done.stdout, name
+        assert "The hub of office" not in done.stdout, name
+
+    wrong = tmp_path / "wrong.toml"
+    wrong.write_text('username = "antrian-doctor"\npassword = "not-the-brokers"\n')
+    done = doctor(config, production.folder.path / "mosquitto.conf", "--mqtt-secret", str(wrong), lang="en")
+    refused = line(done.stdout, "Broker 127.0.0.1")
+    assert refused.startswith("FAILED ")
+    assert "antrian-doctor" in refused
+    assert "sudo antrian install" in refused

@@ -10,6 +10,7 @@ configuration left untouched, and the refusals.
 from __future__ import annotations
 
 import configparser
+import json
 import os
 import pwd
 import shutil
@@ -85,6 +86,13 @@ def test_install_makes_the_office_tree_with_its_modes_and_a_working_broker_accou
     assert verify_password(cfg.mqtt.password, passwd["antrian-hub"])
     assert cfg.mqtt.monitor_password
     assert verify_password(cfg.mqtt.monitor_password, passwd["antrian-monitor"])
+    # the doctor's own account, where `antrian doctor` looks first, readable by root and the hub
+    doctor = prefix / "etc/antrian/secrets/doctor-mqtt.toml"
+    assert mode(doctor) == 0o640
+    assert doctor.read_text() == (prefix / "etc/mosquitto/antrian/secrets/doctor-mqtt.toml").read_text()
+    account = tomllib.loads(doctor.read_text())
+    assert account["username"] == "antrian-doctor"
+    assert verify_password(account["password"], passwd["antrian-doctor"])
 
     include = prefix / "etc/mosquitto/conf.d/antrian.conf"
     assert include.is_symlink()
@@ -102,6 +110,38 @@ def test_install_makes_the_office_tree_with_its_modes_and_a_working_broker_accou
     assert "useradd --system --user-group --home-dir /var/lib/antrian" in out  # said, not run
     assert "Langkah berikutnya" in out
     assert "sudo antrian doctor" in out
+    assert "✓ Akun baca-saja antrian doctor: /etc/antrian/secrets/doctor-mqtt.toml" in out
+
+
+def test_an_older_broker_folder_is_told_how_to_get_the_doctors_account_and_then_gets_it(tmp_path):
+    """A broker folder made before the doctor's account: install never regenerates it, says
+    the commands, and copies the account once `antrian devices write` made it."""
+    prefix = tmp_path / "root"
+    assert install(prefix, cwd=tmp_path).returncode == 0
+    broker = prefix / "etc/mosquitto/antrian"
+    registry = json.loads((broker / "registry.json").read_text())
+    del registry["accounts"]["antrian-doctor"]
+    (broker / "registry.json").write_text(json.dumps(registry))
+    (broker / "secrets/doctor-mqtt.toml").unlink()
+    installed = prefix / "etc/antrian/secrets/doctor-mqtt.toml"
+    installed.unlink()
+
+    older = install(prefix, cwd=tmp_path)
+    assert older.returncode == 0, older.stderr
+    assert not installed.exists()
+    warning = next(x for x in older.stdout.splitlines() if "antrian doctor" in x and x.startswith("! "))
+    assert "sudo antrian devices write --dir /etc/mosquitto/antrian" in warning
+    assert "sudo systemctl reload mosquitto" in warning
+
+    made = antrian_cli("devices", "write", "--dir", str(broker), "--lang", "id", cwd=tmp_path)
+    assert made.returncode == 0, made.stderr
+    assert "doctor-mqtt.toml" in made.stdout
+    again = install(prefix, cwd=tmp_path)
+    assert again.returncode == 0, again.stderr
+    assert "✓ Akun baca-saja antrian doctor" in again.stdout
+    account = tomllib.loads(installed.read_text())
+    passwd = dict(line.split(":", 1) for line in (broker / "passwd").read_text().splitlines())
+    assert verify_password(account["password"], passwd["antrian-doctor"])
 
 
 def test_the_units_run_the_installed_hub_as_its_own_user_and_systemd_takes_them(tmp_path):

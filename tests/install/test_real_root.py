@@ -29,7 +29,8 @@ echo "== install 1"
 echo "== install 2"
 "$PY" -m antrian.cli install --no-systemctl --lang id || echo "install rc=$?"
 echo "== owners"
-stat -c '%a %U:%G %n' /var/lib/antrian /etc/antrian /etc/antrian/antrian.toml /etc/antrian/secrets
+stat -c '%a %U:%G %n' /var/lib/antrian /etc/antrian /etc/antrian/antrian.toml /etc/antrian/secrets \
+  /etc/antrian/secrets/doctor-mqtt.toml
 getent passwd antrian
 echo "== verify"
 if command -v systemd-analyze >/dev/null; then
@@ -143,14 +144,15 @@ def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_heal
     assert "Tidak ada yang berubah: pemasangan sudah lengkap." in second
 
     owners = section(out, "owners").splitlines()
-    assert owners[:4] == [
+    assert owners[:5] == [
         "750 antrian:antrian /var/lib/antrian",
         "750 root:antrian /etc/antrian",
         "640 root:antrian /etc/antrian/antrian.toml",
         "750 root:antrian /etc/antrian/secrets",
+        "640 root:antrian /etc/antrian/secrets/doctor-mqtt.toml",
     ]
-    assert owners[4].startswith("antrian:x:")
-    assert owners[4].endswith(":/var/lib/antrian:/usr/sbin/nologin")
+    assert owners[5].startswith("antrian:x:")
+    assert owners[5].endswith(":/var/lib/antrian:/usr/sbin/nologin")
     if shutil.which("systemd-analyze"):
         assert "verify rc=0" in section(out, "verify")
 
@@ -159,7 +161,8 @@ def test_a_real_install_runs_the_office_as_its_own_user_and_doctor_finds_it_heal
     for words in (
         "Konfigurasi /etc/antrian/antrian.toml terbaca",
         "Database /var/lib/antrian/antrian.db utuh",
-        "Broker 127.0.0.1:1883 menerima akun antrian-monitor",
+        # its own account, copied by install: the hub's topic monitor is left alone
+        "Broker 127.0.0.1:1883 menerima akun antrian-doctor",
         "Konfigurasi Mosquitto /etc/mosquitto/conf.d/antrian.conf memuat set_tcp_nodelay true",
         "Hub kantor kantor berjalan",
         "Klip suara lengkap di /var/lib/antrian/tts_cache",

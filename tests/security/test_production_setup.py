@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import time
+import tomllib
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -21,6 +22,7 @@ from secure_broker import BASE, OFFICE, Client, Office, running_office, secret
 from antrian.contract import topic_templates
 from antrian.provision.topics import fill
 from tests.devices.harness import Firmware, kiosk_config, online, pad_config
+from tests.kit import Probe
 from tests.kit.traffic import LOG_EVERYTHING, read_traffic
 
 
@@ -65,6 +67,23 @@ def test_every_take_ticket_is_answered_with_the_web_side_on(office):
         kiosk.close()
 
 
+def reads_the_office_and_discovery(client: Probe) -> None:
+    """`client` gets the hub's retained state and Home Assistant's discovery."""
+    client.subscribe(f"{BASE}/#")
+    client.subscribe("homeassistant/#")
+    assert json.loads(client.wait_for(f"{BASE}/hub/state"))["state"] == "online"
+    client.wait_for("homeassistant/sensor/antrian_kantor/service_a_waiting/config", timeout=5)
+
+
+def kiosk_answered_after(kiosk: Probe) -> None:
+    """The broker handles a publish before its PUBACK; a request of the kiosk answered after
+    the forged publishes proves the hub had time to act on one that got through."""
+    kiosk.subscribe(f"{BASE}/device/kiosk-1/response/sync")
+    kiosk.publish(f"{BASE}/device/kiosk-1/request/sync", {"transaction": "after-forged"})
+    kiosk.wait_for(f"{BASE}/device/kiosk-1/response/sync")
+    time.sleep(0.3)
+
+
 def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
     auth = secret(office.folder, "hub-mqtt.toml")
     assert auth["monitor_username"] == "antrian-monitor"
@@ -74,19 +93,11 @@ def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
     kiosk = office.client("kiosk-1")
     try:
         assert spy.ok
-        spy.subscribe(f"{BASE}/#")
-        spy.subscribe("homeassistant/#")
-        assert json.loads(spy.wait_for(f"{BASE}/hub/state"))["state"] == "online"
-        spy.wait_for("homeassistant/sensor/antrian_kantor/service_a_waiting/config", timeout=5)
+        reads_the_office_and_discovery(spy)
         events = office.events()
         spy.publish(f"{BASE}/hub/request/take_ticket", {"service": "A", "transaction": "spy-1"})
         spy.publish(f"{BASE}/hub/state", {"state": "offline"}, retain=True)
-        # the broker handled the forged publishes before their PUBACKs; a request of the
-        # kiosk answered after that proves the hub had time to act on a forged one
-        kiosk.subscribe(f"{BASE}/device/kiosk-1/response/sync")
-        kiosk.publish(f"{BASE}/device/kiosk-1/request/sync", {"transaction": "after-spy"})
-        kiosk.wait_for(f"{BASE}/device/kiosk-1/response/sync")
-        time.sleep(0.3)
+        kiosk_answered_after(kiosk)
         assert office.events() == events
         assert not [t for t, _, _ in spy.messages if t.endswith("/hub/response/take_ticket")]
         fresh = office.client("board-1")
@@ -98,16 +109,30 @@ def test_the_topic_monitor_account_reads_everything_and_writes_nothing(office):
         kiosk.close()
 
 
+def folder_without(path: Path, user: str) -> Any:
+    """A broker folder as a version before `user`'s account left it (no such account)."""
+    from antrian.provision import BrokerFolder
+
+    folder = BrokerFolder(path)
+    folder.configure(office="kantor", host="127.0.0.1")
+    folder.write()
+    registry = json.loads(folder.registry_path.read_text())
+    del registry["accounts"][user]
+    folder.registry_path.write_text(json.dumps(registry))
+    return folder
+
+
+def read_only(folder: Any, user: str) -> bool:
+    """`user`'s ACL block reads the office and Home Assistant discovery, and writes nothing."""
+    block = (folder.path / "acl").read_text().split(f"user {user}\n", 1)[1].split("\n\n", 1)[0]
+    return block.splitlines() == ["topic read antrian/kantor/#", "topic read homeassistant/#"]
+
+
 def test_an_older_broker_folder_gains_the_monitor_account_and_keeps_the_hub_password(tmp_path):
     from antrian.provision import MONITOR_USER, BrokerFolder, verify_password
 
-    folder = BrokerFolder(tmp_path / "broker")
-    folder.configure(office="kantor", host="127.0.0.1")
-    folder.write()
     # what an older version left: no monitor account, a secrets file without its lines
-    registry = json.loads(folder.registry_path.read_text())
-    del registry["accounts"][MONITOR_USER]
-    folder.registry_path.write_text(json.dumps(registry))
+    folder = folder_without(tmp_path / "broker", MONITOR_USER)
     hub_secret = folder.path / "secrets" / "hub-mqtt.toml"
     old = [line for line in hub_secret.read_text().splitlines() if "monitor" not in line]
     hub_secret.write_text("\n".join(old) + "\n")
@@ -120,9 +145,67 @@ def test_an_older_broker_folder_gains_the_monitor_account_and_keeps_the_hub_pass
     assert auth["password"] == hub_password
     passwd = dict(line.split(":", 1) for line in (again.path / "passwd").read_text().split())
     assert verify_password(auth["monitor_password"], passwd[MONITOR_USER])
-    acl = (again.path / "acl").read_text()
-    block = acl.split(f"user {MONITOR_USER}\n", 1)[1].split("\n\n", 1)[0]
-    assert block.splitlines() == ["topic read antrian/kantor/#", "topic read homeassistant/#"]
+    assert read_only(again, MONITOR_USER)
+
+
+def test_the_doctor_account_reads_everything_and_what_it_publishes_never_arrives(office):
+    """`antrian doctor`'s own account: read-only like the monitor's. A denied publish is
+    silent to its sender (QoS 1 still gets its PUBACK), so a subscriber watches instead."""
+    doc = secret_file(office.folder, "doctor-mqtt.toml")
+    assert doc["username"] == "antrian-doctor"
+    ha = secret(office.folder, "homeassistant.json")
+    watcher = Client(office.broker.port, "homeassistant", ha["password"])
+    doctor = Client(office.broker.port, doc["username"], doc["password"], client_id="antrian-doctor")
+    kiosk = office.client("kiosk-1")
+    try:
+        assert doctor.ok
+        watcher.subscribe(f"{BASE}/#")
+        watcher.wait_for(f"{BASE}/hub/state")
+        reads_the_office_and_discovery(doctor)
+        events = office.events()
+        doctor.publish(f"{BASE}/hub/request/take_ticket", {"service": "A", "transaction": "from-doctor"})
+        doctor.publish(f"{BASE}/hub/state", {"state": "from-doctor"}, retain=True)
+        doctor.publish("homeassistant/sensor/from_doctor/config", {"name": "from-doctor"}, retain=True)
+        kiosk_answered_after(kiosk)
+        assert office.events() == events
+        arrived = [t for t, p, _ in watcher.messages + doctor.messages if b"from-doctor" in p]
+        assert arrived == []
+    finally:
+        for c in (doctor, watcher, kiosk):
+            c.close()
+
+
+def test_an_older_broker_folder_gains_the_doctor_account_and_keeps_the_others(tmp_path):
+    from antrian.provision import DOCTOR_USER, BrokerFolder, verify_password
+
+    # what a version before the doctor's account left: no account, no secret file
+    folder = folder_without(tmp_path / "broker", DOCTOR_USER)
+    (folder.path / "secrets" / "doctor-mqtt.toml").unlink()
+    before = {
+        name: (folder.path / "secrets" / name).read_text() for name in ("hub-mqtt.toml", "homeassistant.json")
+    }
+
+    again = BrokerFolder(tmp_path / "broker")
+    again.configure()
+    again.write()
+    for name, text in before.items():
+        assert (again.path / "secrets" / name).read_text() == text
+    doc = secret_file(again, "doctor-mqtt.toml")
+    assert doc["username"] == DOCTOR_USER
+    assert (again.path / "secrets" / "doctor-mqtt.toml").stat().st_mode & 0o777 == 0o600
+    passwd = dict(line.split(":", 1) for line in (again.path / "passwd").read_text().split())
+    assert verify_password(doc["password"], passwd[DOCTOR_USER])
+    assert read_only(again, DOCTOR_USER)
+    # made once: a third command keeps the password
+    third = BrokerFolder(tmp_path / "broker")
+    third.configure()
+    third.write()
+    assert secret_file(third, "doctor-mqtt.toml") == doc
+
+
+def secret_file(folder: Any, name: str) -> dict[str, Any]:
+    """A secret TOML without an `[mqtt]` table (the doctor's: `username`, `password`)."""
+    return dict(tomllib.loads((folder.path / "secrets" / name).read_text()))
 
 
 def test_the_topic_monitor_never_logs_in_with_the_hubs_account():

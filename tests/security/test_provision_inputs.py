@@ -90,6 +90,7 @@ def test_a_bad_setting_changes_nothing(tmp_path, option, value):
         ["pad 2", "--role", "call_pad", "--counter", "2"],
         ["pad-2\nuser x", "--role", "call_pad", "--counter", "2"],
         ["antrian-monitor", "--role", "kiosk"],
+        ["antrian-doctor", "--role", "kiosk"],
         ["pad-2", "--role", "call_pad", "--counter", "0"],
         ["pad-2", "--role", "call_pad", "--counter", "100"],
         ["pad-2", "--role", "call_pad"],
