@@ -5,6 +5,8 @@ and writes nothing when it refuses."""
 
 from __future__ import annotations
 
+import grp
+import os
 import tomllib
 from pathlib import Path
 
@@ -135,3 +137,21 @@ def test_a_refused_devices_add_leaves_the_folder_exactly_as_it_was(
     assert done.returncode == 2, done.stdout + done.stderr
     assert "9" in done.stderr
     assert tree(tmp_path) == before
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="owners can only be given away by root")
+def test_devices_add_as_root_keeps_the_office_config_readable_by_the_hub_user(tmp_path: Path) -> None:
+    """An installed office's config is root:antrian 0640; `sudo antrian devices add --hub-config`
+    used to leave it root:root, and the hub (its own user) could not read it at the next start."""
+    config = tmp_path / "antrian.toml"
+    config.write_text(antrian_cli("config", "init", cwd=tmp_path).stdout, encoding="utf-8")
+    hub_group = grp.getgrnam("nogroup").gr_gid
+    os.chown(config, 0, hub_group)
+    config.chmod(0o640)
+    done = antrian_cli(
+        "devices", "add", "kiosk-1", "--role", "kiosk", "--hub-config", str(config), cwd=tmp_path
+    )
+    assert done.returncode == 0, done.stdout + done.stderr
+    st = config.stat()
+    assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, hub_group, 0o640)
+    assert [d.id for d in load_config(config).devices] == ["kiosk-1"]

@@ -774,10 +774,17 @@ def _own(path: Path, mode: int, *, broker: bool) -> None:
 
 
 def _write(path: Path, text: str, mode: int, *, broker: bool = False, keep_mode: bool = False) -> Path:
-    """Atomically replace `path`: a reader sees the old file or the new, never half."""
+    """Atomically replace `path`: a reader sees the old file or the new, never half.
+
+    `keep_mode`: an existing file keeps its mode, and its owner too when root writes it: the
+    office's `/etc/antrian/antrian.toml` is root:antrian 0640, and `sudo antrian devices add
+    --hub-config` must not leave it root:root, which the hub (user antrian) cannot read."""
     path.parent.mkdir(parents=True, exist_ok=True)
+    owner: tuple[int, int] | None = None
     if keep_mode and path.exists():
-        mode = path.stat().st_mode & 0o777
+        st = path.stat()
+        mode = st.st_mode & 0o777
+        owner = (st.st_uid, st.st_gid) if os.geteuid() == 0 else None
     fd, tmp = tempfile.mkstemp(prefix=f".{path.name}.", dir=path.parent)
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as f:
@@ -785,6 +792,8 @@ def _write(path: Path, text: str, mode: int, *, broker: bool = False, keep_mode:
             f.flush()
             os.fsync(f.fileno())
         _own(Path(tmp), mode, broker=broker)
+        if owner is not None:
+            os.chown(tmp, *owner)
         os.replace(tmp, path)
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
