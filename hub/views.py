@@ -8,7 +8,7 @@ and the tests all read the same picture. Each returns its payload's type
 from __future__ import annotations
 
 import math
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from typing import Final
 
 from antrian import __version__
@@ -42,15 +42,20 @@ def clock_text(at: datetime, cfg: Config) -> str:
 
 
 def hub_info(state: QueueState) -> HubInfo:
+    """`hub/info`: the office as configured, and its working day with that day's own hours."""
     cfg = state.cfg
+    opening, closing = cfg.office.opening, cfg.office.closing
+    if state.day:
+        hours = schedule_of(cfg).plan_on(date.fromisoformat(state.day))
+        opening, closing = hours.opening.time(), hours.closing.time()
     return {
         "version": __version__,
         "office": cfg.office.slug,
         "name": cfg.office.name,
         "timezone": cfg.office.timezone,
         "day": state.day or None,
-        "opening": cfg.office.opening.strftime("%H:%M"),
-        "closing": cfg.office.closing.strftime("%H:%M"),
+        "opening": opening.strftime("%H:%M"),
+        "closing": closing.strftime("%H:%M"),
         "public_url": cfg.office.public_url,
         "services": [
             {

@@ -292,3 +292,11 @@ def test_without_the_holidays_package_the_office_serves_on_and_says_what_is_miss
     assert schedule.holiday(date(2026, 12, 25)) is None
     assert schedule.hours_on(date(2026, 12, 25)) is not None
     assert "pip install holidays" in caplog.text
+
+
+def test_hub_info_gives_the_working_days_own_hours():
+    ramadan = {"from": "2027-02-08", "to": "2027-03-09", "name": "Ramadan", "mon": "08:00-15:00"}
+    core, _ = _core({"office": {"special_hours": [ramadan]}}, wib(2027, 2, 8, 9))
+    _ask(core, "take_ticket", service="A")
+    info = views.hub_info(core.state)
+    assert (info["day"], info["opening"], info["closing"]) == ("2027-02-08", "08:00", "15:00")
