@@ -30,6 +30,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Final, NoReturn
 
 from antrian.config import Config, ConfigError, config_places, config_schema, find_config, load_config
+from antrian.data_owner import become_data_owner
 from antrian.i18n import default_lang, t
 
 if TYPE_CHECKING:
@@ -132,17 +133,26 @@ def _setup_logging(verbose: bool) -> None:
 def _config(path: str | None) -> Config:
     """The office's configuration for a command that needs its database: `-c FILE`, else
     `$ANTRIAN_CONFIG`, else /etc/antrian/antrian.toml, else ./antrian.toml (`find_config`);
-    with none of them the command refuses (exit 2) and says where it looked."""
+    with none of them the command refuses (exit 2) and says where it looked. Run by root on
+    an installed office, the command goes on as the data's owner (`antrian.data_owner`)."""
     found = find_config(path)
     if found is None:
         lang = default_lang()
         print(t("cli.config_not_found", lang, places=", ".join(config_places())), file=sys.stderr)
         raise SystemExit(2)
     try:
-        return load_config(found)
+        cfg = load_config(found)
     except ConfigError as exc:
         print(f"Konfigurasi salah / bad configuration: {exc}", file=sys.stderr)
         raise SystemExit(2) from None
+    try:
+        user = become_data_owner(cfg)
+    except OSError as exc:
+        print(t("owner.refused", cfg.office.language, error=exc), file=sys.stderr)
+        raise SystemExit(2) from None
+    if user is not None:
+        print(t("owner.switched", cfg.office.language, user=user), file=sys.stderr)
+    return cfg
 
 
 def cmd_run(args: argparse.Namespace) -> int:
