@@ -91,6 +91,29 @@ def test_root_commands_on_the_office_data_leave_every_file_to_the_hub_user(offic
         assert db.execute("SELECT count(*) FROM web_users").fetchone() == (1,)
 
 
+def test_restoring_a_backup_the_hub_user_cannot_read_says_so_and_changes_nothing(office: Path) -> None:
+    data = office.parent / "data"
+    assert (
+        with_password(
+            "admin-pass-123", "users", "add", "ani", "--password-stdin", "-c", str(office)
+        ).returncode
+        == 0
+    )
+    before = (data / "antrian.db").read_bytes()
+    hidden = Path(tempfile.mkdtemp(prefix="antrian-root-only-"))  # 0700 root, like /root
+    try:
+        made = antrian_cli("backup", "-c", str(office), cwd=office.parent)
+        assert made.returncode == 0, made.stderr
+        shutil.copy(next((data / "backup").glob("*.db")), hidden / "copy.db")
+        done = antrian_cli("restore", str(hidden / "copy.db"), "-c", str(office), cwd=office.parent)
+    finally:
+        shutil.rmtree(hidden)
+    assert done.returncode == 2
+    assert "tidak bisa dibaca oleh pengguna nobody" in done.stderr
+    assert "Traceback" not in done.stderr
+    assert (data / "antrian.db").read_bytes() == before
+
+
 def test_a_command_on_data_root_owns_stays_root(tmp_path: Path) -> None:
     """An office run by hand as root (its data root's): nothing is switched, nothing said."""
     config = tmp_path / "antrian.toml"

@@ -310,6 +310,16 @@ class Restored:
 def restore(cfg: Config, backup: Path, *, now: datetime | None = None) -> Restored:
     """Put `backup` in place of the office's database, after checking it (see the module)."""
     database = Path(cfg.database)
+    try:
+        with backup.open("rb"):  # run by root, this is the hub's user (`antrian.data_owner`)
+            pass
+    except FileNotFoundError:
+        raise BackupError("backup.no_file", path=backup) from None
+    except OSError as exc:
+        import getpass
+
+        user = getpass.getuser()
+        raise BackupError("backup.unreadable", path=backup, user=user, error=exc.strerror) from None
     if not backup.is_file():
         raise BackupError("backup.no_file", path=backup)
     lock = HubLock(database)
