@@ -80,7 +80,7 @@ from antrian.queue import Event, ReplayError, replay  # noqa: E402
 from antrian.store import EventStore  # noqa: E402
 from tests.kit import Clock, HubProcess, Mosquitto  # noqa: E402
 from tests.kit.hubs import hub_on_own_broker  # noqa: E402
-from tests.kit.office import ALL_DAY, call_pad, kiosk, led_board, office, speaker  # noqa: E402
+from tests.kit.office import ALL_DAY, call_pad, every_day, kiosk, led_board, office, speaker  # noqa: E402
 from tests.kit.probe import mqtt_client  # noqa: E402
 
 T = Topics("kantor")
@@ -563,7 +563,7 @@ def rollover_and_clock_jumps() -> Result:
     # office hours 07:30-16:00 WIB for this one: expiry at closing must fire
 
     raw = hub_office()
-    raw["office"].update(opening="07:30", closing="16:00")
+    raw["office"].update(opening="07:30", closing="16:00", hours=every_day("07:30-16:00"))
     cfg = parse_config({**raw, "database": str(db)})
 
     def local(day: int, hh: int, mm: int, ss: int = 0) -> datetime:
