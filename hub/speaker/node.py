@@ -552,9 +552,14 @@ class SpeakerNode:
             sender = asyncio.create_task(self._send_events(client))
             self.connected.set()
             self._log_started()
+            mine = {self.topics.device_play(c.speaker_id), self.topics.device_set(c.speaker_id)}
             async for message in client.messages:
                 payload = message.payload
-                if message.retain:
+                if message.topic.value not in mine:
+                    # a broker that hands over retained messages of topics never subscribed to
+                    # (amqtt, the demo's embedded broker, does): not ours, not worth a warning
+                    log.debug("not subscribed, ignored: %s", message.topic.value)
+                elif message.retain:
                     # commands are never retained: one found on the broker would be replayed
                     # on every reconnect
                     log.warning("ignored retained message on %s", message.topic.value)
