@@ -47,6 +47,7 @@ EXTENSIONS: Final = (
     "antrian.backup.cli",
     "antrian.schedule_cli",
     "antrian.install.cli",
+    "antrian.central.cli",
 )
 
 EXAMPLE_CONFIG: Final = Path(__file__).with_name("antrian.example.toml")

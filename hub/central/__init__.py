@@ -1,0 +1,1 @@
+"""The regency link: offices send their event log and live state to a centre (issue 18)."""
