@@ -299,6 +299,20 @@ class HomeAssistantConfig:
 
 
 @dataclass(frozen=True)
+class RegencyConfig:
+    """The link to the regency's central broker (docs/regency.md).
+
+    Off by default. On, the hub publishes each commit's events (less anything personal) on
+    `central/events`, keeps `central/head` retained and answers the centre's `central/resend`
+    asks from its log, at most `resend_per_minute` of them a minute; the office broker's
+    bridge (`antrian devices bridge`) carries them to the centre. The office runs the same
+    with the link down: the centre catches up from the log."""
+
+    enabled: bool = False
+    resend_per_minute: int = 10
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -324,6 +338,7 @@ class Config:
     survey: SurveyConfig = field(default_factory=SurveyConfig)
     backup: BackupConfig = field(default_factory=BackupConfig)
     homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
+    regency: RegencyConfig = field(default_factory=RegencyConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -655,6 +670,18 @@ class BackupTable(_Table):
     ] = ""
 
 
+class RegencyTable(_Table):
+    """[regency]: the office's link to the regency's central broker (off by default)."""
+
+    enabled: Annotated[
+        bool,
+        msgspec.Meta(description="kirim kejadian ke pusat kabupaten / send events to the regency's centre"),
+    ] = RegencyConfig.enabled
+    resend_per_minute: Annotated[
+        int, _bounds(1, 60, description="permintaan kirim ulang per menit / resend asks served per minute")
+    ] = RegencyConfig.resend_per_minute
+
+
 class HomeAssistantTable(_Table):
     """[homeassistant]: how Home Assistant discovers the office."""
 
@@ -770,6 +797,7 @@ class ConfigFile(_Table):
     survey: SurveyTable = msgspec.field(default_factory=SurveyTable)
     backup: BackupTable = msgspec.field(default_factory=BackupTable)
     homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
+    regency: RegencyTable = msgspec.field(default_factory=RegencyTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -1113,6 +1141,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
             time=_parse_clock(file.backup.time) if file.backup.time.strip() else None,
         ),
         homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
+        regency=RegencyConfig(enabled=file.regency.enabled, resend_per_minute=file.regency.resend_per_minute),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

@@ -17,6 +17,9 @@ from enum import StrEnum
 from typing import Any, Final, Literal, get_args, overload
 
 # The payload types, re-exported: the contract is read from this module.
+from antrian.payloads import CentralEvent as CentralEvent
+from antrian.payloads import CentralEvents as CentralEvents
+from antrian.payloads import CentralHead as CentralHead
 from antrian.payloads import CommandResult as CommandResult
 from antrian.payloads import CounterEvent as CounterEvent
 from antrian.payloads import CounterInfo as CounterInfo
@@ -32,6 +35,7 @@ from antrian.payloads import HubInfo as HubInfo
 from antrian.payloads import HubState as HubState
 from antrian.payloads import OfficeState as OfficeState
 from antrian.payloads import Play as Play
+from antrian.payloads import ResendAsk as ResendAsk
 from antrian.payloads import Response as Response
 from antrian.payloads import ServiceInfo as ServiceInfo
 from antrian.payloads import ServiceState as ServiceState
@@ -138,6 +142,22 @@ class Topics:
     def office_state(self) -> str:
         """Retained: open or not, why, and when it opens (`OfficeState`)."""
         return f"{self.base}/office/state"
+
+    # -- the regency link (bridged to the regency's central broker) ------------------------
+    @property
+    def central_events(self) -> str:
+        """Not retained: the committed events of one commit, with their log positions (`CentralEvents`)."""
+        return f"{self.base}/central/events"
+
+    @property
+    def central_head(self) -> str:
+        """Retained: the office's last committed position (`CentralHead`)."""
+        return f"{self.base}/central/head"
+
+    @property
+    def central_resend(self) -> str:
+        """From the centre, not retained: a range of positions to publish again (`ResendAsk`)."""
+        return f"{self.base}/central/resend"
 
     # -- queue state ---------------------------------------------------------------------
     def service_state(self, letter: str) -> str:
@@ -430,6 +450,9 @@ def topic_templates() -> dict[str, str]:
         "device_play": t.device_play("{id}"),
         "device_set": t.device_set("{id}"),
         "device_event": t.device_event("{id}"),
+        "central_events": t.central_events,
+        "central_head": t.central_head,
+        "central_resend": t.central_resend,
         "ha_discovery": f"{HA_DISCOVERY_PREFIX}/{{component}}/{{node}}/{{object}}/config",
         "ha_status": HA_STATUS_TOPIC,
     }
@@ -451,6 +474,9 @@ TOPIC_PAYLOADS: Final[Mapping[str, type[Any]]] = {
     "device_play": Play,
     "device_set": DeviceSet,
     "device_event": SpeakerEvent,
+    "central_events": CentralEvents,
+    "central_head": CentralHead,
+    "central_resend": ResendAsk,
 }
 
 

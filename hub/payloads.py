@@ -394,6 +394,50 @@ _JSON_TYPES: Final[Mapping[object, str]] = {
 }
 
 
+# ---------------------------------------------------------------------------------------------
+# The regency link (`antrian.regency`; docs/regency.md)
+# ---------------------------------------------------------------------------------------------
+
+
+class CentralEvent(TypedDict):
+    """One committed event as the regency receives it: the log's own row, projected.
+
+    `seq` is the office log's `events.seq` (one more per event, never reused). `data` is the
+    event's data less what is personal (`antrian.regency.outward.PRIVATE_FIELDS`)."""
+
+    seq: int
+    day: str
+    at: str
+    type: str
+    actor: str
+    reason: str | None
+    data: dict[str, Any]
+
+
+class CentralEvents(TypedDict):
+    """`central/events`: the events of one commit (or a resent range), in `seq` order."""
+
+    office: str
+    events: list[CentralEvent]
+    #: The office's last committed `seq` when this was sent.
+    head: int
+    #: True when this answers a `central/resend` ask.
+    resent: bool
+
+
+class CentralHead(TypedDict):
+    """`central/head` (retained): the office's last committed `seq`, so a lost tail shows."""
+
+    office: str
+    seq: int
+    at: str
+
+
+#: `central/resend` (from the centre): publish the events `from`..`to` (inclusive) again.
+#: Functional form: `from` is a Python keyword.
+ResendAsk = TypedDict("ResendAsk", {"from": int, "to": int})
+
+
 def _json_type(tp: Any) -> dict[str, Any]:  # noqa: ANN401 - any annotation
     """A field's JSON type: `type` (a name, or a list of names for a union) and, for an array,
     its `items`; an object of a known shape names it (`shape`)."""

@@ -190,6 +190,8 @@ class HubService:
             tp.device_info_filter,
             tp.device_event_filter,
             HA_STATUS_TOPIC,
+            # the regency's asks to publish events again (`antrian.regency`), when it is on
+            *((tp.central_resend,) if self.cfg.regency.enabled else ()),
         ):
             await client.subscribe(topic, qos=1)
         self.client = client

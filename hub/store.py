@@ -28,6 +28,9 @@ from antrian.queue import Event
 
 log = logging.getLogger("antrian.store")
 
+#: Most events `events_by_seq` reads in one call (the regency link's resend bound).
+MAX_SEQ_RANGE = 5000
+
 
 class StorageError(RuntimeError):
     """The log could not be written (disk full, read-only, locked, damaged): nothing was accepted.
@@ -208,6 +211,31 @@ class EventStore:
         )
         for seq, day, at, type_, actor, reason, data in cur:
             yield seq, Event(type_, datetime.fromisoformat(at), day, actor, json.loads(data), reason)
+
+    def head_seq(self) -> int:
+        """The sequence number of the last committed event (0 for an empty log).
+
+        `events.seq` grows by one per event and is never reused: it is the office's position
+        in its own history, which the regency's copy is replicated by (`antrian.regency`)."""
+        row = self.db.execute("SELECT max(seq) FROM events").fetchone()
+        return int(row[0] or 0)
+
+    def events_by_seq(self, first: int, last: int) -> list[tuple[int, Event]]:
+        """The events with `first <= seq <= last`, in order; at most `MAX_SEQ_RANGE` of them.
+
+        Bounded on purpose: a resend asked over MQTT must never make the hub read (and hold)
+        a month of its log at once. A wider or reversed range is a ValueError."""
+        if first < 1 or last < first or last - first >= MAX_SEQ_RANGE:
+            raise ValueError(f"seq range {first}..{last}: need 1 <= first <= last < first + {MAX_SEQ_RANGE}")
+        cur = self.db.execute(
+            "SELECT seq, day, at, type, actor, reason, data FROM events "
+            "WHERE seq BETWEEN ? AND ? ORDER BY seq",
+            (first, last),
+        )
+        return [
+            (seq, Event(type_, datetime.fromisoformat(at), day, actor, json.loads(data), reason))
+            for seq, day, at, type_, actor, reason, data in cur
+        ]
 
     def meta(self, key: str) -> str | None:
         try:

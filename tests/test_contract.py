@@ -17,10 +17,13 @@ from antrian.contract import (
     NOTICE_EVENTS,
     RESPONSE_DATA,
     TOPIC_PAYLOADS,
+    CentralEvents,
+    CentralHead,
     DeviceInfo,
     DeviceSet,
     ErrorCode,
     ErrorData,
+    ResendAsk,
     SpeakerEvent,
     Topics,
     describe,
@@ -132,7 +135,9 @@ def test_stored_events_carry_exactly_their_documented_fields(tmp_path):
 # ---------------------------------------------------------------------------------------------
 
 #: What devices and admins send, never the hub: no running hub shows these.
-NOT_FROM_THE_HUB = {DeviceInfo, DeviceSet, SpeakerEvent}
+#: The regency link's topics are published only with `[regency] enabled` (the centre asks
+#: `central/resend`): tests/regency checks them on the wire of such a hub.
+NOT_FROM_THE_HUB = {DeviceInfo, DeviceSet, SpeakerEvent, CentralEvents, CentralHead, ResendAsk}
 
 
 def _problems(value: Any, shape: Any, where: str, seen: dict[str, set[str]]) -> list[str]:

@@ -16,6 +16,7 @@ from antrian.extensions.speakers import Speakers
 from antrian.extensions.updates import FirmwareUpdates
 from antrian.extensions.web import WebPages
 from antrian.notify.extension import Notifications
+from antrian.regency.extension import RegencyLink
 from antrian.reports.extension import Reports
 from antrian.survey.extension import Survey
 
@@ -31,6 +32,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     Reports,
     WebPages,
     Backups,
+    RegencyLink,
 )
 
 __all__ = [
@@ -40,6 +42,7 @@ __all__ = [
     "FirmwareUpdates",
     "HomeAssistant",
     "Notifications",
+    "RegencyLink",
     "Reports",
     "Speakers",
     "WebPages",

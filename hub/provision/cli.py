@@ -7,6 +7,7 @@
     antrian devices pair kiosk-1            # hand a board in setup mode its config
     antrian devices flash kiosk --out DIR   # every file a new board needs over USB
     antrian devices schema > devices/config.schema.json
+    antrian devices bridge --secret office-grati.toml [--central HOST:PORT] [--cafile CA]
 
 Every command works on one broker folder (`--dir`, default `./broker`) and regenerates all of
 its files. With `--hub-config`, the hub's `[[devices]]` are kept in step in a marked block of
@@ -26,7 +27,7 @@ from typing import Any
 
 from antrian.i18n import default_lang, t
 from antrian.provision.device_config import schema_text
-from antrian.provision.files import BrokerFolder, ProvisionError
+from antrian.provision.files import BRIDGE_DIR, BRIDGE_FILE, BrokerFolder, ProvisionError, read_central_secret
 from antrian.provision.firmware import ROLE_FILES, write_flash_folder
 from antrian.provision.pairing import DEFAULT_PORT, MAX_WRONG, Pairing, device_config, serve
 
@@ -68,6 +69,14 @@ def add_commands(sub: Any) -> None:  # noqa: ANN401 - argparse's private subpars
 
     w = dsub.add_parser("write", parents=[common], help=t("cli.devices_write", lang))
     w.set_defaults(func=cmd_write)
+
+    br = dsub.add_parser("bridge", help=t("link.cli_bridge", lang))
+    br.add_argument("--dir", default="broker", help=t("cli.devices_dir", lang))
+    br.add_argument("--central", metavar="HOST:PORT", help=t("link.cli_central", lang))
+    br.add_argument("--secret", metavar="FILE", required=True, help=t("link.cli_secret", lang))
+    br.add_argument("--cafile", metavar="CA", help=t("link.cli_cafile", lang))
+    br.add_argument("--lang", choices=("id", "en"), default=lang, help=t("cli.lang", lang))
+    br.set_defaults(func=cmd_bridge)
 
     sc = dsub.add_parser("schema", help=t("cli.devices_schema", lang))
     sc.set_defaults(func=cmd_schema)
@@ -172,6 +181,21 @@ def cmd_write(args: argparse.Namespace) -> int:
         tls_before = folder.exists and folder.settings.tls
         folder = _folder(args)
         _finish(folder, args, tls_before)
+
+    return _run(args, body)
+
+
+def cmd_bridge(args: argparse.Namespace) -> int:
+    """Write the office broker's bridge to the regency's central broker (docs/regency.md)."""
+
+    def body() -> None:
+        folder = BrokerFolder(args.dir)
+        account = read_central_secret(args.secret, args.central)
+        cafile = str(Path(args.cafile).resolve()) if args.cafile else None
+        folder.write_bridge(account, cafile)
+        where = f"{account.host}:{account.port}"
+        print(t("link.bridge_written", args.lang, file=folder.path / BRIDGE_DIR / BRIDGE_FILE, central=where))
+        print(t("link.restart_broker", args.lang))
 
     return _run(args, body)
 

@@ -498,7 +498,42 @@ class BrokerFolder:
                 "tls_version tlsv1.2",
                 "",
             ]
+        if (self.path / BRIDGE_DIR / BRIDGE_FILE).exists():
+            lines += [
+                "# The bridge to the regency's central broker (`antrian devices bridge`), last:",
+                "# the options after a `connection` line belong to that bridge.",
+                f"include_dir {d}/{BRIDGE_DIR}",
+                "",
+            ]
         return "\n".join(lines)
+
+    # -- the regency bridge ----------------------------------------------------------------
+
+    def write_bridge(self, account: CentralAccount, cafile: str | None = None) -> list[Path]:
+        """Write the bridge to the central broker and the mosquitto.conf that includes it.
+
+        Everything is checked first (the account, that it is this office's, the CA file);
+        a refusal writes nothing. The password goes into a file only root and the broker read.
+        """
+        if not self.exists:
+            raise ProvisionError(f"{self.path}: no broker folder yet (run `antrian devices write` first)")
+        office = self.settings.office
+        if account.username != central_user(office):
+            raise ProvisionError(
+                f"akun {account.username!r} bukan untuk kantor {office!r} (harus {central_user(office)!r}) /"
+                f" account {account.username!r} is not this office's (must be {central_user(office)!r})"
+            )
+        if cafile is not None:
+            check_path(cafile, "--cafile")
+            if not Path(cafile).is_file():
+                raise ProvisionError(f"--cafile {cafile}: tidak ada / no such file")
+        text = bridge_text(office, account, cafile)
+        folder = self.path / BRIDGE_DIR
+        folder.mkdir(parents=True, exist_ok=True)
+        os.chmod(folder, 0o755)  # noqa: S103 - the broker user reads the folder; the file is 0600
+        written = [_write(folder / BRIDGE_FILE, text, 0o600, broker=True)]
+        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644, broker=True))
+        return written
 
     def hub_devices_text(self) -> str:
         tables = [d.hub_table() for d in self.devices()]
@@ -717,6 +752,125 @@ class BrokerFolder:
             if parent.exists() and not os.stat(parent).st_mode & 0o001:
                 bad.append(parent)
         return bad
+
+
+# ---------------------------------------------------------------------------------------------
+# the regency bridge (docs/regency.md)
+# ---------------------------------------------------------------------------------------------
+
+#: The bridge's own folder beside mosquitto.conf (`include_dir`: every `*.conf` in it is read;
+#: the broker folder itself cannot be included, it holds mosquitto.conf).
+BRIDGE_DIR: Final = "bridge"
+BRIDGE_FILE: Final = "central.conf"
+#: Longest password accepted from a centre's secret file (its own are 24 characters).
+MAX_CENTRAL_PASSWORD: Final = 128
+#: Largest secret file read (the centre's are ~250 bytes).
+MAX_SECRET_BYTES: Final = 4096
+
+
+def central_user(office: str) -> str:
+    """The office's account at the central broker (also the bridge's fixed remote client id)."""
+    return f"office-{office}"
+
+
+@dataclass(frozen=True)
+class CentralAccount:
+    """What the centre hands an office (`office-<slug>.toml`): its account and where to connect."""
+
+    username: str
+    password: str
+    host: str
+    port: int
+
+    def check(self) -> None:
+        """Raise ProvisionError unless every value may go into a line of mosquitto.conf."""
+        user = self.username.removeprefix("office-")
+        if not self.username.startswith("office-") or not is_slug(user):
+            raise ProvisionError(f"username {self.username!r}: must be office-<slug>")
+        pw = self.password
+        if not (8 <= len(pw) <= MAX_CENTRAL_PASSWORD) or not pw.isprintable() or any(c.isspace() for c in pw):
+            raise ProvisionError(f"password: 8..{MAX_CENTRAL_PASSWORD} printable characters without spaces")
+        check_host(self.host, "host")
+        check_port(self.port, "port")
+
+
+def read_central_secret(path: str | Path, central: str | None = None) -> CentralAccount:
+    """The office's account from the centre's secret file; `central` (`HOST:PORT`) overrides
+    where to connect (the centre's public name may differ from what its folder says)."""
+    p = Path(path)
+    try:
+        if p.stat().st_size > MAX_SECRET_BYTES:
+            raise ProvisionError(f"{p}: over {MAX_SECRET_BYTES} bytes: not a secret file of the centre")
+        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+    except OSError as exc:
+        raise ProvisionError(f"{p}: cannot read ({exc.strerror})") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise ProvisionError(f"{p}: not valid TOML ({exc})") from None
+    try:
+        username, password = raw["username"], raw["password"]
+        host, port = raw.get("host", ""), raw.get("port", 1883)
+    except KeyError as exc:
+        raise ProvisionError(f"{p}: {exc.args[0]} missing") from None
+    if central is not None:
+        host, port = parse_host_port(central)
+    if not all(isinstance(v, str) for v in (username, password, host)):
+        raise ProvisionError(f"{p}: username, password and host must be text")
+    account = CentralAccount(username, password, host, port)
+    account.check()
+    return account
+
+
+def parse_host_port(text: str) -> tuple[str, int]:
+    """`central.example.go.id:8883` or `[2001:db8::1]:1883` -> (host, port)."""
+    host, sep, port = text.rpartition(":")
+    if not sep or not port.isdigit() or len(port) > 5:
+        raise ProvisionError(f"--central {text!r}: must be HOST:PORT")
+    host = host.removeprefix("[").removesuffix("]")
+    return check_host(host, "--central"), check_port(int(port), "--central")
+
+
+def bridge_topics(office: str) -> list[tuple[str, str]]:
+    """(topic, direction) of every bridged topic: the contract's regency link, from the
+    contract's own `Topics` (the same names on both sides: no prefixes)."""
+    tp = Topics(office)
+    out = [
+        tp.central_events,
+        tp.central_head,
+        tp.hub_state,
+        tp.hub_info,
+        tp.office_state,
+        tp.service_state("+"),
+        f"{tp.base}/counter/+/state",
+        tp.device_availability("+"),
+    ]
+    return [(t, "out") for t in out] + [(tp.central_resend, "in")]
+
+
+def bridge_text(office: str, account: CentralAccount, cafile: str | None) -> str:
+    """The `connection` section of the office broker's bridge to the central broker."""
+    account.check()
+    lines = [
+        f"# antrian: bridge kantor {office} ke broker pusat. Dibuat `antrian devices bridge`.",
+        "# Generated by `antrian devices bridge`: run it again instead of editing.",
+        f"connection antrian-central-{office}",
+        f"address {account.host}:{account.port}",
+        "# A persistent session at the centre, under a fixed client id: messages published",
+        "# while the link is down wait in the office broker and leave when it is back.",
+        "cleansession false",
+        f"remote_clientid {account.username}",
+        f"local_clientid antrian-bridge-{office}",
+        f"remote_username {account.username}",
+        f"remote_password {account.password}",
+        "bridge_protocol_version mqttv311",
+        "keepalive_interval 60",
+        "restart_timeout 1 30",
+        "# No $SYS notifications: the office's account may write only under its own prefix.",
+        "notifications false",
+    ]
+    if cafile is not None:
+        lines += [f"bridge_cafile {cafile}", "bridge_insecure false", "bridge_tls_version tlsv1.2"]
+    lines += [f"topic {topic} {direction} 1" for topic, direction in bridge_topics(office)]
+    return "\n".join(lines) + "\n"
 
 
 def replace_block(text: str, block: str) -> str:
