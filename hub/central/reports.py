@@ -9,7 +9,8 @@ figure at the centre is the figure on its own monthly report:
   (expired); a skipped ticket put back and then served counts as served. A ticket of a past day
   with none of them expired with its day (the office's hub expires it at the next day's start).
 - **waiting time**: from the issue (or a transfer, which starts a second wait at the new
-  service) to the next call; a reinsert after a missed call does not start a new wait. Mean, and
+  service) to the next call, never below zero (a clock set back); a reinsert after a missed
+  call does not start a new wait. Mean, and
   the 90th percentile by nearest rank (`percentile_disc`, the same rank the office uses).
 - **no-show share**: skipped / (served + skipped).
 
@@ -40,7 +41,7 @@ WITH ev AS (
                                        THEN data->'tickets' ELSE '[]'::jsonb END) AS t(code)
     WHERE type = 'tickets_expired'
 ), waits AS (
-    SELECT office, extract(epoch FROM at - prev_at) / 60 AS minutes FROM (
+    SELECT office, greatest(extract(epoch FROM at - prev_at) / 60, 0) AS minutes FROM (
         SELECT office, type, at,
             lag(type) OVER w AS prev_type, lag(at) OVER w AS prev_at
         FROM tickets WHERE type IN ('ticket_issued', 'ticket_transferred', 'ticket_called')

@@ -34,7 +34,7 @@ log = logging.getLogger("antrian.central.web")
 COOKIE: Final = "antrian_regency"
 LANG_COOKIE: Final = "antrian_regency_lang"
 SESSION_HOURS: Final = 12
-POLL_S: Final = 5
+POLL_S: Final = 3
 #: Failed logins per address in LOCKOUT_S before that address must wait.
 MAX_FAILURES: Final = 10
 LOCKOUT_S: Final = 300
