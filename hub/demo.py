@@ -104,46 +104,59 @@ class SimDevice:
         self.inbox: asyncio.Queue[tuple[str, dict[str, Any]]] = asyncio.Queue()
 
     async def run(self, subscriptions: list[str], ready: asyncio.Event) -> None:
+        """Connect, follow `subscriptions` and answer requests; like a board, connect again
+        when the broker drops the link (the embedded broker may, on a busy PC)."""
         will = aiomqtt.Will(self.tp.device_availability(self.id), b"offline", qos=1, retain=True)
-        async with aiomqtt.Client(
-            self.host, self.port, identifier=f"sim-{self.id}", will=will, socket_options=NODELAY
-        ) as client:
-            self.client = client
-            await client.subscribe(self.tp.device(self.id) + "/response/+", qos=1)
-            for s in subscriptions:
-                await client.subscribe(s, qos=1)
-            await client.publish(self.tp.device_availability(self.id), b"online", qos=1, retain=True)
-            await client.publish(
-                self.tp.device_info(self.id),
-                dumps({"firmware": "sim-0.1", "model": "simulasi"}),
-                qos=1,
-                retain=True,
-            )
-            ready.set()
-            async for m in client.messages:
-                # amqtt may also send retained messages of other clients' subscriptions, such
-                # as plain-text availability: read only JSON objects.
-                try:
-                    body = json.loads(m.payload) if isinstance(m.payload, bytes) and m.payload else {}
-                except ValueError:
-                    continue
-                if not isinstance(body, dict):
-                    continue
-                fut = self.pending.pop(str(body.get("transaction")), None)
-                if fut is not None and not fut.done():
-                    fut.set_result(body)
-                elif "/response/" not in str(m.topic):
-                    await self.inbox.put((str(m.topic), body))
+        while True:
+            try:
+                async with aiomqtt.Client(
+                    self.host, self.port, identifier=f"sim-{self.id}", will=will, socket_options=NODELAY
+                ) as client:
+                    self.client = client
+                    await client.subscribe(self.tp.device(self.id) + "/response/+", qos=1)
+                    for s in subscriptions:
+                        await client.subscribe(s, qos=1)
+                    await client.publish(self.tp.device_availability(self.id), b"online", qos=1, retain=True)
+                    await client.publish(
+                        self.tp.device_info(self.id),
+                        dumps({"firmware": "sim-0.1", "model": "simulasi"}),
+                        qos=1,
+                        retain=True,
+                    )
+                    ready.set()
+                    async for m in client.messages:
+                        # amqtt may also send retained messages of other clients' subscriptions, such
+                        # as plain-text availability: read only JSON objects.
+                        try:
+                            body = json.loads(m.payload) if isinstance(m.payload, bytes) and m.payload else {}
+                        except ValueError:
+                            continue
+                        if not isinstance(body, dict):
+                            continue
+                        fut = self.pending.pop(str(body.get("transaction")), None)
+                        if fut is not None and not fut.done():
+                            fut.set_result(body)
+                        elif "/response/" not in str(m.topic):
+                            await self.inbox.put((str(m.topic), body))
+            except aiomqtt.MqttError:
+                self.client = None
+                await asyncio.sleep(0.2)
 
     async def request(self, command: str, **fields: Any) -> dict[str, Any]:  # noqa: ANN401
-        assert self.client is not None
+        """Ask the hub; unanswered, the same request goes again with the same transaction, as
+        a board resends it (the hub answers a resend with its first answer, nothing twice)."""
         txn = f"{self.id}-{self.boot}-{next(self.seq)}"
         fut: asyncio.Future[dict[str, Any]] = asyncio.get_running_loop().create_future()
         self.pending[txn] = fut
-        await self.client.publish(
-            self.tp.device_request(self.id, command), dumps({**fields, "transaction": txn}), qos=1
-        )
-        return await asyncio.wait_for(fut, 5)
+        body = dumps({**fields, "transaction": txn})
+        for wait in (5, 2, 2, 2, 2):
+            if self.client is not None:
+                with contextlib.suppress(aiomqtt.MqttError):
+                    await self.client.publish(self.tp.device_request(self.id, command), body, qos=1)
+            with contextlib.suppress(TimeoutError):
+                return await asyncio.wait_for(asyncio.shield(fut), wait)
+        self.pending.pop(txn, None)
+        raise TimeoutError(f"{self.id}: {command} unanswered")
 
 
 async def _watch_boards(board: SimDevice, counter: int, say: Say) -> None:
