@@ -27,7 +27,7 @@ from typing import Any
 
 from antrian.i18n import default_lang, t
 from antrian.provision.device_config import schema_text
-from antrian.provision.files import BRIDGE_DIR, BRIDGE_FILE, BrokerFolder, ProvisionError, read_central_secret
+from antrian.provision.files import BrokerFolder, ProvisionError, read_central_secret
 from antrian.provision.firmware import ROLE_FILES, write_flash_folder
 from antrian.provision.pairing import DEFAULT_PORT, MAX_WRONG, Pairing, device_config, serve
 
@@ -194,7 +194,7 @@ def cmd_bridge(args: argparse.Namespace) -> int:
         cafile = str(Path(args.cafile).resolve()) if args.cafile else None
         folder.write_bridge(account, cafile)
         where = f"{account.host}:{account.port}"
-        print(t("link.bridge_written", args.lang, file=folder.path / BRIDGE_DIR / BRIDGE_FILE, central=where))
+        print(t("link.bridge_written", args.lang, file=folder.path / "mosquitto.conf", central=where))
         print(t("link.restart_broker", args.lang))
 
     return _run(args, body)

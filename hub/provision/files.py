@@ -386,7 +386,9 @@ class BrokerFolder:
         self._removed.clear()
         written.append(_write(self.path / "passwd", self.passwd_text(), 0o600, broker=True))
         written.append(_write(self.path / "acl", self.acl_text(), 0o600, broker=True))
-        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644, broker=True))
+        written.append(
+            _write(self.path / "mosquitto.conf", self.mosquitto_conf(), self._conf_mode(), broker=True)
+        )
         written.append(_write(self.path / "hub-devices.toml", self.hub_devices_text(), 0o644))
         pending = self._pending_password
         if pending is not None:
@@ -498,14 +500,36 @@ class BrokerFolder:
                 "tls_version tlsv1.2",
                 "",
             ]
-        if (self.path / BRIDGE_DIR / BRIDGE_FILE).exists():
+        bridge = self.bridge()
+        if bridge is not None:
+            # In this file, not in an `include_dir`: Mosquitto skips an `include_dir` inside an
+            # included file without a word, and this file is included from conf.d.
             lines += [
                 "# The bridge to the regency's central broker (`antrian devices bridge`), last:",
                 "# the options after a `connection` line belong to that bridge.",
-                f"include_dir {d}/{BRIDGE_DIR}",
-                "",
+                bridge_text(self.settings.office, *bridge),
             ]
         return "\n".join(lines)
+
+    def bridge(self) -> tuple[CentralAccount, str | None] | None:
+        """The bridge's account and CA file (`bridge/central.json`), checked; None without one."""
+        path = self.path / BRIDGE_DIR / BRIDGE_FILE
+        if not path.exists():
+            return None
+        try:
+            raw = json.loads(path.read_text(encoding="utf-8"))
+            account = CentralAccount(raw["username"], raw["password"], raw["host"], raw["port"])
+            cafile = raw.get("cafile")
+            account.check()
+            if cafile is not None:
+                check_path(cafile, "cafile")
+        except (OSError, ValueError, KeyError, TypeError, ProvisionError) as exc:
+            raise ProvisionError(f"{path}: unreadable bridge settings ({exc})") from None
+        return account, cafile
+
+    def _conf_mode(self) -> int:
+        """mosquitto.conf holds the bridge's password once there is one: broker-only then."""
+        return 0o600 if (self.path / BRIDGE_DIR / BRIDGE_FILE).exists() else 0o644
 
     # -- the regency bridge ----------------------------------------------------------------
 
@@ -513,8 +537,8 @@ class BrokerFolder:
         """Write the bridge to the central broker and the mosquitto.conf that includes it.
 
         Everything is checked first (the account, that it is this office's, the CA file);
-        a refusal writes nothing. The password goes into a file only root and the broker read.
-        """
+        a refusal writes nothing. The password is in files only root and the broker read:
+        `bridge/central.json` and mosquitto.conf (0600 from then on)."""
         if not self.exists:
             raise ProvisionError(f"{self.path}: no broker folder yet (run `antrian devices write` first)")
         office = self.settings.office
@@ -527,12 +551,13 @@ class BrokerFolder:
             check_path(cafile, "--cafile")
             if not Path(cafile).is_file():
                 raise ProvisionError(f"--cafile {cafile}: tidak ada / no such file")
-        text = bridge_text(office, account, cafile)
+        bridge_text(office, account, cafile)  # checks every value before anything is written
         folder = self.path / BRIDGE_DIR
         folder.mkdir(parents=True, exist_ok=True)
-        os.chmod(folder, 0o755)  # noqa: S103 - the broker user reads the folder; the file is 0600
-        written = [_write(folder / BRIDGE_FILE, text, 0o600, broker=True)]
-        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o644, broker=True))
+        os.chmod(folder, 0o700)
+        body = {**asdict(account), "cafile": cafile}
+        written = [_write(folder / BRIDGE_FILE, json.dumps(body, indent=2) + "\n", 0o600)]
+        written.append(_write(self.path / "mosquitto.conf", self.mosquitto_conf(), 0o600, broker=True))
         return written
 
     def hub_devices_text(self) -> str:
@@ -758,10 +783,10 @@ class BrokerFolder:
 # the regency bridge (docs/regency.md)
 # ---------------------------------------------------------------------------------------------
 
-#: The bridge's own folder beside mosquitto.conf (`include_dir`: every `*.conf` in it is read;
-#: the broker folder itself cannot be included, it holds mosquitto.conf).
+#: Where the bridge's settings are kept (with its password: root only), from which every
+#: regeneration of mosquitto.conf writes the bridge section again.
 BRIDGE_DIR: Final = "bridge"
-BRIDGE_FILE: Final = "central.conf"
+BRIDGE_FILE: Final = "central.json"
 #: Longest password accepted from a centre's secret file (its own are 24 characters).
 MAX_CENTRAL_PASSWORD: Final = 128
 #: Largest secret file read (the centre's are ~250 bytes).

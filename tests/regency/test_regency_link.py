@@ -130,9 +130,9 @@ def test_an_office_cannot_write_under_another_office_nor_read_its_resend_asks(li
     try:
         intruder.subscribe(T.central_resend)
         intruder.subscribe(Topics(OTHER).central_resend)
-        forged = {"office": OFFICE, "events": [], "head": 999, "resent": False}
+        forged = {"office": OFFICE, "events": [], "head": 999, "resent": False, "forged": True}
         intruder.publish(T.central_events, forged)
-        intruder.publish(T.central_head, {"office": OFFICE, "seq": 999, "at": "x"})
+        intruder.publish(T.central_head, {"office": OFFICE, "seq": 999, "at": "forged"})
         intruder.publish(Topics(OTHER).central_head, {"office": OTHER, "seq": 1, "at": "x"})
         # its own prefix arrives (the control), the other office's never does
         link.ingest.wait(lambda: any(t == Topics(OTHER).central_head for t, _p, _r in link.ingest.messages))
@@ -140,7 +140,7 @@ def test_an_office_cannot_write_under_another_office_nor_read_its_resend_asks(li
         link.ingest.publish(Topics(OTHER).central_resend, {"from": 1, "to": 1})
         intruder.wait_for(Topics(OTHER).central_resend)
         time.sleep(0.3)
-        assert not any(b"999" in p for t, p, _r in link.ingest.messages if t.startswith(f"antrian/{OFFICE}/"))
+        assert not any(b"forged" in p for t, p, _r in link.ingest.messages if t.startswith(f"antrian/{OFFICE}/"))
         assert T.central_resend not in intruder.topics()
     finally:
         intruder.close()

@@ -83,7 +83,8 @@ def test_the_office_bridge_is_written_from_the_centres_secret_file(tmp_path):
     ca.write_text("-----BEGIN CERTIFICATE-----\n")
     args = ["devices", "bridge", "--dir", str(office.path), "--secret", str(secret), "--cafile", str(ca)]
     assert antrian(args) == 0
-    bridge = (office.path / "bridge" / "central.conf").read_text()
+    conf = office.path / "mosquitto.conf"
+    bridge = conf.read_text()
     password = tomllib.loads(secret.read_text())["password"]
     for line in (
         "connection antrian-central-grati",
@@ -104,8 +105,11 @@ def test_the_office_bridge_is_written_from_the_centres_secret_file(tmp_path):
         "topic antrian/grati/central/resend in 1",
     ):
         assert line in bridge.splitlines(), line
-    assert f"include_dir {office.path.resolve()}/bridge" in (office.path / "mosquitto.conf").read_text()
-    assert (office.path / "bridge" / "central.conf").stat().st_mode & 0o077 == 0
+    # in mosquitto.conf itself (an include_dir in an included file is skipped), with its
+    # password: readable by the broker only
+    assert "include_dir" not in bridge
+    assert conf.stat().st_mode & 0o077 == 0
+    assert (office.path / "bridge" / "central.json").stat().st_mode & 0o077 == 0
     # --central overrides where the centre is; the office's other files stay as they were
     args = [
         "devices",
@@ -118,10 +122,11 @@ def test_the_office_bridge_is_written_from_the_centres_secret_file(tmp_path):
         "10.0.0.5:1883",
     ]
     assert antrian(args) == 0
-    assert "address 10.0.0.5:1883" in (office.path / "bridge" / "central.conf").read_text()
+    assert "address 10.0.0.5:1883" in conf.read_text()
     # regenerating the office's broker files keeps the bridge
     assert antrian(["devices", "write", "--dir", str(office.path)]) == 0
-    assert "include_dir" in (office.path / "mosquitto.conf").read_text()
+    assert "address 10.0.0.5:1883" in conf.read_text()
+    assert conf.stat().st_mode & 0o077 == 0
 
 
 def test_the_bridge_is_refused_for_another_office_a_bad_address_or_secret_and_nothing_is_written(tmp_path):
