@@ -140,7 +140,9 @@ def test_an_office_cannot_write_under_another_office_nor_read_its_resend_asks(li
         link.ingest.publish(Topics(OTHER).central_resend, {"from": 1, "to": 1})
         intruder.wait_for(Topics(OTHER).central_resend)
         time.sleep(0.3)
-        assert not any(b"forged" in p for t, p, _r in link.ingest.messages if t.startswith(f"antrian/{OFFICE}/"))
+        assert not any(
+            b"forged" in p for t, p, _r in link.ingest.messages if t.startswith(f"antrian/{OFFICE}/")
+        )
         assert T.central_resend not in intruder.topics()
     finally:
         intruder.close()
@@ -190,3 +192,29 @@ def test_no_phone_number_and_no_ticket_token_leaves_the_office(link, office):
     issued = [e for m in link.ingest.events() for e in m["events"] if e["type"] == "ticket_issued"]
     assert issued
     assert all("token" not in e["data"] for e in issued)
+
+
+def test_a_batch_or_a_resend_of_many_events_is_split_into_messages_of_at_most_500(link):
+    from antrian.contract import dumps
+    from antrian.core import Origin
+
+    def burst() -> None:
+        request = dumps({"service": "B", "actor": "admin:test"})
+        for _ in range(9):  # 9 commits of 64 tickets each
+            responses, effects = link.hub.core.handle_batch([(Origin(), "take_ticket", request)] * 64)
+            link.hub.service.publish(responses + effects())
+
+    link.hub.call(burst)
+    head = link.log()[-1][0]
+    link.ingest.wait(lambda: head in _seqs(link.ingest.events()))
+    start = len(link.ingest.events())
+    link.hub.call(_part(link)._asks.clear)  # a new minute: the rate test spent this one's asks
+    link.ingest.publish(T.central_resend, {"from": 1, "to": head})
+    link.ingest.wait(lambda: _seqs(link.ingest.events()[start:])[-1:] == [head])
+    resent = [m for m in link.ingest.events()[start:] if m["resent"]]
+    assert _seqs(resent) == list(range(1, head + 1))
+    assert len(resent) >= 2
+    assert all(len(m["events"]) <= 500 for m in resent)
+    sizes = [len(raw) for topic, raw, _r in link.ingest.messages if topic == T.central_events]
+    assert max(sizes) <= 48 * 1024
+    assert _seqs([m for m in link.ingest.events() if not m["resent"]]) == list(range(1, head + 1))
