@@ -162,6 +162,26 @@ def test_the_bridge_keeps_what_the_office_says_while_the_centre_is_down(link, of
     assert {t["ticket"] for t in tickets} <= arrived
 
 
+def test_what_was_committed_while_the_hub_was_off_its_broker_goes_out_when_it_is_back(link, office):
+    from antrian.contract import dumps
+    from antrian.core import Origin
+
+    link.office_broker.stop()
+    until(lambda: link.hub.call(lambda: link.hub.service.client is None))
+    # the hub's own tick closes nothing here; a command it is given directly commits alone
+    request = dumps({"service": "C", "actor": "admin:test"})
+    answer = link.hub.call(lambda: link.hub.core.handle(Origin(), "take_ticket", request))
+    assert json.loads(answer[0].payload)["status"] == "ok"
+    ticket = json.loads(answer[0].payload)["data"]["ticket"]
+    link.office_broker.start()
+    head = link.log()[-1][0]
+    link.ingest.wait(lambda: head in _seqs([m for m in link.ingest.events() if not m["resent"]]), 30)
+    live = [e for m in link.ingest.events() if not m["resent"] for e in m["events"]]
+    assert [e["data"]["ticket"] for e in live if e["seq"] == head] == [ticket]
+    assert _seqs([m for m in link.ingest.events() if not m["resent"]]) == list(range(1, head + 1))
+    until(lambda: not office.disconnected.is_set(), 15)  # the office's client is back too
+
+
 def test_no_phone_number_and_no_ticket_token_leaves_the_office(link, office):
     mine = link.take(office, 1)[0]
     notify = link.hub.service.extension("notify")
