@@ -199,6 +199,7 @@ class Ingest:
         self.first_row_at: float | None = None
         self.wake = asyncio.Event()
         self.stop = asyncio.Event()
+        self.unknown: set[str] = set()
         self.client: aiomqtt.Client | None = None
         self.conn: psycopg.AsyncConnection[Any] | None = None
         self.stats = {"inserted": 0, "duplicates": 0, "asks": 0, "bad": 0}
@@ -258,7 +259,9 @@ class Ingest:
         slug, rest = parts[1], "/".join(parts[2:])
         track = self.offices.get(slug)
         if track is None:
-            log.warning("a message of office %r, which is not in [offices]: ignored", slug)
+            if slug not in self.unknown:  # once per office: a stray office must not flood the log
+                self.unknown.add(slug)
+                log.warning("messages of office %r, which is not in [offices], are ignored", slug)
             return
         self.seen[slug] = datetime.now().astimezone()
         try:
