@@ -125,6 +125,7 @@ async def login_post(request: web.Request) -> web.Response:
         recent.append(now)
         return _login_form(lang, t("regency.login_failed", lang))
     token = secrets.token_urlsafe(32)
+    await request.app[_DB].execute("DELETE FROM central_sessions WHERE expires < now()")
     await request.app[_DB].execute(
         "INSERT INTO central_sessions (id_hash, name, expires) VALUES (%s, %s, now() + %s)",
         (_sha(token), name, timedelta(hours=SESSION_HOURS)),

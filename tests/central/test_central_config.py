@@ -54,3 +54,23 @@ def test_a_file_that_is_not_toml_or_not_there_is_refused_with_its_path(tmp_path)
         load(bad)
     with pytest.raises(CentralConfigError, match=r"missing\.toml"):
         load(tmp_path / "missing.toml")
+
+
+def test_the_centre_refuses_to_start_on_a_database_it_cannot_reach(tmp_path):
+    from centre import PG, write_config
+
+    from antrian.net import free_port
+
+    cfg = write_config(
+        tmp_path / "c.toml", free_port(), PG + "antrian_test_not_there", free_port(), {"a": "A"}
+    )
+    run = subprocess.run(
+        [sys.executable, "-m", "antrian.cli", "central", "run", "-c", str(cfg)],
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=False,
+    )
+    assert run.returncode == 2
+    assert "PostgreSQL" in run.stderr
+    assert "antrian_test_not_there" in run.stderr
