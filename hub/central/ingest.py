@@ -390,7 +390,12 @@ class Ingest:
         """Ask the offices again for what stayed missing longer than the grace time."""
         now = self.clock()
         for slug, track in self.offices.items():
-            if not track.dirty and not track.gaps:
+            # nothing new and no ask due: no query (a gap the office cannot fill costs nothing
+            # between its asks)
+            due = any(
+                now >= max(g.first_seen + self.cfg.gap_grace_s, g.next_ask) for g in track.gaps.values()
+            )
+            if not track.dirty and not due:
                 continue
             track.dirty = False
             found: dict[tuple[int, int], Gap] = {}
