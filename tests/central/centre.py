@@ -15,6 +15,7 @@ import secrets
 import sys
 import threading
 import time
+import tomllib
 from collections.abc import Callable
 from datetime import datetime, timedelta, timezone
 from pathlib import Path
@@ -23,6 +24,7 @@ from typing import Any
 import paho.mqtt.client as paho
 import psycopg
 
+from antrian.net import free_port
 from antrian.queue import Event
 from antrian.regency.outward import outward_data
 from antrian.store import EventStore
@@ -98,6 +100,23 @@ class Centre(ChildProcess):
                 self.stop()
                 raise AssertionError(f"the centre did not come up: {self.log()[-3000:]}")
             time.sleep(0.05)
+
+
+def centre_on(
+    central_folder: Path, broker_port: int, db: Database, workdir: Path, offices: dict[str, str]
+) -> Centre:
+    """The real centre on a central broker made by `antrian central offices add` in
+    `central_folder`, with the ingest's account from its secrets (not started yet)."""
+    secret = tomllib.loads((central_folder / "secrets" / "central-mqtt.toml").read_text())
+    cfg = write_config(
+        workdir / "central.toml",
+        broker_port,
+        db.dsn,
+        free_port(),
+        offices,
+        account=(secret["username"], secret["password"]),
+    )
+    return Centre(cfg, db, workdir)
 
 
 def wait_until(check: Callable[[], bool], timeout: float, what: str) -> None:

@@ -4,11 +4,10 @@ log, event for event, through the outward projection, including what was said be
 
 from __future__ import annotations
 
-from centre import Centre, central_rows, wait_until, write_config
+from centre import central_rows, centre_on, wait_until
 
-from antrian.net import free_port
 from antrian.regency.outward import outward_data
-from tests.regency.link import OFFICE, OTHER, account, running_link
+from tests.regency.link import OFFICE, OTHER, running_link
 
 OFFICE_CONFIG = {"office": {"slug": OFFICE}, "web": {"enabled": False}, "regency": {"enabled": True}}
 
@@ -19,16 +18,13 @@ def test_a_real_offices_log_converges_at_the_centre(tmp_path, database):
         office = link.office_client()
         try:
             link.take(office, 3)  # before the centre ever connected: only the retained head tells
-            secret = account(link.root / "central" / "secrets" / "central-mqtt.toml")
-            cfg = write_config(
-                tmp_path / "central.toml",
+            centre = centre_on(
+                link.root / "central",
                 link.central.port,
-                database.dsn,
-                free_port(),
+                database,
+                tmp_path,
                 {OFFICE: "Kantor Kecamatan Grati", OTHER: "Kantor Kecamatan Winongan"},
-                account=(secret["username"], secret["password"]),
             )
-            centre = Centre(cfg, database, tmp_path)
             centre.start_ready()
             try:
                 link.take(office, 2)

@@ -96,16 +96,19 @@ class Link:
     hub: InProcessHub
     ingest: Ingest
     secrets: dict[str, dict[str, Any]] = field(default_factory=dict)
+    #: Every office of the link by slug (`OFFICE` and those asked for with `also`).
+    offices: dict[str, tuple[BrokerFolder, Mosquitto, InProcessHub]] = field(default_factory=dict)
 
-    def office_client(self) -> Probe:
+    def office_client(self, slug: str = OFFICE) -> Probe:
         """A client of the office broker that may ask the hub (Home Assistant's account)."""
-        ha = json.loads((self.office_folder.path / "secrets" / "homeassistant.json").read_text())
+        folder, broker, _hub = self.offices[slug]
+        ha = json.loads((folder.path / "secrets" / "homeassistant.json").read_text())
         return Probe(
-            self.office_broker,
+            broker,
             "homeassistant",
             username="homeassistant",
             password=ha["password"],
-            follow=[T.hub_response("+")],
+            follow=[Topics(slug).hub_response("+")],
         )
 
     def take(self, office_probe: Probe, n: int) -> list[dict[str, Any]]:
@@ -139,9 +142,48 @@ def central_broker(folder: CentralFolder, run_dir: Path) -> Mosquitto:
     return broker
 
 
+def bridged_office(
+    root: Path, slug: str, central_port: int, office_config: dict[str, Any], stack: list[Callable[[], None]]
+) -> tuple[BrokerFolder, Mosquitto, InProcessHub]:
+    """One office as `antrian devices` + `devices bridge` make it, already added at the centre
+    (`root/central`): its broker bridged to the central one and its real hub serving on it.
+    What was started is pushed on `stack` to be stopped in reverse."""
+    ofolder = BrokerFolder(root / f"office-{slug}")
+    oport = free_port()
+    while oport == central_port:
+        oport = free_port()
+    ofolder.configure(office=slug, host="127.0.0.1", port=oport, bind="127.0.0.1")
+    ofolder.write()
+    secret = root / "central" / "secrets" / f"office-{slug}.toml"
+    assert antrian(["devices", "bridge", "--dir", str(ofolder.path), "--secret", str(secret)]) == 0
+    (root / f"office-{slug}-run").mkdir()
+    office_broker = Mosquitto(port=oport, workdir=root / f"office-{slug}-run")
+    office_broker.conf_path = ofolder.path / "mosquitto.conf"
+    office_broker.start()
+    stack.append(office_broker.close)
+
+    hub_auth = tomllib.loads((ofolder.path / "secrets" / "hub-mqtt.toml").read_text())["mqtt"]
+    (root / f"hub-{slug}").mkdir()
+    hub = InProcessHub(office_broker, root / f"hub-{slug}", office_config)
+    hub.cfg = dataclasses.replace(
+        hub.cfg,
+        mqtt=MqttConfig(
+            host="127.0.0.1",
+            port=oport,
+            username=hub_auth["username"],
+            password=hub_auth["password"],
+            client_id=hub_auth["username"],
+        ),
+    )
+    hub.start()
+    stack.append(hub.stop)
+    return ofolder, office_broker, hub
+
+
 @contextmanager
-def running_link(office_config: dict[str, Any]) -> Iterator[Link]:
-    """Centre and office up, bridged, the hub serving; all stopped on the way out."""
+def running_link(office_config: dict[str, Any], also: tuple[str, ...] = ()) -> Iterator[Link]:
+    """Centre and office up, bridged, the hub serving; all stopped on the way out. `also`
+    (`OTHER`) brings a second office up the same way, its hub on `office_config` with its slug."""
     root = public_tmpdir()
     stack: list[Callable[[], None]] = []
     try:
@@ -170,42 +212,19 @@ def running_link(office_config: dict[str, Any]) -> Iterator[Link]:
         central = central_broker(cfolder, root / "central-run")
         stack.append(central.close)
 
-        ofolder = BrokerFolder(root / "office")
-        oport = free_port()
-        while oport == cport:
-            oport = free_port()
-        ofolder.configure(office=OFFICE, host="127.0.0.1", port=oport, bind="127.0.0.1")
-        ofolder.write()
-        secret = root / "central" / "secrets" / f"office-{OFFICE}.toml"
-        assert antrian(["devices", "bridge", "--dir", str(ofolder.path), "--secret", str(secret)]) == 0
-        (root / "office-run").mkdir()
-        office_broker = Mosquitto(port=oport, workdir=root / "office-run")
-        office_broker.conf_path = ofolder.path / "mosquitto.conf"
-        office_broker.start()
-        stack.append(office_broker.close)
-
         ingest = Ingest(central, account(root / "central" / "secrets" / "central-mqtt.toml"))
         stack.append(ingest.close)
 
-        hub_auth = tomllib.loads((ofolder.path / "secrets" / "hub-mqtt.toml").read_text())["mqtt"]
-        (root / "hub").mkdir()
-        hub = InProcessHub(office_broker, root / "hub", office_config)
-        hub.cfg = dataclasses.replace(
-            hub.cfg,
-            mqtt=MqttConfig(
-                host="127.0.0.1",
-                port=oport,
-                username=hub_auth["username"],
-                password=hub_auth["password"],
-                client_id=hub_auth["username"],
-            ),
-        )
-        hub.start()
-        stack.append(hub.stop)
+        ofolder, office_broker, hub = bridged_office(root, OFFICE, cport, office_config, stack)
+        offices = {OFFICE: (ofolder, office_broker, hub)}
+        for slug in also:
+            config = {**office_config, "office": {**office_config.get("office", {}), "slug": slug}}
+            offices[slug] = bridged_office(root, slug, cport, config, stack)
+
         secrets = {
             slug: account(root / "central" / "secrets" / f"office-{slug}.toml") for slug in (OFFICE, OTHER)
         }
-        yield Link(root, cfolder, central, ofolder, office_broker, hub, ingest, secrets)
+        yield Link(root, cfolder, central, ofolder, office_broker, hub, ingest, secrets, offices)
     finally:
         for stop in reversed(stack):
             stop()
