@@ -165,14 +165,21 @@ class KioskPage:
     """A tablet on the kiosk page (opened a moment before), taking a ticket every 0.2 s; each
     answer carries the ticket's QR code."""
 
-    def __init__(self, port: int) -> None:
+    def __init__(self, port: int, key: str) -> None:
         self.conn = http.client.HTTPConnection("127.0.0.1", port, timeout=10)
-        self.conn.request("GET", "/kiosk")
+        cookies = []
+        if key:  # the tablet's key (a hub from before the kiosk keys has none and needs none)
+            self.conn.request("GET", f"/kiosk?key={key}")
+            resp = self.conn.getresponse()
+            resp.read()
+            cookies = [c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or []]
+        self.conn.request("GET", "/kiosk", headers={"Cookie": "; ".join(cookies)})
         resp = self.conn.getresponse()
         page = resp.read().decode()
         csrf = page.split('<meta name="csrf" content="')[1].split('"')[0]
+        cookies += [c.split(";")[0] for c in resp.headers.get_all("Set-Cookie") or []]
         self.headers = {
-            "Cookie": resp.headers["Set-Cookie"].split(";")[0],
+            "Cookie": "; ".join(cookies),
             "X-CSRF-Token": csrf,
             "Content-Type": "application/json",
         }
@@ -226,6 +233,17 @@ def code_of(ref: str) -> Iterator[None]:
                 os.environ["PYTHONPATH"] = old_path
 
 
+def kiosk_key(config: Path) -> str:
+    """A kiosk tablet's key (`antrian users kiosk`), or "" from a hub that has no such keys."""
+    done = subprocess.run(
+        [sys.executable, "-m", "antrian.cli", "users", "kiosk", "bench", "-c", str(config)],
+        capture_output=True,
+        text=True,
+        check=False,
+    )
+    return done.stdout.rpartition("?key=")[2].strip() if done.returncode == 0 else ""
+
+
 class Office:
     """A fresh broker and hub (pages on) with the day's tickets taken and most of them served."""
 
@@ -239,6 +257,7 @@ class Office:
                 "[web]\n", "[web]\ntickets_per_minute_per_client = 600\ntickets_per_minute = 600\n"
             )
         self.hub = HubProcess(self.broker, config, workdir)
+        self.kiosk_key = kiosk_key(self.hub.config_path)
         start_and_wait_online(self.broker, self.hub)
         self.cl = Client(self.broker)
         for dev in ("kiosk-1", "pad-1", "pad-2"):
@@ -297,7 +316,7 @@ def run(
                 )
                 pages = Pages(office.port, mode, paths, tmp)
             if mode == "kiosk":
-                kiosk = KioskPage(office.port)
+                kiosk = KioskPage(office.port, office.kiosk_key)
             step(f"[{label}] take_ticket 100/s, {what}")
             p50, p99 = office.measure(n)
             if mode == "none":

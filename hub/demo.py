@@ -403,15 +403,18 @@ async def _demo(args: argparse.Namespace) -> int:
         say.cfg = cfg
         store = EventStore(cfg.database)
         core = HubCore(cfg, store)
-        from antrian.web.server import demo_accounts
+        from antrian.web.server import demo_accounts, demo_kiosk_key
 
         logins = demo_accounts(core)
+        kiosk_key = demo_kiosk_key(core)
         service = HubService(core)
         stop = asyncio.Event()
         hub_task = asyncio.create_task(service.run(stop))
         await asyncio.wait_for(service.connected.wait(), 10)
         base = f"http://127.0.0.1:{web_port}"
-        print(f"Web: {base}/tv  {base}/kiosk  {base}/officer  {base}/admin", *logins, sep="\n")
+        print(
+            f"Web: {base}/tv  {base}/kiosk?key={kiosk_key}  {base}/officer  {base}/admin", *logins, sep="\n"
+        )
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
         audio_out = Path(args.audio_dir) if args.audio_dir else Path(tmp.name) / "suara"
         stats = await scenario(

@@ -39,6 +39,10 @@ _SCRYPT_P: Final = 1
 MAX_BOUND_COUNTERS: Final = 20
 #: Lock-out records kept (the oldest go first): a bound on what a guesser can make us write.
 LOGIN_AUDIT_ROWS: Final = 5000
+#: What a user or kiosk tablet name may be (`_valid_name`), as a refusal says it.
+NAME_RULE: Final = "name: 1-24 letters, digits, '.', '_' or '-'"
+#: Where a kiosk tablet's key hash is kept in `web_meta` (`antrian users kiosk NAME`).
+KIOSK_META: Final = "kiosk_key:"
 
 
 class AccountError(ValueError):
@@ -140,7 +144,7 @@ class Accounts:
         """Create or replace a user (replacing is how a password is reset, or the counters
         of an officer changed); its sessions end, so a new binding holds at once."""
         if not _valid_name(name):
-            raise AccountError("name: 1-24 letters, digits, '.', '_' or '-'")
+            raise AccountError(NAME_RULE)
         if role not in ROLES:
             raise AccountError(f"role: one of {', '.join(ROLES)}")
         if len(password) < 8:
@@ -244,3 +248,36 @@ class Accounts:
         if not binding or not token:
             return False
         return hmac.compare_digest(self.csrf_token(binding), token)
+
+    # kiosk tablets ----------------------------------------------------------------------------
+
+    def issue_kiosk_key(self, name: str) -> str:
+        """A new key for the kiosk tablet `name` (its old key stops working): `NAME.SECRET`,
+        opened once on the tablet as `/kiosk?key=...`, which keeps it as a cookie. Only the
+        secret's SHA-256 is stored, like a session's: a copied database opens no kiosk."""
+        if not _valid_name(name):
+            raise AccountError(NAME_RULE)
+        secret = secrets.token_urlsafe(24)
+        self.db.execute("INSERT OR REPLACE INTO web_meta VALUES (?, ?)", (KIOSK_META + name, _sha(secret)))
+        return f"{name}.{secret}"
+
+    def remove_kiosk(self, name: str) -> bool:
+        return self.db.execute("DELETE FROM web_meta WHERE key=?", (KIOSK_META + name,)).rowcount > 0
+
+    def kiosks(self) -> list[str]:
+        rows = self.db.execute(
+            "SELECT key FROM web_meta WHERE key LIKE ? ORDER BY key", (KIOSK_META + "%",)
+        ).fetchall()
+        return [str(r[0])[len(KIOSK_META) :] for r in rows]
+
+    def kiosk_name(self, key: str | None) -> str | None:
+        """The tablet a kiosk key belongs to, or None (no key, a malformed, old or forged one)."""
+        if not key or len(key) > 120 or "." not in key:
+            return None
+        name, _, secret = key.rpartition(".")  # the secret has no dot; a name may
+        if not _valid_name(name):
+            return None
+        row = self.db.execute("SELECT value FROM web_meta WHERE key=?", (KIOSK_META + name,)).fetchone()
+        if row is None or not hmac.compare_digest(str(row[0]), _sha(secret)):
+            return None
+        return name

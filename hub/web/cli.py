@@ -3,10 +3,15 @@
     antrian users add NAME --role admin|officer [--counters 1,2] [--password-stdin] [-c antrian.toml]
     antrian users list [-c antrian.toml]
     antrian users remove NAME [-c antrian.toml]
+    antrian users kiosk NAME [-c antrian.toml]          # a new key for the kiosk tablet NAME
+    antrian users kiosk-remove NAME [-c antrian.toml]
 
 Accounts are kept in the hub's database file, so the command works while the hub runs.
 `--counters` binds an officer account to its counters: the pages refuse any action of that
 account on another counter (or on a ticket no counter of its serves).
+`kiosk` gives a tablet its key: the kiosk page and its tickets are refused to any browser
+without one (a phone on the office Wi-Fi is not a kiosk). The address it prints is opened once
+on the tablet; a second `kiosk` for the same name replaces the key (a lost tablet).
 """
 
 from __future__ import annotations
@@ -28,6 +33,13 @@ def _accounts(args: argparse.Namespace) -> tuple[Accounts, set[int]]:
     db = sqlite3.connect(cfg.database, isolation_level=None)
     db.execute("PRAGMA busy_timeout=2000")
     return Accounts(db), {c.number for c in cfg.counters}
+
+
+def _public_url(args: argparse.Namespace) -> str:
+    """The hub's address for the tablet: `[office] public_url` (the tablet is on the LAN)."""
+    from antrian.cli import _config
+
+    return _config(args.config).office.public_url.rstrip("/")
 
 
 def _bound(args: argparse.Namespace, known: set[int], lang: str) -> tuple[int, ...]:
@@ -68,9 +80,20 @@ def cmd_users(args: argparse.Namespace) -> int:
                 print(f"{args.name}: tidak ada / no such user", file=sys.stderr)
                 return 1
             print(f"OK: {args.name} dihapus / removed")
+        elif args.action == "kiosk":
+            key = accounts.issue_kiosk_key(args.name)
+            print(t("users.kiosk_key", lang, name=args.name))
+            print(f"{_public_url(args)}/kiosk?key={key}")
+        elif args.action == "kiosk-remove":
+            if not accounts.remove_kiosk(args.name):
+                print(t("users.kiosk_unknown", lang, name=args.name), file=sys.stderr)
+                return 1
+            print("OK: " + t("users.kiosk_removed", lang, name=args.name))
         else:
             for user in accounts.users():
                 print(f"{user.name:<24} {_describe(user, lang)}")
+            for name in accounts.kiosks():
+                print(f"{name:<24} {t('users.kiosk_list', lang)}")
     except AccountError as exc:
         print(f"Ditolak / refused: {exc}", file=sys.stderr)
         return 2
@@ -82,7 +105,9 @@ def add_commands(subparsers: argparse._SubParsersAction) -> None:  # type: ignor
 
     lang = default_lang()
     p = subparsers.add_parser("users", help=t("cli.users", lang))
-    p.add_argument("action", choices=("add", "list", "remove"), help=t("cli.users_action", lang))
+    p.add_argument(
+        "action", choices=("add", "list", "remove", "kiosk", "kiosk-remove"), help=t("cli.users_action", lang)
+    )
     p.add_argument("name", nargs="?", default="", help=t("cli.users_name", lang))
     p.add_argument("--role", choices=ROLES, default="officer", help=t("cli.users_role", lang))
     p.add_argument("--counters", default="", metavar="1,2", help=t("cli.users_counters", lang))

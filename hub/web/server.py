@@ -65,6 +65,10 @@ log = logging.getLogger("antrian.web")
 STATIC: Final = Path(__file__).with_name("static")
 SESSION_COOKIE: Final = "antrian_session"
 ANON_COOKIE: Final = "antrian_anon"
+#: The kiosk tablet's key (`antrian users kiosk NAME`), kept by the tablet's browser: the kiosk
+#: page and its tickets are for the office's own tablets, not for any phone on the Wi-Fi.
+KIOSK_COOKIE: Final = "antrian_kiosk"
+KIOSK_COOKIE_DAYS: Final = 400  # what browsers keep a cookie at most
 
 #: `set_priority` is the staff's correction of a ticket wrongly taken (or not taken) as
 #: priority: officers see the ticket in hand, so they may do it too, always with a reason.
@@ -572,9 +576,53 @@ async def tv(request: web.Request) -> web.Response:
     return _app(request).page(request, "tv", "now_serving", '<div id="app"></div>')
 
 
+def _notice(
+    app: WebApp, request: web.Request, title_key: str, lines: list[tuple[str, str, str]], status: int
+) -> web.Response:
+    """A page that only says why not: its title, then `lines` of (class, id, text key)."""
+    t = texts(app.lang(request))
+    paragraphs = "".join(
+        f'<p class="{cls}"' + (f' id="{id_}"' if id_ else "") + f">{escape(t[key])}</p>"
+        for cls, id_, key in lines
+    )
+    return app.page(
+        request,
+        "error",
+        title_key,
+        f'<main class="card narrow"><h1>{escape(t[title_key])}</h1>{paragraphs}</main>',
+        status=status,
+    )
+
+
+def _kiosk_refused(app: WebApp, request: web.Request) -> web.Response:
+    lines = [("error", "kiosk-locked", "kiosk_locked"), ("fine", "", "kiosk_locked_hint")]
+    return _notice(app, request, "kiosk_title", lines, 403)
+
+
 @routes.get("/kiosk")
 async def kiosk(request: web.Request) -> web.Response:
+    """The tablet kiosk, only on a tablet holding its key. The key comes once in the address
+    (`?key=`, from `antrian users kiosk NAME`), is kept as a cookie and taken out of the
+    address at once, so it is not left on the screen or in the history."""
     app = _app(request)
+    key = request.rel_url.query.get("key")
+    if key is not None:
+        if app.accounts.kiosk_name(key) is None:
+            log.warning("kiosk page: a wrong or old kiosk key from %s", request["address"])
+            return _kiosk_refused(app, request)
+        resp = web.Response(status=303, headers={"Location": f"/kiosk?lang={app.lang(request)}"})
+        resp.set_cookie(
+            KIOSK_COOKIE,
+            key,
+            httponly=True,
+            samesite="Strict",
+            path="/",
+            max_age=KIOSK_COOKIE_DAYS * 86400,
+            secure=app.cfg.web.secure_cookies,
+        )
+        return resp
+    if app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE)) is None:
+        return _kiosk_refused(app, request)
     app.qr.warm()
     return app.page(request, "kiosk", "kiosk_title", '<div id="app"></div>')
 
@@ -584,16 +632,7 @@ async def status_page(request: web.Request) -> web.Response:
     app = _app(request)
     token = request.match_info["token"]
     if app.ticket_state(token) is None:
-        t = texts(app.lang(request))
-        return app.page(
-            request,
-            "error",
-            "status_title",
-            f'<main class="card narrow"><h1>{escape(t["status_title"])}</h1>'
-            f'<p class="error" id="token-unknown">{escape(t["token_unknown"])}'
-            f"</p></main>",
-            status=404,
-        )
+        return _notice(app, request, "status_title", [("error", "token-unknown", "token_unknown")], 404)
     return app.page(request, "status", "status_title", '<div id="app"></div>', {"token": token})
 
 
@@ -815,10 +854,20 @@ def _csrf_refused(app: WebApp, request: web.Request) -> web.Response:
 
 @routes.post("/api/ticket")
 async def api_ticket(request: web.Request) -> web.Response:
-    """The kiosk page takes a ticket. Anonymous (a citizen at the tablet) but CSRF-protected,
+    """The kiosk page takes a ticket: only a tablet holding a kiosk key (`KIOSK_COOKIE`),
+    anonymous otherwise (a citizen at the tablet), CSRF-protected,
     and rate-limited: per address and per browser (a script on one phone or PC), and in total
     (a script that changes both); `[web] tickets_per_minute*`."""
     app = _app(request)
+    if app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE)) is None:
+        return web.json_response(
+            {
+                "status": "error",
+                "error": texts(app.lang(request))["kiosk_locked"],
+                "data": {"code": "kiosk_key"},
+            },
+            status=403,
+        )
     if not app.csrf_ok(request, None):
         return _csrf_refused(app, request)
     wait = wait_all(
@@ -1177,3 +1226,8 @@ def demo_accounts(core: HubCore) -> list[str]:
     for name, role, password in DEMO_ACCOUNTS:
         accounts.add_user(name, role, password)
     return ["     " + ", ".join(f"{role} {name} / {pw}" for name, role, pw in DEMO_ACCOUNTS)]
+
+
+def demo_kiosk_key(core: HubCore) -> str:
+    """`antrian demo`: a key for its kiosk tablet, so the printed kiosk address opens."""
+    return Accounts(core.store.db).issue_kiosk_key("demo-tablet")

@@ -71,7 +71,7 @@ def test_on_a_holiday_the_tv_shows_a_closed_notice_instead_of_an_empty_queue(hub
 
 def test_on_a_holiday_the_kiosk_page_says_so_and_its_buttons_are_off(hub, new_page, shot):
     kiosk = new_page(1280, 800)
-    kiosk.goto(f"{hub.base}/kiosk")
+    kiosk.goto(hub.kiosk())
     expect(kiosk.locator("#office-line")).to_have_text(
         f"Kantor tutup — buka lagi {tomorrow_text()} pukul 07.30"
     )
@@ -97,5 +97,5 @@ def test_the_closed_notice_speaks_english_on_english_pages(hub, new_page):
     expect(tv.locator("#closed-opens")).to_contain_text("opens again")
     expect(tv.locator("#closed-opens")).to_contain_text("at 07:30")
     kiosk = new_page(1280, 800)
-    kiosk.goto(f"{hub.base}/kiosk?lang=en")
+    kiosk.goto(hub.kiosk("en"))
     expect(kiosk.locator("#office-line")).to_contain_text("Office closed — opens again")

@@ -36,7 +36,7 @@ def test_the_tv_and_the_kiosk_page_turn_from_the_notice_to_the_queue_at_opening(
     tv = new_page(1920, 1080)
     tv.goto(f"{hub.base}/tv")
     kiosk = new_page(1280, 800)
-    kiosk.goto(f"{hub.base}/kiosk")
+    kiosk.goto(hub.kiosk())
     expect(tv.locator("#closed-headline")).to_have_text("Kantor belum buka")
     expect(tv.locator("#closed-opens")).to_have_text(f"buka pukul {opening:%H.%M}")
     expect(kiosk.locator("#office-line")).to_have_text(f"Kantor belum buka — buka pukul {opening:%H.%M}")

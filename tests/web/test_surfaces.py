@@ -37,7 +37,7 @@ def tv_meta(page, letter: str):
 def test_the_kiosk_and_the_tv_count_down_the_quota_and_the_kiosk_stops_at_zero(hub, new_page, probe, shot):
     mqtt = probe(hub)
     kiosk = new_page(1280, 800)
-    kiosk.goto(f"{hub.base}/kiosk")
+    kiosk.goto(hub.kiosk())
     tv = new_page(1920, 1080)
     tv.goto(f"{hub.base}/tv")
     expect(kiosk_meta(kiosk, "A")).to_contain_text("Sisa kuota: 2")
@@ -69,7 +69,7 @@ def test_the_kiosk_and_the_tv_count_down_the_quota_and_the_kiosk_stops_at_zero(h
     assert hub.service("A")["issued"] == issued == 2
 
     english = new_page(1280, 800)
-    english.goto(f"{hub.base}/kiosk?lang=en")
+    english.goto(hub.kiosk("en"))
     expect(kiosk_meta(english, "A")).to_have_text("Today's quota is used up")
     expect(kiosk_meta(english, "B")).to_contain_text("Quota left: 10")
 

@@ -12,6 +12,7 @@ from collections.abc import Iterator
 
 import pytest
 from playwright.sync_api import expect
+from web_helpers import kiosk_key
 
 from antrian.net import free_port
 from tests.kit import HubProcess, Mosquitto
@@ -21,7 +22,7 @@ WINDOW = re.compile(r"^sekitar pukul \d\d\.\d\d - \d\d\.\d\d$")
 
 
 @pytest.fixture(scope="module")
-def base(tmp_path_factory) -> Iterator[str]:
+def eta_web(tmp_path_factory) -> Iterator[tuple[str, str]]:
     """A hub whose one counter for C takes an hour a citizen; it is 8 o'clock there and the
     office closes at 11: the second C ticket is called in about an hour, the fifth not today."""
     broker = Mosquitto()
@@ -37,6 +38,7 @@ def base(tmp_path_factory) -> Iterator[str]:
         counters=[{"number": 1, "services": ["C"]}, {"number": 2, "services": ["D"]}],
     )
     hub = HubProcess(broker, config, tmp_path_factory.mktemp("eta-web"))
+    key = kiosk_key(hub.config_path)
     hub.start()
     url = f"http://127.0.0.1:{port}"
     deadline = time.monotonic() + 15
@@ -49,19 +51,24 @@ def base(tmp_path_factory) -> Iterator[str]:
             pass
         assert time.monotonic() < deadline, hub.log()
         time.sleep(0.1)
-    yield url
+    yield url, key
     hub.stop()
     broker.close()
 
 
-def test_status_page_shows_the_call_window_and_the_kiosk_warns_past_closing(base, new_page, shot):
+@pytest.fixture(scope="module")
+def base(eta_web) -> str:
+    return eta_web[0]
+
+
+def test_status_page_shows_the_call_window_and_the_kiosk_warns_past_closing(eta_web, base, new_page, shot):
     kiosk = new_page(1280, 800)
-    kiosk.goto(f"{base}/kiosk")
+    kiosk.goto(f"{base}/kiosk?key={eta_web[1]}")
     urls = []
     for _ in range(5):
         kiosk.click('.svc-btn[data-service="C"]')
         expect(kiosk.locator("#issued-ticket")).to_be_visible()
-        urls.append(kiosk.locator("#status-link").get_attribute("href"))
+        urls.append(kiosk.locator("#status-qr").get_attribute("data-url"))
         if len(urls) == 2:
             expect(kiosk.locator("#issued-eta")).to_have_text(WINDOW)
             expect(kiosk.locator("#late-warning")).to_have_count(0)

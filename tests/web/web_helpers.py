@@ -41,6 +41,19 @@ ADMIN = ("ani", "rahasia-admin-1")
 OFFICER = ("budi", "rahasia-petugas-1")
 
 
+def kiosk_key(config: Path, name: str = "tablet-1") -> str:
+    """A key for the kiosk tablet `name`, made with the real `antrian users kiosk` command."""
+    out = subprocess.run(
+        [sys.executable, "-m", "antrian.cli", "users", "kiosk", name, "-c", str(config)],
+        text=True,
+        check=True,
+        capture_output=True,
+    ).stdout
+    found = re.search(r"/kiosk\?key=(\S+)", out)
+    assert found, out
+    return found.group(1)
+
+
 def _add_user(config: Path, name: str, role: str, password: str) -> None:
     subprocess.run(
         [
@@ -71,6 +84,11 @@ class WebHub:
         self.port = port
         self.base = f"http://127.0.0.1:{port}"
         self.printer: Path | None = None
+        self.key = ""  # the kiosk tablet's key (`antrian users kiosk`)
+
+    def kiosk(self, lang: str = "") -> str:
+        """The address a kiosk tablet is set up with once: the kiosk page with its key."""
+        return f"{self.base}/kiosk?key={self.key}" + (f"&lang={lang}" if lang else "")
 
     def state(self) -> dict:
         with urllib.request.urlopen(self.base + "/api/state", timeout=5) as r:
@@ -101,9 +119,11 @@ def running_web_hub(
     _add_user(proc.config_path, OFFICER[0], "officer", OFFICER[1])
     for name, role, password in users:
         _add_user(proc.config_path, name, role, password)
+    key = kiosk_key(proc.config_path)
     proc.start()
     hub = WebHub(proc, port)
     hub.printer = printer
+    hub.key = key
     deadline = time.monotonic() + 60  # a bound to give up, generous for a busy machine
     try:
         while True:
@@ -182,6 +202,9 @@ class Browser:
         return found.group(1).decode()
 
     def take_ticket(self, service: str) -> tuple[int, http.client.HTTPResponse, dict]:
+        """A ticket from the kiosk page, as the office's tablet (its key, then the page)."""
+        if "antrian_kiosk" not in self.cookies:
+            self.request("GET", f"/kiosk?key={self.hub.key}")
         headers = {"Content-Type": "application/json", "X-CSRF-Token": self.csrf()}
         status, resp, data = self.request(
             "POST", "/api/ticket", json.dumps({"service": service}).encode(), headers

@@ -1,10 +1,14 @@
-/* Tablet kiosk: choose a service (and priority), get the number with its QR code. */
+/* Tablet kiosk: choose a service (and priority), get the number with its QR code.
+   A shared tablet: it never leaves this page (the status link is a QR code for the citizen's
+   own phone, never a link; any link is inert), and it goes back to the start screen by itself
+   IDLE_MS after the last touch, ticket shown or not, so the next citizen finds it fresh. */
 "use strict";
 (function () {
+  const IDLE_MS = 20000;
   const app = document.getElementById("app");
   let priority = false;
   let busy = false;
-  let closeTimer = null;
+  let idleTimer = null;
   app.innerHTML = `
     <header class="kiosk-head"><h1 id="office"></h1><div class="sub" id="choose">${esc(T.choose_service)}</div></header>
     <div class="office-notice" id="office-notice" role="status" hidden></div>
@@ -29,16 +33,32 @@
     box.innerHTML = html;
     box.hidden = false;
     document.getElementById("close").onclick = hide;
-    clearTimeout(closeTimer);
-    closeTimer = setTimeout(hide, 30000);
+    touched();
   }
+  /* every touch or key restarts the wait; idle that long, the tablet is back at the start
+     (typing a phone number for notifications is touches too, so it never closes under it) */
+  function touched() {
+    clearTimeout(idleTimer);
+    idleTimer = setTimeout(hide, IDLE_MS);
+  }
+  for (const type of ["pointerdown", "keydown", "input"]) document.addEventListener(type, touched, true);
+  // a tap on anything that would navigate (a link, a link in a message; a middle click's new
+  // tab) does nothing here
+  for (const type of ["click", "auxclick"]) document.addEventListener(type, (e) => {
+    if (e.target instanceof Element && e.target.closest("a[href]")) e.preventDefault();
+  }, true);
+  document.addEventListener("contextmenu", (e) => e.preventDefault());
+  window.addEventListener("dragstart", (e) => e.preventDefault());
   function hide() {
+    clearTimeout(idleTimer);
     const box = document.getElementById("result");
     box.hidden = true;
     box.innerHTML = "";
     priority = false;
     prioBtn.setAttribute("aria-pressed", "false");
     prioBtn.classList.remove("on");
+    if (document.activeElement instanceof HTMLElement) document.activeElement.blur();  // the keyboard
+    window.scrollTo(0, 0);
   }
 
   async function take(letter) {
@@ -59,16 +79,13 @@
               <div><div class="label">${esc(T.estimated_call)}</div>
               <div class="num small" id="issued-eta">${esc(callText(d))}</div></div></div>
             ${lateText(d) ? `<p class="warning" id="late-warning">${esc(lateText(d))}</p>` : ""}
-            <div class="qr">${d.qr}</div>
+            <div class="qr" id="status-qr" data-url="${esc(d.status_url)}">${d.qr}</div>
             <p>${esc(T.scan_qr)}</p>
             ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
             <div id="kiosk-notify"></div>
-            <a id="status-link" class="fine" href="${esc(d.status_url)}">${esc(d.status_url)}</a>
             <p class="fine">${esc(T.valid_today)}</p>
             <button id="close" class="primary">${esc(T.ok)}</button></div>`);
         const box = document.getElementById("kiosk-notify");
-        // typing a number takes longer than reading a ticket: no closing under the citizen's hands
-        box.addEventListener("focusin", () => clearTimeout(closeTimer));
         notifyForm(box, d.status_url.split("/t/").pop());
       } else {
         show(`<div class="ticket-card error-card"><div class="big">${esc(T.refused)}</div>
