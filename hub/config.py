@@ -313,6 +313,24 @@ class RegencyConfig:
 
 
 @dataclass(frozen=True)
+class BookingConfig:
+    """Booking a time for another day (reservasi, docs/reservasi.md).
+
+    Off by default. On, each open day of the next `days_ahead` days is cut into slots of
+    `slot_minutes` from opening to closing (never on a holiday or a closed day, never across
+    the day's shared break), and each slot takes at most `quota` bookings per service.
+    `services` empty: every service may be booked. A booking checked in later than its
+    slot's end plus `grace_minutes` loses its slot and becomes an ordinary ticket."""
+
+    enabled: bool = False
+    slot_minutes: int = 30
+    quota: int = 2
+    days_ahead: int = 14
+    grace_minutes: int = 15
+    services: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -339,6 +357,7 @@ class Config:
     backup: BackupConfig = field(default_factory=BackupConfig)
     homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     regency: RegencyConfig = field(default_factory=RegencyConfig)
+    booking: BookingConfig = field(default_factory=BookingConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -682,6 +701,34 @@ class RegencyTable(_Table):
     ] = RegencyConfig.resend_per_minute
 
 
+class BookingTable(_Table):
+    """[booking]: booking a time for another day (reservasi; off by default)."""
+
+    enabled: Annotated[
+        bool, msgspec.Meta(description="warga boleh memesan jam untuk hari lain / citizens may book a time")
+    ] = BookingConfig.enabled
+    slot_minutes: Annotated[
+        int, _bounds(10, 240, description="panjang satu slot (menit) / minutes per slot")
+    ] = BookingConfig.slot_minutes
+    quota: Annotated[
+        int, _bounds(1, 50, description="reservasi per slot per layanan / bookings per slot per service")
+    ] = BookingConfig.quota
+    days_ahead: Annotated[
+        int, _bounds(1, 60, description="berapa hari ke depan boleh dipesan / days ahead that may be booked")
+    ] = BookingConfig.days_ahead
+    grace_minutes: Annotated[
+        int, _bounds(0, 120, description="toleransi terlambat (menit) / minutes late still in the slot")
+    ] = BookingConfig.grace_minutes
+    services: Annotated[
+        list[Annotated[str, msgspec.Meta(pattern="^[A-Z]$")]],
+        msgspec.Meta(
+            max_length=26,
+            description="layanan yang boleh dipesan, kosong = semua / services to book, empty: all",
+            extra={"error": "must be service letters A-Z"},
+        ),
+    ] = msgspec.field(default_factory=list)
+
+
 class HomeAssistantTable(_Table):
     """[homeassistant]: how Home Assistant discovers the office."""
 
@@ -798,6 +845,7 @@ class ConfigFile(_Table):
     backup: BackupTable = msgspec.field(default_factory=BackupTable)
     homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
     regency: RegencyTable = msgspec.field(default_factory=RegencyTable)
+    booking: BookingTable = msgspec.field(default_factory=BookingTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -1109,6 +1157,20 @@ def _devices(tables: list[DeviceTable], letters: set[str], counters: set[int]) -
     return tuple(out)
 
 
+def _booking(table: BookingTable, letters: set[str]) -> BookingConfig:
+    unknown = sorted(set(table.services) - letters)
+    if unknown:
+        raise ConfigError(f"booking.services: no service {', '.join(unknown)} is configured")
+    return BookingConfig(
+        enabled=table.enabled,
+        slot_minutes=table.slot_minutes,
+        quota=table.quota,
+        days_ahead=table.days_ahead,
+        grace_minutes=table.grace_minutes,
+        services=tuple(dict.fromkeys(table.services)),
+    )
+
+
 def parse_config(raw: Mapping[str, Any]) -> Config:
     """A parsed TOML document -> Config, with defaults filled in and everything checked."""
     try:
@@ -1142,6 +1204,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         ),
         homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         regency=RegencyConfig(enabled=file.regency.enabled, resend_per_minute=file.regency.resend_per_minute),
+        booking=_booking(file.booking, letters),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

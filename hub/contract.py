@@ -312,6 +312,8 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
     },
     "service_status": {"service": _SERVICE, "status": Field(str, choices=("open", "paused"))},
     "reinsert": {"ticket": _TICKET},
+    # a booking (reservasi) becomes a ticket: its code, as printed or in its QR
+    "check_in": {"booking": Field(str, max_len=16)},
     "set_priority": {"ticket": _TICKET, "priority": Field(bool)},
     "close_day": {"issued_before": Field(str, required=False, max_len=5)},
     "ticket_status": {"token": Field(str, max_len=64)},
@@ -325,6 +327,7 @@ READ_ONLY_COMMANDS: Final = frozenset({"ticket_status", "sync"})
 RESPONSE_DATA: Final[Mapping[str, type[Any]]] = {
     **dict.fromkeys(COMMAND_SCHEMAS, CommandResult),
     "take_ticket": TicketView,
+    "check_in": TicketView,
     "ticket_status": TicketView,
     "sync": SyncData,
 }
@@ -343,13 +346,13 @@ _COUNTER_COMMANDS: Final = frozenset(
 )
 #: An officer also puts back a citizen who missed the call and came back (`reinsert`): they are
 #: the one who sees them at the counter. Each is logged with their name and reason.
-_OFFICER: Final = _COUNTER_COMMANDS | {"set_priority", "reinsert"}
+_OFFICER: Final = _COUNTER_COMMANDS | {"set_priority", "reinsert", "check_in"}
 
 #: Every command each role may run: devices over MQTT (a call pad acts on its own counter
 #: only), staff through the web pages. `hub/request` clients (Home Assistant, scripts) are
 #: the office's own and trusted with every command; the broker ACL decides who they are.
 ROLE_COMMANDS: Final[Mapping[str, frozenset[str]]] = {
-    "kiosk": frozenset({"take_ticket", "ticket_status", "sync"}),
+    "kiosk": frozenset({"take_ticket", "check_in", "ticket_status", "sync"}),
     "call_pad": _COUNTER_COMMANDS | {"sync"},
     "led_board": frozenset({"sync"}),
     "speaker": frozenset({"sync"}),
@@ -375,6 +378,7 @@ EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "ticket_done": ("ticket", "counter"),
     "ticket_transferred": ("ticket", "counter", "from", "to", "order", "position"),
     "ticket_reinserted": ("ticket",),
+    "booking_checked_in": ("ticket", "booking", "slot_start", "slot_end", "rule"),
     "priority_changed": ("ticket", "priority"),
     "counter_status_changed": ("counter", "status", "until"),
     "service_status_changed": ("service", "status"),
@@ -423,6 +427,8 @@ class ErrorCode(StrEnum):
     INTERNAL_ERROR = "internal_error"
     STALE_PRESS = "stale_press"
     OFFICE_CLOSED = "office_closed"
+    BOOKING_UNKNOWN = "booking_unknown"
+    BOOKING_USED = "booking_used"
 
 
 def topic_templates() -> dict[str, str]:

@@ -112,6 +112,11 @@ class Origin:
         return self.device is not None
 
 
+def _no_bookings(args: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """The office takes no bookings: no code is known."""
+    raise DomainError("booking_unknown", booking=str(args.get("booking", ""))[:12])
+
+
 def utc_now() -> datetime:
     return datetime.now(UTC)
 
@@ -140,6 +145,9 @@ class HubCore:
         #: Where the parts around the core (`antrian.extensions`) hear what happened.
         self.bus = EventBus()
         self._errors: OrderedDict[tuple[str, str, str], dict[str, Any]] = OrderedDict()
+        #: Turns a `check_in`'s booking code into its service and slot (the booking part,
+        #: `antrian.booking`, sets it when it runs); without it every code is unknown.
+        self.resolve_booking: Callable[[dict[str, Any], datetime], dict[str, Any]] = _no_bookings
         #: What start-up found wrong with the log (published as `hub/event`s on connect).
         self.damage = store.integrity_problems()
         if self.damage:
@@ -293,7 +301,7 @@ class HubCore:
         issued without one: the number matters more than the forecast.
         """
         for a in accepted:
-            if a.command != "take_ticket":
+            if a.command not in ("take_ticket", "check_in"):
                 continue
             data = a.body["data"]
             try:
@@ -357,7 +365,10 @@ class HubCore:
             # answer, however old it is by now
             if command in STALE_COMMANDS and args.get("age_ms", 0) > STALE_PRESS_MS:
                 raise DomainError("stale_press", seconds=args["age_ms"] // 1000)
-            if command == "take_ticket":
+            if command == "check_in":
+                # the booking's part knows the code: its service and slot join the arguments
+                args = self.resolve_booking(args, now)
+            if command in ("take_ticket", "check_in"):
                 # a kiosk outside office hours; a ticket that will not be reached today, if refused
                 schedule.check_admission(self.cfg, actor, now)
                 eta.check_admission(self.state, args["service"], actor, now)
@@ -470,7 +481,7 @@ class HubCore:
     def _result(self, command: str, events: list[Event], now: datetime) -> TicketView | CommandResult:
         """The `data` of an ok response."""
         state = self.state
-        if command == "take_ticket":
+        if command in ("take_ticket", "check_in"):
             issued = next(e for e in events if e.type == "ticket_issued")
             # position and estimate: filled in by `_estimate_tickets`, once for the batch
             return views.ticket_view(state, state.tickets[issued.data["ticket"]], now, estimate=False)

@@ -247,6 +247,22 @@ _SURVEY: Final = (
     ") WITHOUT ROWID;\n"
 )
 
+_BOOKINGS: Final = (
+    "CREATE TABLE IF NOT EXISTS bookings (\n"
+    "    code TEXT PRIMARY KEY,\n"
+    "    day TEXT NOT NULL,\n"
+    "    service TEXT NOT NULL,\n"
+    "    slot_start TEXT NOT NULL,\n"
+    "    slot_end TEXT NOT NULL,\n"
+    "    state TEXT NOT NULL CHECK (state IN ('booked', 'cancelled', 'checked_in')),\n"
+    "    booked_at TEXT NOT NULL,\n"
+    "    changed_at TEXT,\n"
+    "    ticket TEXT,\n"
+    "    rule TEXT\n"
+    ") WITHOUT ROWID;\n"
+    "CREATE INDEX IF NOT EXISTS bookings_slot ON bookings(day, service, slot_start, state);\n"
+)
+
 #: Every step, in order; `STEPS[n - 1].number == n`. Append only.
 STEPS: Final[tuple[Step, ...]] = (
     Step(1, "event log, transactions and meta tables", _script(_EVENT_LOG)),
@@ -255,6 +271,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step(4, "web accounts bound to counters", _accounts_bound_to_counters),
     Step(5, "notification contacts, outbox and monthly counts", _script(_NOTIFICATIONS)),
     Step(6, "satisfaction survey answers", _script(_SURVEY)),
+    Step(7, "bookings for another day (reservasi)", _script(_BOOKINGS)),
 )
 
 #: The schema version this code writes and reads.

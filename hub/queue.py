@@ -24,7 +24,7 @@ import copy
 import itertools
 import secrets
 from collections.abc import Iterable, Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
@@ -205,6 +205,9 @@ class QueueState:
             c.number: Counter(c.number, c.services, c.status) for c in cfg.counters
         }
         self.recent_calls: list[tuple[str, int, datetime]] = []
+        #: Booking codes checked in today -> the ticket each became (`check_in`): a code
+        #: becomes one ticket, once, also across a restart.
+        self.bookings: dict[str, str] = {}
         #: Services and counters today's log mentions that the configuration no longer has.
         self.retired: set[str | int] = set()
         #: Changes with every applied event, unique across all states: read models computed
@@ -262,6 +265,8 @@ class QueueState:
             raise DomainError("invalid_request", detail=f"unknown command {command}")
         if command == "take_ticket":
             events += state._decide_take_ticket(args, ev, token or secrets.token_urlsafe(16), actor)
+        elif command == "check_in":
+            events += state._decide_check_in(args, ev, token or secrets.token_urlsafe(16), actor, now)
         else:
             events += handler(args, ev)
         return events
@@ -301,6 +306,53 @@ class QueueState:
                     "order": self.order_seq + 1,
                 },
             )
+        ]
+
+    def _decide_check_in(
+        self,
+        args: Mapping[str, Any],
+        ev: Any,  # noqa: ANN401
+        token: str,
+        actor: str,
+        now: datetime,
+    ) -> list[Event]:
+        """A booking becomes a ticket of its service, placed by the booking rule.
+
+        `args` carries the booking as its part resolved it (`booking`, `service`, `slot_start`,
+        `slot_end` as ISO instants, `grace_minutes`). Arrived by the slot's end plus the grace,
+        the ticket takes its place at the slot's start: ahead of every ticket issued since then
+        (`rule` "slot"); later, it joins the back like any ticket (`rule` "late"). The place is
+        decided here and stored in the event, so a replay puts the ticket in the same place.
+        """
+        code = str(args["booking"])
+        if code in self.bookings:
+            raise DomainError("booking_used", booking=code, ticket=self.bookings[code])
+        issued = self._decide_take_ticket(args, ev, token, actor)
+        start = datetime.fromisoformat(str(args["slot_start"]))
+        end = datetime.fromisoformat(str(args["slot_end"]))
+        late = now > end + timedelta(minutes=int(args.get("grace_minutes", 0)))
+        if not late:
+            # the first ticket issued at or after the slot's start: the booked one goes before it
+            booked = set(self.bookings.values())
+            since = [
+                t.issued_order for t in self.tickets.values() if t.issued_at >= start and t.code not in booked
+            ]
+            if since:
+                issued = [replace(issued[0], data={**issued[0].data, "order": min(since) - 0.5})]
+        rule = "late" if late else "slot"
+        ticket = issued[0].data["ticket"]
+        return [
+            *issued,
+            ev(
+                "booking_checked_in",
+                {
+                    "ticket": ticket,
+                    "booking": code,
+                    "slot_start": start.isoformat(),
+                    "slot_end": end.isoformat(),
+                    "rule": rule,
+                },
+            ),
         ]
 
     def _priority_allowed(self, svc: ServiceQueue) -> bool:
@@ -571,6 +623,13 @@ class QueueState:
         svc.issued += 1
         svc.priority_issued += t.priority
         svc.add(t)
+
+    def _apply_booking_checked_in(self, e: Event) -> None:
+        t = self._ticket_of(e)
+        booking = str(e.data["booking"])
+        if booking in self.bookings:
+            raise ReplayError(f"booking {booking} checked in twice on {e.day}")
+        self.bookings[booking] = t.code
 
     def _apply_ticket_called(self, e: Event) -> None:
         t = self._ticket_of(e)

@@ -3,13 +3,16 @@ the devices are checked against (`devices/contract.json`) say the same thing."""
 
 from __future__ import annotations
 
+import functools
 import json
 import re
 import types
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Literal, TypeVar, Union, get_args, get_origin, get_type_hints, is_typeddict
 
+from antrian.booking.extension import resolve
+from antrian.booking.store import BookingStore
 from antrian.config import parse_config
 from antrian.contract import (
     COMMAND_SCHEMAS,
@@ -99,8 +102,12 @@ def test_the_hub_answers_only_with_error_codes_of_the_contract():
 
 
 def test_stored_events_carry_exactly_their_documented_fields(tmp_path):
-    cfg = parse_config({"office": {"opening": "00:00", "closing": "23:59"}})
+    cfg = parse_config({"office": {"opening": "00:00", "closing": "23:59"}, "booking": {"enabled": True}})
     core = HubCore(cfg, EventStore(tmp_path / "a.db"), clock=lambda: datetime(2026, 11, 30, 2, tzinfo=UTC))
+    bookings = BookingStore(core.store.db)
+    slot = datetime(2026, 11, 30, 1, 30, tzinfo=UTC)
+    booked = bookings.book("2026-11-30", "B", slot, slot + timedelta(minutes=30), 2, slot)
+    core.resolve_booking = functools.partial(resolve, bookings, cfg)
     steps = [
         ("take_ticket", {"service": "A"}),
         ("take_ticket", {"service": "A", "priority": True}),
@@ -116,6 +123,7 @@ def test_stored_events_carry_exactly_their_documented_fields(tmp_path):
         ("done", {"counter": 2}),
         ("counter_status", {"counter": 2, "status": "break", "until": "10:15"}),
         ("service_status", {"service": "D", "status": "paused"}),
+        ("check_in", {"booking": booked.code}),
         ("close_day", {}),
     ]
     for command, body in steps:
@@ -233,6 +241,8 @@ def test_every_payload_a_running_hub_publishes_carries_exactly_the_keys_of_its_t
     ]
     assert [r["status"] for r in ok] == ["ok"] * len(ok), [r for r in ok if r["status"] != "ok"]
     assert ask(probe, "take_ticket", {"service": "Z"})["status"] == "error"
+    # an office without bookings knows no code (a check-in that works: tests/booking)
+    assert ask(probe, "check_in", {"booking": "ACDEFH"})["data"]["code"] == "booking_unknown"
     probe.wait_for(T.device_display("board-1"))
     probe.wait_for(T.device_play("speaker-1"))
     probe.wait_for(T.hub_event, lambda p: json.loads(p)["type"] == "rejected")

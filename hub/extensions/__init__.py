@@ -9,6 +9,7 @@ from __future__ import annotations
 from typing import Final
 
 from antrian.backup.extension import Backups
+from antrian.booking.extension import Bookings
 from antrian.extension import Extension
 from antrian.extensions.boards import DisplayBoards
 from antrian.extensions.homeassistant import HomeAssistant
@@ -29,6 +30,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     Notifications,
     FirmwareUpdates,
     Survey,
+    Bookings,
     Reports,
     WebPages,
     Backups,
@@ -38,6 +40,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
 __all__ = [
     "BUILTIN",
     "Backups",
+    "Bookings",
     "DisplayBoards",
     "FirmwareUpdates",
     "HomeAssistant",

@@ -22,12 +22,17 @@ PRIVATE_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
     "ticket_issued": {
         "token": "the citizen's key to the ticket's status page, notification opt-in and survey answer",
     },
+    "booking_checked_in": {
+        "booking": "the citizen's booking code: their key to look the booking up and cancel it",
+    },
 }
 
 #: Field names dropped from the data of any event type, should one ever carry them: a new
 #: event type with a phone number or a name stays inside the office even before it is listed
 #: above (tests/regency checks that every field of the contract's events is known here).
-NEVER_OUT: Final = frozenset({"token", "phone", "phone_number", "msisdn", "name", "nik", "contact", "email"})
+NEVER_OUT: Final = frozenset(
+    {"token", "booking", "phone", "phone_number", "msisdn", "name", "nik", "contact", "email"}
+)
 
 
 def outward_data(event_type: str, data: Mapping[str, Any]) -> dict[str, Any]:

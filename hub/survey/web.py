@@ -20,12 +20,12 @@ from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
 
-from antrian.i18n import t
 from antrian.notify.extension import Refusal
 from antrian.notify.web import _answer, _text
 from antrian.survey.ikm import KEYS, label_of
 from antrian.survey.store import RESPONDENT
-from antrian.web.limits import RateLimit, retry_after, wait_all
+from antrian.web.limits import RateLimit
+from antrian.web.refusals import client_limited
 from antrian.web.server import K_WEB, WebApp, _csrf_refused, _json_body
 
 if TYPE_CHECKING:
@@ -46,20 +46,7 @@ def routes(part: Survey) -> list[web.RouteDef]:
     checks = RateLimit(CHECKS_PER_MINUTE)
 
     def limited(request: web.Request, limit: RateLimit) -> web.Response | None:
-        wait = wait_all([(limit, f"ip:{request['address']}"), (limit, request["binding"])])
-        if wait <= 0:
-            return None
-        app: WebApp = request.app[K_WEB]
-        seconds = retry_after(wait)
-        return web.json_response(
-            {
-                "status": "error",
-                "error": t("web.survey_rate_limited", app.lang(request), seconds=seconds),
-                "data": {"code": "rate_limited", "retry_after": seconds},
-            },
-            status=429,
-            headers={"Retry-After": str(seconds)},
-        )
+        return client_limited(request, limit, "web.survey_rate_limited")
 
     async def tablet(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]

@@ -25,6 +25,7 @@ NOTABLE: Final = frozenset(
         "ticket_transferred",
         "ticket_reinserted",
         "ticket_skipped",
+        "booking_checked_in",
         "service_status_changed",
     }
 )

@@ -29,3 +29,12 @@ class Clock:
     def tick(self, minutes: float = 1) -> datetime:
         """Move forwards by `minutes` and return the new time (one step of a simulated day)."""
         return self.advance(minutes=minutes)
+
+
+#: The office's zone in the test offices (WIB, no daylight saving).
+WIB = timedelta(hours=7)
+
+
+def wib(year: int, month: int, day: int, hour: int, minute: int = 0) -> datetime:
+    """An instant given as the office's wall clock (WIB): what a test about hours reads as."""
+    return datetime(year, month, day, hour, minute, tzinfo=UTC) - WIB

@@ -1,0 +1,228 @@
+"""The booking part: citizens book a slot of another day, cancel it, and check in on the day.
+
+Booking and cancelling are the page's (`antrian.booking.web`), answered from the `bookings`
+table (`antrian.booking.store`). Check-in is a hub command (`check_in` {booking}), so the ESP32
+kiosk, an officer's page and any `hub/request` client can turn a code into a ticket: the core
+asks this part what the code is (`resolve`), the queue places the ticket by the booking rule
+(`antrian.queue.QueueState._decide_check_in`) and logs the rule it applied, and this part
+marks the row checked in within the same commit (`_on_committing`).
+"""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import Callable
+from datetime import date, datetime, timedelta
+from typing import TYPE_CHECKING, Any, ClassVar
+
+from antrian.booking.slots import Slot, bookable_days, booking_window, slots_on
+from antrian.booking.store import BOOKED, CHECKED_IN, BookingStore, SlotFull, mark_checked_in, normalise_code
+from antrian.bus import Committing, StoreWrite
+from antrian.config import Config
+from antrian.extension import Extension
+from antrian.i18n import t
+from antrian.notify.extension import Refusal
+from antrian.queue import DomainError, local_day
+from antrian.schedule import date_text, schedule_of, weekday_name
+
+if TYPE_CHECKING:
+    from aiohttp import web
+
+    from antrian.service import HubService
+
+log = logging.getLogger("antrian.booking")
+
+
+class Bookings(Extension):
+    """Slots, bookings and check-in, for an office with `[booking] enabled = true`."""
+
+    name: ClassVar[str] = "booking"
+    store: BookingStore
+
+    def __init__(self, hub: HubService, *, clock: Callable[[], datetime] | None = None) -> None:
+        super().__init__(hub)
+        self.clock = clock or self.core.clock
+        self.schedule = schedule_of(self.cfg)
+
+    @classmethod
+    def enabled(cls, cfg: Config) -> bool:
+        return cfg.booking.enabled
+
+    async def start(self) -> None:
+        self.store = BookingStore(self.core.store.db)
+        self.core.resolve_booking = self.resolve
+        self.bus.on_committing(self, self._on_committing)
+
+    async def stop(self) -> None:
+        from antrian.core import _no_bookings
+
+        self.core.resolve_booking = _no_bookings
+        await super().stop()
+
+    def web_routes(self) -> list[web.RouteDef]:
+        from antrian.booking.web import routes
+
+        return routes(self)
+
+    # ------------------------------------------------------------------------------------------
+    # what may be booked
+    # ------------------------------------------------------------------------------------------
+
+    def today(self) -> date:
+        return date.fromisoformat(local_day(self.clock(), self.cfg))
+
+    def services(self) -> list[str]:
+        """The letters that may be booked, in the configuration's order."""
+        chosen = self.cfg.booking.services
+        return [s.letter for s in self.cfg.services if not chosen or s.letter in chosen]
+
+    def offer(self, lang: str) -> dict[str, Any]:
+        """What the page shows: the services, and each bookable day with its slots and the
+        places left in each slot per service."""
+        today = self.today()
+        days = bookable_days(self.schedule, self.cfg.booking, today)
+        first, last = booking_window(self.cfg.booking, today)
+        taken = self.store.taken(first.isoformat(), last.isoformat())
+        quota = self.cfg.booking.quota
+        letters = self.services()
+        return {
+            "services": [
+                {"letter": s.letter, "name": s.name} for s in self.cfg.services if s.letter in letters
+            ],
+            "days": [
+                {
+                    "day": d.isoformat(),
+                    "label": f"{weekday_name(d, lang)}, {date_text(d, lang)}",
+                    "slots": [
+                        {
+                            "slot": slot.key,
+                            "label": slot.label,
+                            "left": {
+                                letter: max(0, quota - taken.get((letter, slot.start.isoformat()), 0))
+                                for letter in letters
+                            },
+                        }
+                        for slot in slots
+                    ],
+                }
+                for d, slots in days
+            ],
+        }
+
+    # ------------------------------------------------------------------------------------------
+    # booking and cancelling
+    # ------------------------------------------------------------------------------------------
+
+    def book(self, service: object, day: object, slot: object, lang: str) -> dict[str, Any] | Refusal:
+        """Book a place; the answer has the code. Every refusal says why, in `lang`."""
+        if not isinstance(service, str) or service not in self.services():
+            return self._refuse("booking_bad_service", lang, 400)
+        try:
+            d = date.fromisoformat(day) if isinstance(day, str) and len(day) == 10 else None
+        except ValueError:
+            d = None
+        if d is None:
+            return self._refuse("booking_bad_day", lang, 400)
+        first, last = booking_window(self.cfg.booking, self.today())
+        if not first <= d <= last:
+            return self._refuse(
+                "booking_out_of_window", lang, 400, first=date_text(first, lang), last=date_text(last, lang)
+            )
+        slots = slots_on(self.schedule, self.cfg.booking, d)
+        if not slots:
+            holiday = self.schedule.holiday(d)
+            if holiday is not None:
+                return self._refuse("booking_holiday", lang, 409, day=date_text(d, lang), holiday=holiday)
+            return self._refuse("booking_closed_day", lang, 409, day=date_text(d, lang))
+        chosen = next((s for s in slots if s.key == slot), None) if isinstance(slot, str) else None
+        if chosen is None:
+            return self._refuse("booking_bad_slot", lang, 400)
+        try:
+            booking = self.store.book(
+                d.isoformat(), service, chosen.start, chosen.end, self.cfg.booking.quota, self.clock()
+            )
+        except SlotFull:
+            return self._refuse("booking_slot_full", lang, 409, slot=chosen.label)
+        log.info("booking: %s %s %s booked", service, d.isoformat(), chosen.key)  # never the code
+        return self.describe(booking.code, booking.service, d, chosen, booking.state, lang)
+
+    def describe(self, code: str, service: str, d: date, slot: Slot, state: str, lang: str) -> dict[str, Any]:
+        svc = self.cfg.service(service)
+        return {
+            "code": code,
+            "service": service,
+            "service_name": svc.name if svc else service,
+            "day": d.isoformat(),
+            "day_text": f"{weekday_name(d, lang)}, {date_text(d, lang)}",
+            "slot": slot.key,
+            "slot_label": slot.label,
+            "state": state,
+        }
+
+    def lookup(self, code: object, lang: str) -> dict[str, Any] | Refusal:
+        found = self.store.get(normalise_code(code)) if isinstance(code, str) else None
+        if found is None:
+            return self._refuse("booking_not_found", lang, 404)
+        slot = Slot(
+            found.slot_start.astimezone(self.cfg.office.tz), found.slot_end.astimezone(self.cfg.office.tz)
+        )
+        out = self.describe(found.code, found.service, date.fromisoformat(found.day), slot, found.state, lang)
+        if found.ticket:
+            out["ticket"] = found.ticket
+        return out
+
+    def cancel(self, code: object, lang: str) -> dict[str, Any] | Refusal:
+        """Cancel by code: the place is free again. A booking checked in, or of a day that is
+        over, cannot be cancelled."""
+        found = self.lookup(code, lang)
+        if isinstance(found, Refusal):
+            return found
+        if found["state"] == CHECKED_IN or found["day"] < self.today().isoformat():
+            return self._refuse("booking_not_cancellable", lang, 409)
+        if found["state"] != BOOKED or not self.store.cancel(found["code"], self.clock()):
+            return self._refuse("booking_already_cancelled", lang, 409, code=found["code"])
+        log.info("booking: a booking of %s %s cancelled", found["service"], found["day"])
+        return {**found, "state": "cancelled"}
+
+    def _refuse(self, key: str, lang: str, status: int, **params: Any) -> Refusal:  # noqa: ANN401
+        return Refusal(key, t(f"web.{key}", lang, **params), status)
+
+    # ------------------------------------------------------------------------------------------
+    # check-in (the core's `check_in`)
+    # ------------------------------------------------------------------------------------------
+
+    def resolve(self, args: dict[str, Any], now: datetime) -> dict[str, Any]:
+        """The `check_in` arguments with the booking's service and slot, or DomainError."""
+        return resolve(self.store, self.cfg, args, now)
+
+    def _on_committing(self, c: Committing) -> list[StoreWrite]:
+        return [
+            mark_checked_in(e.data["booking"], e.data["ticket"], e.data["rule"], c.now)
+            for e in c.events
+            if e.type == "booking_checked_in"
+        ]
+
+    def expected(self, now: datetime, hours: float = 2.0) -> dict[str, int]:
+        """Bookings of today not checked in whose slot starts in the next `hours`, by service."""
+        return self.store.expected(local_day(now, self.cfg), now, now + timedelta(hours=hours))
+
+
+def resolve(store: BookingStore, cfg: Config, args: dict[str, Any], now: datetime) -> dict[str, Any]:
+    """`check_in`'s arguments completed from the booking table: its service, its slot and the
+    office's grace. Refused (DomainError) for a code unknown, cancelled, of another day, or
+    already checked in: the queue itself also refuses a code it saw checked in today."""
+    typed = str(args.get("booking", ""))
+    code = normalise_code(typed)
+    found = store.get(code) if code else None
+    if found is not None and found.state == CHECKED_IN:
+        raise DomainError("booking_used", booking=code, ticket=found.ticket or "")
+    if found is None or found.state != BOOKED or found.day != local_day(now, cfg):
+        raise DomainError("booking_unknown", booking=typed[:12])
+    return {
+        **args,
+        "booking": code,
+        "service": found.service,
+        "slot_start": found.slot_start.isoformat(),
+        "slot_end": found.slot_end.isoformat(),
+        "grace_minutes": cfg.booking.grace_minutes,
+    }

@@ -1,0 +1,98 @@
+/* Booking a time for another day (reservasi): service, day, slot, "Pesan" (four taps), then
+   the code and its QR to show at the kiosk on the day. A second form cancels by code. The
+   offer (places left) is read again after every booking, so a full slot is never offered. */
+"use strict";
+(function () {
+  const app = document.getElementById("app");
+  let offer = BOOT.offer;
+  let chosen = { service: null, day: null, slot: null };
+
+  function buttons(items, key, current, label, disabled) {
+    return items.map((it) => `<button type="button" class="choice${it[key] === current ? " chosen" : ""}"
+        data-${key}="${esc(it[key])}" ${disabled && disabled(it) ? "disabled" : ""}>${label(it)}</button>`).join("");
+  }
+
+  function render(message) {
+    const day = offer.days.find((d) => d.day === chosen.day);
+    let html = `<h1>${esc(T.booking_title)}</h1><p>${esc(T.booking_intro)}</p>`;
+    if (!offer.services.length || !offer.days.length) {
+      html += `<p class="error" id="booking-none">${esc(T.booking_none)}</p>`;
+    } else {
+      html += `<h2>${esc(T.booking_pick_service)}</h2><div class="choices" id="booking-services">${
+        buttons(offer.services, "letter", chosen.service, (s) => `${esc(s.letter)} · ${esc(s.name)}`)}</div>`;
+      if (chosen.service) {
+        html += `<h2>${esc(T.booking_pick_day)}</h2><div class="choices" id="booking-days">${
+          buttons(offer.days, "day", chosen.day, (d) => esc(d.label))}</div>`;
+      }
+      if (chosen.service && day) {
+        html += `<h2>${esc(T.booking_pick_slot)}</h2><div class="choices" id="booking-slots">${
+          buttons(day.slots, "slot", chosen.slot,
+            (s) => `${esc(s.label)}<small>${esc(fmt(T.booking_left, { n: s.left[chosen.service] }))}</small>`,
+            (s) => !s.left[chosen.service])}</div>`;
+      }
+      if (chosen.service && day && chosen.slot) {
+        html += `<button class="primary" id="booking-submit">${esc(T.booking_submit)}</button>`;
+      }
+    }
+    html += `<p class="error" id="booking-error" ${message ? "" : "hidden"}>${esc(message || "")}</p>
+      <h2>${esc(T.booking_cancel_title)}</h2>
+      <form id="booking-cancel"><input id="booking-cancel-code" maxlength="8" autocomplete="off"
+        autocapitalize="characters" placeholder="${esc(T.booking_code_placeholder)}">
+        <button id="booking-cancel-go">${esc(T.booking_cancel)}</button></form>
+      <p id="booking-cancel-result" hidden></p>`;
+    app.innerHTML = html;
+    app.querySelectorAll("[data-letter]").forEach((b) => b.onclick = () => {
+      chosen = { service: b.dataset.letter, day: chosen.day, slot: null }; render();
+    });
+    app.querySelectorAll("[data-day]").forEach((b) => b.onclick = () => {
+      chosen.day = b.dataset.day; chosen.slot = null; render();
+    });
+    app.querySelectorAll("[data-slot]").forEach((b) => b.onclick = () => { chosen.slot = b.dataset.slot; render(); });
+    const submit = document.getElementById("booking-submit");
+    if (submit) submit.onclick = book;
+    document.getElementById("booking-cancel").onsubmit = cancel;
+  }
+
+  async function book() {
+    document.getElementById("booking-submit").disabled = true;
+    const r = await post("/api/reservasi", { ...chosen, lang: LANG });
+    if (r.status !== "ok") {
+      await refresh();
+      chosen.slot = null;
+      render(r.error);
+      return;
+    }
+    const b = r.data;
+    app.innerHTML = `<h1>${esc(T.booking_done_title)}</h1>
+      <p>${esc(T.booking_your_code)}</p><p class="big-ticket" id="booking-code">${esc(b.code)}</p>
+      <div class="qr" id="booking-qr">${b.qr}</div>
+      <p id="booking-what">${esc(b.service)} · ${esc(b.service_name)}<br>${esc(b.day_text)}, ${esc(b.slot_label)}</p>
+      <p>${esc(T.booking_bring)}</p>
+      <button class="primary" id="booking-again">${esc(T.booking_again)}</button>`;
+    document.getElementById("booking-again").onclick = async () => {
+      chosen = { service: null, day: null, slot: null }; await refresh(); render();
+    };
+  }
+
+  async function cancel(ev) {
+    ev.preventDefault();
+    const code = document.getElementById("booking-cancel-code").value;
+    const r = await post("/api/reservasi/cancel", { code, lang: LANG });
+    const out = document.getElementById("booking-cancel-result");
+    out.hidden = false;
+    out.className = r.status === "ok" ? "ok" : "error";
+    out.textContent = r.status === "ok"
+      ? fmt(T.booking_cancelled, { code: r.data.code, day: r.data.day_text, slot: r.data.slot_label })
+      : r.error;
+    if (r.status === "ok") await refresh();
+  }
+
+  async function refresh() {
+    try {
+      const r = await (await fetch(`/api/reservasi/slots?lang=${LANG}`, { credentials: "same-origin" })).json();
+      if (r.status === "ok") offer = r.data;
+    } catch { /* offline: keep what the page has */ }
+  }
+
+  render();
+})();
