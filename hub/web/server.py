@@ -859,7 +859,8 @@ async def api_ticket(request: web.Request) -> web.Response:
     and rate-limited: per address and per browser (a script on one phone or PC), and in total
     (a script that changes both); `[web] tickets_per_minute*`."""
     app = _app(request)
-    if app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE)) is None:
+    tablet = app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE))
+    if tablet is None:
         return web.json_response(
             {
                 "status": "error",
@@ -895,7 +896,7 @@ async def api_ticket(request: web.Request) -> web.Response:
     fields: dict[str, Any] = {
         "service": body.get("service"),
         "priority": body.get("priority", False),
-        "actor": "kiosk:web",
+        "actor": f"kiosk:{tablet}",  # the audit log says which tablet
         "sender": f"web:{request['binding'][2:20]}",
     }
     if isinstance(body.get("transaction"), str):

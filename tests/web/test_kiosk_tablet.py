@@ -42,6 +42,14 @@ def test_the_key_is_kept_by_the_tablet_and_replacing_it_locks_out_the_old_one(hu
     assert "SameSite=Strict" in kept
     assert tablet.request("GET", "/kiosk")[0] == 200
     assert tablet.take_ticket("A")[0] == 200
+    # the audit log says which tablet issued it
+    log = subprocess.run(
+        [sys.executable, "-m", "antrian.cli", "log", "-c", str(hub.proc.config_path)],
+        text=True,
+        capture_output=True,
+        check=True,
+    ).stdout
+    assert re.search(r"A-001.*kiosk:tablet-1|kiosk:tablet-1.*A-001", log), log
     # a lost tablet: a new key for the same name, and the old one opens nothing any more
     new_key = kiosk_key(hub.proc.config_path)
     assert tablet.request("GET", "/kiosk")[0] == 403
