@@ -578,6 +578,7 @@ class ForwardRun:
         *,
         arrivals: Iterable[tuple[float, str]] = (),
         markers: bool = True,
+        booked: Iterable[tuple[float, str]] = (),
     ) -> None:
         self.streak_limit = state.cfg.queue.priority_streak
         self.duration = duration
@@ -589,8 +590,15 @@ class ForwardRun:
         self.regular: dict[str, list[tuple[int, str]]] = {}
         self.priority: dict[str, list[tuple[int, str]]] = {}
         self.where: dict[str, str] = {}  # code -> service (a transferred ticket keeps its letter)
+        #: bookings expected to check in (their place, service): regular tickets to come, in
+        #: the place the booking rule gives them (`QueueState.slot_order`)
+        ghosts: dict[str, list[tuple[float, str]]] = {}
+        for i, (order, letter) in enumerate(booked):
+            ghosts.setdefault(letter, []).append((order, f"{MARKER}b{i}"))
         for letter, svc in state.services.items():
-            regular = list(svc.regular)
+            regular = (
+                sorted([*svc.regular, *ghosts.get(letter, ())]) if letter in ghosts else list(svc.regular)
+            )
             if markers:
                 regular.append((self.behind, MARKER + letter))
             self.regular[letter] = regular
@@ -896,9 +904,25 @@ class Estimator:
         self._model: tuple[tuple[int, int, datetime, bool], Model] | None = None
         self._kept: _Kept | None = None
         self._whole: str | None = None  # the day whose whole window of earlier days is read
+        #: The bookings of today expected to check in now, as (service, slot start): their slot
+        #: has begun and its grace has not passed (`antrian.booking` sets it when it runs).
+        self.expected_bookings: Callable[[datetime], list[tuple[str, datetime]]] | None = None
         #: forward runs from scratch, and runs that went on from the last one (for the benchmark)
         self.full_runs = 0
         self.continued_runs = 0
+
+    def _booked(self, state: QueueState, now: datetime) -> list[tuple[float, str]]:
+        """The bookings expected to check in, each in the place the booking rule will give it:
+        before the tickets issued since its slot began, so a ticket taken now waits for them.
+        Bookings of later slots are not counted: they will queue behind everyone waiting now."""
+        if self.expected_bookings is None:
+            return []
+        out: list[tuple[float, str]] = []
+        for letter, start in self.expected_bookings(now):
+            if letter in state.services:
+                order = state.slot_order(start)
+                out.append((state.order_seq + 0.5 if order is None else order, letter))
+        return out
 
     def history_for(self, day: str) -> History:
         """The summary of the `days` days before `day`.
@@ -1008,7 +1032,7 @@ class Estimator:
 
         until_close = (closing - now).total_seconds() / 60
         arrivals = _arrivals(model, start, until_close) if until_close > 0 else []
-        run = ForwardRun(state, counters, expected, arrivals=arrivals)
+        run = ForwardRun(state, counters, expected, arrivals=arrivals, booked=self._booked(state, now))
         calls = run.run()
         sharing = {
             letter: max(sum(1 for a in counters if letter in a.services), 1) for letter in state.services

@@ -331,14 +331,9 @@ class QueueState:
         start = datetime.fromisoformat(str(args["slot_start"]))
         end = datetime.fromisoformat(str(args["slot_end"]))
         late = now > end + timedelta(minutes=int(args.get("grace_minutes", 0)))
-        if not late:
-            # the first ticket issued at or after the slot's start: the booked one goes before it
-            booked = set(self.bookings.values())
-            since = [
-                t.issued_order for t in self.tickets.values() if t.issued_at >= start and t.code not in booked
-            ]
-            if since:
-                issued = [replace(issued[0], data={**issued[0].data, "order": min(since) - 0.5})]
+        order = None if late else self.slot_order(start)
+        if order is not None:
+            issued = [replace(issued[0], data={**issued[0].data, "order": order})]
         rule = "late" if late else "slot"
         ticket = issued[0].data["ticket"]
         return [
@@ -354,6 +349,17 @@ class QueueState:
                 },
             ),
         ]
+
+    def slot_order(self, start: datetime) -> float | None:
+        """The place of a booked ticket whose slot starts at `start`: just before the first
+        ticket issued since then (booked ones aside), or None when none was (then it joins
+        the back, behind those taken before its slot). The wait estimate places the bookings
+        still to come by the same rule."""
+        booked = set(self.bookings.values())
+        since = [
+            t.issued_order for t in self.tickets.values() if t.issued_at >= start and t.code not in booked
+        ]
+        return min(since) - 0.5 if since else None
 
     def _priority_allowed(self, svc: ServiceQueue) -> bool:
         """May a self-service press take one more priority ticket of `svc` today?"""

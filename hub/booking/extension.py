@@ -51,12 +51,14 @@ class Bookings(Extension):
     async def start(self) -> None:
         self.store = BookingStore(self.core.store.db)
         self.core.resolve_booking = self.resolve
+        self.core.estimator.expected_bookings = self.expected_now
         self.bus.on_committing(self, self._on_committing)
 
     async def stop(self) -> None:
         from antrian.core import _no_bookings
 
         self.core.resolve_booking = _no_bookings
+        self.core.estimator.expected_bookings = None
         await super().stop()
 
     def web_routes(self) -> list[web.RouteDef]:
@@ -202,9 +204,11 @@ class Bookings(Extension):
             if e.type == "booking_checked_in"
         ]
 
-    def expected(self, now: datetime, hours: float = 2.0) -> dict[str, int]:
-        """Bookings of today not checked in whose slot starts in the next `hours`, by service."""
-        return self.store.expected(local_day(now, self.cfg), now, now + timedelta(hours=hours))
+    def expected_now(self, now: datetime) -> list[tuple[str, datetime]]:
+        """Today's bookings that may still check in ahead of a ticket taken now (the wait
+        estimate counts them: `antrian.eta.Estimator.expected_bookings`)."""
+        grace = timedelta(minutes=self.cfg.booking.grace_minutes)
+        return self.store.expected_now(local_day(now, self.cfg), now, grace)
 
 
 def resolve(store: BookingStore, cfg: Config, args: dict[str, Any], now: datetime) -> dict[str, Any]:

@@ -16,7 +16,7 @@ from __future__ import annotations
 import secrets
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Final
 
 from antrian import migrations
@@ -129,16 +129,17 @@ class BookingStore:
         )
         return {(str(s), str(at)): int(n) for s, at, n in rows}
 
-    def expected(self, day: str, after: datetime, until: datetime) -> dict[str, int]:
-        """Bookings of `day` not checked in yet whose slot starts in [after, until), by service."""
+    def expected_now(self, day: str, now: datetime, grace: timedelta) -> list[tuple[str, datetime]]:
+        """(service, slot start) of the bookings of `day` not checked in whose slot has begun
+        and whose grace has not passed at `now`: the ones that may still come and go first."""
         rows = self.db.execute(
-            "SELECT service, slot_start FROM bookings WHERE day=? AND state=?",
-            (day, BOOKED),
+            "SELECT service, slot_start, slot_end FROM bookings WHERE day=? AND state=?", (day, BOOKED)
         )
-        out: dict[str, int] = {}
-        for service, at in rows:
-            if after <= datetime.fromisoformat(at) < until:
-                out[service] = out.get(service, 0) + 1
+        out: list[tuple[str, datetime]] = []
+        for service, start, end in rows:
+            begins = datetime.fromisoformat(start)
+            if begins <= now <= datetime.fromisoformat(end) + grace:
+                out.append((str(service), begins))
         return out
 
 

@@ -238,3 +238,37 @@ def test_a_typed_or_scanned_code_is_read_the_way_people_give_it():
     assert normalise_code("ACDEF0") == ""  # 0 is never used: O and 0 are misread
     assert normalise_code("ACD") == ""
     assert json.dumps(normalise_code("A" * 100)) == '""'
+
+
+def minutes(clock_text: str) -> int:
+    """ "09.25" (an estimated call time as the ticket prints it) -> minutes after midnight."""
+    hour, minute = clock_text.split(".")
+    return int(hour) * 60 + int(minute)
+
+
+def test_the_wait_estimate_counts_a_booking_whose_slot_has_begun(broker, probe, tmp_path):
+    """One counter; A-001 waits from before the slot. A walk-in at 09.05 is told it comes after
+    the 09.00 booking that may still check in; once that booking is cancelled, sooner."""
+    probe.subscribe(f"{T.base}/#")
+    clock = Clock(wib(2026, 11, 29, 19, 0))
+    cfg = office(
+        kiosk(),
+        call_pad(),
+        counters=[{"number": 1, "services": ["A", "B", "C", "D", "E"]}],
+        booking=BOOKING,
+    )
+    hub = InProcessHub(broker, tmp_path, cfg, clock=clock).start()
+    try:
+        code = booked(hub, "A", "2026-11-30", "09:00")
+        clock.now = wib(2026, 11, 30, 8, 55)
+        from_kiosk(probe, "take_ticket", service="A")
+        clock.now = wib(2026, 11, 30, 9, 5)
+        walk_in = from_kiosk(probe, "take_ticket", service="A")["data"]
+        with_booking = minutes(walk_in["estimated_call_at"])
+        hub.call(lambda: part_of(hub).cancel(code, "id"))
+        clock.now = wib(2026, 11, 30, 9, 6)
+        status = from_kiosk(probe, "ticket_status", token=walk_in["token"])["data"]
+        without = minutes(status["estimated_call_at"])
+        assert with_booking - without >= 5, (walk_in["estimated_call_at"], status["estimated_call_at"])
+    finally:
+        hub.stop()
