@@ -84,3 +84,21 @@ def test_report_benchmark_runs_and_prints_every_figure():
             "event loop while the hub computes it in a thread",
         ),
     )
+
+
+def test_central_benchmark_runs_and_prints_every_figure():
+    out = quick_run_prints(
+        "bench_central.py",
+        (
+            "busy-morning rate:",
+            "busy morning (",
+            "morning rush 10x (",
+            "flat out through the bridges:",
+            "flat out straight onto the central broker",
+            "caught up",
+            "lag p99, busy morning",
+            "ingest throughput, flat out",
+            "catch-up,",
+        ),
+    )
+    assert "x that" in out  # the bridged throughput is compared with the bare central broker
