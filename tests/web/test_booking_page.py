@@ -6,7 +6,10 @@ from __future__ import annotations
 
 import json
 import re
+import sqlite3
+from datetime import datetime, timedelta
 from typing import Any
+from zoneinfo import ZoneInfo
 
 from web_helpers import Browser, hub_fixture
 
@@ -28,7 +31,7 @@ def test_a_citizen_books_in_four_taps_gets_a_code_and_a_qr_and_cancels_it(bookin
     page = new_page(*PHONE)
     page.goto(f"{booking_hub.base}/reservasi")
     assert page.text_content("h1") == "Reservasi Antrean"
-    page.click("#booking-services [data-letter='A']")
+    page.click("#booking-services [data-value='A']")
     page.click("#booking-days button >> nth=0")
     page.click("#booking-slots button:not([disabled]) >> nth=0")
     shot(page, "booking-chosen")
@@ -75,3 +78,32 @@ def test_a_script_is_slowed_and_bad_input_is_refused_clearly(booking_hub):
     status, limited = post(client, "/api/reservasi", {"service": "B", "day": day, "slot": slot})
     assert status == 429
     assert limited["data"]["code"] == "rate_limited"
+
+
+def test_an_officer_turns_a_citizens_booking_code_into_a_ticket_at_the_desk(booking_hub, new_page, login):
+    """A booking of today's current slot (written as the page would have, days before): the
+    officer types the code as the citizen reads it out, and gets the ticket."""
+    now = datetime.now(ZoneInfo("Asia/Jakarta"))
+    start, end = now - timedelta(minutes=5), now + timedelta(minutes=25)
+    db = sqlite3.connect(booking_hub.proc.database, timeout=10)
+    try:
+        with db:
+            db.execute(
+                "INSERT INTO bookings(code, day, service, slot_start, slot_end, state, booked_at)"
+                " VALUES ('K7MX4Q', ?, 'B', ?, ?, 'booked', ?)",
+                (now.date().isoformat(), start.isoformat(), end.isoformat(), now.isoformat()),
+            )
+    finally:
+        db.close()
+    page = new_page()
+    login(page, booking_hub.base, "officer", "/officer?counter=1")
+    page.wait_for_selector("#checkin-box:not([hidden])")
+    page.fill("#checkin-code", "k7m-x4q")
+    page.click("#btn-checkin")
+    page.wait_for_selector("#result.ok")
+    result = page.text_content("#result") or ""
+    assert re.search(r"nomor antrean B-\d{3}", result), result
+    page.fill("#checkin-code", "K7MX4Q")  # the same code again: refused, saying which ticket
+    page.click("#btn-checkin")
+    page.wait_for_selector("#result.error")
+    assert "sudah dipakai" in (page.text_content("#result") or "")

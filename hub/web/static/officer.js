@@ -60,6 +60,10 @@
         <label>${esc(T.reason)} <input id="prio-reason" maxlength="200"></label>
         <button id="btn-prio-off">${esc(T.priority_remove)}</button>
         <button id="btn-prio-on">${esc(T.priority_mark)}</button></div>
+      <div id="checkin-box" hidden><h3>${esc(T.booking_checkin_title)}</h3>
+        <form class="row" id="checkin"><label>${esc(T.booking_code_placeholder)} <input id="checkin-code"
+          maxlength="8" size="8" autocomplete="off" autocapitalize="characters"></label>
+          <button id="btn-checkin">${esc(T.booking_checkin_do)}</button></form></div>
     </main>`;
   const sel = document.getElementById("counter");
   sel.onchange = () => { counter = Number(sel.value); localStorage.setItem("antrian.counter", counter); redraw(); };
@@ -72,6 +76,7 @@
     const where = c ? c.name : String(counter);
     const events = d.events || [];
     const ticket = d.ticket || body.ticket || "";
+    if (command === "check_in") return fmt(T.booking_checked_in_ok, { ticket });
     if (command === "set_priority") return fmt(body.priority ? T.ok_priority_on : T.ok_priority_off, { ticket });
     if (command === "counter_status") return T[`ok_counter_${body.status}`] || "";
     if (events.includes("ticket_called")) return fmt(T.ok_called, { ticket: d.serving || ticket, counter: where });
@@ -167,6 +172,16 @@
     const r = await send("set_priority", { ticket, priority, reason });
     if (r.status === "ok") input.value = "";
   }
+  /* A citizen with a booking code (reservasi) at the desk: the code becomes a ticket, placed by
+     the booking rule. Shown only when the office takes bookings. */
+  fetch("/api/reservasi/slots", { credentials: "same-origin" })
+    .then((r) => { document.getElementById("checkin-box").hidden = !r.ok; }).catch(() => {});
+  document.getElementById("checkin").onsubmit = async (e) => {
+    e.preventDefault();
+    const input = document.getElementById("checkin-code");
+    const r = await send("check_in", { booking: input.value.trim() });
+    if (r.status === "ok") input.value = "";
+  };
   document.getElementById("btn-prio-off").onclick = () => fixPriority(false);
   document.getElementById("btn-prio-on").onclick = () => fixPriority(true);
 

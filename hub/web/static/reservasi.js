@@ -7,9 +7,12 @@
   let offer = BOOT.offer;
   let chosen = { service: null, day: null, slot: null };
 
-  function buttons(items, key, current, label, disabled) {
-    return items.map((it) => `<button type="button" class="choice${it[key] === current ? " chosen" : ""}"
-        data-${key}="${esc(it[key])}" ${disabled && disabled(it) ? "disabled" : ""}>${label(it)}</button>`).join("");
+  function buttons(items, value, current, label, disabled) {
+    return items.map((it) => `<button type="button" class="choice${value(it) === current ? " chosen" : ""}"
+        data-value="${esc(value(it))}" ${disabled && disabled(it) ? "disabled" : ""}>${label(it)}</button>`).join("");
+  }
+  function onPick(box, pick) {
+    document.querySelectorAll(`#${box} [data-value]`).forEach((b) => b.onclick = () => { pick(b.dataset.value); render(); });
   }
 
   function render(message) {
@@ -19,14 +22,14 @@
       html += `<p class="error" id="booking-none">${esc(T.booking_none)}</p>`;
     } else {
       html += `<h2>${esc(T.booking_pick_service)}</h2><div class="choices" id="booking-services">${
-        buttons(offer.services, "letter", chosen.service, (s) => `${esc(s.letter)} · ${esc(s.name)}`)}</div>`;
+        buttons(offer.services, (s) => s.letter, chosen.service, (s) => `${esc(s.letter)} · ${esc(s.name)}`)}</div>`;
       if (chosen.service) {
         html += `<h2>${esc(T.booking_pick_day)}</h2><div class="choices" id="booking-days">${
-          buttons(offer.days, "day", chosen.day, (d) => esc(d.label))}</div>`;
+          buttons(offer.days, (d) => d.day, chosen.day, (d) => esc(d.label))}</div>`;
       }
       if (chosen.service && day) {
         html += `<h2>${esc(T.booking_pick_slot)}</h2><div class="choices" id="booking-slots">${
-          buttons(day.slots, "slot", chosen.slot,
+          buttons(day.slots, (s) => s.slot, chosen.slot,
             (s) => `${esc(s.label)}<small>${esc(fmt(T.booking_left, { n: s.left[chosen.service] }))}</small>`,
             (s) => !s.left[chosen.service])}</div>`;
       }
@@ -41,13 +44,9 @@
         <button id="booking-cancel-go">${esc(T.booking_cancel)}</button></form>
       <p id="booking-cancel-result" hidden></p>`;
     app.innerHTML = html;
-    app.querySelectorAll("[data-letter]").forEach((b) => b.onclick = () => {
-      chosen = { service: b.dataset.letter, day: chosen.day, slot: null }; render();
-    });
-    app.querySelectorAll("[data-day]").forEach((b) => b.onclick = () => {
-      chosen.day = b.dataset.day; chosen.slot = null; render();
-    });
-    app.querySelectorAll("[data-slot]").forEach((b) => b.onclick = () => { chosen.slot = b.dataset.slot; render(); });
+    onPick("booking-services", (v) => { chosen.service = v; chosen.slot = null; });
+    onPick("booking-days", (v) => { chosen.day = v; chosen.slot = null; });
+    onPick("booking-slots", (v) => { chosen.slot = v; });
     const submit = document.getElementById("booking-submit");
     if (submit) submit.onclick = book;
     document.getElementById("booking-cancel").onsubmit = cancel;
