@@ -34,7 +34,10 @@ STATUS_MS = 1000
 #: Refusals the kiosk prints a slip for (`data.code` of the hub's error answer). The hub's
 #: `error` says it all in the office's language: for `office_closed` why, and when it opens
 #: ("Kantor tutup (Hari Raya Natal). Buka lagi Senin, 28 Desember 2026 pukul 07.30.").
-SLIPS = ("not_served_today", "quota_reached", "office_closed")
+SLIPS = ("not_served_today", "quota_reached", "office_closed", "booking_unknown", "booking_used")
+#: The longest line a QR scanner may send: a booking code is 6 characters; anything longer is
+#: not one and is dropped whole.
+SCAN_MAX = 32
 
 
 class Kiosk(Device):
@@ -57,6 +60,11 @@ class Kiosk(Device):
         self.status_query = p.get("status_query", True)
         self.baud = p.get("baud", 19200)
         self.uart = board.uart(p)
+        # An optional QR scanner module (GM65 and the like) on a second UART: it sends what it
+        # reads as text ended by CR. A booking code read there is checked in (`check_in`).
+        sc = k.get("scanner")
+        self.scanner = board.uart(sc) if sc else None
+        self.scanned = b""
         self.unsent = 0  # bytes written since the UART was last known to be empty
         # The ticket's words in the office's language, as `antrian devices add` wrote them; a
         # config without them prints escpos's own Indonesian copy.
@@ -103,7 +111,7 @@ class Kiosk(Device):
             self.priority_until = None
             self.led_priority.value(0)
 
-    async def take(self, letter, priority):
+    async def take(self, letter, priority, booking=None):
         if self.busy or self.reprint:
             return self.refuse("busy")
         if not self.online:
@@ -115,8 +123,12 @@ class Kiosk(Device):
                 return self.refuse("printer silent")
             if not ok:
                 return self.refuse("printer")
-            self.board.log("kiosk: take_ticket", letter, priority)
-            resp = await self.request("take_ticket", {"service": letter, "priority": priority})
+            if booking:
+                self.board.log("kiosk: check_in")
+                resp = await self.request("check_in", {"booking": booking})
+            else:
+                self.board.log("kiosk: take_ticket", letter, priority)
+                resp = await self.request("take_ticket", {"service": letter, "priority": priority})
             if resp.get("status") != "ok":
                 if (resp.get("data") or {}).get("code") in SLIPS:
                     # The office refuses tickets for a reason the citizen must read (the
@@ -224,10 +236,33 @@ class Kiosk(Device):
             self.reprint = None
             self.link_changed()
 
+    def scan(self, data):
+        """Bytes from the scanner: each line ended by CR (or LF) is a code. A line longer than
+        SCAN_MAX bytes, or not text, is not a booking code and is dropped whole."""
+        for b in data:
+            if b in (10, 13):
+                line, self.scanned = self.scanned, b""
+                if 0 < len(line) <= SCAN_MAX:
+                    try:
+                        code = line.decode()
+                    except UnicodeError:
+                        continue
+                    asyncio.create_task(self.take(None, False, code))
+            elif len(self.scanned) <= SCAN_MAX:
+                self.scanned += bytes((b,))
+
+    async def read_scanner(self, scanner):
+        while True:
+            await asyncio.sleep_ms(50)
+            if scanner.any():
+                self.scan(scanner.read() or b"")
+
     async def main(self):
         if self.printer is None:
             await self.printer_ok()  # before any press: the hub learns the state from `info`
         asyncio.create_task(self.buttons.run())
+        if self.scanner is not None:
+            asyncio.create_task(self.read_scanner(self.scanner))
         while True:
             await asyncio.sleep_ms(1000)
             if self.busy or not self.status_query or (self.printer == "ok" and not self.reprint):

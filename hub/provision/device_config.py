@@ -110,6 +110,16 @@ class KioskLeds(_Section):
     priority: Pin = 13
 
 
+class ScannerSection(_Section):
+    """kiosk.scanner: an optional QR scanner module (GM65/GM805) on a second UART; it sends
+    each code it reads as text ended by CR, and a booking code read there is checked in."""
+
+    id: Annotated[int, msgspec.Meta(ge=0, le=2, description="UART")] = 1
+    baud: int = 9600
+    tx: Pin = 26
+    rx: Pin = 27
+
+
 class KioskSection(_Section):
     """kiosk: one button per service (letter -> GPIO), the priority button, the LEDs."""
 
@@ -118,6 +128,7 @@ class KioskSection(_Section):
     lock_ms: Millis = 2000
     priority_window_ms: Millis = 10000
     leds: KioskLeds | UnsetType = UNSET
+    scanner: ScannerSection | UnsetType = UNSET
 
 
 class PrinterSection(_Section):

@@ -60,6 +60,16 @@ def identity(device_id: str, role: str) -> dict[str, Any]:
     return {"id": device_id, "role": role, "office": SLUG, "topics": device_topics(SLUG, device_id, role)}
 
 
+def nth_answer(watcher: Probe, topic: str, n: int, timeout: float = 10.0) -> dict[str, Any]:
+    """The hub's answer on `topic` once it has answered `n` times there (the last one)."""
+    deadline = time.monotonic() + timeout
+    while watcher.count(topic) < n:
+        assert time.monotonic() < deadline, f"no answer from the hub on {topic}"
+        time.sleep(0.05)
+    answer: dict[str, Any] = json.loads(watcher.last(topic))
+    return answer
+
+
 def kiosk_config(broker: Mosquitto, lang: str = "id", **printer: Any) -> dict[str, Any]:
     """A kiosk with the words `antrian devices add` writes for an office speaking `lang`."""
     return {

@@ -11,7 +11,7 @@ from zoneinfo import ZoneInfo
 
 import pytest
 from escpos_decode import decode
-from harness import kiosk_config, online
+from harness import kiosk_config, nth_answer, online
 
 from tests.kit.office import ALL_DAY, SLUG, WEEKDAYS, kiosk, office
 
@@ -48,11 +48,7 @@ def press(fw, watcher, n_responses: int) -> tuple[int, dict]:
     """Press A; the firmware's event index before it and the hub's answer (the `n_responses`th)."""
     n = fw.mark()
     fw.press("A")
-    deadline = time.monotonic() + 10
-    while watcher.count(RESPONSE) < n_responses:
-        assert time.monotonic() < deadline, "no answer from the hub"
-        time.sleep(0.05)
-    return n, json.loads(watcher.last(RESPONSE))
+    return n, nth_answer(watcher, RESPONSE, n_responses)
 
 
 def printed(fw, since: int):

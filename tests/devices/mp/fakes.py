@@ -72,6 +72,24 @@ class FakePin:
 DEFAULT_BAUD = 19200
 
 
+class FakeScanner:
+    """A QR scanner module (GM65 and the like) on a UART: what it read, as text and CR."""
+
+    def __init__(self):
+        self.rx = bytearray()
+
+    def any(self):
+        return len(self.rx)
+
+    def read(self, n=None):
+        data = bytes(self.rx if n is None else self.rx[:n])
+        self.rx = self.rx[len(data) :]
+        return data
+
+    def write(self, data):
+        return len(data)
+
+
 class FakePrinter:
     """An ESC/POS printer on a UART, with the wire's timing: records jobs, answers DLE EOT 4
     from its paper state.
@@ -236,6 +254,9 @@ class FakeBoard(hw.Esp32Board):
         return FakePin(pin, value)
 
     def uart(self, cfg):
+        if cfg is self.cfg.get("kiosk", {}).get("scanner"):
+            self.scanner = FakeScanner()
+            return self.scanner
         self.printer = FakePrinter(cfg.get("baud", DEFAULT_BAUD))
         return self.printer
 
@@ -265,6 +286,8 @@ class FakeBoard(hw.Esp32Board):
                 continue
             if parts[0] == "press":
                 asyncio.create_task(self.buttons[int(parts[1])].press())  # noqa: RUF006 - the MicroPython loop keeps tasks
+            elif parts[0] == "scan":  # the QR scanner reads a code: its text, then CR
+                self.scanner.rx += line.decode()[5:].rstrip("\n").encode() + b"\r"
             elif parts[0] == "paper":
                 self.printer.paper = parts[1]
                 emit("paper", state=parts[1])
