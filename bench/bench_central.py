@@ -304,18 +304,19 @@ def paced_phase(
 
 def flat_out(publishers: dict[str, Publisher], offices: list[SimOffice], events: int) -> int:
     """Commits round-robin over the offices as fast as the brokers take them; events sent."""
-    before = sum(o.seq for o in offices)
-    i = 0
-    while sum(o.seq for o in offices) - before < events:
+    sent = i = 0
+    while sent < events:
         office = offices[i % len(offices)]
+        before = office.seq
         publishers[office.slug].publish(office, datetime.now(WIB), head_every=1.0)
+        sent += office.seq - before
         i += 1
         if i % 500 == 0:  # keep the publishers' queues short: the brokers set the pace
             for p in set(publishers.values()):
                 p.drain()
     for p in set(publishers.values()):
         p.drain()
-    return sum(o.seq for o in offices) - before
+    return sent
 
 
 def main() -> None:
