@@ -269,6 +269,27 @@ class Hub12Port:
 NEEDED = ("id", "role", "topics", "mqtt", "wifi")
 
 
+def _read_config(path):
+    """`config.json`, through the firmware's `runtime` (which brings `mqtt` with it)."""
+    from runtime import load_config
+
+    return load_config(path)
+
+
+def _free_firmware():
+    """Drop the firmware modules read so far, so that the setup page can be compiled.
+
+    Compiling `fieldsetup` and `ota` from source needs a few KB in one piece; with `runtime`
+    and `mqtt` loaded, a board's heap (128 KB in the tests, less on an ESP32) was left in
+    pieces of 2-3 KB, and the import failed with MemoryError some of the time: a reset loop
+    with no setup network. The setup page needs neither module."""
+    import gc
+
+    for name in ("runtime", "mqtt", "button_app", "pad_app", "display_app"):
+        sys.modules.pop(name, None)
+    gc.collect()
+
+
 def main(app, board_class=None, path="config.json", grace_ms=2000):
     """What `main.py` runs: the role's firmware, and a reset if anything escapes it.
 
@@ -283,12 +304,15 @@ def main(app, board_class=None, path="config.json", grace_ms=2000):
 
     The same window watches the setup button (`setup_pin`, default GPIO0 = BOOT): held for
     3 s, or without a complete config, the board opens its setup network (`fieldsetup`).
+
+    `app` is the firmware module's name, imported only when no setup is wanted: with the
+    kiosk's firmware already in memory, compiling the setup page ran out of heap on a
+    fragmented board (MemoryError, then a reset loop with no setup network). A loader from
+    before passes the module itself, which still works.
     """
     cfg = None
     try:
-        from runtime import load_config
-
-        cfg = load_config(path)
+        cfg = _read_config(path)
     except Exception as exc:  # noqa: BLE001 - no config: the setup network
         sys.print_exception(exc)
     try:
@@ -297,10 +321,13 @@ def main(app, board_class=None, path="config.json", grace_ms=2000):
             board.close_repl()
         held = board.setup_held((cfg or {}).get("setup_pin", 0), grace_ms)
         if held or not isinstance(cfg, dict) or any(not cfg.get(k) for k in NEEDED):
+            _free_firmware()
             import fieldsetup
 
             asyncio.run(fieldsetup.run(board, cfg if isinstance(cfg, dict) else {}, path, board.setup_port()))
         else:
+            if isinstance(app, str):  # the firmware's module, loaded only now: see below
+                app = __import__(app)
             asyncio.run(app.make(cfg, board).run())
     except Exception as exc:  # noqa: BLE001 - anything at all: reset
         sys.print_exception(exc)

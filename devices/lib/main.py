@@ -17,7 +17,8 @@ try:
             role = json.load(f).get("role")
     except (OSError, ValueError):
         role = None  # no config yet: hw.main opens the setup network
-    app = __import__({"led_board": "display_app", "call_pad": "pad_app"}.get(role, "button_app"))
+    # by name: `hw.main` imports it only when the board does not open its setup page
+    app = {"led_board": "display_app", "call_pad": "pad_app"}.get(role, "button_app")
     import hw
 except Exception as exc:  # noqa: BLE001 - a firmware that cannot even load: reset, counted
     import otaboot

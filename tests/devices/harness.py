@@ -264,11 +264,11 @@ def one_ticket_through_every_role(
     return kiosk, pad, board
 
 
-def run_main(flash: Path, setup_port: int) -> subprocess.Popen[bytes]:
+def run_main(flash: Path, setup_port: int, heap: str = HEAP) -> subprocess.Popen[bytes]:
     """The board's own `main.py` from its flash on the fake board (`run_main.py`)."""
     env = dict(os.environ, MICROPYPATH=f"{flash}:{MP_DIR}:.frozen", SETUP_PORT=str(setup_port))
     return subprocess.Popen(
-        [str(MICROPYTHON), "-X", f"heapsize={HEAP}", str(MP_DIR / "run_main.py")],
+        [str(MICROPYTHON), "-X", f"heapsize={heap}", str(MP_DIR / "run_main.py")],
         cwd=flash,
         env=env,
         stdout=subprocess.PIPE,
