@@ -33,6 +33,30 @@ Role = Literal["kiosk", "call_pad", "led_board", "speaker", "screen"]
 ROLES: Final[tuple[str, ...]] = get_args(Role)
 
 
+#: The office's config is a page or two of TOML; a file this large is not one.
+MAX_CONFIG_BYTES: Final = 1024 * 1024
+
+
+class TomlTooLarge(Exception):
+    """A TOML file over the size its reader allows (`read_toml`)."""
+
+    def __init__(self, max_bytes: int) -> None:
+        super().__init__(max_bytes)
+        self.max_bytes = max_bytes
+
+
+def read_toml(path: Path, max_bytes: int) -> dict[str, Any]:
+    """A TOML file of at most `max_bytes`, read once: the office's config, the central
+    config, the secret files handed between machines. Raises OSError (unreadable),
+    TomlTooLarge, or ValueError (`tomllib.TOMLDecodeError`, `UnicodeDecodeError`); each
+    caller words these its own way."""
+    with path.open("rb") as f:
+        raw = f.read(max_bytes + 1)
+    if len(raw) > max_bytes:
+        raise TomlTooLarge(max_bytes)
+    return tomllib.loads(raw.decode("utf-8"))
+
+
 class ConfigError(ValueError):
     """A configuration problem, phrased as `key: what is wrong`."""
 
@@ -1245,12 +1269,12 @@ def load_config(path: str | Path | None) -> Config:
         return parse_config({})
     p = Path(path)
     try:
-        text = p.read_text(encoding="utf-8")
+        raw = read_toml(p, MAX_CONFIG_BYTES)
     except OSError as exc:
         raise ConfigError(f"{p}: cannot read ({exc.strerror})") from None
-    try:
-        raw = tomllib.loads(text)
-    except tomllib.TOMLDecodeError as exc:
+    except TomlTooLarge:
+        raise ConfigError(f"{p}: larger than {MAX_CONFIG_BYTES // 1024} KiB") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise ConfigError(f"{p}: not valid TOML: {exc}") from None
     cfg = parse_config(raw)
     # Relative paths are relative to the config file, not to wherever the service manager

@@ -155,3 +155,22 @@ def test_devices_add_as_root_keeps_the_office_config_readable_by_the_hub_user(tm
     st = config.stat()
     assert (st.st_uid, st.st_gid, st.st_mode & 0o777) == (0, hub_group, 0o640)
     assert [d.id for d in load_config(config).devices] == ["kiosk-1"]
+
+
+@pytest.mark.parametrize(
+    ("body", "said"),
+    [
+        (b"# " + b"x" * (1024 * 1024) + b"\n", "larger than 1024 KiB"),
+        (b'[office]\nname = "\xff"\n', "not valid TOML"),
+    ],
+    ids=["over-1-MiB", "not-utf-8"],
+)
+def test_an_office_config_too_large_or_not_text_is_refused_with_its_reason(
+    tmp_path: Path, body: bytes, said: str
+) -> None:
+    (tmp_path / "antrian.toml").write_bytes(body)
+    done = antrian_cli("queue", "-c", "antrian.toml", cwd=tmp_path)
+    assert done.returncode == 2
+    assert said in done.stderr
+    assert "Traceback" not in done.stderr
+    assert not (tmp_path / "antrian.db").exists()

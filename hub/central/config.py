@@ -15,7 +15,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Final
 
-from antrian.config import MqttConfig
+from antrian.config import MqttConfig, TomlTooLarge, read_toml
 
 #: The commented example `antrian central init` prints.
 EXAMPLE: Final = Path(__file__).with_name("central.example.toml")
@@ -138,9 +138,9 @@ def load(path: str | Path) -> CentralConfig:
     """Read and check `path`; CentralConfigError for a missing, unreadable or wrong file."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_BYTES:
-            raise CentralConfigError(f"{p}: larger than {MAX_BYTES // 1024} KiB")
-        data = tomllib.loads(p.read_text(encoding="utf-8"))
+        data = read_toml(p, MAX_BYTES)
+    except TomlTooLarge:
+        raise CentralConfigError(f"{p}: larger than {MAX_BYTES // 1024} KiB") from None
     except OSError as exc:
         raise CentralConfigError(f"{p}: {exc.strerror or exc}") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:

@@ -37,7 +37,16 @@ from functools import cached_property
 from pathlib import Path
 from typing import Final
 
-from antrian.config import Config, ConfigError, MqttConfig, config_places, find_config, load_config
+from antrian.config import (
+    Config,
+    ConfigError,
+    MqttConfig,
+    TomlTooLarge,
+    config_places,
+    find_config,
+    load_config,
+    read_toml,
+)
 from antrian.contract import Topics
 from antrian.i18n import t
 from antrian.install import layout
@@ -113,14 +122,11 @@ class SecretError(Exception):
 def read_secret(path: Path) -> tuple[str, str]:
     """(username, password) of a doctor secret file: TOML with two short strings."""
     try:
-        with path.open("rb") as f:
-            raw = f.read(SECRET_MAX_BYTES + 1)
+        body = read_toml(path, SECRET_MAX_BYTES)
     except OSError as exc:
         raise SecretError("doctor.secret_unreadable", exc.strerror or str(exc)) from None
-    if len(raw) > SECRET_MAX_BYTES:
-        raise SecretError("doctor.secret_bad", f"> {SECRET_MAX_BYTES} bytes")
-    try:
-        body = tomllib.loads(raw.decode("utf-8"))
+    except TomlTooLarge:
+        raise SecretError("doctor.secret_bad", f"> {SECRET_MAX_BYTES} bytes") from None
     except (UnicodeDecodeError, tomllib.TOMLDecodeError) as exc:
         raise SecretError("doctor.secret_bad", str(exc)) from None
     found = []

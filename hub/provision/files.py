@@ -34,7 +34,7 @@ from typing import Any, Final
 
 from msgspec import UNSET
 
-from antrian.config import ROLES, ConfigError, parse_config
+from antrian.config import ROLES, ConfigError, TomlTooLarge, parse_config, read_toml
 from antrian.contract import HA_DISCOVERY_PREFIX, MAX_PACKET_BYTES, Topics, is_slug, topic_templates
 from antrian.i18n import device_words
 from antrian.provision.device_config import DeviceConfig, MqttSection, TopicsSection, WifiSection, config_text
@@ -824,9 +824,9 @@ def read_central_secret(path: str | Path, central: str | None = None) -> Central
     where to connect (the centre's public name may differ from what its folder says)."""
     p = Path(path)
     try:
-        if p.stat().st_size > MAX_SECRET_BYTES:
-            raise ProvisionError(f"{p}: over {MAX_SECRET_BYTES} bytes: not a secret file of the centre")
-        raw = tomllib.loads(p.read_text(encoding="utf-8"))
+        raw = read_toml(p, MAX_SECRET_BYTES)
+    except TomlTooLarge:
+        raise ProvisionError(f"{p}: over {MAX_SECRET_BYTES} bytes: not a secret file of the centre") from None
     except OSError as exc:
         raise ProvisionError(f"{p}: cannot read ({exc.strerror})") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
