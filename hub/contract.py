@@ -73,6 +73,22 @@ _SLUG = re.compile(r"^[a-z0-9][a-z0-9_-]{0,31}$")
 _TICKET_CODE = re.compile(r"^([A-Z])-(\d{3,4})$")
 
 
+#: The characters of a code a citizen types or scans (a booking's, a phone ticket's check-in
+#: code): no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, which are misread on a screen, on paper and by
+#: ear. 23**6 is about 148 million codes. One alphabet, so one kiosk field takes both.
+CODE_ALPHABET: Final = "ACDEFHJKMNPQRTUVWXY3479"
+CODE_LENGTH: Final = 6
+
+
+def normalise_code(text: str) -> str:
+    """A typed or scanned code as stored: upper case, without spaces or dashes; "" when it
+    cannot be one (wrong length, a character never used)."""
+    raw = "".join(c for c in text.upper()[:32] if c.isalnum())
+    if len(raw) != CODE_LENGTH or any(c not in CODE_ALPHABET for c in raw):
+        return ""
+    return raw
+
+
 def is_slug(text: str) -> bool:
     """An office slug or device id: lower-case letters, digits, `-` and `_`, at most 32."""
     return bool(_SLUG.match(text))

@@ -21,11 +21,11 @@ from typing import Final
 
 from antrian import migrations
 from antrian.bus import StoreWrite
+from antrian.contract import CODE_ALPHABET, CODE_LENGTH
+from antrian.contract import normalise_code as normalise_code
 
-#: The characters of a booking code: no 0/O, 1/I/L, 2/Z, 5/S, 8/B, 6/G, which are misread on
-#: a screen, on paper and by ear. 23**6 is about 148 million codes.
-ALPHABET: Final = "ACDEFHJKMNPQRTUVWXY3479"
-CODE_LENGTH: Final = 6
+#: A booking code is typed into the same kiosk field as a phone ticket's check-in code.
+ALPHABET: Final = CODE_ALPHABET
 
 BOOKED: Final = "booked"
 CANCELLED: Final = "cancelled"
@@ -50,15 +50,6 @@ class SlotFull(Exception):
 
 def new_code() -> str:
     return "".join(secrets.choice(ALPHABET) for _ in range(CODE_LENGTH))
-
-
-def normalise_code(text: str) -> str:
-    """A typed or scanned code as stored: upper case, without spaces or dashes; "" when it
-    cannot be one (wrong length, a character never used)."""
-    raw = "".join(c for c in text.upper()[:32] if c.isalnum())
-    if len(raw) != CODE_LENGTH or any(c not in ALPHABET for c in raw):
-        return ""
-    return raw
 
 
 _COLUMNS: Final = "code, day, service, slot_start, slot_end, state, ticket, rule"
