@@ -355,6 +355,29 @@ class BookingConfig:
 
 
 @dataclass(frozen=True)
+class JoinConfig:
+    """Taking a ticket from one's phone (ambil antrean dari HP, docs/ambil-dari-hp.md).
+
+    Off by default. On, the page `/ambil` lets a citizen take a ticket of one of `services`
+    (empty: all) from their phone. A phone holds one active ticket at a time, known by a code
+    sent by SMS/WhatsApp (`verify = "otp"`), or by a token the page keeps on the phone when
+    the office has no channel (`"device"`); `"auto"` takes the first when the notifications
+    part has a channel. Phone tickets may be at most `share` of a service's tickets of the day
+    (after the first `free`), and at most `per_service_per_minute` a minute per service. A
+    phone ticket is called only once checked in (at a kiosk, with its code, or by an officer);
+    one not checked in when its turn comes is passed over as a no-show."""
+
+    enabled: bool = False
+    verify: str = "auto"
+    services: tuple[str, ...] = ()
+    share: float = 0.5
+    free: int = 10
+    per_service_per_minute: int = 6
+    code_minutes: int = 10
+    codes_per_number: int = 5
+
+
+@dataclass(frozen=True)
 class QueueConfig:
     priority_streak: int = 3
     max_recalls: int = 2
@@ -382,6 +405,7 @@ class Config:
     homeassistant: HomeAssistantConfig = field(default_factory=HomeAssistantConfig)
     regency: RegencyConfig = field(default_factory=RegencyConfig)
     booking: BookingConfig = field(default_factory=BookingConfig)
+    join: JoinConfig = field(default_factory=JoinConfig)
     services: tuple[ServiceConfig, ...] = ()
     counters: tuple[CounterConfig, ...] = ()
     devices: tuple[DeviceConfig, ...] = ()
@@ -753,6 +777,45 @@ class BookingTable(_Table):
     ] = msgspec.field(default_factory=list)
 
 
+class JoinTable(_Table):
+    """[join]: taking a ticket from one's phone (ambil antrean dari HP; off by default)."""
+
+    enabled: Annotated[
+        bool, msgspec.Meta(description="warga boleh ambil antrean dari HP / citizens may join from a phone")
+    ] = JoinConfig.enabled
+    verify: Annotated[
+        Literal["auto", "otp", "device"],
+        msgspec.Meta(description="bukti satu HP satu antrean / how one phone is known: otp, device, auto"),
+    ] = "auto"
+    services: Annotated[
+        list[Annotated[str, msgspec.Meta(pattern="^[A-Z]$")]],
+        msgspec.Meta(
+            max_length=26,
+            description="layanan yang boleh diambil dari HP, kosong = semua / services, empty: all",
+            extra={"error": "must be service letters A-Z"},
+        ),
+    ] = msgspec.field(default_factory=list)
+    share: Annotated[
+        float, _bounds(0.0, 1.0, description="bagian antrean dari HP / share of phone tickets per service")
+    ] = JoinConfig.share
+    free: Annotated[
+        int,
+        _bounds(
+            0, 1000, description="antrean HP pertama yang selalu boleh / first phone tickets always allowed"
+        ),
+    ] = JoinConfig.free
+    per_service_per_minute: Annotated[
+        int,
+        _bounds(1, 120, description="antrean HP per layanan per menit / phone tickets per service a minute"),
+    ] = JoinConfig.per_service_per_minute
+    code_minutes: Annotated[
+        int, _bounds(2, 30, description="masa berlaku kode SMS (menit) / minutes a sent code is valid")
+    ] = JoinConfig.code_minutes
+    codes_per_number: Annotated[
+        int, _bounds(1, 20, description="kode per nomor per hari / codes sent to one number a day")
+    ] = JoinConfig.codes_per_number
+
+
 class HomeAssistantTable(_Table):
     """[homeassistant]: how Home Assistant discovers the office."""
 
@@ -870,6 +933,7 @@ class ConfigFile(_Table):
     homeassistant: HomeAssistantTable = msgspec.field(default_factory=HomeAssistantTable)
     regency: RegencyTable = msgspec.field(default_factory=RegencyTable)
     booking: BookingTable = msgspec.field(default_factory=BookingTable)
+    join: JoinTable = msgspec.field(default_factory=JoinTable)
     services: (
         Annotated[
             list[ServiceTable], msgspec.Meta(min_length=1, extra={"error": "at least one service is needed"})
@@ -1195,6 +1259,22 @@ def _booking(table: BookingTable, letters: set[str]) -> BookingConfig:
     )
 
 
+def _join(table: JoinTable, letters: set[str]) -> JoinConfig:
+    unknown = sorted(set(table.services) - letters)
+    if unknown:
+        raise ConfigError(f"join.services: no service {', '.join(unknown)} is configured")
+    return JoinConfig(
+        enabled=table.enabled,
+        verify=table.verify,
+        services=tuple(dict.fromkeys(table.services)),
+        share=table.share,
+        free=table.free,
+        per_service_per_minute=table.per_service_per_minute,
+        code_minutes=table.code_minutes,
+        codes_per_number=table.codes_per_number,
+    )
+
+
 def parse_config(raw: Mapping[str, Any]) -> Config:
     """A parsed TOML document -> Config, with defaults filled in and everything checked."""
     try:
@@ -1229,6 +1309,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         regency=RegencyConfig(enabled=file.regency.enabled, resend_per_minute=file.regency.resend_per_minute),
         booking=_booking(file.booking, letters),
+        join=_join(file.join, letters),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),

@@ -328,8 +328,12 @@ COMMAND_SCHEMAS: Final[Mapping[str, Schema]] = {
     },
     "service_status": {"service": _SERVICE, "status": Field(str, choices=("open", "paused"))},
     "reinsert": {"ticket": _TICKET},
-    # a booking (reservasi) becomes a ticket: its code, as printed or in its QR
-    "check_in": {"booking": Field(str, max_len=16)},
+    # a booking (reservasi) becomes a ticket: its code, as printed or in its QR; or a phone
+    # ticket's holder is in the office: the code the phone shows, or (an officer) its number
+    "check_in": {
+        "booking": Field(str, required=False, max_len=16),
+        "ticket": Field(str, required=False, max_len=8),
+    },
     "set_priority": {"ticket": _TICKET, "priority": Field(bool)},
     "close_day": {"issued_before": Field(str, required=False, max_len=5)},
     "ticket_status": {"token": Field(str, max_len=64)},
@@ -388,6 +392,7 @@ COUNTER_BOUND_ROLES: Final = frozenset({"call_pad", "led_board"})
 EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "day_started": ("previous_day", "expired"),
     "ticket_issued": ("ticket", "service", "number", "priority", "token", "order"),
+    "phone_ticket": ("ticket", "check_in_code"),
     "ticket_called": ("ticket", "counter", "mode", "as_priority"),
     "ticket_recalled": ("ticket", "counter", "recalls"),
     "ticket_skipped": ("ticket", "counter", "recalls"),
@@ -395,6 +400,8 @@ EVENT_FIELDS: Final[Mapping[str, tuple[str, ...]]] = {
     "ticket_transferred": ("ticket", "counter", "from", "to", "order", "position"),
     "ticket_reinserted": ("ticket",),
     "booking_checked_in": ("ticket", "booking", "slot_start", "slot_end", "rule"),
+    "ticket_checked_in": ("ticket", "by"),
+    "ticket_not_checked_in": ("ticket", "counter"),
     "priority_changed": ("ticket", "priority"),
     "counter_status_changed": ("counter", "status", "until"),
     "service_status_changed": ("service", "status"),
@@ -435,6 +442,12 @@ class ErrorCode(StrEnum):
     UNKNOWN_TICKET = "unknown_ticket"
     TICKET_NOT_WAITING = "ticket_not_waiting"
     TICKET_NOT_SKIPPED = "ticket_not_skipped"
+    PHONE_TICKET_ACTIVE = "phone_ticket_active"
+    PHONE_SHARE_REACHED = "phone_share_reached"
+    NOT_PHONE_TICKET = "not_phone_ticket"
+    ALREADY_CHECKED_IN = "already_checked_in"
+    CHECK_IN_MISSED = "check_in_missed"
+    CHECK_IN_NEEDS_CODE = "check_in_needs_code"
     SAME_SERVICE = "same_service"
     UNKNOWN_TOKEN = "unknown_token"  # noqa: S105 - an error code, not a secret
     STORAGE_FULL = "storage_full"

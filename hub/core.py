@@ -52,6 +52,7 @@ from antrian.contract import (
     Topics,
     decode_payload,
     dumps,
+    normalise_code,
     response,
     validate_request,
 )
@@ -63,6 +64,7 @@ from antrian.queue import (
     QueueState,
     local_day,
     replay,
+    self_service,
     working_day_bounds,
 )
 from antrian.retained import RetainedCache
@@ -366,9 +368,8 @@ class HubCore:
             if command in STALE_COMMANDS and args.get("age_ms", 0) > STALE_PRESS_MS:
                 raise DomainError("stale_press", seconds=args["age_ms"] // 1000)
             if command == "check_in":
-                # the booking's part knows the code: its service and slot join the arguments
-                args = self.resolve_booking(args, now)
-            if command in ("take_ticket", "check_in"):
+                args = self._check_in_args(args, actor, now)
+            if command == "take_ticket" or (command == "check_in" and "ticket" not in args):
                 # a kiosk outside office hours; a ticket that will not be reached today, if refused
                 schedule.check_admission(self.cfg, actor, now)
                 eta.check_admission(self.state, args["service"], actor, now)
@@ -413,6 +414,27 @@ class HubCore:
                     raise DomainError("unknown_service", service=svc)
                 raise DomainError("service_not_offered", service=svc)
         return dev
+
+    def _check_in_args(self, args: dict[str, Any], actor: str, now: datetime) -> dict[str, Any]:
+        """`check_in`'s arguments completed: a phone ticket's code becomes its ticket; a booking
+        code, its service and slot (from the booking part). An officer checks a phone ticket in
+        by its number; a kiosk only by the code the phone shows."""
+        booking, ticket = args.get("booking"), args.get("ticket")
+        if (booking is None) == (ticket is None):
+            raise DomainError(
+                "invalid_request", detail="check_in takes booking (a code) or ticket, one of them"
+            )
+        if ticket is not None:
+            if self_service(actor):
+                raise DomainError("check_in_needs_code")
+            return {**args, "by": "officer"}
+        code = normalise_code(str(booking))
+        today = self.state.day == local_day(now, self.cfg)
+        held = self.state.remote_codes.get(code) if code and today else None
+        if held is not None:
+            return {k: v for k, v in args.items() if k != "booking"} | {"ticket": held, "by": "code"}
+        # the booking's part knows the code: its service and slot join the arguments
+        return self.resolve_booking(args, now)
 
     def _actor(self, origin: Origin, args: dict[str, Any]) -> str:
         if origin.device is not None:
@@ -482,9 +504,12 @@ class HubCore:
         """The `data` of an ok response."""
         state = self.state
         if command in ("take_ticket", "check_in"):
-            issued = next(e for e in events if e.type == "ticket_issued")
+            issued = next(e for e in events if e.type in ("ticket_issued", "ticket_checked_in"))
             # position and estimate: filled in by `_estimate_tickets`, once for the batch
-            return views.ticket_view(state, state.tickets[issued.data["ticket"]], now, estimate=False)
+            view = views.ticket_view(state, state.tickets[issued.data["ticket"]], now, estimate=False)
+            if command == "check_in":
+                view["check_in"] = "remote" if issued.type == "ticket_checked_in" else "booking"
+            return view
         data: CommandResult = {"events": [e.type for e in events]}
         if "counter" in _fields(command):
             counter = next((e.data["counter"] for e in events if "counter" in e.data), None)

@@ -328,6 +328,13 @@ class TicketView(EstimateFields):
     #: the foot of the printed ticket, from `[office]`; None where the office has none
     complaint_contact: str | None
     survey_url: str | None
+    #: a ticket taken from a phone (`antrian.join`): whether its holder has checked in, and
+    #: while not, the code a kiosk takes for it
+    remote: NotRequired[bool]
+    checked_in: NotRequired[bool]
+    check_in_code: NotRequired[str]
+    #: the answer to `check_in`: "booking" (a new ticket) or "remote" (a phone ticket's holder)
+    check_in: NotRequired[str]
 
 
 class SyncData(TypedDict):

@@ -21,6 +21,7 @@ from __future__ import annotations
 
 import bisect
 import copy
+import hashlib
 import itertools
 import secrets
 from collections.abc import Iterable, Mapping
@@ -29,7 +30,7 @@ from datetime import date, datetime, time, timedelta, tzinfo
 from typing import TYPE_CHECKING, Any, Final
 
 from antrian.config import Config
-from antrian.contract import MAX_TICKET_NUMBER, HubEvent, ticket_code
+from antrian.contract import CODE_ALPHABET, CODE_LENGTH, MAX_TICKET_NUMBER, HubEvent, ticket_code
 
 if TYPE_CHECKING:
     from antrian.eta import Estimator
@@ -110,6 +111,12 @@ class Ticket:
     #: Its transfers, oldest first: (from, to, when). The officer who receives a transferred
     #: citizen sees where they have been, without asking them to tell it again.
     history: list[tuple[str, str, datetime]] = field(default_factory=list)
+    #: Taken from a phone (`antrian.join`): it waits like any ticket, but is called only once
+    #: its holder is in the office: checked in at a kiosk with `check_in_code`, or by an
+    #: officer. One still not checked in when its turn comes is passed over as a no-show.
+    remote: bool = False
+    checked_in: bool = True
+    check_in_code: str | None = None
 
 
 @dataclass
@@ -138,6 +145,8 @@ class ServiceQueue:
     last_issued: int = 0
     issued: int = 0
     priority_issued: int = 0
+    #: Tickets taken from a phone today (`[join] share` bounds them).
+    remote_issued: int = 0
     last_called: str | None = None
     mean_minutes: float = 10.0
     priority: list[tuple[int, str]] = field(default_factory=list)
@@ -208,6 +217,10 @@ class QueueState:
         #: Booking codes checked in today -> the ticket each became (`check_in`): a code
         #: becomes one ticket, once, also across a restart.
         self.bookings: dict[str, str] = {}
+        #: Check-in codes of today's phone tickets -> the ticket, and each phone's (the actor
+        #: `phone:<holder>`) latest ticket: one active ticket per phone, also across a restart.
+        self.remote_codes: dict[str, str] = {}
+        self.holders: dict[str, str] = {}
         #: Services and counters today's log mentions that the configuration no longer has.
         self.retired: set[str | int] = set()
         #: Changes with every applied event, unique across all states: read models computed
@@ -294,19 +307,56 @@ class QueueState:
         priority = bool(args.get("priority", False))
         if priority and self_service(actor) and not self._priority_allowed(svc):
             raise DomainError("priority_share_reached", service=svc.letter)
-        return [
-            ev(
-                "ticket_issued",
-                {
-                    "ticket": ticket_code(svc.letter, number),
-                    "service": svc.letter,
-                    "number": number,
-                    "priority": priority,
-                    "token": token,
-                    "order": self.order_seq + 1,
-                },
+        data: dict[str, Any] = {
+            "ticket": ticket_code(svc.letter, number),
+            "service": svc.letter,
+            "number": number,
+            "priority": priority,
+            "token": token,
+            "order": self.order_seq + 1,
+        }
+        if not is_phone(actor):
+            return [ev("ticket_issued", data)]
+        self._admit_phone(svc, actor)
+        # priority is the officer's to grant, at the counter, on seeing the citizen
+        data["priority"] = False
+        code = self._check_in_code(token)
+        return [ev("ticket_issued", data), ev("phone_ticket", {"ticket": data["ticket"], "check_in_code": code})]
+
+    def _admit_phone(self, svc: ServiceQueue, holder: str) -> None:
+        """One active ticket per phone, and phone tickets at most `[join] share` of the day's."""
+        held = self.holders.get(holder)
+        if held is not None and self.tickets[held].state in (WAITING, CALLED):
+            raise DomainError("phone_ticket_active", ticket=held)
+        join = self.cfg.join
+        if svc.remote_issued >= max(join.free, join.share * (svc.issued + 1)):
+            raise DomainError("phone_share_reached", service=svc.letter)
+
+    def _check_in_code(self, token: str) -> str:
+        """The check-in code of a phone ticket: drawn from its (random) token, so that `decide`
+        stays a function of its inputs, and unlike any other of today's."""
+        digest = hashlib.sha256(token.encode()).digest()
+        while True:
+            n = int.from_bytes(digest[:8], "big")
+            code = "".join(
+                CODE_ALPHABET[(n // len(CODE_ALPHABET) ** k) % len(CODE_ALPHABET)] for k in range(CODE_LENGTH)
             )
-        ]
+            if code not in self.remote_codes:
+                return code
+            digest = hashlib.sha256(digest).digest()
+
+    def _decide_phone_check_in(self, args: Mapping[str, Any], ev: Any) -> list[Event]:  # noqa: ANN401
+        """The holder of a phone ticket is in the office: from now on it may be called."""
+        t = self._ticket(str(args["ticket"]))
+        if not t.remote:
+            raise DomainError("not_phone_ticket", ticket=t.code)
+        if t.state == SKIPPED and not t.checked_in:
+            raise DomainError("check_in_missed", ticket=t.code)
+        if t.checked_in:
+            raise DomainError("already_checked_in", ticket=t.code)
+        if t.state != WAITING:
+            raise DomainError("ticket_not_waiting", ticket=t.code, state=t.state)
+        return [ev("ticket_checked_in", {"ticket": t.code, "by": str(args.get("by", "code"))})]
 
     def _decide_check_in(
         self,
@@ -324,6 +374,8 @@ class QueueState:
         (`rule` "slot"); later, it joins the back like any ticket (`rule` "late"). The place is
         decided here and stored in the event, so a replay puts the ticket in the same place.
         """
+        if "ticket" in args:  # a phone ticket's holder, not a booking
+            return self._decide_phone_check_in(args, ev)
         code = str(args["booking"])
         if code in self.bookings:
             raise DomainError("booking_used", booking=code, ticket=self.bookings[code])
@@ -395,6 +447,19 @@ class QueueState:
         counter = self._counter(args["counter"])
         events = self._finish_current(counter, ev)
         nxt = self.next_for(counter)
+        lanes: dict[str, ServiceQueue] | None = None
+        while nxt is not None and not self.tickets[nxt[0]].checked_in:
+            # a phone ticket whose holder never checked in: passed over as a no-show (an
+            # officer puts it back with `reinsert` should they come), and the next one called
+            t = self.tickets[nxt[0]]
+            if lanes is None:
+                lanes = {
+                    k: replace(v, priority=list(v.priority), regular=list(v.regular))
+                    for k, v in self.services.items()
+                }
+            lanes[t.service].remove(t)
+            events.append(ev("ticket_not_checked_in", {"ticket": t.code, "counter": counter.number}))
+            nxt = choose_next(lanes, counter, self.cfg.queue.priority_streak)
         if nxt is not None:
             events.append(
                 ev(
@@ -630,6 +695,29 @@ class QueueState:
         svc.priority_issued += t.priority
         svc.add(t)
 
+    def _apply_phone_ticket(self, e: Event) -> None:
+        t = self._ticket_of(e)
+        code = str(e.data["check_in_code"])
+        if t.remote or code in self.remote_codes or t.state != WAITING:
+            raise ReplayError(f"phone_ticket of {t.code} twice, or its code {code} twice, on {e.day}")
+        t.remote, t.checked_in, t.check_in_code = True, False, code
+        self.remote_codes[code] = t.code
+        self.holders[e.actor] = t.code
+        self._service_of(t.service).remote_issued += 1
+
+    def _apply_ticket_checked_in(self, e: Event) -> None:
+        t = self._ticket_of(e)
+        if not t.remote or t.state != WAITING:
+            raise ReplayError(f"ticket_checked_in of {t.code}, which is {t.state}")
+        t.checked_in = True
+
+    def _apply_ticket_not_checked_in(self, e: Event) -> None:
+        t = self._ticket_of(e)
+        if t.state != WAITING or t.checked_in:
+            raise ReplayError(f"ticket_not_checked_in of {t.code}, which is {t.state}")
+        self.services[t.service].remove(t)
+        t.state, t.finished_at = SKIPPED, e.at
+
     def _apply_booking_checked_in(self, e: Event) -> None:
         t = self._ticket_of(e)
         booking = str(e.data["booking"])
@@ -644,6 +732,7 @@ class QueueState:
             raise ReplayError(f"ticket_called of {t.code}, which is {t.state}")
         self.services[t.service].remove(t)
         t.state, t.counter, t.called_at, t.recalls = CALLED, counter.number, e.at, 0
+        t.checked_in = True  # called by number: the officer has the citizen in front of them
         counter.serving = t.code
         counter.call_seq += 1
         if e.data["mode"] == "next":
@@ -698,6 +787,7 @@ class QueueState:
         if t.state != SKIPPED:
             raise ReplayError(f"ticket_reinserted of {t.code}, which is {t.state}")
         t.state, t.finished_at, t.counter, t.called_at, t.recalls = WAITING, None, None, None, 0
+        t.checked_in = True  # put back by the officer who sees them
         self.services[t.service].add(t)
 
     def _apply_priority_changed(self, e: Event) -> None:
@@ -776,8 +866,14 @@ def replay(
 
 
 def self_service(actor: str) -> bool:
-    """Was this pressed by a citizen (a kiosk device, the kiosk page) rather than by staff?"""
-    return actor.startswith(("device:", "kiosk:"))
+    """Was this pressed by a citizen (a kiosk device, the kiosk page, a phone) rather than by staff?"""
+    return actor.startswith(("device:", "kiosk:", "phone:"))
+
+
+def is_phone(actor: str) -> bool:
+    """Was this ticket taken from a citizen's own phone (`antrian.join`)? The actor is
+    `phone:<holder>`, the holder a keyed hash of the number or of the phone's token."""
+    return actor.startswith("phone:")
 
 
 def working_day_bounds(day: str, cfg: Config) -> tuple[datetime, datetime]:

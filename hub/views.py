@@ -280,7 +280,7 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
     ahead = call.position if call is not None else 0
     wait = fields["estimated_wait_min"]
     ready = wait is not None and (ahead <= cfg.office.get_ready_ahead or wait <= cfg.office.get_ready_minutes)
-    return {
+    view: TicketView = {
         "ticket": t.code,
         "service": t.service,
         "service_name": svc_cfg.name if svc_cfg else t.service,
@@ -288,7 +288,11 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
         "state": t.state,
         "counter": t.counter,
         "ahead": ahead,
-        **fields,
+        "estimated_wait_min": fields["estimated_wait_min"],
+        "estimated_call_at": fields["estimated_call_at"],
+        "estimated_call_from": fields["estimated_call_from"],
+        "estimated_call_to": fields["estimated_call_to"],
+        "served_today": fields["served_today"],
         "get_ready": ready,
         "issued_at": _iso(t.issued_at, cfg),
         "token": t.token,
@@ -299,3 +303,8 @@ def ticket_view(state: QueueState, t: Ticket, now: datetime, *, estimate: bool =
         "complaint_contact": cfg.office.complaint_contact or None,
         "survey_url": cfg.office.survey_url or None,
     }
+    if t.remote:
+        view["remote"], view["checked_in"] = True, t.checked_in
+        if not t.checked_in and t.check_in_code:
+            view["check_in_code"] = t.check_in_code
+    return view

@@ -124,11 +124,24 @@ def test_stored_events_carry_exactly_their_documented_fields(tmp_path):
         ("counter_status", {"counter": 2, "status": "break", "until": "10:15"}),
         ("service_status", {"service": "D", "status": "paused"}),
         ("check_in", {"booking": booked.code}),
-        ("close_day", {}),
     ]
-    for command, body in steps:
+
+    def run(command: str, body: dict[str, Any]) -> dict[str, Any]:
         out = core.handle(Origin(), command, json.dumps(body).encode())
-        assert json.loads(out[0].payload)["status"] == "ok", (command, out[0].payload)
+        answer = json.loads(out[0].payload)
+        assert answer["status"] == "ok", (command, out[0].payload)
+        return answer["data"]
+
+    for command, body in steps:
+        run(command, body)
+    # phone tickets: one checked in by an officer, one passed over at its turn
+    first = run("take_ticket", {"service": "E", "actor": "phone:p1"})
+    run("check_in", {"ticket": first["ticket"], "actor": "ani"})
+    run("take_ticket", {"service": "E", "actor": "phone:p2"})
+    # counter 3 first calls those before them (the C the transfer sent it, E's first)
+    calls = [run("call_next", {"counter": 3})["events"] for _ in range(3)]
+    assert ["ticket_not_checked_in" in events for events in calls] == [False, False, True], calls
+    run("close_day", {})
     day = core.store.last_day()
     assert day is not None
     seen = set()
@@ -234,6 +247,8 @@ def test_every_payload_a_running_hub_publishes_carries_exactly_the_keys_of_its_t
         ask(probe, "done", {"counter": 3}),
         ask(probe, "counter_status", {"counter": 3, "status": "break", "until": "10:15"}),
         ask(probe, "service_status", {"service": "D", "status": "paused"}),
+        phone := ask(probe, "take_ticket", {"service": "A", "actor": "phone:test-holder"}),
+        ask(probe, "check_in", {"booking": phone["data"]["check_in_code"]}, "kiosk-1"),
         ask(probe, "ticket_status", {"token": first["data"]["token"]}, "kiosk-1"),
         ask(probe, "sync", {}),
         ask(probe, "close_day", {}),

@@ -22,6 +22,9 @@ PRIVATE_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
     "ticket_issued": {
         "token": "the citizen's key to the ticket's status page, notification opt-in and survey answer",
     },
+    "phone_ticket": {
+        "check_in_code": "what the citizen's phone shows to check the ticket in at a kiosk",
+    },
     "booking_checked_in": {
         "booking": "the citizen's booking code: their key to look the booking up and cancel it",
     },
@@ -31,7 +34,7 @@ PRIVATE_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
 #: event type with a phone number or a name stays inside the office even before it is listed
 #: above (tests/regency checks that every field of the contract's events is known here).
 NEVER_OUT: Final = frozenset(
-    {"token", "booking", "phone", "phone_number", "msisdn", "name", "nik", "contact", "email"}
+    {"token", "booking", "check_in_code", "phone", "phone_number", "msisdn", "name", "nik", "contact", "email"}
 )
 
 
