@@ -42,14 +42,15 @@ from aiohttp import web
 from antrian import views
 from antrian.bus import Committed, MessageIn
 from antrian.config import OfficeConfig
-from antrian.contract import CALL_EVENTS, ROLE_COMMANDS, dumps
+from antrian.contract import CALL_EVENTS, CODE_ALPHABET, CODE_LENGTH, ROLE_COMMANDS, dumps, normalise_code
 from antrian.core import HubCore, Origin
 from antrian.device_info import DeviceHealth, read_info
 from antrian.device_info import hints as device_hints
 from antrian.extensions.speakers import MissedCall, Speakers
 from antrian.extensions.updates import FirmwareUpdates
+from antrian.i18n import t
 from antrian.printer import PrinterError, print_ticket
-from antrian.queue import Event
+from antrian.queue import DomainError, Event
 from antrian.service import HubService
 from antrian.web import officer as desk
 from antrian.web import pages, stats
@@ -624,7 +625,9 @@ async def kiosk(request: web.Request) -> web.Response:
     if app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE)) is None:
         return _kiosk_refused(app, request)
     app.qr.warm()
-    return app.page(request, "kiosk", "kiosk_title", '<div id="app"></div>')
+    # the code's characters: the keypad of "Punya kode reservasi?" has these only
+    boot = {"code": {"alphabet": CODE_ALPHABET, "length": CODE_LENGTH, "max": CHECK_IN_CODE_MAX}}
+    return app.page(request, "kiosk", "kiosk_title", '<div id="app"></div>', boot)
 
 
 @routes.get("/t/{token}")
@@ -852,13 +855,12 @@ def _csrf_refused(app: WebApp, request: web.Request) -> web.Response:
     )
 
 
-@routes.post("/api/ticket")
-async def api_ticket(request: web.Request) -> web.Response:
-    """The kiosk page takes a ticket: only a tablet holding a kiosk key (`KIOSK_COOKIE`),
-    anonymous otherwise (a citizen at the tablet), CSRF-protected,
-    and rate-limited: per address and per browser (a script on one phone or PC), and in total
-    (a script that changes both); `[web] tickets_per_minute*`."""
-    app = _app(request)
+def _kiosk_gate(app: WebApp, request: web.Request, what: str) -> str | web.Response:
+    """The name of the kiosk tablet a POST of the kiosk page comes from, or its refusal: only a
+    tablet holding a kiosk key (`KIOSK_COOKIE`), CSRF-protected, and rate-limited per address
+    and per browser (a script on one phone or PC) and in total (a script that changes both):
+    `[web] tickets_per_minute*`. A ticket and a check-in share the one allowance, so guessing
+    codes at a tablet is no faster than taking tickets. `what` names the request in the log."""
     tablet = app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE))
     if tablet is None:
         return web.json_response(
@@ -881,7 +883,7 @@ async def api_ticket(request: web.Request) -> web.Response:
     if wait > 0:
         seconds = retry_after(wait)
         log.warning(
-            "kiosk page: ticket refused to %s, rate limit (retry in %d s)", request["address"], seconds
+            "kiosk page: %s refused to %s, rate limit (retry in %d s)", what, request["address"], seconds
         )
         return web.json_response(
             {
@@ -892,6 +894,29 @@ async def api_ticket(request: web.Request) -> web.Response:
             status=429,
             headers={"Retry-After": str(seconds)},
         )
+    return tablet
+
+
+async def _kiosk_ticket(app: WebApp, request: web.Request, data: dict[str, Any], *, printed: bool) -> None:
+    """A ticket as the kiosk page shows it: its status link only as a QR code (the token is
+    not sent on), printed on the hub's printer when `printed` and the office has one."""
+    url = f"{app.public_base(request)}/t/{data['token']}"
+    data["status_url"] = url
+    qr = asyncio.ensure_future(app.qr.svg(url))
+    if printed and app.cfg.printer.device is not None:
+        data["printed"], data["print_error"] = await _print(app, dict(data))
+    data["qr"] = await qr
+    data.pop("token", None)
+
+
+@routes.post("/api/ticket")
+async def api_ticket(request: web.Request) -> web.Response:
+    """The kiosk page takes a ticket: only a tablet holding a kiosk key, anonymous otherwise
+    (a citizen at the tablet), CSRF-protected and rate-limited (`_kiosk_gate`)."""
+    app = _app(request)
+    tablet = _kiosk_gate(app, request, "ticket")
+    if isinstance(tablet, web.Response):
+        return tablet
     body = await _json_body(request)
     fields: dict[str, Any] = {
         "service": body.get("service"),
@@ -903,15 +928,71 @@ async def api_ticket(request: web.Request) -> web.Response:
         fields["transaction"] = body["transaction"][:64]
     result = app.act("take_ticket", fields)
     if result.get("status") == "ok":
-        data = result["data"]
-        url = f"{app.public_base(request)}/t/{data['token']}"
-        data["status_url"] = url
-        qr = asyncio.ensure_future(app.qr.svg(url))
-        if app.cfg.printer.device is not None:
-            data["printed"], data["print_error"] = await _print(app, dict(data))
-        data["qr"] = await qr
-        data.pop("token", None)
+        await _kiosk_ticket(app, request, result["data"], printed=True)
     return web.json_response(result)
+
+
+#: The longest code the kiosk page may send: six characters typed with spaces or dashes, or
+#: what a scanner reads off the booking's QR code. Anything longer is no code.
+CHECK_IN_CODE_MAX: Final = 32
+
+
+@routes.post("/api/check-in")
+async def api_check_in(request: web.Request) -> web.Response:
+    """The kiosk page's "Punya kode reservasi?": `{code, transaction?}` becomes the citizen's
+    number through the hub's `check_in`, as the ESP32 kiosk's scanner does. A booking's code
+    gives a new ticket at its slot, printed like a ticket taken here; a code the hub answers
+    with `check_in: "remote"` (a ticket taken earlier from a phone) needs no new slip. The
+    same gate as a ticket (`_kiosk_gate`); what is no code is refused before the hub is asked,
+    and the hub's refusals (unknown, used, another day) come in the page's language."""
+    app = _app(request)
+    tablet = _kiosk_gate(app, request, "check-in")
+    if isinstance(tablet, web.Response):
+        return tablet
+    body = await _json_body(request)
+    typed = body.get("code")
+    code = normalise_code(typed) if isinstance(typed, str) and len(typed) <= CHECK_IN_CODE_MAX else ""
+    if not code:
+        return web.json_response(
+            {
+                "status": "error",
+                "error": texts(app.lang(request))["kiosk_code_not_a_code"],
+                "data": {"code": "not_a_code"},
+            },
+            status=400,
+        )
+    fields: dict[str, Any] = {
+        "booking": code,
+        "actor": f"kiosk:{tablet}",
+        "sender": f"web:{request['binding'][2:20]}",
+    }
+    if isinstance(body.get("transaction"), str):
+        fields["transaction"] = body["transaction"][:64]
+    result = app.act("check_in", fields)
+    if result.get("status") == "ok":
+        data = result["data"]
+        await _kiosk_ticket(app, request, data, printed=data.get("check_in") != "remote")
+    elif app.lang(request) != app.cfg.office.language:
+        result = _check_in_refusal_in(app, fields, result, app.lang(request))
+    return web.json_response(result)
+
+
+def _check_in_refusal_in(
+    app: WebApp, fields: dict[str, Any], result: dict[str, Any], lang: str
+) -> dict[str, Any]:
+    """A refused check-in said in the page's language; the core answers in the office's. The
+    code is asked again, reading only (the booking part's `resolve` reads its table, the
+    rules' `decide` is pure): the refusal it raises now, with its parameters, is said in
+    `lang`. Anything else (the office's hours, a full quota) is left as the core said it."""
+    code = (result.get("data") or {}).get("code")
+    now = app.core.clock()
+    try:
+        args = app.core.resolve_booking(dict(fields), now)
+        app.core.state.decide("check_in", args, str(fields["actor"]), now)
+    except DomainError as exc:
+        if exc.key == code:
+            return {**result, "error": t(exc.key, lang, **exc.params)}
+    return result
 
 
 async def _print(app: WebApp, ticket: dict[str, Any]) -> tuple[bool, str | None]:

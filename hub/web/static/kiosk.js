@@ -1,4 +1,7 @@
-/* Tablet kiosk: choose a service (and priority), get the number with its QR code.
+/* Tablet kiosk: choose a service (and priority), get the number with its QR code; or turn a
+   code into the number ("Punya kode reservasi?": a booking's code, typed on the page's own
+   keypad, since a tablet shows no system keyboard here, or read by a barcode scanner that
+   types it and Enter).
    A shared tablet: it never leaves this page (the status link is a QR code for the citizen's
    own phone, never a link; any link is inert), and it goes back to the start screen by itself
    IDLE_MS after the last touch, ticket shown or not, so the next citizen finds it fresh. */
@@ -14,6 +17,7 @@
     <div class="office-notice" id="office-notice" role="status" hidden></div>
     <div class="svc-grid" id="grid"></div>
     <button id="priority" class="prio" aria-pressed="false">♿ ${esc(T.priority_button)}</button>
+    <button id="has-code" class="has-code">${esc(T.kiosk_code_entry)}</button>
     <div class="overlay" id="result" hidden></div>`;
   const prioBtn = document.getElementById("priority");
   prioBtn.onclick = () => {
@@ -61,32 +65,37 @@
     window.scrollTo(0, 0);
   }
 
+  /* A ticket on screen: its number, the status link as a QR code only, the phone-number form.
+     `head` says how it came (a booking's check-in, a check-in of a ticket taken earlier). */
+  function showTicket(d, head) {
+    show(`<div class="ticket-card" id="ticket-card">
+        <div class="office">${esc(d.office)}</div>
+        ${head || ""}
+        <div class="label">${esc(T.your_ticket)}</div>
+        <div class="big-ticket" id="issued-ticket">${esc(d.ticket)}</div>
+        ${d.priority ? `<div class="prio-badge">${esc(T.priority)}</div>` : ""}
+        <div class="svc-name">${esc(d.service_name)}</div>
+        <div class="facts"><div><div class="label">${esc(T.people_ahead)}</div>
+          <div class="num" id="issued-ahead">${d.ahead}</div></div>
+          <div><div class="label">${esc(T.estimated_call)}</div>
+          <div class="num small" id="issued-eta">${esc(callText(d))}</div></div></div>
+        ${lateText(d) ? `<p class="warning" id="late-warning">${esc(lateText(d))}</p>` : ""}
+        <div class="qr" id="status-qr" data-url="${esc(d.status_url)}">${d.qr}</div>
+        <p>${esc(T.scan_qr)}</p>
+        ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
+        <div id="kiosk-notify"></div>
+        <p class="fine">${esc(T.valid_today)}</p>
+        <button id="close" class="primary">${esc(T.ok)}</button></div>`);
+    notifyForm(document.getElementById("kiosk-notify"), d.status_url.split("/t/").pop());
+  }
+
   async function take(letter) {
     if (busy) return;
     busy = true;
     try {
       const r = await post("/api/ticket", { service: letter, priority, transaction: newTransaction() });
       if (r.status === "ok") {
-        const d = r.data;
-        show(`<div class="ticket-card" id="ticket-card">
-            <div class="office">${esc(d.office)}</div>
-            <div class="label">${esc(T.your_ticket)}</div>
-            <div class="big-ticket" id="issued-ticket">${esc(d.ticket)}</div>
-            ${d.priority ? `<div class="prio-badge">${esc(T.priority)}</div>` : ""}
-            <div class="svc-name">${esc(d.service_name)}</div>
-            <div class="facts"><div><div class="label">${esc(T.people_ahead)}</div>
-              <div class="num" id="issued-ahead">${d.ahead}</div></div>
-              <div><div class="label">${esc(T.estimated_call)}</div>
-              <div class="num small" id="issued-eta">${esc(callText(d))}</div></div></div>
-            ${lateText(d) ? `<p class="warning" id="late-warning">${esc(lateText(d))}</p>` : ""}
-            <div class="qr" id="status-qr" data-url="${esc(d.status_url)}">${d.qr}</div>
-            <p>${esc(T.scan_qr)}</p>
-            ${d.printed === false ? `<p class="error" id="print-error">${esc(T.not_printed)}</p>` : ""}
-            <div id="kiosk-notify"></div>
-            <p class="fine">${esc(T.valid_today)}</p>
-            <button id="close" class="primary">${esc(T.ok)}</button></div>`);
-        const box = document.getElementById("kiosk-notify");
-        notifyForm(box, d.status_url.split("/t/").pop());
+        showTicket(r.data);
       } else {
         show(`<div class="ticket-card error-card"><div class="big">${esc(T.refused)}</div>
             <p class="error" id="kiosk-error">${esc(r.error || "")}</p>
@@ -94,6 +103,81 @@
       }
     } finally {
       busy = false;
+    }
+  }
+
+  /* "Punya kode reservasi?": the code's characters on keys of the page (inputmode none: no
+     system keyboard covers the screen), and a field a barcode scanner types into, then Enter.
+     A scanner's first key on the start screen opens it too, so a QR needs no tap at all. */
+  const CODE = BOOT.code;
+  const codeEntry = document.getElementById("has-code");
+  function openCode(first) {
+    show(`<form class="ticket-card code-card" id="code-card" autocomplete="off">
+        <div class="big">${esc(T.kiosk_code_title)}</div>
+        <p>${esc(fmt(T.kiosk_code_hint, { n: CODE.length }))}</p>
+        <input id="code-input" class="code-input" inputmode="none" maxlength="${CODE.max}" spellcheck="false"
+          autocapitalize="characters" aria-label="${esc(T.kiosk_code_title)}" value="${esc(first || "")}">
+        <p class="error" id="code-error" role="alert" hidden></p>
+        <div class="keypad" id="keypad">${[...CODE.alphabet].map((c) =>
+          `<button type="button" data-key="${esc(c)}">${esc(c)}</button>`).join("")}
+          <button type="button" class="erase" id="code-erase" aria-label="${esc(T.kiosk_code_erase)}">⌫</button></div>
+        <div class="code-actions"><button type="button" id="close">${esc(T.kiosk_code_back)}</button>
+          <button type="submit" class="primary" id="code-send">${esc(T.kiosk_code_send)}</button></div></form>`);
+    const input = document.getElementById("code-input");
+    const tidy = () => { input.value = input.value.toUpperCase().replace(/[^A-Z0-9]/g, "").slice(0, CODE.max); };
+    input.addEventListener("input", tidy);
+    const keypad = document.getElementById("keypad");
+    // a key keeps the field focused, so a scanner may still type into it
+    keypad.addEventListener("pointerdown", (e) => e.preventDefault());
+    keypad.addEventListener("click", (e) => {
+      const b = e.target.closest("button");
+      if (!b) return;
+      const all = input.selectionStart === 0 && input.selectionEnd === input.value.length;
+      if (b.id === "code-erase") input.value = all ? "" : input.value.slice(0, -1);
+      else input.value = (all ? "" : input.value) + b.dataset.key;
+      tidy();
+      input.setSelectionRange(input.value.length, input.value.length);
+      input.focus();
+    });
+    document.getElementById("code-card").onsubmit = (e) => { e.preventDefault(); checkIn(input); };
+    input.focus();
+    input.setSelectionRange(input.value.length, input.value.length);
+  }
+  codeEntry.onclick = () => openCode("");
+  document.addEventListener("keydown", (e) => {
+    const box = document.getElementById("result");
+    if (!box.hidden || codeEntry.disabled || e.ctrlKey || e.altKey || e.metaKey) return;
+    if (e.key.length !== 1 || !/[A-Za-z0-9]/.test(e.key)) return;
+    e.preventDefault();
+    openCode(e.key.toUpperCase());
+  });
+
+  async function checkIn(input) {
+    if (busy) return;
+    busy = true;
+    const send = document.getElementById("code-send");
+    send.disabled = true;
+    try {
+      const r = await post(`/api/check-in?lang=${LANG}`, { code: input.value, transaction: newTransaction() });
+      if (r.status === "ok") {
+        const d = r.data;
+        const head = d.check_in === "remote"
+          ? `<p class="checked-in" id="checked-in">${esc(fmt(T.kiosk_code_remote, { ticket: d.ticket }))}</p>
+             <p class="fine">${esc(T.kiosk_code_no_slip)}</p>`
+          : `<p class="checked-in" id="checked-in">${esc(T.kiosk_code_checked_in)}</p>`;
+        showTicket(d, head);
+        return;
+      }
+      // refused: the hub's words under the code, kept (selected) to be corrected or scanned again
+      const said = document.getElementById("code-error");
+      if (!said) return;  // back at the start meanwhile
+      said.textContent = r.error || T.refused;
+      said.hidden = false;
+      input.focus();
+      input.select();
+    } finally {
+      busy = false;
+      send.disabled = false;
     }
   }
 
@@ -110,6 +194,7 @@
     const off = Boolean(closed && !closed.tickets);
     document.getElementById("choose").hidden = off;
     prioBtn.disabled = off;
+    codeEntry.disabled = off;  // a check-in keeps the kiosk's hours like a ticket
     return off;
   }
 
