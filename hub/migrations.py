@@ -263,6 +263,17 @@ _BOOKINGS: Final = (
     "CREATE INDEX IF NOT EXISTS bookings_slot ON bookings(day, service, slot_start, state);\n"
 )
 
+#: The admin's quota of one service on one day (reservasi), over `[booking] quota`; 0 closes
+#: that service's bookings that day.
+_BOOKING_QUOTAS: Final = (
+    "CREATE TABLE IF NOT EXISTS booking_quotas (\n"
+    "    day TEXT NOT NULL,\n"
+    "    service TEXT NOT NULL,\n"
+    "    quota INTEGER NOT NULL CHECK (quota BETWEEN 0 AND 1000),\n"
+    "    PRIMARY KEY (day, service)\n"
+    ") WITHOUT ROWID;\n"
+)
+
 #: Every step, in order; `STEPS[n - 1].number == n`. Append only.
 STEPS: Final[tuple[Step, ...]] = (
     Step(1, "event log, transactions and meta tables", _script(_EVENT_LOG)),
@@ -272,6 +283,7 @@ STEPS: Final[tuple[Step, ...]] = (
     Step(5, "notification contacts, outbox and monthly counts", _script(_NOTIFICATIONS)),
     Step(6, "satisfaction survey answers", _script(_SURVEY)),
     Step(7, "bookings for another day (reservasi)", _script(_BOOKINGS)),
+    Step(8, "booking quotas per day and service", _script(_BOOKING_QUOTAS)),
 )
 
 #: The schema version this code writes and reads.

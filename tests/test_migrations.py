@@ -119,6 +119,32 @@ def test_a_new_database_gets_every_step_and_no_backup(tmp_path: Path) -> None:
     assert not (path.parent / "backup").exists()
 
 
+def test_a_database_with_bookings_gains_the_booking_quotas_and_keeps_its_bookings(tmp_path: Path) -> None:
+    """Step 8 on a database the release with bookings (step 7) left: the quotas table is
+    added empty, the bookings stay, and the table refuses a quota out of its bounds."""
+    path = release_db(tmp_path)
+    seven = STEPS[:7]
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        migrations.upgrade(db, steps=seven)
+        db.execute(
+            "INSERT INTO bookings(code, day, service, slot_start, slot_end, state, booked_at) VALUES"
+            " ('K7MX4Q', '2026-12-01', 'A', '2026-12-01T08:00:00+07:00', '2026-12-01T08:30:00+07:00',"
+            " 'booked', '2026-11-30T10:00:00+07:00')"
+        )
+    assert user_version(path) == 7
+    EventStore(path, backup_folder=tmp_path / "backup").close()
+    assert user_version(path) == CURRENT
+    assert len(list((tmp_path / "backup").glob(f"antrian-before-upgrade-v7-v{CURRENT}-*.db"))) == 1
+    with closing(sqlite3.connect(path, isolation_level=None)) as db:
+        assert db.execute("SELECT code, state FROM bookings").fetchall() == [("K7MX4Q", "booked")]
+        assert db.execute("SELECT count(*) FROM booking_quotas").fetchone() == (0,)
+        db.execute("INSERT INTO booking_quotas VALUES ('2026-12-01', 'A', 0)")
+        with pytest.raises(sqlite3.IntegrityError):
+            db.execute("INSERT INTO booking_quotas VALUES ('2026-12-02', 'A', -1)")
+        with pytest.raises(sqlite3.IntegrityError):  # one quota a service a day
+            db.execute("INSERT INTO booking_quotas VALUES ('2026-12-01', 'A', 3)")
+
+
 def newer(tmp_path: Path) -> Path:
     """The release database as a release after this code would leave it (closed, checkpointed)."""
     path = release_db(tmp_path)

@@ -1,4 +1,5 @@
-/* Admin dashboard: live services, counters, queue, devices, MQTT topics, stats, audit, CSV. */
+/* Admin dashboard: live services, counters, queue, devices, MQTT topics, stats, audit, CSV;
+   bookings (reservasi) with their quotas when the office takes them. */
 "use strict";
 (function () {
   const app = document.getElementById("app");
@@ -35,6 +36,15 @@
       <section class="card wide" id="notify-card" hidden><h2>${esc(T.notify_admin)}</h2>
         <table id="notify-channels"></table><p id="notify-today"></p>
         <table id="notify-recent"></table><table id="notify-monthly"></table></section>
+      <section class="card wide" id="booking-card" hidden><h2>${esc(T.slots_title)}</h2>
+        <p class="fine" id="booking-intro"></p>
+        <table id="booking-days"></table><p id="booking-result" class="result" role="status"></p>
+        <p class="row"><label>${esc(T.slots_detail)} <select id="booking-day"></select></label></p>
+        <table id="booking-slots"></table>
+        <form id="booking-lookup" class="row"><label>${esc(T.slots_lookup)}
+          <input id="booking-lookup-code" maxlength="16" autocomplete="off"></label>
+          <button id="booking-lookup-go">${esc(T.slots_lookup_go)}</button></form>
+        <p id="booking-found" role="status"></p></section>
       <section class="card"><h2>${esc(T.export)}</h2>
         <form id="export" action="/admin/export.csv" method="get" class="row">
           <label>${esc(T.from)} <input type="date" name="from" value="${esc(BOOT.today)}"></label>
@@ -324,6 +334,80 @@
   }
   loadNotify();
   setInterval(loadNotify, 15000);
+
+  /* Bookings (reservasi): each day of the window, closed or with its booked places and the
+     quota per slot of each service, which the admin changes in place (0 closes that service's
+     bookings that day); counts only, a code is looked up one at a time. */
+  let booking = null;
+  async function loadBooking() {
+    const r = await fetch(`/api/admin/booking?lang=${LANG}`, { credentials: "same-origin" });
+    if (!r.ok) return; // the office takes no bookings
+    booking = (await r.json()).data;
+    document.getElementById("booking-card").hidden = false;
+    document.getElementById("booking-intro").textContent = fmt(T.slots_intro, { quota: booking.default_quota });
+    const table = document.getElementById("booking-days");
+    if (!table.contains(document.activeElement)) drawBookingDays(table);  // not under the admin's typing
+    drawBookingSlots();
+  }
+  function drawBookingDays(table) {
+    const svcs = booking.services;
+    table.innerHTML = `<tr><th>${esc(T.slots_day)}</th><th>${esc(T.slots_codes)}</th>${
+      svcs.map((v) => `<th title="${esc(v.name)}">${esc(v.letter)}</th>`).join("")}</tr>` +
+      booking.days.map((d) => d.closed
+        ? `<tr data-day="${esc(d.day)}" class="closed"><td>${esc(d.label)}</td><td colspan="${svcs.length + 1}" data-field="closed">${
+          esc(d.holiday ? fmt(T.slots_holiday, { holiday: d.closed }) : d.closed)}</td></tr>`
+        : `<tr data-day="${esc(d.day)}"><td>${esc(d.label)}</td>
+          <td data-field="codes">${Object.values(d.booked).reduce((a, n) => a + n, 0)}</td>${svcs.map((v) => {
+            const q = d.quota[v.letter];
+            return `<td data-service="${esc(v.letter)}"><span data-field="booked">${d.booked[v.letter]}/${q * d.slots.length}</span>
+              <input type="number" class="quota" min="0" max="${booking.max_quota}" step="1" value="${q}"
+                data-day="${esc(d.day)}" data-service="${esc(v.letter)}" aria-label="${esc(`${v.letter} ${d.label}`)}">${
+              d.set_by_admin.includes(v.letter) ? ` <small>${esc(T.slots_set_by_admin)}</small>` : ""}</td>`;
+          }).join("")}</tr>`).join("");
+    const pick = document.getElementById("booking-day");
+    const open = booking.days.filter((d) => !d.closed);
+    const chosen = pick.value;
+    pick.innerHTML = open.map((d) => `<option value="${esc(d.day)}">${esc(d.label)}</option>`).join("");
+    if (open.some((d) => d.day === chosen)) pick.value = chosen;
+  }
+  function drawBookingSlots() {
+    const d = booking.days.find((x) => x.day === document.getElementById("booking-day").value);
+    const table = document.getElementById("booking-slots");
+    if (!d) { table.innerHTML = ""; return; }
+    table.innerHTML = `<tr><th>${esc(T.slots_slot)}</th>${booking.services.map((v) => `<th>${esc(v.letter)}</th>`).join("")}</tr>` +
+      d.slots.map((s) => `<tr data-slot="${esc(s.slot)}"><td>${esc(s.label)}</td>${booking.services.map((v) => {
+        const n = s.booked[v.letter], q = d.quota[v.letter];
+        return `<td data-service="${esc(v.letter)}" class="${n > q ? "notable status-closed" : n && n >= q ? "status-closed" : ""}">${n}/${q}</td>`;
+      }).join("")}</tr>`).join("");
+  }
+  document.getElementById("booking-day").onchange = drawBookingSlots;
+  document.getElementById("booking-days").addEventListener("change", async (e) => {
+    const input = e.target.closest("input.quota");
+    if (!input) return;
+    const body = { day: input.dataset.day, service: input.dataset.service, quota: input.value === "" ? null : Number(input.value) };
+    const r = await post(`/api/admin/booking?lang=${LANG}`, body);
+    const out = document.getElementById("booking-result");
+    out.className = `result ${r.status === "ok" ? "ok" : "error"}`;
+    out.textContent = r.status === "ok" ? r.data.message : `${T.error}: ${r.error}`;
+    input.blur();
+    loadBooking();
+  });
+  document.getElementById("booking-lookup").onsubmit = async (e) => {
+    e.preventDefault();
+    const code = document.getElementById("booking-lookup-code").value.trim();
+    const out = document.getElementById("booking-found");
+    if (!code) return;
+    const r = await fetch(`/api/reservasi/${encodeURIComponent(code)}?lang=${LANG}`, { credentials: "same-origin" });
+    let a = {};
+    try { a = await r.json(); } catch { a = { status: "error", error: fmt(T.http_error, { status: r.status }) }; }
+    if (a.status !== "ok") { out.className = "result error"; out.textContent = a.error || ""; return; }
+    const b = a.data;
+    out.className = "result ok";
+    out.textContent = `${b.code}: ${b.service} ${b.service_name}, ${b.day_text} ${b.slot_label} · ${
+      T[`slots_state_${b.state}`] || b.state}${b.ticket ? ` (${b.ticket})` : ""}`;
+  };
+  loadBooking();
+  setInterval(loadBooking, 30000);
   loadStats(); loadAudit();
   setInterval(loadStats, 30000);
   setInterval(loadAudit, 15000);
