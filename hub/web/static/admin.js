@@ -403,8 +403,9 @@
     if (a.status !== "ok") { out.className = "result error"; out.textContent = a.error || ""; return; }
     const b = a.data;
     out.className = "result ok";
+    const states = { booked: T.slots_state_booked, cancelled: T.slots_state_cancelled, checked_in: T.slots_state_checked_in };
     out.textContent = `${b.code}: ${b.service} ${b.service_name}, ${b.day_text} ${b.slot_label} · ${
-      T[`slots_state_${b.state}`] || b.state}${b.ticket ? ` (${b.ticket})` : ""}`;
+      states[b.state] || b.state}${b.ticket ? ` (${b.ticket})` : ""}`;
   };
   loadBooking();
   setInterval(loadBooking, 30000);
