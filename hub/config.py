@@ -344,7 +344,11 @@ class BookingConfig:
     `slot_minutes` from opening to closing (never on a holiday or a closed day, never across
     the day's shared break), and each slot takes at most `quota` bookings per service.
     `services` empty: every service may be booked. A booking checked in later than its
-    slot's end plus `grace_minutes` loses its slot and becomes an ordinary ticket."""
+    slot's end plus `grace_minutes` loses its slot and becomes an ordinary ticket.
+
+    A citizen who gives a number when booking (the notifications part on) is reminded on the
+    day before at `remind_day_before_at` (None: not) and `remind_minutes_before` the slot (0:
+    not). Bookings of days more than `keep_days` ago are deleted, once a day."""
 
     enabled: bool = False
     slot_minutes: int = 30
@@ -352,6 +356,9 @@ class BookingConfig:
     days_ahead: int = 14
     grace_minutes: int = 15
     services: tuple[str, ...] = ()
+    remind_day_before_at: TimeOfDay | None = TimeOfDay(15, 0)
+    remind_minutes_before: int = 60
+    keep_days: int = 90
 
 
 @dataclass(frozen=True)
@@ -775,6 +782,25 @@ class BookingTable(_Table):
             extra={"error": "must be service letters A-Z"},
         ),
     ] = msgspec.field(default_factory=list)
+    remind_day_before_at: Annotated[
+        str,
+        msgspec.Meta(
+            pattern=rf"^\s*$|^{_CLOCK}$",
+            examples=["15:00", ""],
+            description="jam pengingat sehari sebelumnya, kosong = tanpa / day-before reminder time, "
+            "empty: none",
+            extra={"error": 'must be a time like "15:00" (or "" for no day-before reminder)'},
+        ),
+    ] = "15:00"
+    remind_minutes_before: Annotated[
+        int,
+        _bounds(
+            0, 180, description="pengingat sekian menit sebelum slot, 0 = tanpa / minutes before, 0: none"
+        ),
+    ] = BookingConfig.remind_minutes_before
+    keep_days: Annotated[
+        int, _bounds(7, 3650, description="reservasi disimpan sekian hari / days bookings are kept")
+    ] = BookingConfig.keep_days
 
 
 class JoinTable(_Table):
@@ -1256,6 +1282,11 @@ def _booking(table: BookingTable, letters: set[str]) -> BookingConfig:
         days_ahead=table.days_ahead,
         grace_minutes=table.grace_minutes,
         services=tuple(dict.fromkeys(table.services)),
+        remind_day_before_at=(
+            _parse_clock(table.remind_day_before_at) if table.remind_day_before_at.strip() else None
+        ),
+        remind_minutes_before=table.remind_minutes_before,
+        keep_days=table.keep_days,
     )
 
 

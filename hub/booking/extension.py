@@ -6,6 +6,10 @@ kiosk, an officer's page and any `hub/request` client can turn a code into a tic
 asks this part what the code is (`resolve`), the queue places the ticket by the booking rule
 (`antrian.queue.QueueState._decide_check_in`) and logs the rule it applied, and this part
 marks the row checked in within the same commit (`_on_committing`).
+
+With the notifications part on, a citizen may give a number when booking and is reminded the
+day before and shortly before the slot (`antrian.booking.reminders`). Bookings of days more
+than `[booking] keep_days` ago are deleted at start and then once a day (`clean_up`).
 """
 
 from __future__ import annotations
@@ -13,19 +17,20 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
-from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
-from antrian.booking.quotas import Quotas
+from antrian.booking import reminders
 from antrian.booking.slots import Slot, bookable_days, booking_window, slots_on
 from antrian.booking.store import BOOKED, CHECKED_IN, BookingStore, SlotFull, mark_checked_in, normalise_code
-from antrian.bus import Committing, StoreWrite
+from antrian.bus import Committing, StoreWrite, Ticked
 from antrian.config import Config
 from antrian.extension import Extension
 from antrian.i18n import t
-from antrian.notify.extension import Refusal
+from antrian.notify.extension import Notifications, Refusal
+from antrian.notify.outbox import Message
+from antrian.notify.phone import mask
 from antrian.queue import DomainError, local_day
-from antrian.schedule import date_text, schedule_of, weekday_name
+from antrian.schedule import date_text, schedule_of
 
 if TYPE_CHECKING:
     from aiohttp import web
@@ -45,6 +50,9 @@ class Bookings(Extension):
         super().__init__(hub)
         self.clock = clock or self.core.clock
         self.schedule = schedule_of(self.cfg)
+        #: The notifications part when it has a channel: then a booking may take a number.
+        self.notify: Notifications | None = None
+        self._cleaned = ""
 
     @classmethod
     def enabled(cls, cfg: Config) -> bool:
@@ -55,19 +63,27 @@ class Bookings(Extension):
         self.core.resolve_booking = self.resolve
         self.core.estimator.expected_bookings = self.expected_now
         self.bus.on_committing(self, self._on_committing)
+        notify = self.hub.extension("notify")
+        if isinstance(notify, Notifications) and notify.channels:
+            self.notify = notify
+            notify.reminder_late = self.reminder_late
+        self.bus.on(Ticked, self, self._on_tick)
+        self.clean_up(self.clock())
 
     async def stop(self) -> None:
         from antrian.core import _no_bookings
 
         self.core.resolve_booking = _no_bookings
         self.core.estimator.expected_bookings = None
+        if self.notify is not None:
+            self.notify.reminder_late = None
+            self.notify = None
         await super().stop()
 
     def web_routes(self) -> list[web.RouteDef]:
-        from antrian.booking.admin import routes as admin_routes
         from antrian.booking.web import routes
 
-        return routes(self) + admin_routes(self)
+        return routes(self)
 
     # ------------------------------------------------------------------------------------------
     # what may be booked
@@ -81,11 +97,6 @@ class Bookings(Extension):
         chosen = self.cfg.booking.services
         return [s.letter for s in self.cfg.services if not chosen or s.letter in chosen]
 
-    @cached_property
-    def quotas(self) -> Quotas:
-        """The admin's quota of a service on a day (`antrian.booking.admin`), over `quota`."""
-        return Quotas(self.store.db, self.cfg.booking.quota)
-
     def offer(self, lang: str) -> dict[str, Any]:
         """What the page shows: the services, and each bookable day with its slots and the
         places left in each slot per service."""
@@ -94,26 +105,22 @@ class Bookings(Extension):
         first, last = booking_window(self.cfg.booking, today)
         taken = self.store.taken(first.isoformat(), last.isoformat())
         quota = self.cfg.booking.quota
-        set_by_admin = self.quotas.set_by_admin(first.isoformat(), last.isoformat())
         letters = self.services()
         return {
             "services": [
                 {"letter": s.letter, "name": s.name} for s in self.cfg.services if s.letter in letters
             ],
+            "reminders": list(self.notify.channels) if self.notify else [],
             "days": [
                 {
                     "day": d.isoformat(),
-                    "label": f"{weekday_name(d, lang)}, {date_text(d, lang)}",
+                    "label": reminders.day_text(d, lang),
                     "slots": [
                         {
                             "slot": slot.key,
                             "label": slot.label,
                             "left": {
-                                letter: max(
-                                    0,
-                                    set_by_admin.get((d.isoformat(), letter), quota)
-                                    - taken.get((letter, slot.start.isoformat()), 0),
-                                )
+                                letter: max(0, quota - taken.get((letter, slot.start.isoformat()), 0))
                                 for letter in letters
                             },
                         }
@@ -128,8 +135,16 @@ class Bookings(Extension):
     # booking and cancelling
     # ------------------------------------------------------------------------------------------
 
-    def book(self, service: object, day: object, slot: object, lang: str) -> dict[str, Any] | Refusal:
-        """Book a place; the answer has the code. Every refusal says why, in `lang`."""
+    def book(
+        self,
+        service: object,
+        day: object,
+        slot: object,
+        lang: str,
+        reminder: tuple[str, str | None, bool] | None = None,
+    ) -> dict[str, Any] | Refusal:
+        """Book a place; the answer has the code. Every refusal says why, in `lang`.
+        `reminder` (phone, channel, consent) asks for reminders."""
         if not isinstance(service, str) or service not in self.services():
             return self._refuse("booking_bad_service", lang, 400)
         try:
@@ -152,15 +167,45 @@ class Bookings(Extension):
         chosen = next((s for s in slots if s.key == slot), None) if isinstance(slot, str) else None
         if chosen is None:
             return self._refuse("booking_bad_slot", lang, 400)
-        quota = self.quotas.on(d.isoformat(), service)
-        if quota == 0:  # the admin closed this service's bookings that day
-            return self._refuse("slots_service_closed", lang, 409, service=service, day=date_text(d, lang))
+        number = self._number(reminder, d.isoformat(), lang)
+        if isinstance(number, Refusal):
+            return number
+        now, picked = self.clock(), chosen
+        # the configured address, never the request's Host: the text goes to a phone
+        page = f"{self.cfg.office.public_url.rstrip('/')}/reservasi"
+
+        def with_reminders(code: str) -> list[StoreWrite]:
+            if number is None or self.notify is None:
+                return []
+            texts = reminders.messages(self.cfg, code, service, picked, lang, page, now)
+            ref = reminders.ref_of(code)
+            return self.notify.reminder_writes(ref, d.isoformat(), number, lang, texts, now)
+
         try:
-            booking = self.store.book(d.isoformat(), service, chosen.start, chosen.end, quota, self.clock())
+            booking = self.store.book(
+                d.isoformat(), service, chosen.start, chosen.end, self.cfg.booking.quota, now, with_reminders
+            )
         except SlotFull:
             return self._refuse("booking_slot_full", lang, 409, slot=chosen.label)
-        log.info("booking: %s %s %s booked", service, d.isoformat(), chosen.key)  # never the code
-        return self.describe(booking.code, booking.service, d, chosen, booking.state, lang)
+        to = f", reminders to {mask(number[0])} by {number[1]}" if number else ""
+        log.info("booking: %s %s %s booked%s", service, d.isoformat(), chosen.key, to)  # never the code
+        out = self.describe(booking.code, booking.service, d, chosen, booking.state, lang)
+        if number is not None:
+            out["reminder"] = {"phone": mask(number[0]), "channel": number[1]}
+        return out
+
+    def _number(
+        self, reminder: tuple[str, str | None, bool] | None, day: str, lang: str
+    ) -> tuple[str, str] | Refusal | None:
+        """The number and channel to remind (None: not asked), or why they are refused."""
+        if reminder is None or not reminder[0].strip():
+            return None
+        if self.notify is None:
+            return Refusal("notify_off", t("notify_off", lang), 409)
+        number = self.notify.check_number(*reminder, lang)
+        if isinstance(number, Refusal):
+            return number
+        return self.notify.reminder_refused(day, number, lang) or number
 
     def describe(self, code: str, service: str, d: date, slot: Slot, state: str, lang: str) -> dict[str, Any]:
         svc = self.cfg.service(service)
@@ -169,7 +214,7 @@ class Bookings(Extension):
             "service": service,
             "service_name": svc.name if svc else service,
             "day": d.isoformat(),
-            "day_text": f"{weekday_name(d, lang)}, {date_text(d, lang)}",
+            "day_text": reminders.day_text(d, lang),
             "slot": slot.key,
             "slot_label": slot.label,
             "state": state,
@@ -198,6 +243,8 @@ class Bookings(Extension):
         if found["state"] != BOOKED or not self.store.cancel(found["code"], self.clock()):
             return self._refuse("booking_already_cancelled", lang, 409, code=found["code"])
         log.info("booking: a booking of %s %s cancelled", found["service"], found["day"])
+        if self.notify is not None:
+            self.notify.withdraw(reminders.ref_of(found["code"]), found["day"], "the booking was cancelled")
         return {**found, "state": "cancelled"}
 
     def _refuse(self, key: str, lang: str, status: int, **params: Any) -> Refusal:  # noqa: ANN401
@@ -217,6 +264,29 @@ class Bookings(Extension):
             for e in c.events
             if e.type == "booking_checked_in"
         ]
+
+    def reminder_late(self, msg: Message, now: datetime) -> str | None:
+        """Why a reminder the outbox is about to send would no longer help (`reminders.late`)."""
+        return reminders.late(self.store, self.cfg, msg, now)
+
+    def _on_tick(self, tick: Ticked) -> None:
+        if local_day(tick.now, self.cfg) != self._cleaned:
+            self.clean_up(tick.now)
+
+    def clean_up(self, now: datetime) -> int:
+        """Delete the bookings of days more than `[booking] keep_days` ago (their numbers went
+        with their day's key long before); how many. Once a day, and at start."""
+        today = local_day(now, self.cfg)
+        self._cleaned = today
+        before = (date.fromisoformat(today) - timedelta(days=self.cfg.booking.keep_days)).isoformat()
+        deleted = self.store.delete_before(before)
+        log.info(
+            "booking: %d booking(s) of days before %s deleted (keep_days %d)",
+            deleted,
+            before,
+            self.cfg.booking.keep_days,
+        )
+        return deleted
 
     def expected_now(self, now: datetime) -> list[tuple[str, datetime]]:
         """Today's bookings that may still check in ahead of a ticket taken now (the wait

@@ -8,13 +8,17 @@ survives a crash, a power cut and a restart like a ticket does. Its check-in, on
 both: the ticket and a `booking_checked_in` event in the log (the audit record of the rule
 applied), and this row marked `checked_in` in the same transaction (`mark_checked_in`).
 
-No personal data: a booking is a code, a service and a slot.
+No personal data in this table: a booking is a code, a service and a slot. A number given
+for reminders is the notifications part's, sealed under the booking day's key
+(`antrian.booking.reminders`). Bookings of days more than `[booking] keep_days` ago are deleted
+(`delete_before`).
 """
 
 from __future__ import annotations
 
 import secrets
 import sqlite3
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 from typing import Final
@@ -73,10 +77,18 @@ class BookingStore:
         migrations.upgrade(self.db)
 
     def book(
-        self, day: str, service: str, start: datetime, end: datetime, quota: int, now: datetime
+        self,
+        day: str,
+        service: str,
+        start: datetime,
+        end: datetime,
+        quota: int,
+        now: datetime,
+        also: Callable[[str], list[StoreWrite]] | None = None,
     ) -> Booking:
         """A new booking in the slot, or SlotFull. Counted and written in one transaction:
-        two citizens taking the last place at once cannot both get it."""
+        two citizens taking the last place at once cannot both get it. `also(code)` gives writes
+        to commit with it (its reminders): a booking never exists without them, nor they without it."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
             taken = self.db.execute(
@@ -94,6 +106,8 @@ class BookingStore:
                     )
                 except sqlite3.IntegrityError:
                     continue
+                for sql, params in also(code) if also else ():
+                    self.db.execute(sql, params)
                 return Booking(code, day, service, start, end, BOOKED)
         raise RuntimeError("no free booking code after 8 tries")
 
@@ -110,6 +124,13 @@ class BookingStore:
                 (CANCELLED, now.isoformat(), code, BOOKED),
             )
         return cur.rowcount == 1
+
+    def delete_before(self, day: str) -> int:
+        """Delete the bookings of the days before `day`; how many."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            cur = self.db.execute("DELETE FROM bookings WHERE day<?", (day,))
+        return cur.rowcount
 
     def taken(self, first: str, last: str) -> dict[tuple[str, str], int]:
         """How many places are taken, by (service, slot start ISO), on the days first..last."""

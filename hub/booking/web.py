@@ -3,8 +3,10 @@
 - `GET /reservasi`: the page (Indonesian; `?lang=en`): service, day, slot, then the code and
   its QR; a second form cancels by code.
 - `GET /api/reservasi/slots`: the services, the bookable days and the places left per slot.
-- `POST /api/reservasi` `{service, day: "2026-12-01", slot: "08:30", lang?}`: a booking; the
-  answer has the code and its QR (an SVG, the code itself: what a scanner at the kiosk reads).
+- `POST /api/reservasi` `{service, day: "2026-12-01", slot: "08:30", lang?, phone?, channel?,
+  consent?}`: a booking; the answer has the code and its QR (an SVG, the code itself: what a
+  scanner at the kiosk reads). With a phone number (and consent), its reminders by SMS or
+  WhatsApp (`antrian.booking.reminders`); the slots' answer lists the channels (`reminders`).
 - `GET /api/reservasi/{code}`: one booking (its state, the ticket it became).
 - `POST /api/reservasi/cancel` `{code}`: cancels it.
 
@@ -75,8 +77,16 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         if refused is not None:
             return refused
         lang = lang_of(request, body)
+        phone = _text(body.get("phone"), 64)
+        reminder = (
+            (phone, _text(body.get("channel"), 20) or None, body.get("consent") is True) if phone else None
+        )
         result = part.book(
-            _text(body.get("service"), 1), _text(body.get("day"), 10), _text(body.get("slot"), 5), lang
+            _text(body.get("service"), 1),
+            _text(body.get("day"), 10),
+            _text(body.get("slot"), 5),
+            lang,
+            reminder,
         )
         if not isinstance(result, Refusal):
             result["qr"] = await app.qr.svg(result["code"])

@@ -5,7 +5,9 @@ What it sends, each at most once per ticket (`antrian.notify.outbox`):
   `get_ready_minutes` minutes before its call, the same rule as the status page);
 - `called`: the ticket is called to a counter;
 - `paused`: its service is paused while it waits;
-- `not_served`: it expires at closing, unserved.
+- `not_served`: it expires at closing, unserved;
+- `day_before`, `hour_before`: a booking's reminders (`antrian.booking.reminders`), queued when
+  the booking is made, each due at its own time, and checked by the booking part when due.
 
 How: before each commit (`antrian.bus.Committing`) it looks at the events and at the state they
 make, and adds the messages they cause to the same SQLite transaction. A worker task sends
@@ -26,7 +28,7 @@ import tempfile
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
-from datetime import datetime, timedelta
+from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ClassVar, Final
 
@@ -36,7 +38,7 @@ from antrian.config import Config, NotifyConfig
 from antrian.extension import Extension
 from antrian.i18n import t
 from antrian.notify.channels import Channel, ChannelDown, Rejected
-from antrian.notify.outbox import Contact, Message, Outbox
+from antrian.notify.outbox import REMINDERS, Contact, Message, Outbox
 from antrian.notify.phone import PhoneError, mask, normalise
 from antrian.notify.vault import DayVault
 from antrian.queue import QueueState, local_day, working_day_bounds
@@ -110,6 +112,8 @@ class Notifications(Extension):
         self._forget_minute = -1
         #: Seconds from queueing to the channel's acceptance, of the messages sent so far.
         self.latencies: list[float] = []
+        #: Why a booking's reminder would no longer help, or None (set by the booking part).
+        self.reminder_late: Callable[[Message, datetime], str | None] | None = None
 
     @classmethod
     def enabled(cls, cfg: Config) -> bool:
@@ -176,16 +180,10 @@ class Notifications(Extension):
             return self._refuse("notify_unknown_ticket", lang, status=404)
         if ticket.state != "waiting":
             return self._refuse("notify_ticket_closed", lang, status=409)
-        if not consent:
-            return self._refuse("notify_consent_needed", lang)
-        if channel is None:
-            channel = next(iter(self.channels), None)
-        if channel not in self.channels:
-            return self._refuse("notify_channel_unknown", lang, channel=str(channel)[:20])
-        try:
-            e164 = normalise(phone)
-        except PhoneError as exc:
-            return self._refuse(exc.key, lang)
+        checked = self.check_number(phone, channel, consent, lang)
+        if isinstance(checked, Refusal):
+            return checked
+        e164, channel = checked
         day = state.day
         if self._day != day:
             self._load(day)
@@ -205,6 +203,55 @@ class Notifications(Extension):
         log.info("ticket %s: number %s given for %s", ticket.code, mask(e164), channel)
         self._wake.set()
         return {"ticket": ticket.code, "phone": mask(e164), "channel": channel}
+
+    def check_number(
+        self, phone: str, channel: str | None, consent: bool, lang: str
+    ) -> tuple[str, str] | Refusal:
+        """The number in E.164 and the channel (the first one when none is named), or why not."""
+        if not consent:
+            return self._refuse("notify_consent_needed", lang)
+        if channel is None:
+            channel = next(iter(self.channels), None)
+        if channel not in self.channels:
+            return self._refuse("notify_channel_unknown", lang, channel=str(channel)[:20])
+        try:
+            return normalise(phone), channel
+        except PhoneError as exc:
+            return self._refuse(exc.key, lang)
+
+    def reminder_refused(self, day: str, number: tuple[str, str], lang: str) -> Refusal | None:
+        """Why a number may not be reminded of one more booking of `day`: a number may hold at
+        most `[notify] tickets_per_number` bookings a day (it is not a way to page someone)."""
+        held = self.outbox.bookings_of_tag(day, self.vault.tag(day, number[0]))
+        if held >= self.ncfg.tickets_per_number:
+            return self._refuse("reminder_too_many", lang, status=429, n=held)
+        return None
+
+    def reminder_writes(
+        self,
+        ref: str,
+        day: str,
+        number: tuple[str, str],
+        lang: str,
+        messages: list[tuple[str, datetime, str]],
+        now: datetime,
+    ) -> list[StoreWrite]:
+        """The writes that keep a booking's number, sealed under the booking's `day` (whose key
+        is made now and destroyed after that day's closing), and queue its reminders (kind, due,
+        text): for the booking's own transaction."""
+        e164, channel = number
+        contact = Contact(day, ref, self.vault.seal(day, e164), channel, lang)
+        writes = [Outbox.contact_write(contact, self.vault.tag(day, e164), now)]
+        writes += [Outbox.queue(day, ref, kind, channel, text, due) for kind, due, text in messages]
+        self._wake.set()
+        return writes
+
+    def withdraw(self, ref: str, day: str, reason: str) -> int:
+        """Drop a booking's pending reminders and delete its number (it was cancelled)."""
+        dropped = self.outbox.withdraw(day, ref, reason, self.clock())
+        if dropped:
+            log.info("%d reminder(s) of a booking of %s dropped: %s", dropped, day, reason)
+        return dropped
 
     def subscription(self, token: str) -> dict[str, Any] | None:
         """What the status page shows of a ticket's subscription: the masked number, no more."""
@@ -308,6 +355,9 @@ class Notifications(Extension):
                 self._queued |= self._proposed
                 self._wake.set()
             self._proposed = set()
+        due = self.outbox.next_due()
+        if due is not None and due <= tick.now:  # a reminder queued ahead whose time has come
+            self._wake.set()
         minute = int(tick.now.timestamp() // 60)
         if minute != self._forget_minute:  # a look at the keys and the rows, once a minute
             self._forget_minute = minute
@@ -420,9 +470,10 @@ class Notifications(Extension):
         """A message a channel still holds (SMS waiting in gammu-smsd's outbox while the modem
         is away) is taken back once it no longer helps, so it never arrives late."""
         now = self.clock()
-        for msg in self.outbox.handed_over():
-            reason = self._too_late(msg, now)
+        yesterday = (date.fromisoformat(local_day(now, self.cfg)) - timedelta(days=1)).isoformat()
+        for msg in self.outbox.handed_over(since=yesterday):
             withdraw = getattr(self.channels.get(msg.channel), "withdraw", None)
+            reason = self._too_late(msg, now) if withdraw is not None else None
             if reason is None or withdraw is None:
                 continue
             if await withdraw(f"m{msg.id}"):
@@ -435,6 +486,8 @@ class Notifications(Extension):
             return f"could not leave for {self.ncfg.give_up_minutes} min"
         if msg.kind in ("not_served", "test"):
             return None
+        if msg.kind in REMINDERS:
+            return self.reminder_late(msg, now) if self.reminder_late else "bookings are off"
         state = self.core.state
         tk = state.tickets.get(msg.ticket) if state.day == msg.day else None
         if tk is None:

@@ -15,13 +15,19 @@ message by the row's key and never sends it twice; a channel that cannot (appris
 
 Phone numbers are in `notify_contacts`, only sealed (`antrian.notify.vault`), and deleted with
 the day's key after closing. The counts per month and channel stay for the report.
+
+A booking's reminders (`antrian.booking.reminders`) use the same rows: the contact and the
+messages are keyed by the booking's day and `booking:CODE` in place of a ticket, and are
+queued when the booking is made, each with its own due time (`next_at`). Such a message is
+`created` at its due time: its age, give-up and latency count from when it was meant to leave,
+not from the booking days before.
 """
 
 from __future__ import annotations
 
 import sqlite3
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any, Final
 
 from antrian import migrations
@@ -32,6 +38,10 @@ from antrian.bus import StoreWrite
 
 #: The kinds of message, in the order a ticket meets them.
 KINDS: Final = ("almost", "called", "paused", "not_served", "test")
+#: The kinds of a booking's reminders, in the order they leave.
+REMINDERS: Final = ("day_before", "hour_before")
+#: How a booking's contact and messages are named where a ticket's are (`booking:K7MX4Q`).
+BOOKING_REF: Final = "booking:"
 #: States from which nothing more happens to a row.
 FINAL: Final = frozenset({"delivered", "failed", "dropped", "unknown"})
 
@@ -52,7 +62,9 @@ _RECENT: Final = [
 
 
 def _iso(at: datetime) -> str:
-    return at.isoformat(timespec="milliseconds")
+    """In UTC, always: the due times are compared as text (a reminder's is made in the
+    office's zone, the clock's is UTC)."""
+    return at.astimezone(UTC).isoformat(timespec="milliseconds")
 
 
 @dataclass(frozen=True)
@@ -106,11 +118,21 @@ class Outbox:
         return Contact(*row) if row else None
 
     def contacts(self, day: str) -> list[Contact]:
+        """The day's contacts of tickets (a booking's contact is not a ticket's)."""
         rows = self.db.execute(
-            "SELECT day, ticket, sealed, channel, lang FROM notify_contacts WHERE day=? ORDER BY created",
-            (day,),
+            "SELECT day, ticket, sealed, channel, lang FROM notify_contacts WHERE day=? "
+            "AND substr(ticket, 1, ?) != ? ORDER BY created",
+            (day, len(BOOKING_REF), BOOKING_REF),
         )
         return [Contact(*r) for r in rows]
+
+    def bookings_of_tag(self, day: str, tag: str) -> int:
+        """How many bookings of `day` the number with `tag` is reminded of."""
+        row = self.db.execute(
+            "SELECT count(*) FROM notify_contacts WHERE day=? AND tag=? AND substr(ticket, 1, ?) = ?",
+            (day, tag, len(BOOKING_REF), BOOKING_REF),
+        ).fetchone()
+        return int(row[0])
 
     def changes(self, day: str, ticket: str) -> int:
         row = self.db.execute(
@@ -119,7 +141,11 @@ class Outbox:
         return int(row[0]) if row else 0
 
     def tickets_of_tag(self, day: str, tag: str) -> set[str]:
-        rows = self.db.execute("SELECT ticket FROM notify_contacts WHERE day=? AND tag=?", (day, tag))
+        """The tickets (not the bookings) the number with `tag` follows on `day`."""
+        rows = self.db.execute(
+            "SELECT ticket FROM notify_contacts WHERE day=? AND tag=? AND substr(ticket, 1, ?) != ?",
+            (day, tag, len(BOOKING_REF), BOOKING_REF),
+        )
         return {str(r[0]) for r in rows}
 
     def save_contact(
@@ -128,14 +154,37 @@ class Outbox:
         """Keep (or replace) the ticket's contact, and queue `messages`, in one transaction."""
         with self.db:
             self.db.execute("BEGIN IMMEDIATE")
-            self.db.execute(
-                "INSERT INTO notify_contacts(day, ticket, sealed, tag, channel, lang, created) "
-                "VALUES (?,?,?,?,?,?,?) ON CONFLICT(day, ticket) DO UPDATE SET sealed=excluded.sealed, "
-                "tag=excluded.tag, channel=excluded.channel, lang=excluded.lang, changes=changes+1",
-                (contact.day, contact.ticket, contact.sealed, tag, contact.channel, contact.lang, _iso(now)),
-            )
-            for sql, params in messages or ():
+            for sql, params in [self.contact_write(contact, tag, now), *(messages or ())]:
                 self.db.execute(sql, params)
+
+    @staticmethod
+    def contact_write(contact: Contact, tag: str, now: datetime) -> StoreWrite:
+        """The write that keeps (or replaces) a contact, to join another part's transaction."""
+        return (
+            "INSERT INTO notify_contacts(day, ticket, sealed, tag, channel, lang, created) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(day, ticket) DO UPDATE SET sealed=excluded.sealed, "
+            "tag=excluded.tag, channel=excluded.channel, lang=excluded.lang, changes=changes+1",
+            (contact.day, contact.ticket, contact.sealed, tag, contact.channel, contact.lang, _iso(now)),
+        )
+
+    def withdraw(self, day: str, ticket: str, reason: str, now: datetime) -> int:
+        """Drop the pending messages of `ticket` (a booking cancelled) and delete its contact,
+        in one transaction; how many messages were dropped."""
+        with self.db:
+            self.db.execute("BEGIN IMMEDIATE")
+            rows = self.db.execute(
+                "SELECT channel FROM notify_outbox WHERE day=? AND ticket=? AND state='pending'",
+                (day, ticket),
+            ).fetchall()
+            self.db.execute(
+                "UPDATE notify_outbox SET state='dropped', final_at=?, last_error=? "
+                "WHERE day=? AND ticket=? AND state='pending'",
+                (_iso(now), reason[:200], day, ticket),
+            )
+            for (channel,) in rows:
+                self._count(str(channel), now, "dropped")
+            self.db.execute("DELETE FROM notify_contacts WHERE day=? AND ticket=?", (day, ticket))
+        return len(rows)
 
     def save_writes(self, writes: list[StoreWrite]) -> None:
         """Queue messages that no event causes (time alone made a ticket "almost" due)."""
@@ -160,7 +209,8 @@ class Outbox:
 
     @staticmethod
     def queue(day: str, ticket: str, kind: str, channel: str, text: str, now: datetime) -> StoreWrite:
-        """The write that queues one message (ignored if this ticket already has one of `kind`)."""
+        """The write that queues one message (ignored if this ticket already has one of `kind`);
+        due at `now`, or for a reminder queued ahead, at its own time."""
         return (
             "INSERT OR IGNORE INTO notify_outbox(day, ticket, kind, channel, text, created, next_at) "
             "VALUES (?,?,?,?,?,?,?)",
@@ -184,12 +234,15 @@ class Outbox:
         row = self.db.execute("SELECT min(next_at) FROM notify_outbox WHERE state='pending'").fetchone()
         return datetime.fromisoformat(row[0]) if row and row[0] else None
 
-    def handed_over(self) -> list[Message]:
+    def handed_over(self, since: str) -> list[Message]:
         """Messages a channel took but may not have sent yet (state `sent`) that can turn late:
-        "almost", "paused" and "called"."""
+        "almost", "paused", "called" and a booking's reminders, of the days from `since` on
+        (a message without a delivery report stays `sent`: the older ones are left alone)."""
         rows = self.db.execute(
             "SELECT id, day, ticket, kind, channel, text, state, attempts, created FROM notify_outbox "
-            "WHERE state='sent' AND kind IN ('almost', 'paused', 'called') ORDER BY id"
+            "WHERE state='sent' AND kind IN ('almost', 'paused', 'called', 'day_before', 'hour_before') "
+            "AND day>=? ORDER BY id",
+            (since,),
         )
         return [_message(r) for r in rows]
 
