@@ -17,9 +17,11 @@ from __future__ import annotations
 import logging
 from collections.abc import Callable
 from datetime import date, datetime, timedelta
+from functools import cached_property
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from antrian.booking import reminders
+from antrian.booking.quotas import Quotas
 from antrian.booking.slots import Slot, bookable_days, booking_window, slots_on
 from antrian.booking.store import BOOKED, CHECKED_IN, BookingStore, SlotFull, mark_checked_in, normalise_code
 from antrian.bus import Committing, StoreWrite, Ticked
@@ -81,9 +83,10 @@ class Bookings(Extension):
         await super().stop()
 
     def web_routes(self) -> list[web.RouteDef]:
+        from antrian.booking.admin import routes as admin_routes
         from antrian.booking.web import routes
 
-        return routes(self)
+        return routes(self) + admin_routes(self)
 
     # ------------------------------------------------------------------------------------------
     # what may be booked
@@ -97,6 +100,11 @@ class Bookings(Extension):
         chosen = self.cfg.booking.services
         return [s.letter for s in self.cfg.services if not chosen or s.letter in chosen]
 
+    @cached_property
+    def quotas(self) -> Quotas:
+        """The admin's quota of a service on a day (`antrian.booking.admin`), over `quota`."""
+        return Quotas(self.store.db, self.cfg.booking.quota)
+
     def offer(self, lang: str) -> dict[str, Any]:
         """What the page shows: the services, and each bookable day with its slots and the
         places left in each slot per service."""
@@ -105,6 +113,7 @@ class Bookings(Extension):
         first, last = booking_window(self.cfg.booking, today)
         taken = self.store.taken(first.isoformat(), last.isoformat())
         quota = self.cfg.booking.quota
+        set_by_admin = self.quotas.set_by_admin(first.isoformat(), last.isoformat())
         letters = self.services()
         return {
             "services": [
@@ -120,7 +129,11 @@ class Bookings(Extension):
                             "slot": slot.key,
                             "label": slot.label,
                             "left": {
-                                letter: max(0, quota - taken.get((letter, slot.start.isoformat()), 0))
+                                letter: max(
+                                    0,
+                                    set_by_admin.get((d.isoformat(), letter), quota)
+                                    - taken.get((letter, slot.start.isoformat()), 0),
+                                )
                                 for letter in letters
                             },
                         }
@@ -167,6 +180,9 @@ class Bookings(Extension):
         chosen = next((s for s in slots if s.key == slot), None) if isinstance(slot, str) else None
         if chosen is None:
             return self._refuse("booking_bad_slot", lang, 400)
+        quota = self.quotas.on(d.isoformat(), service)
+        if quota == 0:  # the admin closed this service's bookings that day
+            return self._refuse("slots_service_closed", lang, 409, service=service, day=date_text(d, lang))
         number = self._number(reminder, d.isoformat(), lang)
         if isinstance(number, Refusal):
             return number
@@ -183,7 +199,7 @@ class Bookings(Extension):
 
         try:
             booking = self.store.book(
-                d.isoformat(), service, chosen.start, chosen.end, self.cfg.booking.quota, now, with_reminders
+                d.isoformat(), service, chosen.start, chosen.end, quota, now, with_reminders
             )
         except SlotFull:
             return self._refuse("booking_slot_full", lang, 409, slot=chosen.label)
