@@ -1,11 +1,14 @@
 /* Booking a time for another day (reservasi): service, day, slot, "Pesan" (four taps), then
    the code and its QR to show at the kiosk on the day. A second form cancels by code. The
-   offer (places left) is read again after every booking, so a full slot is never offered. */
+   offer (places left) is read again after every booking, so a full slot is never offered.
+   When the office sends SMS/WhatsApp, a number (optional, with consent) asks for reminders. */
 "use strict";
 (function () {
   const app = document.getElementById("app");
   let offer = BOOT.offer;
   let chosen = { service: null, day: null, slot: null };
+  // what was typed for reminders survives the page drawing itself again after each pick
+  let reminder = { phone: "", channel: null, consent: false };
 
   function buttons(items, value, current, label, disabled) {
     return items.map((it) => `<button type="button" class="choice${value(it) === current ? " chosen" : ""}"
@@ -34,6 +37,7 @@
             (s) => !s.left[chosen.service])}</div>`;
       }
       if (chosen.service && day && chosen.slot) {
+        html += reminderFields();
         html += `<button class="primary" id="booking-submit">${esc(T.booking_submit)}</button>`;
       }
     }
@@ -47,17 +51,51 @@
     onPick("booking-services", (v) => { chosen.service = v; chosen.slot = null; });
     onPick("booking-days", (v) => { chosen.day = v; chosen.slot = null; });
     onPick("booking-slots", (v) => { chosen.slot = v; });
+    const phone = document.getElementById("reminder-phone");
+    if (phone) {
+      phone.oninput = () => { reminder.phone = phone.value; };
+      document.getElementById("reminder-consent").onchange = (ev) => { reminder.consent = ev.target.checked; };
+      document.querySelectorAll('input[name="reminder-channel"]').forEach((r) => r.onchange = () => { reminder.channel = r.value; });
+    }
     const submit = document.getElementById("booking-submit");
     if (submit) submit.onclick = book;
     document.getElementById("booking-cancel").onsubmit = cancel;
   }
 
+  function reminderFields() {
+    const channels = offer.reminders || [];
+    if (!channels.length) return "";
+    const names = { sms: T.notify_sms, whatsapp: T.notify_whatsapp };
+    const current = channels.includes(reminder.channel) ? reminder.channel : channels[0];
+    const choices = channels.length < 2 ? "" : `<div class="notify-channels" id="reminder-channels">${channels.map((c) =>
+      `<label><input type="radio" name="reminder-channel" value="${esc(c)}"${c === current ? " checked" : ""}> ${esc(names[c] || c)}</label>`
+    ).join("")}</div>`;
+    return `<fieldset class="reminder" id="booking-reminder"><legend>${esc(T.reminder_title)}</legend>
+      <p class="hint">${esc(T.reminder_hint)}</p>
+      <input id="reminder-phone" type="tel" inputmode="tel" autocomplete="tel" maxlength="20"
+        placeholder="${esc(T.notify_example)}" aria-label="${esc(T.notify_phone)}" value="${esc(reminder.phone)}">
+      ${choices}
+      <label class="consent"><input type="checkbox" id="reminder-consent"${reminder.consent ? " checked" : ""}> ${esc(T.reminder_consent)}</label>
+      </fieldset>`;
+  }
+
   async function book() {
     document.getElementById("booking-submit").disabled = true;
-    const r = await post("/api/reservasi", { ...chosen, lang: LANG });
+    const body = { ...chosen, lang: LANG };
+    if (reminder.phone.trim()) {
+      const channels = offer.reminders || [];
+      Object.assign(body, {
+        phone: reminder.phone,
+        consent: reminder.consent,
+        channel: channels.includes(reminder.channel) ? reminder.channel : channels[0],
+      });
+    }
+    const r = await post("/api/reservasi", body);
     if (r.status !== "ok") {
       await refresh();
-      chosen.slot = null;
+      // a refused number keeps the chosen slot: only the number needs mending
+      const aboutNumber = r.data && /^(phone_|notify_|reminder_)/.test(r.data.code || "");
+      if (!aboutNumber) chosen.slot = null;
       render(r.error);
       return;
     }
@@ -67,9 +105,12 @@
       <div class="qr" id="booking-qr">${b.qr}</div>
       <p id="booking-what">${esc(b.service)} · ${esc(b.service_name)}<br>${esc(b.day_text)}, ${esc(b.slot_label)}</p>
       <p>${esc(T.booking_bring)}</p>
+      ${b.reminder ? `<p class="ok" id="booking-reminder-done">${esc(fmt(T.reminder_done, { phone: b.reminder.phone }))}</p>` : ""}
       <button class="primary" id="booking-again">${esc(T.booking_again)}</button>`;
     document.getElementById("booking-again").onclick = async () => {
-      chosen = { service: null, day: null, slot: null }; await refresh(); render();
+      chosen = { service: null, day: null, slot: null };
+      reminder = { phone: "", channel: null, consent: false };
+      await refresh(); render();
     };
   }
 
