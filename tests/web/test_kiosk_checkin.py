@@ -2,8 +2,9 @@
 booking taps the entry, types the code on the page's own keypad and gets the number, printed;
 a barcode scanner that types the code and Enter needs no tap at all; a wrong, used or
 another day's code is refused in the hub's words, in the page's language; no tap leaves the
-page, and the tablet is back at its start screen 20 s after the last touch. Without
-`[booking]` every code is refused, and the route keeps the kiosk's key, CSRF and limits."""
+page, and the tablet is back at its start screen 20 s after the last touch; while the kiosk
+issues nothing the entry is off. Without `[booking]` every code is refused, and the route keeps
+the kiosk's key, CSRF and limits."""
 
 from __future__ import annotations
 
@@ -28,6 +29,14 @@ from escpos_decode import decode  # the decoder the firmware tests use
 hub = hub_fixture("kioskcheckin", "tickets_per_minute_per_client = 100\n[booking]\nenabled = true\n")
 
 TICKET = re.compile(r"^[A-E]-\d{3}$")
+
+
+#: Today is the office's own holiday: its kiosks issue nothing today.
+closed_hub = hub_fixture(
+    "kioskcheckinclosed",
+    f'[booking]\nenabled = true\n[[holidays]]\ndate = "{datetime.now(ZoneInfo("Asia/Jakarta")).date()}"\n'
+    'name = "Hari Jadi Kabupaten"\n',
+)
 
 
 def book_today(hub: WebHub, service: str, *, days: int = 0) -> str:
@@ -237,3 +246,23 @@ def test_without_bookings_a_code_is_refused_and_the_route_keeps_the_kiosks_gate(
     statuses = [kiosk_post(guesser, {"code": "AAAAAA"})[0] for _ in range(11)]
     assert statuses == [200] * 10 + [429]
     assert guesser.take_ticket("A")[0] == 429
+
+
+def test_while_the_kiosk_issues_nothing_the_entry_is_off_and_a_scan_opens_nothing(closed_hub, new_page):
+    code = book_today(closed_hub, "A")
+    kiosk = new_page(1280, 800)
+    kiosk.goto(closed_hub.kiosk())
+    expect(kiosk.locator("#office-notice")).to_be_visible()
+    expect(kiosk.locator("#has-code")).to_be_disabled()
+    kiosk.keyboard.type(code)
+    kiosk.keyboard.press("Enter")
+    kiosk.wait_for_timeout(300)  # a screen, had one opened, would be there by now
+    expect(kiosk.locator("#result")).to_be_hidden()
+    # and a script that posts anyway is refused by the hub, the booking kept
+    tablet = Browser(closed_hub, "127.0.0.95")
+    tablet.request("GET", f"/kiosk?key={closed_hub.key}")
+    status, answer = kiosk_post(tablet, {"code": code})
+    assert (status, answer["status"]) == (200, "error")
+    assert (answer["data"]["code"], answer["data"]["holiday"]) == ("office_closed", "Hari Jadi Kabupaten")
+    assert answer["error"].startswith("Kantor tutup (Hari Jadi Kabupaten).")
+    assert booking_state(closed_hub, code)["state"] == "booked"
