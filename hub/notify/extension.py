@@ -161,7 +161,7 @@ class Notifications(Extension):
                 log.warning(
                     "message %d (%s %s) may or may not have left: not sent again",
                     msg.id,
-                    msg.ticket,
+                    msg.shown,
                     msg.kind,
                 )
 
@@ -419,13 +419,13 @@ class Notifications(Extension):
                 # a send a crash interrupted may have left it with the channel: take it back
                 await withdraw(f"m{msg.id}")
             self.outbox.finish(msg, "dropped", reason, now)
-            log.info("message %d (%s %s) dropped: %s", msg.id, msg.ticket, msg.kind, reason)
+            log.info("message %d (%s %s) dropped: %s", msg.id, msg.shown, msg.kind, reason)
             return 0
         contact = self.outbox.contact(msg.day, msg.ticket)
         number = self.vault.open(msg.day, contact.sealed) if contact is not None else None
         if number is None:
             self.outbox.finish(msg, "dropped", "the number was deleted with its day", now)
-            log.warning("message %d (%s %s) not sent: its number was deleted", msg.id, msg.ticket, msg.kind)
+            log.warning("message %d (%s %s) not sent: its number was deleted", msg.id, msg.shown, msg.kind)
             return 0
         channel = self.channels.get(msg.channel)
         if channel is None:
@@ -433,7 +433,7 @@ class Notifications(Extension):
             log.error(
                 "message %d (%s %s) not sent: channel %s is not configured",
                 msg.id,
-                msg.ticket,
+                msg.shown,
                 msg.kind,
                 msg.channel,
             )
@@ -462,7 +462,7 @@ class Notifications(Extension):
         self.outbox.sent(msg, result.ref, done)
         self.latencies.append((done - msg.created).total_seconds())
         log.info(
-            "message %d (%s %s) sent to %s by %s", msg.id, msg.ticket, msg.kind, mask(number), msg.channel
+            "message %d (%s %s) sent to %s by %s", msg.id, msg.shown, msg.kind, mask(number), msg.channel
         )
         return 1
 
@@ -478,7 +478,7 @@ class Notifications(Extension):
                 continue
             if await withdraw(f"m{msg.id}"):
                 self.outbox.finish(msg, "dropped", f"{reason}; taken back before it left", now)
-                log.info("message %d (%s %s) taken back: %s", msg.id, msg.ticket, msg.kind, reason)
+                log.info("message %d (%s %s) taken back: %s", msg.id, msg.shown, msg.kind, reason)
 
     def _too_late(self, msg: Message, now: datetime) -> str | None:
         """Why a message would no longer help, or None."""

@@ -61,6 +61,14 @@ _RECENT: Final = [
 ]
 
 
+def shown(ticket: str) -> str:
+    """A ticket as logs and the admin page may show it; a booking's code only in part
+    (`booking:K7****`): whoever holds the code may cancel the booking."""
+    if ticket.startswith(BOOKING_REF):
+        return ticket[: len(BOOKING_REF) + 2] + "****"
+    return ticket
+
+
 def _iso(at: datetime) -> str:
     """In UTC, always: the due times are compared as text (a reminder's is made in the
     office's zone, the clock's is UTC)."""
@@ -91,6 +99,11 @@ class Message:
     state: str
     attempts: int
     created: datetime
+
+    @property
+    def shown(self) -> str:
+        """Its ticket as logs may show it (`shown`)."""
+        return shown(self.ticket)
 
 
 def _message(row: tuple[Any, ...]) -> Message:
@@ -330,7 +343,10 @@ class Outbox:
             f"SELECT {', '.join(_RECENT)} FROM notify_outbox ORDER BY id DESC LIMIT ?",  # noqa: S608
             (limit,),
         )
-        return [dict(zip(_RECENT, r, strict=True)) for r in rows]
+        out = [dict(zip(_RECENT, r, strict=True)) for r in rows]
+        for row in out:
+            row["ticket"] = shown(str(row["ticket"]))
+        return out
 
     def monthly(self) -> list[dict[str, object]]:
         rows = self.db.execute(

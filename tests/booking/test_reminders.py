@@ -129,8 +129,9 @@ def whatsapp(sink: HttpSink, **more: Any) -> dict[str, Any]:
 
 
 def test_the_day_before_and_the_hour_before_reminders_leave_at_their_time_once_each_across_restarts(
-    hub_at, sink
+    hub_at, sink, caplog
 ):
+    caplog.set_level(logging.INFO, logger="antrian")
     hub, clock = hub_at(SATURDAY, whatsapp(sink))
     code = booked(hub)
     assert rows(hub, code) == {"day_before": ("pending", None), "hour_before": ("pending", None)}
@@ -175,6 +176,10 @@ def test_the_day_before_and_the_hour_before_reminders_leave_at_their_time_once_e
     tick(hub)
     assert sink.wait(3, timeout=1.5) == both
     assert rows(hub, code) == {"day_before": ("sent", None), "hour_before": ("sent", None)}
+    # the hub's log names the booking only in part, and the number only masked
+    ours = [r.getMessage() for r in caplog.records if r.name.startswith("antrian")]
+    assert any(f"booking:{code[:2]}**** day_before) sent to +62812****7890" in m for m in ours), ours
+    assert not [m for m in ours if code in m or "81234567890" in m]
 
 
 def test_an_english_booking_is_reminded_in_english_and_a_late_booking_gets_no_day_before_one(hub_at, sink):
@@ -212,6 +217,9 @@ def test_a_cancelled_bookings_reminders_are_dropped_at_once_and_never_leave(hub_
         f"Reservasi {kept} hari ini pukul 10.00-10.30",
     ]
     assert all(cancelled not in m["text"] for m in sent + sink.received)
+    # the admin page's list of messages names bookings only in part (the code cancels them)
+    listed = sorted(row["ticket"] for row in hub.call(lambda: notify_of(hub).outbox.recent()))
+    assert listed == sorted([f"booking:{cancelled[:2]}****"] * 2 + [f"booking:{kept[:2]}****"] * 2)
 
 
 def test_a_reminder_is_retried_while_the_channel_is_down_and_dropped_when_the_slot_begins(hub_at, sink):
