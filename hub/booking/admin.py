@@ -1,10 +1,12 @@
 """The admin's view of the bookings (the "Reservasi" section of `/admin`) and the quota of one
 service on one day.
 
-- `GET /api/admin/booking`: every day of the booking window: closed (a holiday, with its name,
-  or a day the office does not open) or open with its slots, and per service the quota per
-  slot that day and how many places of each slot are booked. Counts only: a code is looked up
-  one at a time (`GET /api/reservasi/{code}`), never listed.
+- `GET /api/admin/booking?day=2026-12-01`: every day of the booking window: closed (a holiday,
+  with its name, or a day the office does not open) or open with its number of slots, and per
+  service the quota per slot that day and the places booked; the slots of `day` (if given)
+  with the places booked in each. One day's slots at a time: the whole window slot by slot
+  (60 days of 10-minute slots) is most of a megabyte, redrawn every half minute. Counts only:
+  a code is looked up one at a time (`GET /api/reservasi/{code}`), never listed.
 - `POST /api/admin/booking` `{day, service, quota}`: the quota of `service` on `day`, places
   per slot (0-50; 0 closes that service's bookings that day; null: back to `[booking] quota`).
   Bookings already made stay: a slot booked beyond the new quota keeps them, takes no new
@@ -36,8 +38,9 @@ if TYPE_CHECKING:
 log = logging.getLogger("antrian.booking")
 
 
-def overview(part: Bookings, lang: str) -> dict[str, Any]:
-    """The booking window day by day, for the admin: quotas and places booked, no code."""
+def overview(part: Bookings, lang: str, detail: str = "") -> dict[str, Any]:
+    """The booking window day by day, for the admin: quotas and places booked, no code; the
+    day `detail` also slot by slot."""
     today = part.today()
     first, last = booking_window(part.cfg.booking, today)
     taken = part.store.taken(first.isoformat(), last.isoformat())
@@ -54,13 +57,16 @@ def overview(part: Bookings, lang: str) -> dict[str, Any]:
             entry["closed"] = holiday or t("web.slots_office_closed", lang)
             entry["holiday"] = holiday is not None
         else:
-            booked = [{x: taken.get((x, s.start.isoformat()), 0) for x in letters} for s in slots]
+            starts = [s.start.isoformat() for s in slots]  # once a slot, not once a service
+            booked = [{x: taken.get((x, at), 0) for x in letters} for at in starts]
             entry["quota"] = {x: set_by_admin.get((day, x), part.cfg.booking.quota) for x in letters}
             entry["set_by_admin"] = sorted(x for x in letters if (day, x) in set_by_admin)
             entry["booked"] = {x: sum(b[x] for b in booked) for x in letters}
-            entry["slots"] = [
-                {"slot": s.key, "label": s.label, "booked": b} for s, b in zip(slots, booked, strict=True)
-            ]
+            entry["slot_count"] = len(slots)
+            if day == detail:
+                entry["slots"] = [
+                    {"slot": s.key, "label": s.label, "booked": b} for s, b in zip(slots, booked, strict=True)
+                ]
         days.append(entry)
         d += timedelta(days=1)
     return {
@@ -128,7 +134,7 @@ def routes(part: Bookings) -> list[web.RouteDef]:
     async def view(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]
         app.need_user(request, ("admin",))
-        return _answer(overview(part, app.lang(request)))
+        return _answer(overview(part, app.lang(request), request.rel_url.query.get("day", "")[:10]))
 
     async def change(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]

@@ -56,8 +56,8 @@ def admin(hub: WebHub) -> Browser:
     return client
 
 
-def overview(client: Browser) -> dict[str, Any]:
-    status, _, raw = client.request("GET", "/api/admin/booking")
+def overview(client: Browser, day: str = "") -> dict[str, Any]:
+    status, _, raw = client.request("GET", f"/api/admin/booking?day={day}")
     assert status == 200, raw
     data: dict[str, Any] = json.loads(raw)["data"]
     return data
@@ -91,11 +91,16 @@ def open_days(client: Browser) -> list[dict[str, Any]]:
     return [d for d in overview(client)["days"] if "closed" not in d]
 
 
+def slots_of(client: Browser, day: str) -> list[dict[str, Any]]:
+    slots: list[dict[str, Any]] = next(d for d in overview(client, day)["days"] if d["day"] == day)["slots"]
+    return slots
+
+
 def test_the_admin_sees_the_window_day_by_day_with_bookings_counted_and_no_code(hub, admin):
     first = open_days(admin)[0]
-    slot = first["slots"][1]["slot"]
+    slot = slots_of(admin, first["day"])[1]["slot"]
     codes = [book(hub, "A", first["day"], slot)[1]["data"]["code"] for _ in range(2)]
-    seen = overview(admin)
+    seen = overview(admin, first["day"])
     assert seen["default_quota"] == 2
     assert [s["letter"] for s in seen["services"]] == ["A", "B", "C", "D", "E"]
     days = {d["day"]: d for d in seen["days"]}
@@ -109,7 +114,13 @@ def test_the_admin_sees_the_window_day_by_day_with_bookings_counted_and_no_code(
     assert day["quota"] == {"A": 2, "B": 2, "C": 2, "D": 2, "E": 2}
     assert day["booked"]["A"] == 2
     assert next(s for s in day["slots"] if s["slot"] == slot)["booked"]["A"] == 2
-    # an overview of codes counted: no code itself
+    assert day["slot_count"] == len(day["slots"]) == len(left(hub, first["day"], "A"))
+    # the slots of the one day asked for; the others' counted per day
+    other = next(d for d in seen["days"] if "closed" not in d and d["day"] != first["day"])
+    assert "slots" not in other
+    assert other["slot_count"] == len(
+        left(hub, other["day"], "A")
+    )  # an overview of codes counted: no code itself
     _, _, raw = admin.request("GET", "/api/admin/booking")
     assert all(code.encode() not in raw for code in codes)
 
@@ -121,7 +132,7 @@ def test_a_quota_of_zero_closes_a_service_that_day_and_back_to_the_default_opens
     assert answer["data"]["message"].startswith("Reservasi layanan B pada ")
     assert answer["data"]["message"].endswith(" ditutup.")
     assert set(left(hub, day, "B")) == {0}
-    slot = open_days(admin)[1]["slots"][0]["slot"]
+    slot = slots_of(admin, day)[0]["slot"]
     status, refused = book(hub, "B", day, slot)
     assert (status, refused["data"]["code"]) == (409, "slots_service_closed")
     assert refused["error"].startswith("Layanan B tidak menerima reservasi pada ")
@@ -137,8 +148,8 @@ def test_a_quota_of_zero_closes_a_service_that_day_and_back_to_the_default_opens
 
 
 def test_a_quota_lowered_below_the_booked_keeps_the_bookings_and_says_which_slots(hub, admin):
-    found = open_days(admin)[3]
-    day, full, free = found["day"], found["slots"][0], found["slots"][2]
+    day = open_days(admin)[3]["day"]
+    full, free = slots_of(admin, day)[0], slots_of(admin, day)[2]
     codes = [book(hub, "C", day, full["slot"])[1]["data"]["code"] for _ in range(2)]
     status, answer = set_quota(admin, {"day": day, "service": "C", "quota": 1})
     assert status == 200, answer

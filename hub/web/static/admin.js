@@ -340,13 +340,16 @@
      bookings that day); counts only, a code is looked up one at a time. */
   let booking = null;
   async function loadBooking() {
-    const r = await fetch(`/api/admin/booking?lang=${LANG}`, { credentials: "same-origin" });
+    // the overview, and the slots of the day chosen under it (one day's slots at a time)
+    const asked = document.getElementById("booking-day").value;
+    const r = await fetch(`/api/admin/booking?lang=${LANG}&day=${encodeURIComponent(asked)}`, { credentials: "same-origin" });
     if (!r.ok) return; // the office takes no bookings
     booking = (await r.json()).data;
     document.getElementById("booking-card").hidden = false;
     document.getElementById("booking-intro").textContent = fmt(T.slots_intro, { quota: booking.default_quota });
     const table = document.getElementById("booking-days");
     if (!table.contains(document.activeElement)) drawBookingDays(table);  // not under the admin's typing
+    if (document.getElementById("booking-day").value !== asked) { loadBooking(); return; }  // the first open day
     drawBookingSlots();
   }
   function drawBookingDays(table) {
@@ -359,7 +362,7 @@
         : `<tr data-day="${esc(d.day)}"><td>${esc(d.label)}</td>
           <td data-field="codes">${Object.values(d.booked).reduce((a, n) => a + n, 0)}</td>${svcs.map((v) => {
             const q = d.quota[v.letter];
-            return `<td data-service="${esc(v.letter)}"><span data-field="booked">${d.booked[v.letter]}/${q * d.slots.length}</span>
+            return `<td data-service="${esc(v.letter)}"><span data-field="booked">${d.booked[v.letter]}/${q * d.slot_count}</span>
               <input type="number" class="quota" min="0" max="${booking.max_quota}" step="1" value="${q}"
                 data-day="${esc(d.day)}" data-service="${esc(v.letter)}" aria-label="${esc(`${v.letter} ${d.label}`)}">${
               d.set_by_admin.includes(v.letter) ? ` <small>${esc(T.slots_set_by_admin)}</small>` : ""}</td>`;
@@ -373,14 +376,14 @@
   function drawBookingSlots() {
     const d = booking.days.find((x) => x.day === document.getElementById("booking-day").value);
     const table = document.getElementById("booking-slots");
-    if (!d) { table.innerHTML = ""; return; }
+    if (!d || !d.slots) { table.innerHTML = ""; return; }
     table.innerHTML = `<tr><th>${esc(T.slots_slot)}</th>${booking.services.map((v) => `<th>${esc(v.letter)}</th>`).join("")}</tr>` +
       d.slots.map((s) => `<tr data-slot="${esc(s.slot)}"><td>${esc(s.label)}</td>${booking.services.map((v) => {
         const n = s.booked[v.letter], q = d.quota[v.letter];
         return `<td data-service="${esc(v.letter)}" class="${n > q ? "notable status-closed" : n && n >= q ? "status-closed" : ""}">${n}/${q}</td>`;
       }).join("")}</tr>`).join("");
   }
-  document.getElementById("booking-day").onchange = drawBookingSlots;
+  document.getElementById("booking-day").onchange = loadBooking;
   document.getElementById("booking-days").addEventListener("change", async (e) => {
     const input = e.target.closest("input.quota");
     if (!input) return;
