@@ -187,13 +187,11 @@ class Bookings(Extension):
         if isinstance(number, Refusal):
             return number
         now, picked = self.clock(), chosen
-        # the configured address, never the request's Host: the text goes to a phone
-        page = f"{self.cfg.office.public_url.rstrip('/')}/reservasi"
 
         def with_reminders(code: str) -> list[StoreWrite]:
             if number is None or self.notify is None:
                 return []
-            texts = reminders.messages(self.cfg, code, service, picked, lang, page, now)
+            texts = reminders.messages(self.cfg, code, service, picked, lang, self.page, now)
             ref = reminders.ref_of(code)
             return self.notify.reminder_writes(ref, d.isoformat(), number, lang, texts, now)
 
@@ -210,8 +208,14 @@ class Bookings(Extension):
             out["reminder"] = {"phone": mask(number[0]), "channel": number[1]}
         return out
 
+    @property
+    def page(self) -> str:
+        """This page's address as the reminders give it: the configured one, never a request's
+        Host (the text goes to a phone)."""
+        return f"{self.cfg.office.public_url.rstrip('/')}/reservasi"
+
     def _number(
-        self, reminder: tuple[str, str | None, bool] | None, day: str, lang: str
+        self, reminder: tuple[str, str | None, bool] | None, day: str, lang: str, ref: str = ""
     ) -> tuple[str, str] | Refusal | None:
         """The number and channel to remind (None: not asked), or why they are refused."""
         if reminder is None or not reminder[0].strip():
@@ -221,7 +225,38 @@ class Bookings(Extension):
         number = self.notify.check_number(*reminder, lang)
         if isinstance(number, Refusal):
             return number
-        return self.notify.reminder_refused(day, number, lang) or number
+        return self.notify.reminder_refused(day, number, lang, ref) or number
+
+    def set_reminder(
+        self, code: object, reminder: tuple[str, str | None, bool] | None, lang: str
+    ) -> dict[str, Any] | Refusal:
+        """Give, change or (`reminder` None) remove the number of a booking, by its code, until
+        its slot begins: the reminders whose time is still ahead go to the new number."""
+        if self.notify is None:
+            return Refusal("notify_off", t("notify_off", lang), 409)
+        found = self.store.get(normalise_code(code)) if isinstance(code, str) else None
+        if found is None:
+            return self._refuse("booking_not_found", lang, 404)
+        now = self.clock()
+        if found.state != BOOKED or now >= found.slot_start:
+            return Refusal("reminder_closed", t("reminder_closed", lang), 409)
+        ref = reminders.ref_of(found.code)
+        if reminder is None:
+            self.notify.withdraw(ref, found.day, "the number was removed")
+            log.info("booking: the number of a booking of %s removed", found.day)
+            return {"code": found.code, "reminder": None}
+        changes = self.notify.outbox.changes(found.day, ref)
+        if changes >= self.notify.ncfg.changes_per_ticket:
+            return Refusal("reminder_changes", t("reminder_changes", lang, n=changes), 429)
+        number = self._number(reminder, found.day, lang, ref)
+        if not isinstance(number, tuple):
+            return number or Refusal("phone_missing", t("phone_missing", lang))
+        tz = self.cfg.office.tz
+        slot = Slot(found.slot_start.astimezone(tz), found.slot_end.astimezone(tz))
+        texts = reminders.messages(self.cfg, found.code, found.service, slot, lang, self.page, now)
+        self.notify.outbox.save_writes(self.notify.reminder_writes(ref, found.day, number, lang, texts, now))
+        log.info("booking: a booking of %s reminded at %s by %s", found.day, mask(number[0]), number[1])
+        return {"code": found.code, "reminder": {"phone": mask(number[0]), "channel": number[1]}}
 
     def describe(self, code: str, service: str, d: date, slot: Slot, state: str, lang: str) -> dict[str, Any]:
         svc = self.cfg.service(service)

@@ -9,6 +9,8 @@
   WhatsApp (`antrian.booking.reminders`); the slots' answer lists the channels (`reminders`).
 - `GET /api/reservasi/{code}`: one booking (its state, the ticket it became).
 - `POST /api/reservasi/cancel` `{code}`: cancels it.
+- `POST /api/reservasi/reminder` `{code, phone, channel?, consent, lang?}`: gives or changes the
+  number a booking's reminders go to, until its slot begins; `phone: ""` removes it.
 
 Every POST is CSRF-checked; bookings are rate-limited per address and per browser, look-ups
 and cancellations too (a code is six characters of 23: guessing is slowed to nothing).
@@ -33,6 +35,16 @@ if TYPE_CHECKING:
 BOOKINGS_PER_MINUTE: Final = 3
 #: Look-ups and cancellations a client may make a minute.
 LOOKUPS_PER_MINUTE: Final = 10
+
+
+def reminder_of(body: dict[str, Any]) -> tuple[str, str | None, bool] | None:
+    """(phone, channel, consent) from a POST's body; None without a number."""
+    phone = _text(body.get("phone"), 64)
+    return (
+        (phone, _text(body.get("channel"), 20) or None, body.get("consent") is True)
+        if phone.strip()
+        else None
+    )
 
 
 def routes(part: Bookings) -> list[web.RouteDef]:
@@ -77,16 +89,12 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         if refused is not None:
             return refused
         lang = lang_of(request, body)
-        phone = _text(body.get("phone"), 64)
-        reminder = (
-            (phone, _text(body.get("channel"), 20) or None, body.get("consent") is True) if phone else None
-        )
         result = part.book(
             _text(body.get("service"), 1),
             _text(body.get("day"), 10),
             _text(body.get("slot"), 5),
             lang,
-            reminder,
+            reminder_of(body),
         )
         if not isinstance(result, Refusal):
             result["qr"] = await app.qr.svg(result["code"])
@@ -99,6 +107,14 @@ def routes(part: Bookings) -> list[web.RouteDef]:
             return refused
         return _answer(part.lookup(request.match_info["code"][:16], app.lang(request)))
 
+    async def set_reminder(request: web.Request) -> web.Response:
+        body, refused = await guarded(request, lookups)
+        if refused is not None:
+            return refused
+        return _answer(
+            part.set_reminder(_text(body.get("code"), 16), reminder_of(body), lang_of(request, body))
+        )
+
     async def cancel(request: web.Request) -> web.Response:
         body, refused = await guarded(request, lookups)
         if refused is not None:
@@ -109,6 +125,7 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         web.get("/reservasi", page),
         web.get("/api/reservasi/slots", slots),
         web.post("/api/reservasi/cancel", cancel),
+        web.post("/api/reservasi/reminder", set_reminder),
         web.post("/api/reservasi", book),
         web.get("/api/reservasi/{code}", lookup),
     ]

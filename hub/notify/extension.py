@@ -219,10 +219,11 @@ class Notifications(Extension):
         except PhoneError as exc:
             return self._refuse(exc.key, lang)
 
-    def reminder_refused(self, day: str, number: tuple[str, str], lang: str) -> Refusal | None:
-        """Why a number may not be reminded of one more booking of `day`: a number may hold at
-        most `[notify] tickets_per_number` bookings a day (it is not a way to page someone)."""
-        held = self.outbox.bookings_of_tag(day, self.vault.tag(day, number[0]))
+    def reminder_refused(self, day: str, number: tuple[str, str], lang: str, ref: str = "") -> Refusal | None:
+        """Why a number may not be reminded of one more booking of `day` (besides `ref`): a number
+        may hold at most `[notify] tickets_per_number` bookings a day (it is not a way to page
+        someone)."""
+        held = self.outbox.bookings_of_tag(day, self.vault.tag(day, number[0]), but=ref)
         if held >= self.ncfg.tickets_per_number:
             return self._refuse("reminder_too_many", lang, status=429, n=held)
         return None
@@ -238,16 +239,17 @@ class Notifications(Extension):
     ) -> list[StoreWrite]:
         """The writes that keep a booking's number, sealed under the booking's `day` (whose key
         is made now and destroyed after that day's closing), and queue its reminders (kind, due,
-        text): for the booking's own transaction."""
+        text): for the booking's own transaction, or to give or change the number later."""
         e164, channel = number
         contact = Contact(day, ref, self.vault.seal(day, e164), channel, lang)
         writes = [Outbox.contact_write(contact, self.vault.tag(day, e164), now)]
-        writes += [Outbox.queue(day, ref, kind, channel, text, due) for kind, due, text in messages]
+        writes += [Outbox.rearm(day, ref, kind, channel, text, due) for kind, due, text in messages]
         self._wake.set()
         return writes
 
     def withdraw(self, ref: str, day: str, reason: str) -> int:
-        """Drop a booking's pending reminders and delete its number (it was cancelled)."""
+        """Drop a booking's pending reminders and delete its number (cancelled, or the number
+        removed)."""
         dropped = self.outbox.withdraw(day, ref, reason, self.clock())
         if dropped:
             log.info("%d reminder(s) of a booking of %s dropped: %s", dropped, day, reason)

@@ -139,11 +139,12 @@ class Outbox:
         )
         return [Contact(*r) for r in rows]
 
-    def bookings_of_tag(self, day: str, tag: str) -> int:
-        """How many bookings of `day` the number with `tag` is reminded of."""
+    def bookings_of_tag(self, day: str, tag: str, but: str = "") -> int:
+        """How many bookings of `day` (other than `but`) the number with `tag` is reminded of."""
         row = self.db.execute(
-            "SELECT count(*) FROM notify_contacts WHERE day=? AND tag=? AND substr(ticket, 1, ?) = ?",
-            (day, tag, len(BOOKING_REF), BOOKING_REF),
+            "SELECT count(*) FROM notify_contacts WHERE day=? AND tag=? AND substr(ticket, 1, ?) = ? "
+            "AND ticket != ?",
+            (day, tag, len(BOOKING_REF), BOOKING_REF, but),
         ).fetchone()
         return int(row[0])
 
@@ -228,6 +229,20 @@ class Outbox:
             "INSERT OR IGNORE INTO notify_outbox(day, ticket, kind, channel, text, created, next_at) "
             "VALUES (?,?,?,?,?,?,?)",
             (day, ticket, kind, channel, text, _iso(now), _iso(now)),
+        )
+
+    @staticmethod
+    def rearm(day: str, ticket: str, kind: str, channel: str, text: str, due: datetime) -> StoreWrite:
+        """The write that queues a reminder anew when its number is given again or changed: a
+        row still pending takes the new channel and text, one dropped (the number removed)
+        is pending again; one that left stays as it is (each leaves at most once)."""
+        return (
+            "INSERT INTO notify_outbox(day, ticket, kind, channel, text, created, next_at) "
+            "VALUES (?,?,?,?,?,?,?) ON CONFLICT(day, ticket, kind) DO UPDATE SET "
+            "channel=excluded.channel, text=excluded.text, created=excluded.created, "
+            "next_at=excluded.next_at, state='pending', attempts=0, last_error=NULL, final_at=NULL "
+            "WHERE state IN ('pending', 'dropped')",
+            (day, ticket, kind, channel, text, _iso(due), _iso(due)),
         )
 
     def queued_kinds(self, day: str) -> set[tuple[str, str]]:

@@ -276,6 +276,49 @@ def test_an_sms_reminder_held_by_the_modem_away_is_taken_back_once_the_booking_i
     assert len(modem.transmitted()) == 1
 
 
+def test_a_number_is_given_removed_and_given_again_by_the_code_until_the_slot_begins(hub_at, sink):
+    hub, clock = hub_at(SATURDAY, whatsapp(sink))
+    plain = hub.call(lambda: part_of(hub).book("A", MONDAY, "09:00", "id"))
+    assert isinstance(plain, dict)
+    code = plain["code"]
+    part = part_of(hub)
+
+    def set_reminder(number: str | None) -> dict[str, Any] | Refusal:
+        reminder = (number, None, True) if number else None
+        return hub.call(lambda: part.set_reminder(code.lower(), reminder, "id"))
+
+    assert set_reminder(NUMBER) == {
+        "code": code,
+        "reminder": {"phone": "+62812****7890", "channel": "whatsapp"},
+    }
+    assert rows(hub, code) == {"day_before": ("pending", None), "hour_before": ("pending", None)}
+    assert set_reminder(None) == {"code": code, "reminder": None}
+    removed = "the number was removed"
+    assert rows(hub, code) == {"day_before": ("dropped", removed), "hour_before": ("dropped", removed)}
+    assert contacts(hub) == []
+    assert set_reminder("0813 1111 2222")["reminder"]["phone"] == "+62813****2222"
+    assert rows(hub, code) == {"day_before": ("pending", None), "hour_before": ("pending", None)}
+
+    clock.now = wib(2026, 11, 29, 15, 0)
+    tick(hub)
+    sent = sink.wait(1)
+    assert [m["to"] for m in sent] == ["+6281311112222"]
+    settled(hub, code, "day_before", "sent")
+    assert set_reminder(NUMBER)["reminder"]["phone"] == "+62812****7890"
+    assert rows(hub, code)["day_before"] == ("sent", None)  # what left does not leave again
+    clock.now = wib(2026, 11, 30, 8, 0)
+    tick(hub)
+    assert [m["to"] for m in sink.wait(2)] == ["+6281311112222", E164]  # the hour-before one: new number
+
+    clock.now = wib(2026, 11, 30, 9, 0)
+    closed = set_reminder(NUMBER)
+    assert isinstance(closed, Refusal)
+    assert closed.code == "reminder_closed"
+    unknown = hub.call(lambda: part.set_reminder("ACDEFH", (NUMBER, None, True), "id"))
+    assert isinstance(unknown, Refusal)
+    assert unknown.code == "booking_not_found"
+
+
 def test_a_future_days_number_is_kept_until_that_days_closing_and_then_destroyed(hub_at, sink):
     hub, clock = hub_at(SATURDAY, whatsapp(sink), remind_day_before_at="", remind_minutes_before=0)
     code = booked(hub)

@@ -46,7 +46,7 @@
       <form id="booking-cancel"><input id="booking-cancel-code" maxlength="8" autocomplete="off"
         autocapitalize="characters" placeholder="${esc(T.booking_code_placeholder)}">
         <button id="booking-cancel-go">${esc(T.booking_cancel)}</button></form>
-      <p id="booking-cancel-result" hidden></p>`;
+      <p id="booking-cancel-result" hidden></p>${changeForm()}`;
     app.innerHTML = html;
     onPick("booking-services", (v) => { chosen.service = v; chosen.slot = null; });
     onPick("booking-days", (v) => { chosen.day = v; chosen.slot = null; });
@@ -60,16 +60,26 @@
     const submit = document.getElementById("booking-submit");
     if (submit) submit.onclick = book;
     document.getElementById("booking-cancel").onsubmit = cancel;
+    const change = document.getElementById("reminder-change");
+    if (change) {
+      change.onsubmit = (ev) => { ev.preventDefault(); changeNumber(false); };
+      document.getElementById("reminder-change-remove").onclick = () => changeNumber(true);
+    }
+  }
+
+  function channelChoices(name, current) {
+    const channels = offer.reminders || [];
+    const names = { sms: T.notify_sms, whatsapp: T.notify_whatsapp };
+    return channels.length < 2 ? "" : `<div class="notify-channels">${channels.map((c) =>
+      `<label><input type="radio" name="${name}" value="${esc(c)}"${c === current ? " checked" : ""}> ${esc(names[c] || c)}</label>`
+    ).join("")}</div>`;
   }
 
   function reminderFields() {
     const channels = offer.reminders || [];
     if (!channels.length) return "";
-    const names = { sms: T.notify_sms, whatsapp: T.notify_whatsapp };
     const current = channels.includes(reminder.channel) ? reminder.channel : channels[0];
-    const choices = channels.length < 2 ? "" : `<div class="notify-channels" id="reminder-channels">${channels.map((c) =>
-      `<label><input type="radio" name="reminder-channel" value="${esc(c)}"${c === current ? " checked" : ""}> ${esc(names[c] || c)}</label>`
-    ).join("")}</div>`;
+    const choices = channelChoices("reminder-channel", current);
     return `<fieldset class="reminder" id="booking-reminder"><legend>${esc(T.reminder_title)}</legend>
       <p class="hint">${esc(T.reminder_hint)}</p>
       <input id="reminder-phone" type="tel" inputmode="tel" autocomplete="tel" maxlength="20"
@@ -112,6 +122,40 @@
       reminder = { phone: "", channel: null, consent: false };
       await refresh(); render();
     };
+  }
+
+  // a number given, changed or removed later, by the booking's code
+  function changeForm() {
+    const channels = offer.reminders || [];
+    if (!channels.length) return "";
+    return `<h2>${esc(T.reminder_change_title)}</h2>
+      <form id="reminder-change" class="reminder"><input id="reminder-change-code" maxlength="8" autocomplete="off"
+        autocapitalize="characters" placeholder="${esc(T.booking_code_placeholder)}">
+        <input id="reminder-change-phone" type="tel" inputmode="tel" autocomplete="tel" maxlength="20"
+          placeholder="${esc(T.notify_example)}" aria-label="${esc(T.notify_phone)}">
+        ${channelChoices("reminder-change-channel", channels[0])}
+        <label class="consent"><input type="checkbox" id="reminder-change-consent"> ${esc(T.reminder_consent)}</label>
+        <button class="primary" id="reminder-change-save">${esc(T.reminder_save)}</button>
+        <button type="button" id="reminder-change-remove">${esc(T.reminder_remove)}</button></form>
+      <p id="reminder-change-result" hidden></p>`;
+  }
+
+  async function changeNumber(remove) {
+    const picked = document.querySelector('input[name="reminder-change-channel"]:checked');
+    const code = document.getElementById("reminder-change-code").value;
+    const r = await post("/api/reservasi/reminder", {
+      code,
+      phone: remove ? "" : document.getElementById("reminder-change-phone").value,
+      consent: document.getElementById("reminder-change-consent").checked,
+      channel: picked ? picked.value : (offer.reminders || [])[0],
+      lang: LANG,
+    });
+    const out = document.getElementById("reminder-change-result");
+    out.hidden = false;
+    out.className = r.status === "ok" ? "ok" : "error";
+    out.textContent = r.status !== "ok" ? r.error
+      : r.data.reminder ? fmt(T.reminder_done, { phone: r.data.reminder.phone })
+        : fmt(T.reminder_removed, { code: r.data.code });
   }
 
   async function cancel(ev) {
