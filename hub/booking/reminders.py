@@ -15,8 +15,9 @@ numbers after its closing (`[notify] keep_after_closing_minutes`).
 When a reminder is due the outbox asks `late` whether it still helps: not for a booking
 cancelled (its reminders are dropped at once, `Bookings.cancel`) or checked in, nor once its
 slot has begun, nor a "tomorrow" message once the day itself has begun. Those are dropped with
-the reason; while a channel is down a reminder is retried until then (or until `[notify]
-give_up_minutes` after its due time, the rule of every message).
+the reason; while a channel is down (or the hub is off) a reminder is retried until then,
+however late: `[notify] give_up_minutes`, the limit of a ticket's messages, is not theirs (a
+day-before reminder two hours late still helps).
 """
 
 from __future__ import annotations

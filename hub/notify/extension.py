@@ -483,13 +483,15 @@ class Notifications(Extension):
                 log.info("message %d (%s %s) taken back: %s", msg.id, msg.shown, msg.kind, reason)
 
     def _too_late(self, msg: Message, now: datetime) -> str | None:
-        """Why a message would no longer help, or None."""
+        """Why a message would no longer help, or None. A booking's reminder has its own
+        limits (the booking part's `reminder_late`), not `give_up_minutes`: the day-before one
+        still helps hours late, while a hub that was off comes back or the modem is away."""
+        if msg.kind in REMINDERS:
+            return self.reminder_late(msg, now) if self.reminder_late else "bookings are off"
         if now - msg.created > timedelta(minutes=self.ncfg.give_up_minutes):
             return f"could not leave for {self.ncfg.give_up_minutes} min"
         if msg.kind in ("not_served", "test"):
             return None
-        if msg.kind in REMINDERS:
-            return self.reminder_late(msg, now) if self.reminder_late else "bookings are off"
         state = self.core.state
         tk = state.tickets.get(msg.ticket) if state.day == msg.day else None
         if tk is None:

@@ -182,6 +182,30 @@ def test_the_day_before_and_the_hour_before_reminders_leave_at_their_time_once_e
     assert not [m for m in ours if code in m or "81234567890" in m]
 
 
+def test_a_day_before_reminder_due_while_the_hub_was_off_leaves_late_that_day_but_never_on_the_day(
+    hub_at, sink
+):
+    hub, clock = hub_at(SATURDAY, whatsapp(sink))  # give_up_minutes 60: a ticket's limit, not this
+    late = booked(hub, "09:00")
+    never = booked(hub, "10:00", day="2026-12-01")
+    hub.stop()
+    clock.now = wib(2026, 11, 29, 17, 10)  # back two hours after the Sunday 15.00 reminder was due
+    hub, _ = hub_at(clock, whatsapp(sink))
+    tick(hub)
+    assert [m["text"].split(":")[0] for m in sink.wait(1)] == [f"Pengingat reservasi {late}"]
+    hub.stop()
+    clock.now = wib(2026, 12, 1, 7, 0)  # off over Monday 15.00: back on Tuesday, the day itself
+    hub, _ = hub_at(clock, whatsapp(sink))
+    tick(hub)
+    assert settled(hub, never, "day_before", "dropped") == ("dropped", "the booking's day has begun")
+    clock.now = wib(2026, 12, 1, 9, 0)
+    tick(hub)
+    settled(hub, never, "hour_before", "sent")
+    assert [m["text"].split(":")[0] for m in sink.wait(2)][
+        1
+    ] == f"Reservasi {never} hari ini pukul 10.00-10.30"
+
+
 def test_an_english_booking_is_reminded_in_english_and_a_late_booking_gets_no_day_before_one(hub_at, sink):
     hub, clock = hub_at(wib(2026, 11, 29, 16, 0), whatsapp(sink))  # Sunday, after 15.00
     code = booked(hub, "10:00", lang="en")
@@ -223,8 +247,8 @@ def test_a_cancelled_bookings_reminders_are_dropped_at_once_and_never_leave(hub_
 
 
 def test_a_reminder_is_retried_while_the_channel_is_down_and_dropped_when_the_slot_begins(hub_at, sink):
-    # give_up_minutes above the hour: here it is the slot's start that ends the retries
-    hub, clock = hub_at(SATURDAY, whatsapp(sink, give_up_minutes=120), remind_day_before_at="")
+    # a ticket's give-up after a minute is not a reminder's: the slot's start ends its retries
+    hub, clock = hub_at(SATURDAY, whatsapp(sink, give_up_minutes=1), remind_day_before_at="")
     code = booked(hub)
     assert set(rows(hub, code)) == {"hour_before"}
     sink.fail(503)
