@@ -336,6 +336,10 @@ class RegencyConfig:
     resend_per_minute: int = 10
 
 
+#: When the day-before reminder of a booking leaves, by default (immutable, so shared).
+REMIND_DAY_BEFORE_AT: Final = TimeOfDay(15, 0)
+
+
 @dataclass(frozen=True)
 class BookingConfig:
     """Booking a time for another day (reservasi, docs/reservasi.md).
@@ -356,7 +360,7 @@ class BookingConfig:
     days_ahead: int = 14
     grace_minutes: int = 15
     services: tuple[str, ...] = ()
-    remind_day_before_at: TimeOfDay | None = TimeOfDay(15, 0)
+    remind_day_before_at: TimeOfDay | None = REMIND_DAY_BEFORE_AT
     remind_minutes_before: int = 60
     keep_days: int = 90
 

@@ -321,7 +321,10 @@ class QueueState:
         # priority is the officer's to grant, at the counter, on seeing the citizen
         data["priority"] = False
         code = self._check_in_code(token)
-        return [ev("ticket_issued", data), ev("phone_ticket", {"ticket": data["ticket"], "check_in_code": code})]
+        return [
+            ev("ticket_issued", data),
+            ev("phone_ticket", {"ticket": data["ticket"], "check_in_code": code}),
+        ]
 
     def _admit_phone(self, svc: ServiceQueue, holder: str) -> None:
         """One active ticket per phone, and phone tickets at most `[join] share` of the day's."""
@@ -329,7 +332,8 @@ class QueueState:
         if held is not None and self.tickets[held].state in (WAITING, CALLED):
             raise DomainError("phone_ticket_active", ticket=held)
         join = self.cfg.join
-        if svc.remote_issued >= max(join.free, join.share * (svc.issued + 1)):
+        # counting the new ticket itself: the share is never passed, not even by one
+        if svc.remote_issued + 1 > max(join.free, join.share * (svc.issued + 1)):
             raise DomainError("phone_share_reached", service=svc.letter)
 
     def _check_in_code(self, token: str) -> str:

@@ -16,6 +16,7 @@ from antrian.extensions.homeassistant import HomeAssistant
 from antrian.extensions.speakers import Speakers
 from antrian.extensions.updates import FirmwareUpdates
 from antrian.extensions.web import WebPages
+from antrian.join.extension import PhoneJoin
 from antrian.notify.extension import Notifications
 from antrian.regency.extension import RegencyLink
 from antrian.reports.extension import Reports
@@ -31,6 +32,7 @@ BUILTIN: Final[tuple[type[Extension], ...]] = (
     FirmwareUpdates,
     Survey,
     Bookings,
+    PhoneJoin,
     Reports,
     WebPages,
     Backups,
@@ -45,6 +47,7 @@ __all__ = [
     "FirmwareUpdates",
     "HomeAssistant",
     "Notifications",
+    "PhoneJoin",
     "RegencyLink",
     "Reports",
     "Speakers",

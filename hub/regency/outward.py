@@ -34,7 +34,18 @@ PRIVATE_FIELDS: Final[Mapping[str, Mapping[str, str]]] = {
 #: event type with a phone number or a name stays inside the office even before it is listed
 #: above (tests/regency checks that every field of the contract's events is known here).
 NEVER_OUT: Final = frozenset(
-    {"token", "booking", "check_in_code", "phone", "phone_number", "msisdn", "name", "nik", "contact", "email"}
+    {
+        "token",
+        "booking",
+        "check_in_code",
+        "phone",
+        "phone_number",
+        "msisdn",
+        "name",
+        "nik",
+        "contact",
+        "email",
+    }
 )
 
 

@@ -28,8 +28,10 @@ def shell(
     csrf: str = "",
     boot: dict[str, Any] | None = None,
     user: str | None = None,
+    head: str = "",
 ) -> str:
-    """A whole page: `page` names the body class and the script (`/static/{page}.js`)."""
+    """A whole page: `page` names the body class and the script (`/static/{page}.js`);
+    `head` is markup of the page's own for the head (a phone page's manifest)."""
     t = texts(lang)
     other = "en" if lang != "en" else "id"
     nav = ""
@@ -62,7 +64,7 @@ def shell(
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'
         f'<meta name="viewport" content="width=device-width,initial-scale=1">'
         f'<meta name="csrf" content="{escape(csrf)}"><title>{escape(title)}</title>'
-        f'<link rel="stylesheet" href="/static/app.css"></head>'
+        f'<link rel="stylesheet" href="/static/app.css">{head}</head>'
         f'<body class="page-{page}">{nav}{body}'
         f'<div id="offline" class="offline" hidden>{escape(t["offline"])}</div>'
         f'{_json_script(boot_data)}<script src="/static/common.js"></script>{script}'

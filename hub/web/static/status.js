@@ -12,6 +12,13 @@
       <div class="svc-name" id="svc"></div>
       <div class="state" id="state"></div>
       <div class="notice ready" id="ready" hidden>${esc(T.get_ready)}</div>
+      <div class="checkin" id="checkin" hidden>
+        <div class="label">${esc(T.checkin_title)}</div>
+        <div class="checkin-code" id="checkin-code"></div>
+        <div class="qr" id="checkin-qr"></div>
+        <p>${esc(T.checkin_how)}</p>
+      </div>
+      <p class="checkin-done" id="checkin-done" hidden></p>
       <div class="facts" id="facts">
         <div><div class="label">${esc(T.people_ahead)}</div><div class="num" id="ahead"></div></div>
         <div><div class="label">${esc(T.estimated_call)}</div><div class="num small" id="eta"></div></div>
@@ -99,6 +106,26 @@
     };
   }
 
+  /* A ticket taken from a phone: until its holder checks in, the code (and its QR) that a
+     kiosk takes; after, a word that all is well; passed over, what to do now. */
+  let checkinShown = null;
+  async function showCheckin(v) {
+    const box = document.getElementById("checkin");
+    const done = document.getElementById("checkin-done");
+    const pending = v.remote && !v.checked_in && v.state === "waiting";
+    box.hidden = !pending;
+    done.hidden = !v.remote || pending || !["waiting", "skipped"].includes(v.state);
+    done.textContent = v.state === "skipped" && !v.checked_in ? T.checkin_missed : T.checkin_done;
+    if (!pending || checkinShown === v.check_in_code) return;
+    checkinShown = v.check_in_code;
+    document.getElementById("checkin-code").textContent = v.check_in_code;
+    try {
+      const r = await fetch(`/api/ambil/checkin/${encodeURIComponent(BOOT.token)}`, { credentials: "same-origin" });
+      const body = await r.json();
+      if (body.status === "ok" && body.data.qr) document.getElementById("checkin-qr").innerHTML = body.data.qr;
+    } catch { checkinShown = null; /* the code itself is on the screen; the QR comes next time */ }
+  }
+
   function render(v) {
     const card = document.getElementById("card");
     if (v.gone) {
@@ -110,6 +137,7 @@
       return;
     }
     card.className = `status-card state-${v.state}`;
+    showCheckin(v);
     document.getElementById("office").textContent = v.office;
     document.getElementById("ticket").textContent = v.ticket;
     document.getElementById("prio").hidden = !v.priority;
