@@ -34,8 +34,17 @@ STATUS_MS = 1000
 #: Refusals the kiosk prints a slip for (`data.code` of the hub's error answer). The hub's
 #: `error` says it all in the office's language: for `office_closed` why, and when it opens
 #: ("Kantor tutup (Hari Raya Natal). Buka lagi Senin, 28 Desember 2026 pukul 07.30.").
-SLIPS = ("not_served_today", "quota_reached", "office_closed", "booking_unknown", "booking_used")
-#: The longest line a QR scanner may send: a booking code is 6 characters; anything longer is
+SLIPS = (
+    "not_served_today",
+    "quota_reached",
+    "office_closed",
+    "booking_unknown",
+    "booking_used",
+    # a phone ticket's code scanned again, or after its turn passed (docs/ambil-dari-hp.md)
+    "already_checked_in",
+    "check_in_missed",
+)
+#: The longest line a QR scanner may send: a code (a booking's, a phone ticket's) is 6 characters; anything longer is
 #: not one and is dropped whole.
 SCAN_MAX = 32
 

@@ -1,7 +1,8 @@
 """The ESP32 kiosk with a QR scanner module (GM65-like) on its second UART, on the real
 MicroPython interpreter against the real hub: a citizen holds the booking's QR to the scanner,
 the kiosk checks it in and prints the ticket; the same code again prints a slip saying it was
-used; a line that is no code (too long) is dropped without asking the hub."""
+used; a line that is no code (too long) is dropped without asking the hub. A ticket taken from a
+phone is checked in by the code its page shows, the same way."""
 
 from __future__ import annotations
 
@@ -14,6 +15,7 @@ import pytest
 from escpos_decode import decode
 from harness import kiosk_config, nth_answer, online
 
+from tests.kit import Probe
 from tests.kit.office import ALL_DAY, SLUG, kiosk, office
 
 TZ = "Asia/Jakarta"
@@ -93,3 +95,37 @@ def test_a_scanned_booking_code_prints_its_ticket_and_a_second_scan_prints_why_n
     time.sleep(1.0)
     assert watcher.count(REQUEST) == 2
     assert printed(fw, n) == []
+
+
+@pytest.mark.parametrize("hub_config", [BOOKING_OFFICE])
+def test_a_phone_tickets_code_scanned_checks_it_in_and_prints_its_number(broker, hub, watcher, firmware):
+    client = Probe(broker)
+    client.subscribe("antrian/kantor/hub/response/take_ticket")
+    try:
+        taken = client.request(
+            "antrian/kantor/hub/request/take_ticket",
+            "antrian/kantor/hub/response/take_ticket",
+            {"service": "A", "actor": "phone:test-holder"},
+        )
+    finally:
+        client.close()
+    assert taken["status"] == "ok", taken
+    code = taken["data"]["check_in_code"]
+    cfg = kiosk_config(broker)
+    cfg["kiosk"]["scanner"] = {"id": 1, "baud": 9600, "tx": 26, "rx": 27}
+    fw = firmware(cfg)
+    online(fw)
+
+    n, answer = scanned(fw, watcher, code, 1)
+    assert answer["status"] == "ok", answer
+    assert (answer["data"]["ticket"], answer["data"]["check_in"]) == ("A-001", "remote")
+    fw.wait_cut(since=n)
+    [ticket] = printed(fw, n)  # the phone's number on paper too
+    assert "A-001" in " ".join(ticket.texts())
+
+    time.sleep(0.5)
+    n, again = scanned(fw, watcher, code, 2)
+    assert again["data"]["code"] == "already_checked_in"
+    fw.wait_cut(since=n)
+    [slip] = printed(fw, n)
+    assert "sudah tercatat hadir" in " ".join(slip.texts())
