@@ -83,6 +83,9 @@ def ticket_detail(cfg: Config, ticket: Ticket, now: datetime) -> dict[str, Any]:
         "issued_at": ticket.issued_at.astimezone(tz).strftime("%H.%M"),
         "waited_min": minutes_between(ticket.issued_at, waited_until),
         "recalls": ticket.recalls,
+        # a ticket from a phone: the officer sees whether its holder has come (checked in)
+        "phone": ticket.remote,
+        "checked_in": ticket.checked_in,
         "history": [
             {"from": a, "to": b, "at": at.astimezone(tz).strftime("%H.%M")} for a, b, at in ticket.history
         ],

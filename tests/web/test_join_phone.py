@@ -169,3 +169,19 @@ def test_a_script_meets_the_limits_per_address_per_service_per_phone_and_csrf(ph
     assert [a[0] for a in answers] == [200, 200, 200, 200, 429, 429]
     assert "Coba lagi dalam" in answers[4][1]["error"]
     assert phone_hub.service("B")["issued"] == 4
+
+
+def test_the_officer_sees_a_phone_ticket_not_checked_in_and_checks_its_holder_in(
+    phone_hub, new_page, login, probe
+):
+    taken = mqtt(probe, phone_hub, "take_ticket", service="C", actor="phone:at-the-counter")
+    assert taken["status"] == "ok", taken
+    page = new_page()
+    login(page, phone_hub.base, "officer", "/officer?counter=3")
+    page.wait_for_selector("#phone-C-001")
+    assert "belum check-in" in (page.text_content("#phone-C-001") or "")
+    page.click("#checkin-C-001")
+    page.wait_for_selector("#result.ok")
+    assert "C-001 tercatat hadir" in (page.text_content("#result") or "")
+    page.wait_for_selector("#phone-C-001", state="detached")
+    assert mqtt(probe, phone_hub, "call_next", counter=3)["data"]["serving"] == "C-001"

@@ -76,7 +76,7 @@
     const where = c ? c.name : String(counter);
     const events = d.events || [];
     const ticket = d.ticket || body.ticket || "";
-    if (command === "check_in") return fmt(T.booking_checked_in_ok, { ticket });
+    if (command === "check_in") return fmt(d.check_in === "remote" ? T.phone_checked_in_ok : T.booking_checked_in_ok, { ticket });
     if (command === "set_priority") return fmt(body.priority ? T.ok_priority_on : T.ok_priority_off, { ticket });
     if (command === "counter_status") return T[`ok_counter_${body.status}`] || "";
     if (events.includes("ticket_called")) return fmt(T.ok_called, { ticket: d.serving || ticket, counter: where });
@@ -140,6 +140,7 @@
     if (!b) return;
     const ticket = b.dataset.ticket;
     if (b.dataset.do === "call") { const why = takeReason(); act("call_ticket", { ticket, ...(why ? { reason: why } : {}) }); }
+    else if (b.dataset.do === "checkin") send("check_in", { ticket });
     else if (b.dataset.do === "reinsert") { const why = takeReason(); send("reinsert", { ticket, ...(why ? { reason: why } : {}) }); }
     else if (b.dataset.do === "priority") {
       const input = document.getElementById("reason");
@@ -205,9 +206,11 @@
     document.getElementById("queue").innerHTML = rows.map((t) => `<li data-ticket="${esc(t.ticket)}" class="${t.priority ? "is-prio" : ""}">
         <span class="code">${esc(t.ticket)}</span>
         ${t.priority ? `<span class="prio-badge">${esc(T.priority_tag)}</span>` : ""}
+        ${t.phone && !t.checked_in ? `<span class="phone-badge" id="phone-${esc(t.ticket)}">${esc(T.phone_badge)}</span>` : ""}
         <span class="what">${esc(t.service_name)}${t.history.length ? ` <small>(${esc(fmt(T.from_service, { from: t.history[t.history.length - 1].from }))})</small>` : ""}</span>
         <span class="waited">${esc(waited(t))}</span>
-        <span class="acts"><button data-do="call" data-ticket="${esc(t.ticket)}" id="call-${esc(t.ticket)}">${esc(T.call_this)}</button>
+        <span class="acts">${t.phone && !t.checked_in ? `<button data-do="checkin" data-ticket="${esc(t.ticket)}" id="checkin-${esc(t.ticket)}">${esc(T.phone_checkin)}</button>` : ""}
+        <button data-do="call" data-ticket="${esc(t.ticket)}" id="call-${esc(t.ticket)}">${esc(T.call_this)}</button>
         <button data-do="priority" data-ticket="${esc(t.ticket)}" data-priority="${t.priority ? "0" : "1"}" id="prio-${esc(t.ticket)}"
           title="${esc(t.priority ? T.priority_remove : T.priority_mark)}">${esc(t.priority ? T.priority_remove : T.priority_mark)}</button></span></li>`).join("");
   }
@@ -217,6 +220,7 @@
     document.getElementById("skipped-empty").hidden = rows.length > 0;
     document.getElementById("skipped").innerHTML = rows.map((t) => `<li data-ticket="${esc(t.ticket)}">
         <span class="code">${esc(t.ticket)}</span><span class="what">${esc(t.service_name)}</span>
+        ${t.phone && !t.checked_in ? `<span class="phone-badge">${esc(T.phone_missed_badge)}</span>` : ""}
         <span class="acts"><button data-do="reinsert" data-ticket="${esc(t.ticket)}" id="reinsert-${esc(t.ticket)}">${esc(T.reinsert)}</button></span></li>`).join("");
   }
 
