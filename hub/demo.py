@@ -375,6 +375,10 @@ def demo_config(lang: str, db: str, host: str, port: int) -> Config:
         database=db,
         tts_cache=str(TTS_CACHE),
         devices=demo_devices(base.counters, [s.letter for s in base.services]),
+        # the citizen's own pages too: a ticket from a phone (known by its token: the demo
+        # sends no SMS) and a booking for another day
+        join=replace(base.join, enabled=True, verify="device"),
+        booking=replace(base.booking, enabled=True),
     )
 
 
@@ -413,7 +417,10 @@ async def _demo(args: argparse.Namespace) -> int:
         await asyncio.wait_for(service.connected.wait(), 10)
         base = f"http://127.0.0.1:{web_port}"
         print(
-            f"Web: {base}/tv  {base}/kiosk?key={kiosk_key}  {base}/officer  {base}/admin", *logins, sep="\n"
+            f"Web: {base}/tv  {base}/kiosk?key={kiosk_key}  {base}/officer  {base}/admin",
+            f"HP: {base}/ambil  {base}/reservasi",
+            *logins,
+            sep="\n",
         )
         say("start", n=len(cfg.counters), services=", ".join(s.letter for s in cfg.services))
         audio_out = Path(args.audio_dir) if args.audio_dir else Path(tmp.name) / "suara"
