@@ -75,7 +75,8 @@ class CodeBook:
         return code
 
     def take(self, tag: str, code: str, now: datetime) -> Pending:
-        """The pending entry the right code unlocks (and uses up), or CodeError."""
+        """The pending entry the right code unlocks, or CodeError. The entry stays until `used`:
+        a ticket the queue then refuses (one already held, the share) costs no new code."""
         entry = self._pending.get(tag)
         if entry is None or entry.expires < now:
             self._pending.pop(tag, None)
@@ -86,8 +87,12 @@ class CodeBook:
                 self._pending.pop(tag, None)
                 raise CodeError("join.code_void", n=MAX_TRIES)
             raise CodeError("join.code_wrong", left=MAX_TRIES - entry.tries)
-        del self._pending[tag]
+        entry.tries -= 1  # a right code is no wrong try
         return entry
+
+    def used(self, tag: str) -> None:
+        """The code took its ticket: it can never take another."""
+        self._pending.pop(tag, None)
 
     def forget(self, tag: str) -> None:
         """Drop a number's code (the sending failed: the citizen may ask again at once)."""

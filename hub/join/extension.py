@@ -197,7 +197,7 @@ class PhoneJoin(Extension):
             return self._refuse("join.bad_service", lang, 400)
         mode = self.verify_mode()
         now = self.clock()
-        e164 = channel = None
+        e164 = channel = tag = None
         if mode == "otp":
             notify = self.notify
             try:
@@ -227,6 +227,8 @@ class PhoneJoin(Extension):
             data = body.get("data") or {}
             return Refusal(str(data.get("code", "error")), str(body.get("error", "")), 409)
         ticket: dict[str, Any] = body["data"]
+        if tag is not None:
+            self.codes.used(tag)
         log.info("ticket %s taken from a phone (%s)", ticket["ticket"], mode)
         if e164 is not None and channel is not None and self.notify is not None:
             # the number just proven gets the ticket's messages, as if given on its page

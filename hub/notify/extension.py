@@ -312,7 +312,18 @@ class Notifications(Extension):
             if not view["get_ready"]:
                 continue
             at = view["estimated_call_at"]
-            if at:  # already the office's time, to five minutes ("09.55")
+            if tk.remote and not tk.checked_in:
+                # taken from a phone, holder not yet in: the one thing to do now is come and
+                # check in, or the turn is passed over (`antrian.join`)
+                writes += self._message(
+                    code,
+                    "almost",
+                    now,
+                    key="notify.almost_check_in",
+                    ahead=view["ahead"],
+                    checkin=tk.check_in_code or "",
+                )
+            elif at:  # already the office's time, to five minutes ("09.55")
                 writes += self._message(
                     code, "almost", now, key="notify.almost", ahead=view["ahead"], time=at
                 )

@@ -135,6 +135,37 @@ def test_a_phone_proves_its_number_with_the_code_the_sms_brings_in_three_taps(sm
     # the number proven is the ticket's for its messages: nothing to type again
     answer = json.loads(Browser(sms_hub, "127.0.0.62").request("GET", f"/api/notify/{token}")[2])
     assert answer["data"]["subscription"]["phone"] == "+62812****7890"
+    # nobody is ahead: "almost your turn" leaves at once, and says to come and check in
+    check_in = (page.text_content("#checkin-code") or "").strip()
+    almost = sms_hub.smsd.wait_transmitted(2)[1]
+    assert almost.to == "+6281234567890"
+    assert "A-001" in almost.text
+    assert check_in in almost.text
+    assert "check-in" in almost.text
+
+
+def test_a_code_takes_one_ticket_and_a_refused_ticket_does_not_use_it_up(sms_hub):
+    phone = Browser(sms_hub, "127.0.0.63")
+    phone.request("GET", "/ambil")
+    headers = {"Content-Type": "application/json", "X-CSRF-Token": phone.csrf("/ambil")}
+    sent_before = len(sms_hub.smsd.transmitted())
+
+    def post(path: str, body: dict[str, Any], client: Browser = phone) -> dict[str, Any]:
+        sent = {**headers, "X-CSRF-Token": client.csrf("/ambil")}
+        return json.loads(client.request("POST", path, json.dumps(body).encode(), sent)[2])
+
+    assert post("/api/ambil/kode", {"phone": "0813 1111 2222"})["status"] == "ok"
+    sms = sms_hub.smsd.wait_transmitted(sent_before + 1)[-1]
+    code = re.search(r"\b(\d{6})\b", sms.text).group(1)
+    refused = post("/api/ambil", {"service": "Z", "phone": "0813 1111 2222", "code": code})
+    assert refused["data"]["code"] == "bad_service"
+    taken = post("/api/ambil", {"service": "B", "phone": "+62 813-1111-2222", "code": code})
+    assert taken["status"] == "ok", taken
+    # (from another address: this one has taken its two tickets of the minute)
+    again = post(
+        "/api/ambil", {"service": "C", "phone": "081311112222", "code": code}, Browser(sms_hub, "127.0.0.64")
+    )
+    assert again["data"]["code"] == "code_expired"  # used: one code, one ticket
 
 
 def _take(phone: Browser, service: str, csrf: bool = True) -> tuple[int, dict[str, Any]]:
