@@ -266,3 +266,35 @@ def test_while_the_kiosk_issues_nothing_the_entry_is_off_and_a_scan_opens_nothin
     assert (answer["data"]["code"], answer["data"]["holiday"]) == ("office_closed", "Hari Jadi Kabupaten")
     assert answer["error"].startswith("Kantor tutup (Hari Jadi Kabupaten).")
     assert booking_state(closed_hub, code)["state"] == "booked"
+
+
+def test_a_phone_tickets_code_scanned_at_the_tablet_checks_its_holder_in_without_a_new_slip(
+    hub, new_page, probe
+):
+    client = probe(hub)
+    client.subscribe("antrian/kantor/hub/response/take_ticket")
+    taken = client.request(
+        "antrian/kantor/hub/request/take_ticket",
+        "antrian/kantor/hub/response/take_ticket",
+        {"service": "E", "actor": "phone:tablet-test"},
+    )
+    assert taken["status"] == "ok", taken
+    kiosk = new_page(1280, 800)
+    kiosk.goto(hub.kiosk())
+    expect(kiosk.locator(".svc-btn").first).to_be_visible()
+    printed_before = len(hub.printer.read_bytes()) if hub.printer.exists() else 0
+    kiosk.keyboard.type(taken["data"]["check_in_code"])  # the phone's QR held to the scanner
+    kiosk.keyboard.press("Enter")
+    expect(kiosk.locator("#checked-in")).to_have_text(
+        f"Anda sudah tercatat hadir. Nomor Anda {taken['data']['ticket']}"
+    )
+    expect(kiosk.locator("#issued-ticket")).to_have_text(taken["data"]["ticket"])
+    assert (
+        len(hub.printer.read_bytes()) if hub.printer.exists() else 0
+    ) == printed_before  # the phone is the slip
+    # the same code again: refused in words, nothing else happens
+    kiosk.click("#close")
+    kiosk.click("#has-code")
+    kiosk.keyboard.type(taken["data"]["check_in_code"])
+    kiosk.keyboard.press("Enter")
+    expect(kiosk.locator("#code-error")).to_contain_text("sudah tercatat hadir")
