@@ -1294,10 +1294,13 @@ def _booking(table: BookingTable, letters: set[str]) -> BookingConfig:
     )
 
 
-def _join(table: JoinTable, letters: set[str]) -> JoinConfig:
+def _join(table: JoinTable, letters: set[str], channel: bool) -> JoinConfig:
     unknown = sorted(set(table.services) - letters)
     if unknown:
         raise ConfigError(f"join.services: no service {', '.join(unknown)} is configured")
+    if table.enabled and table.verify == "otp" and not channel:
+        # said now, not by every citizen's phone at the first code
+        raise ConfigError('join.verify = "otp" sends codes: set [notify] sms_smsdrc or apprise_url')
     return JoinConfig(
         enabled=table.enabled,
         verify=table.verify,
@@ -1344,7 +1347,7 @@ def parse_config(raw: Mapping[str, Any]) -> Config:
         homeassistant=HomeAssistantConfig(discovery=file.homeassistant.discovery),
         regency=RegencyConfig(enabled=file.regency.enabled, resend_per_minute=file.regency.resend_per_minute),
         booking=_booking(file.booking, letters),
-        join=_join(file.join, letters),
+        join=_join(file.join, letters, bool(file.notify.sms_smsdrc or file.notify.apprise_url)),
         services=services,
         counters=counters,
         devices=_devices(file.devices, letters, {c.number for c in counters}),
