@@ -102,3 +102,28 @@ def test_central_benchmark_runs_and_prints_every_figure():
         ),
     )
     assert "x that" in out  # the bridged throughput is compared with the bare central broker
+
+
+def test_phone_tickets_benchmark_runs_and_prints_every_figure():
+    out = quick_run_prints(
+        "bench_join.py",
+        (
+            "raw broker QoS 1 round trip",
+            "bare aiomqtt responder",
+            "HTTP kiosk page POST /api/ticket",
+            "HTTP phone page POST /api/ambil",
+            "MQTT take_ticket, kiosk device",
+            "MQTT take_ticket, hub/request no actor",
+            "MQTT take_ticket, hub/request phone:<n>",
+            "no actor: first 50 / last 50",
+            "phone:<n>: first 50 / last 50",
+            "hub resident memory",
+            "call_next, K=0",
+            "call_next passing over K=10",
+            "call_next passing over K=100",
+            "call_next passing over K=500",
+        ),
+    )
+    assert "x kiosk" in out  # the phone page is compared with the kiosk page
+    assert "x no actor" in out  # a phone's take_ticket with the same request without an actor
+    assert "x K=0" in out  # each pass-over with the call that passes over nothing
