@@ -228,7 +228,9 @@ class WebConfig:
     login_max_failures: int = 5
     login_lockout_minutes: int = 15
     login_delay: float = 1.0
-    #: Cookies only over HTTPS: set when the pages are served over TLS (a reverse proxy).
+    #: Cookies only over HTTPS, always: set when every page is served over TLS. Without it a
+    #: request that came over HTTPS (directly, or through a trusted proxy saying
+    #: `X-Forwarded-Proto: https`) still gets Secure cookies, and the LAN's http pages work.
     secure_cookies: bool = False
     #: Reverse proxies whose `X-Forwarded-For` names the client (for the per-client limits).
     trusted_proxies: tuple[str, ...] = ()

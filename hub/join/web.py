@@ -111,7 +111,7 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
                 samesite="Lax",
                 path="/",
                 max_age=DEVICE_COOKIE_DAYS * 86400,
-                secure=app.cfg.web.secure_cookies,
+                secure=app.secure_cookies(request),
             )
         return resp
 

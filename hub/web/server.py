@@ -458,6 +458,12 @@ class WebApp:
             raise web.HTTPForbidden(text=texts(self.lang(request))["forbidden"])
         return user
 
+    def secure_cookies(self, request: web.Request) -> bool:
+        """Whether this answer's cookies are Secure (sent back over HTTPS only): always with
+        `[web] secure_cookies`, else when this request came over HTTPS. The office's LAN pages
+        on plain http keep working while the internet side behind a proxy gets Secure ones."""
+        return self.cfg.web.secure_cookies or bool(request.get("https"))
+
     def public_base(self, request: web.Request) -> str:
         """Where phones reach the hub: the configured public URL, else the address used here."""
         if self.cfg.office.public_url != OfficeConfig().public_url:
@@ -505,6 +511,12 @@ async def identify(
     request["address"] = client_address(
         request.remote, request.headers.get("X-Forwarded-For"), app.cfg.web.trusted_proxies
     )
+    # reached over HTTPS: directly, or through a trusted reverse proxy that says so (the
+    # phone page behind Caddy or nginx, docs/ambil-dari-hp.md); its cookies are then Secure
+    request["https"] = request.secure or (
+        request.remote in app.cfg.web.trusted_proxies
+        and request.headers.get("X-Forwarded-Proto", "").strip().lower() == "https"
+    )
     anon = request.cookies.get(ANON_COOKIE)
     new_anon = None
     if not anon or len(anon) > 64:
@@ -530,7 +542,7 @@ async def identify(
             httponly=True,
             samesite="Strict",
             path="/",
-            secure=app.cfg.web.secure_cookies,
+            secure=app.secure_cookies(request),
         )
     resp.headers.setdefault("X-Frame-Options", "DENY")
     resp.headers.setdefault("X-Content-Type-Options", "nosniff")
@@ -619,7 +631,7 @@ async def kiosk(request: web.Request) -> web.Response:
             samesite="Strict",
             path="/",
             max_age=KIOSK_COOKIE_DAYS * 86400,
-            secure=app.cfg.web.secure_cookies,
+            secure=app.secure_cookies(request),
         )
         return resp
     if app.accounts.kiosk_name(request.cookies.get(KIOSK_COOKIE)) is None:
@@ -772,7 +784,7 @@ async def login(request: web.Request) -> web.Response:
         samesite="Strict",
         path="/",
         max_age=12 * 3600,
-        secure=app.cfg.web.secure_cookies,
+        secure=app.secure_cookies(request),
     )
     raise found
 
@@ -811,7 +823,7 @@ async def logout(request: web.Request) -> web.Response:
     await _checked_form(app, request)
     app.accounts.close_session(request.cookies.get(SESSION_COOKIE))
     resp = web.HTTPFound("/login")
-    resp.del_cookie(SESSION_COOKIE, path="/", secure=app.cfg.web.secure_cookies)
+    resp.del_cookie(SESSION_COOKIE, path="/", secure=app.secure_cookies(request))
     raise resp
 
 

@@ -19,7 +19,12 @@ from tests.notify.conftest import GammuSmsd
 #: A phone's screen.
 PHONE = (390, 844)
 
-phone_hub = hub_fixture("phonehub", "\n[join]\nenabled = true\nfree = 100\nper_service_per_minute = 4\n")
+#: 127.0.0.80 plays the office's reverse proxy (Caddy or nginx in front of the hub).
+PROXY = "127.0.0.80"
+phone_hub = hub_fixture(
+    "phonehub",
+    f'trusted_proxies = ["{PROXY}"]\n[join]\nenabled = true\nfree = 100\nper_service_per_minute = 4\n',
+)
 
 
 @pytest.fixture(scope="module")
@@ -216,3 +221,17 @@ def test_the_officer_sees_a_phone_ticket_not_checked_in_and_checks_its_holder_in
     assert "C-001 tercatat hadir" in (page.text_content("#result") or "")
     page.wait_for_selector("#phone-C-001", state="detached")
     assert mqtt(probe, phone_hub, "call_next", counter=3)["data"]["serving"] == "C-001"
+
+
+def test_behind_the_https_proxy_the_phones_cookies_are_secure_and_the_lan_pages_keep_theirs(phone_hub):
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-For": "198.51.100.7"}
+    proxy = Browser(phone_hub, PROXY)
+    proxy.request("GET", "/ambil", headers=forwarded)
+    assert {c.split("=")[0] for c in proxy.set_cookie} == {"antrian_anon", "antrian_hp"}
+    assert all("Secure" in c for c in proxy.set_cookie), proxy.set_cookie
+    # the same header from anyone else proves nothing; the office LAN's http page as before
+    for address, headers in (("127.0.0.81", forwarded), ("127.0.0.82", {})):
+        lan = Browser(phone_hub, address)
+        lan.request("GET", "/ambil", headers=headers)
+        assert lan.set_cookie
+        assert not any("Secure" in c for c in lan.set_cookie), lan.set_cookie
