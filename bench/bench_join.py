@@ -183,46 +183,80 @@ def http_rows(hub: Hub, n: int) -> list[tuple[str, str, str]]:
     ]
 
 
-def mqtt_rows(hub: Hub, n: int, echo50: float, waiting: int) -> list[tuple[str, str, str]]:
-    """take_ticket at 100/s: from a kiosk device, on hub/request without an actor, by phones.
-    The three take turns in batches of 50, so the day grows alike under each; nothing is
-    called meanwhile, so the queue grows from `waiting` by 3n. The first and the last batch of
-    each show what the length of the queue costs."""
-    topic_hub = T.hub_request("take_ticket")
-    runs = (
-        ("MQTT take_ticket, kiosk device", T.device_request("kiosk-1", "take_ticket"), False),
-        ("MQTT take_ticket, hub/request no actor", topic_hub, False),
-        ("MQTT take_ticket, hub/request phone:<n>", topic_hub, True),
+#: take_ticket over MQTT: from a kiosk device, on hub/request without an actor, by phones.
+KINDS = (
+    ("kiosk device", T.device_request("kiosk-1", "take_ticket"), False),
+    ("hub/request no actor", T.hub_request("take_ticket"), False),
+    ("hub/request phone:<n>", T.hub_request("take_ticket"), True),
+)
+
+
+def drain(hub: Hub, calls: int, tag: str) -> None:
+    """Counter 2 (services A, B, C, E) calls `calls` times: each call passes over the phone
+    tickets ahead of it at once, so the queue is empty again (an empty queue answers an error)."""
+    requests(
+        hub.cl,
+        T.device_request("pad-2", "call_next"),
+        [{"transaction": f"{tag}-{i}"} for i in range(calls)],
+        None,
     )
-    step(f"MQTT take_ticket: {n} each from a kiosk device, hub/request, phones, at 100/s")
-    lat: dict[str, list[float]] = {label: [] for label, _, _ in runs}
-    issued = dict.fromkeys(lat, 0)
+
+
+def take_in_turn(hub: Hub, n: int, kinds: tuple[int, ...], tag: str, served: bool) -> list[list[float]]:
+    """n take_ticket of each kind at 100/s, in turn in batches of 50 (the day grows alike
+    under each); `served`: the counter empties the queue after each turn. Seconds, per kind."""
+    lat: list[list[float]] = [[] for _ in kinds]
     for start in range(0, n, MQTT_BATCH):
-        for k, (label, topic, phone) in enumerate(runs):
+        for slot, k in enumerate(kinds):
+            _, topic, phone = KINDS[k]
             load: list[dict[str, object]] = [
-                {"service": "ABCDE"[i % 5], "transaction": f"mqtt-{k}-{i}"}
+                {"service": CALLED[i % 4], "transaction": f"{tag}-{k}-{i}"}
                 for i in range(start, min(n, start + MQTT_BATCH))
             ]
             if phone:
                 for p in load:
-                    p["actor"] = f"phone:bench-{p['transaction']}"
-            lat[label] += requests(hub.cl, topic, load, 100.0)[0]
-            issued[label] += sum(hub.cl.bodies[str(p["transaction"])].get("status") == "ok" for p in load)
-    ref50 = figures(lat[runs[1][0]])[0]
+                    p["actor"] = f"phone:{p['transaction']}"
+            lat[slot] += requests(hub.cl, topic, load, 100.0)[0]
+            bad = [p for p in load if hub.cl.bodies[str(p["transaction"])].get("status") != "ok"]
+            if bad:
+                raise RuntimeError(f"take_ticket refused: {hub.cl.bodies[str(bad[0]['transaction'])]}")
+        if served:
+            drain(
+                hub,
+                sum(1 for _, _, phone in (KINDS[k] for k in kinds) if not phone) * MQTT_BATCH + 1,
+                f"{tag}-d{start}",
+            )
+    return lat
+
+
+def mqtt_rows(hub: Hub, n: int, echo50: float, waiting: int) -> list[tuple[str, str, str]]:
+    """take_ticket at 100/s, the three kinds in turn: first with the counter serving (the queue
+    stays short: the `waiting` D tickets of the HTTP part and at most a turn's 150), then with
+    nobody served, the queue growing by 2n, phones against no actor: what its length costs."""
+    step(f"MQTT take_ticket: {n} each from a kiosk device, hub/request, phones, at 100/s, served")
+    drain(hub, 4 * waiting, "http")  # the HTTP part's A, B, C and E tickets
+    lat = take_in_turn(hub, n, (0, 1, 2), "short", served=True)
     out: list[tuple[str, str, str]] = []
-    for label, _, phone in runs:
-        p50, p99 = figures(lat[label])
+    ref50 = figures(lat[1])[0]
+    for (label, _, phone), kind in zip(KINDS, lat, strict=True):
+        p50, p99 = figures(kind)
         versus = f" ({p50 / ref50:.2f}x no actor)" if phone else f" ({p50 / echo50:.1f}x bare responder)"
-        out.append((label, f"p50 {p50:.2f} ms{versus}", f"p99 {p99:.2f} ms; {issued[label]}/{n} issued"))
-    last = len(lat[runs[0][0]]) - MQTT_BATCH
-    for label, _, _ in runs[1:]:
-        first50 = figures(lat[label][:MQTT_BATCH])[0]
-        last50 = figures(lat[label][last:])[0]
         out.append(
             (
-                f"  {label.partition('hub/request ')[2]}: first {MQTT_BATCH} / last {MQTT_BATCH}",
+                f"MQTT take_ticket, {label}",
+                f"p50 {p50:.2f} ms{versus}",
+                f"p99 {p99:.2f} ms; queue <= {waiting + 3 * MQTT_BATCH}",
+            )
+        )
+    step(f"MQTT take_ticket: {n} each on hub/request, phones and no actor, nobody served")
+    lat = take_in_turn(hub, n, (1, 2), "long", served=False)
+    for (label, _, _), kind in zip(KINDS[1:], lat, strict=True):
+        first50, last50 = figures(kind[:MQTT_BATCH])[0], figures(kind[-MQTT_BATCH:])[0]
+        out.append(
+            (
+                f"  {label}, queue growing: first {MQTT_BATCH} / last {MQTT_BATCH}",
                 f"p50 {first50:.2f} ms / {last50:.2f} ms",
-                f"queue of {waiting:,} -> {waiting + 3 * n:,} waiting",
+                f"queue of {waiting:,} -> {waiting + 2 * n:,} waiting; p99 {figures(kind)[1]:.2f} ms",
             )
         )
     return out
@@ -317,7 +351,7 @@ def main() -> None:
             try:
                 n_http = 60 if quick else 300
                 rows += http_rows(hub, n_http)
-                rows += mqtt_rows(hub, 200 if quick else 1000, echo50, waiting=2 * n_http)
+                rows += mqtt_rows(hub, 200 if quick else 1000, echo50, waiting=2 * n_http // 5)
             finally:
                 rss = hub.close()
             rows.append(("hub resident memory after HTTP and MQTT", f"{rss:.1f} MB", ""))
