@@ -12,7 +12,10 @@ run on one broker of its own:
      time, phones and kiosk in turn: p50/p99 of N each and the ratio;
   2. MQTT: `take_ticket` on hub/request by the actor `phone:<n>` (what the phone part sends,
      admitted by the one-per-phone and share rules in the same commit), against the same
-     request without an actor and from a kiosk device, at a steady 100/s: p50/p99 and ratio;
+     request without an actor and from a kiosk device, at a steady 100/s, the three in turn:
+     p50/p99 and ratio, with a counter calling between turns (the queue stays short); then,
+     nobody called, phones against no actor while the queue grows (its first and last batch:
+     what the length of the queue costs each);
   3. the pass-over: `call_next` when the next tickets of the counter are K phone tickets not
      checked in (K = 0, 10, 100, 500), each call passing over all K at once (one decide, which
      copies the lanes) before it calls the kiosk ticket behind them. Each K on a fresh hub;
