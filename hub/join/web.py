@@ -8,6 +8,7 @@
 - `POST /api/ambil/kode` `{phone, channel?, lang?}`: sends a code (`verify = "otp"`).
 - `POST /api/ambil` `{service, phone?, code?, transaction?, lang?}`: the ticket; the answer
   is the ticket's view with its status page's address and its check-in code.
+- `GET /ambil/poster`: the poster for the entrance, to print (admins only).
 - `GET /api/ambil/checkin/{token}`: the check-in code of a phone ticket and its QR, for the
   status page (only while the ticket waits to be checked in).
 
@@ -19,6 +20,7 @@ still meets the service's limit, the share, and one ticket per verified number.
 from __future__ import annotations
 
 import json
+from html import escape
 from typing import TYPE_CHECKING, Any, Final
 
 from aiohttp import web
@@ -146,6 +148,37 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
         headers = {"Cache-Control": "no-cache", "Service-Worker-Allowed": "/ambil"}
         return web.Response(text=_SW, content_type="text/javascript", headers=headers)
 
+    async def poster(request: web.Request) -> web.Response:
+        """The poster for the entrance, to print (admins only): the page's address as a QR code
+        and in letters, and the three steps. `?url=` prints another address (the office's
+        public one while the poster is made on the LAN); only an http(s) address is taken."""
+        app: WebApp = request.app[K_WEB]
+        app.need_user(request, ("admin",))
+        lang = app.lang(request)
+        words = texts(lang)
+        asked = request.rel_url.query.get("url", "")[:200]
+        url = asked if asked.startswith(("http://", "https://")) else f"{app.public_base(request)}/ambil"
+        steps = "".join(
+            f"<li>{escape(words[k])}</li>"
+            for k in ("poster_step_scan", "poster_step_take", "poster_step_check_in")
+        )
+        body = (
+            f'<main class="poster"><p class="office">{escape(app.cfg.office.name)}</p>'
+            f"<h1>{escape(words['poster_title'])}</h1>"
+            f'<div class="qr" id="poster-qr" data-url="{escape(url)}">{await app.qr.svg(url)}</div>'
+            f'<p class="url" id="poster-url">{escape(url)}</p><ol>{steps}</ol>'
+            f'<p class="fine">{escape(words["poster_kiosk"])}</p></main>'
+        )
+        html = pages.shell(
+            lang=lang,
+            title=f"{words['poster_title']} · {app.cfg.office.name}",
+            page="poster",
+            body=body,
+            csrf=app.csrf(request),
+            head='<link rel="stylesheet" href="/static/ambil.css">',
+        )
+        return web.Response(text=html, content_type="text/html", headers={"Cache-Control": "no-store"})
+
     async def offer(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]
         return _answer(part.offer(app.lang(request)))
@@ -208,6 +241,7 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
         web.get("/ambil", page),
         web.get("/ambil/manifest.webmanifest", manifest),
         web.get("/ambil/sw.js", service_worker),
+        web.get("/ambil/poster", poster),
         web.get("/api/ambil", offer),
         web.post("/api/ambil/kode", send_code),
         web.post("/api/ambil", take),

@@ -58,7 +58,7 @@ def shell(
             f"{who}</nav>"
         )
     boot_data = {"lang": lang, "text": t, **(boot or {})}
-    scripted = page not in ("login", "index", "error", "help")
+    scripted = page not in ("login", "index", "error", "help", "poster")
     script = f'<script src="/static/{page}.js"></script>' if scripted else ""
     return (
         f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8">'

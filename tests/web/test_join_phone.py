@@ -235,3 +235,20 @@ def test_behind_the_https_proxy_the_phones_cookies_are_secure_and_the_lan_pages_
         lan.request("GET", "/ambil", headers=headers)
         assert lan.set_cookie
         assert not any("Secure" in c for c in lan.set_cookie), lan.set_cookie
+
+
+def test_the_admin_prints_the_entrance_poster_with_the_pages_address_as_qr(phone_hub, new_page, login, shot):
+    anonymous = Browser(phone_hub, "127.0.0.83")
+    status, _, _ = anonymous.request("GET", "/ambil/poster")
+    assert status in (302, 303)  # to the login page: the poster is the admin's
+    page = new_page(794, 1123)  # A4 at 96 dpi
+    login(page, phone_hub.base, "admin", "/ambil/poster")
+    assert page.text_content("#poster-url") == f"{phone_hub.base}/ambil"  # the hub's own, by default
+    page.goto(f"{phone_hub.base}/ambil/poster?url=https://antrean.contoh.go.id/ambil")
+    assert page.text_content("#poster-url") == "https://antrean.contoh.go.id/ambil"
+    assert page.get_attribute("#poster-qr", "data-url") == "https://antrean.contoh.go.id/ambil"
+    assert page.locator("#poster-qr svg").count() == 1
+    assert "check-in di kios" in (page.text_content(".poster ol") or "")
+    shot(page, "ambil-poster")
+    page.goto(f"{phone_hub.base}/ambil/poster?url=javascript:alert(1)")  # not an address: the hub's own
+    assert page.text_content("#poster-url") == f"{phone_hub.base}/ambil"
