@@ -198,6 +198,13 @@ def local_day(now: datetime, cfg: Config) -> str:
     return now.astimezone(cfg.office.tz).date().isoformat()
 
 
+#: Events after which today's record of the office is as it was (for a regular ticket): the
+#: wait estimate goes on from its last forward run instead of starting again
+#: (`antrian.eta.Estimator.forecast`). Whether a phone ticket's holder has checked in is no
+#: part of the estimate: it counts the ticket in its place either way.
+_RECORD_UNCHANGED: Final = frozenset({"ticket_issued", "phone_ticket", "ticket_checked_in"})
+
+
 class QueueState:
     """Today's queue. Build with `QueueState(cfg)`; rebuild with `apply` over stored events."""
 
@@ -639,9 +646,9 @@ class QueueState:
         if handler is None:
             raise ReplayError(f"unknown event type {event.type!r}")
         self.version = next(_VERSIONS)
-        if event.type != "ticket_issued" or event.data.get("priority"):
+        if event.type not in _RECORD_UNCHANGED or event.data.get("priority"):
             # what today's record of the office (hub.eta.day_record) reads has changed: a
-            # regular ticket joining the queue is the one event that leaves it as it was
+            # regular ticket joining the queue (from a phone too, and its check-in) leaves it
             self.record_version = self.version
         try:
             handler(event)

@@ -127,6 +127,7 @@ class Day:
         self.rng = random.Random(seed)
         self.core = HubCore(parse_config(OFFICE), store, clock=lambda: self.now)
         self.batches = 0
+        self.phones = 0
 
     def send(self, requests: list[tuple[str, dict[str, Any]]]) -> None:
         _, effects = self.core.handle_batch([(Origin(), c, json.dumps(a).encode()) for c, a in requests])
@@ -135,7 +136,20 @@ class Day:
 
     def press(self) -> tuple[str, dict[str, Any]]:
         letter = self.rng.choice("AAABBCDDE")
+        if self.rng.random() < 0.25:  # from a phone (`antrian.join`): each its own holder
+            self.phones += 1
+            return "take_ticket", {"service": letter, "actor": f"phone:h{self.phones}"}
         return "take_ticket", {"service": letter, "priority": self.rng.random() < 0.12}
+
+    def check_in(self) -> None:
+        """A phone ticket's holder arrives and is checked in by an officer."""
+        waiting = sorted(
+            t.code
+            for t in self.core.state.tickets.values()
+            if t.remote and not t.checked_in and t.state == "waiting"
+        )
+        if waiting:
+            self.send([("check_in", {"ticket": self.rng.choice(waiting), "actor": "officer:budi"})])
 
     def step(self) -> None:
         """One thing happening at the office (most often: a rush of presses)."""
@@ -143,6 +157,8 @@ class Day:
         roll = rng.random()
         if roll < 0.55:  # a rush: presses that arrive together, and close after each other
             self.send([self.press() for _ in range(rng.choice((1, 1, 1, 2, 3, 5)))])
+            if rng.random() < 0.3:
+                self.check_in()
             self.now += timedelta(seconds=rng.choice((0, 0.3, 1, 2, 4, 9)))
             return
         if roll < 0.80:
@@ -196,3 +212,8 @@ def test_every_forecast_of_a_busy_day_equals_a_run_from_scratch(seed: int) -> No
     assert estimator.continued_runs > 150
     assert estimator.full_runs > 100
     assert max(svc.waiting for svc in day.core.state.services.values()) > 20
+    # phone tickets were in it: taken, checked in, and passed over at their turn
+    kinds = [e.type for _, e in store.events_between(MONDAY.date().isoformat(), MONDAY.date().isoformat())]
+    assert min(kinds.count(k) for k in ("phone_ticket", "ticket_checked_in", "ticket_not_checked_in")) > 0, {
+        k: kinds.count(k) for k in ("phone_ticket", "ticket_checked_in", "ticket_not_checked_in")
+    }
