@@ -5,7 +5,8 @@ figure at the centre is the figure on its own monthly report:
 
 - **issued**: `ticket_issued` events.
 - **outcome** of a ticket (office, day, code): the last of `ticket_done` (served),
-  `ticket_skipped` (no-show, terlewat) and its appearance in a `tickets_expired` list
+  `ticket_skipped` or `ticket_not_checked_in` (no-show, terlewat: a phone ticket whose holder
+  had not checked in at its turn) and its appearance in a `tickets_expired` list
   (expired); a skipped ticket put back and then served counts as served. A ticket of a past day
   with none of them expired with its day (the office's hub expires it at the next day's start).
 - **waiting time**: from the issue (or a transfer, which starts a second wait at the new
@@ -35,6 +36,10 @@ WITH ev AS (
 ), tickets AS (
     SELECT office, day, seq, at, type, data->>'ticket' AS ticket FROM ev
     WHERE type IN ('ticket_issued', 'ticket_called', 'ticket_transferred', 'ticket_done', 'ticket_skipped')
+    UNION ALL
+    -- a phone ticket not checked in at its turn: a no-show, as a missed call is
+    SELECT office, day, seq, at, 'ticket_skipped', data->>'ticket' FROM ev
+    WHERE type = 'ticket_not_checked_in'
     UNION ALL
     SELECT office, day, seq, at, 'ticket_expired', t.code FROM ev,
         jsonb_array_elements_text(CASE WHEN jsonb_typeof(data->'tickets') = 'array'

@@ -9,7 +9,8 @@ What is counted (and shown on the report, so a reader knows):
 
 - **issued**: tickets taken, by the service they were taken for.
 - **outcome** of a ticket, by the service it had at the end of its day: **served** (done at a
-  counter), **skipped** (called, did not come: terlewat, and not served after all), **expired**
+  counter), **skipped** (called, did not come: terlewat, or from a phone and not checked in at
+  its turn; and not served after all), **expired**
   (still waiting or at a counter at closing). A transferred ticket counts once as issued (its
   first service) and once with its outcome (its last service).
 - **waiting time**: from the ticket's issue to its first call; after a transfer, from the
@@ -277,7 +278,8 @@ class ReportBuilder:
         elif e.type == "ticket_done":
             self._served_time(t, e.at)
             self._finish(code, "served")
-        elif e.type == "ticket_skipped":
+        elif e.type in ("ticket_skipped", "ticket_not_checked_in"):
+            # a phone ticket not checked in at its turn is a no-show as a missed call is
             self._finish(code, "skipped")
         elif e.type == "ticket_transferred":
             self._served_time(t, e.at)

@@ -67,9 +67,13 @@ def test_a_hand_counted_month_gives_the_office_reports_figures(database):
 
 def test_the_regency_adds_its_offices_and_pools_their_waits(database):
     months = {
-        slug: [e for day in office_days(MONTH_CFG, "2026-11", 40, seed) for e in day]
-        for slug, seed in (("winongan", 1), ("grati", 2))
+        slug: [e for day in office_days(MONTH_CFG, "2026-11", 40, seed, phones=phones) for e in day]
+        for slug, seed, phones in (("winongan", 1, 0.0), ("grati", 2, 0.25))
     }
+    # grati's citizens also take tickets from their phones; some never come and are passed over
+    kinds = [e.type for e in months["grati"]]
+    assert kinds.count("ticket_not_checked_in") > 5
+    assert kinds.count("ticket_checked_in") > 50
     with connect(database.dsn) as conn:
         for slug, events in months.items():
             _store(conn, slug, events)
@@ -80,6 +84,8 @@ def test_the_regency_adds_its_offices_and_pools_their_waits(database):
         _same(got[slug], compute(events, MONTH_CFG, period).office)
     regency = compute([*months["winongan"], *months["grati"]], MONTH_CFG, period).office
     assert got["winongan"].issued > 500
+    # a phone ticket passed over is a no-show in both, not a ticket expired at closing
+    assert got["grati"].skipped >= kinds.count("ticket_not_checked_in")
     _same(got[REGENCY], regency)
     assert set(only) == {"grati", REGENCY}
     assert only[REGENCY].issued == got["grati"].issued

@@ -23,19 +23,25 @@ from antrian.store import EventStore
 OFFICERS = {1: "officer:budi", 2: "device:pad-2", 3: "officer:sari", 4: "device:pad-4"}
 
 
-def office_days(cfg: Config, month: str, tickets_per_day: int, seed: int = 1) -> Iterator[list[Event]]:
-    """The events of each working day of `month` (`2026-11`), one list a day."""
+def office_days(
+    cfg: Config, month: str, tickets_per_day: int, seed: int = 1, *, phones: float = 0.0
+) -> Iterator[list[Event]]:
+    """The events of each working day of `month` (`2026-11`), one list a day. `phones`: the
+    share of arrivals that take their ticket from a phone (`antrian.join`): most of them check
+    in at the kiosk within minutes, some never do and are passed over at their turn."""
     rng = random.Random(seed)
     year, mon = map(int, month.split("-"))
     day = date(year, mon, 1)
     state = QueueState(cfg)
     while day.month == mon:
         if day.weekday() < 5:
-            yield _one_day(cfg, state, day, tickets_per_day, rng)
+            yield _one_day(cfg, state, day, tickets_per_day, rng, phones)
         day += timedelta(days=1)
 
 
-def _one_day(cfg: Config, state: QueueState, day: date, n: int, rng: random.Random) -> list[Event]:
+def _one_day(
+    cfg: Config, state: QueueState, day: date, n: int, rng: random.Random, phones: float = 0.0
+) -> list[Event]:
     tz = cfg.office.tz
     opening = datetime.combine(day, cfg.office.opening, tz)
     closing = datetime.combine(day, cfg.office.closing, tz)
@@ -69,7 +75,17 @@ def _one_day(cfg: Config, state: QueueState, day: date, n: int, rng: random.Rand
         if at >= closing:
             break
         if what == "arrive":
+            if phones and rng.random() < phones:
+                taken = do("take_ticket", {"service": arg}, f"phone:p{seq}", at)
+                if taken and rng.random() < 0.8:  # the holder comes and checks in at the kiosk
+                    code = taken[0].data["ticket"]
+                    heapq.heappush(queue, (at + timedelta(minutes=rng.uniform(0, 8)), seq, "check_in", code))
+                    seq += 1
+                continue
             do("take_ticket", {"service": arg, "priority": rng.random() < 0.1}, "device:kiosk-1", at)
+            continue
+        if what == "check_in":  # refused (and so left out) if its turn has passed meanwhile
+            do("check_in", {"ticket": arg, "by": "code"}, "device:kiosk-1", at)
             continue
         counter = int(arg)  # type: ignore[call-overload]
         actor = OFFICERS.get(counter, f"device:pad-{counter}")
