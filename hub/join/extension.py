@@ -224,6 +224,10 @@ class PhoneJoin(Extension):
         self.publish(out)
         body: dict[str, Any] = json.loads(out[0].payload)
         if body.get("status") != "ok":
+            from antrian.web.officer import in_language  # the pages' part, loaded with them
+
+            # the core speaks the office's language; the citizen reads the page's
+            body = in_language(self.core.state, "take_ticket", fields, body, lang, now)
             data = body.get("data") or {}
             return Refusal(str(data.get("code", "error")), str(body.get("error", "")), 409)
         ticket: dict[str, Any] = body["data"]

@@ -173,14 +173,15 @@ def test_a_code_takes_one_ticket_and_a_refused_ticket_does_not_use_it_up(sms_hub
     assert again["data"]["code"] == "code_expired"  # used: one code, one ticket
 
 
-def _take(phone: Browser, service: str, csrf: bool = True) -> tuple[int, dict[str, Any]]:
+def _take(phone: Browser, service: str, csrf: bool = True, lang: str = "id") -> tuple[int, dict[str, Any]]:
     if "antrian_hp" not in phone.cookies:
         phone.request("GET", "/ambil")
     headers = {"Content-Type": "application/json"}
     if csrf:
         headers["X-CSRF-Token"] = phone.csrf("/ambil")
-    status, _, body = phone.request("POST", "/api/ambil", json.dumps({"service": service}).encode(), headers)
-    return status, json.loads(body)
+    body = json.dumps({"service": service, "lang": lang}).encode()
+    status, _, answer = phone.request("POST", "/api/ambil", body, headers)
+    return status, json.loads(answer)
 
 
 def test_a_script_meets_the_limits_per_address_per_service_per_phone_and_csrf(phone_hub):
@@ -193,6 +194,12 @@ def test_a_script_meets_the_limits_per_address_per_service_per_phone_and_csrf(ph
     assert _take(phone, "A")[0] == 200
     status, body = _take(phone, "A")
     assert body["data"]["code"] == "phone_ticket_active"
+    assert "sudah memegang" in body["error"]
+    moved = Browser(phone_hub, "127.0.0.73")  # the same phone (its token) in another browser and network
+    moved.cookies = {"antrian_hp": phone.cookies["antrian_hp"]}
+    status, body = _take(moved, "A", lang="en")
+    assert body["data"]["code"] == "phone_ticket_active"
+    assert "This phone already holds" in body["error"]  # the refusal in the page's language
 
     # a script that drops its cookie each time: two a minute per address
     script = [Browser(phone_hub, "127.0.0.72") for _ in range(3)]
