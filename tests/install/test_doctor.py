@@ -174,7 +174,6 @@ def test_a_healthy_office_with_a_running_hub_gets_ok_lines_and_exit_0(broker, bu
     workdir = tmp_path / "office"
     config = office_folder(workdir, built_clips, broker.port)
     hub = HubProcess(broker, config.read_text(), workdir)
-    hub.start()
     try:
         hub.start_online()
         make_backup(hub.database, workdir / "backup", date.today())  # the daily backup, online

@@ -22,6 +22,9 @@ class ChildProcess:
         self.proc: subprocess.Popen[bytes] | None = None
 
     def start(self) -> None:
+        # a second start would leave the first process running, unseen by `stop`, after the
+        # test: a hub that then joins a later test's broker under the same client id
+        assert not self.alive(), f"{self.argv[2:4]} is already running"
         with self.log_path.open("ab") as log:
             self.proc = subprocess.Popen(self.argv, stdout=log, stderr=log)
 
