@@ -50,7 +50,7 @@ from antrian.extensions.speakers import MissedCall, Speakers
 from antrian.extensions.updates import FirmwareUpdates
 from antrian.i18n import t
 from antrian.printer import PrinterError, print_ticket
-from antrian.queue import DomainError, Event
+from antrian.queue import DomainError, Event, local_day
 from antrian.service import HubService
 from antrian.web import officer as desk
 from antrian.web import pages, stats
@@ -698,7 +698,7 @@ async def admin(request: web.Request) -> web.Response:
         "admin",
         "admin_title",
         '<div id="app"></div>',
-        {"today": app.core.state.day or date.today().isoformat()},
+        {"today": app.core.state.day or local_day(app.core.clock(), app.cfg)},
     )
 
 
@@ -1112,7 +1112,8 @@ async def api_running_text(request: web.Request) -> web.Response:
 
 
 def _period(request: web.Request, app: WebApp) -> tuple[str, str]:
-    today = app.core.state.day or date.today().isoformat()
+    # the office's day, not the machine's: a hub on UTC is still "yesterday" until 07.00 WIB
+    today = app.core.state.day or local_day(app.core.clock(), app.cfg)
     q = request.rel_url.query
     try:
         first = date.fromisoformat(q.get("from", today))
