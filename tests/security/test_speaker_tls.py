@@ -43,6 +43,9 @@ def test_speaker_comes_online_over_tls_with_the_office_ca():
             str(root / "wav"),
         ],
         env={**os.environ, "ANTRIAN_MQTT_PASSWORD": password},
+        # as systemd starts it: Ctrl+C (SIGINT) does what it does for a person at a terminal,
+        # whatever disposition the test process itself was left with by earlier tests
+        preexec_fn=lambda: signal.signal(signal.SIGINT, signal.SIG_DFL),
         stdout=subprocess.DEVNULL,
         stderr=subprocess.PIPE,
         text=True,
@@ -52,11 +55,15 @@ def test_speaker_comes_online_over_tls_with_the_office_ca():
         observer.subscribe(f"{BASE}/device/speaker-1/availability")
         observer.wait_for(f"{BASE}/device/speaker-1/availability", lambda p: p == b"online", timeout=15)
         node.send_signal(signal.SIGINT)  # leaving on purpose: it says goodbye itself
-        observer.wait_for(f"{BASE}/device/speaker-1/availability", lambda p: p == b"offline")
+        observer.wait_for(f"{BASE}/device/speaker-1/availability", lambda p: p == b"offline", timeout=15)
+        missed = None
+    except TimeoutError as exc:
+        missed = exc
     finally:
         if node.poll() is None:
             node.kill()
         errors = node.communicate(timeout=10)[1]
         observer.close()
         broker.close()
+    assert missed is None, f"{missed}; the node's log: {errors[-3000:]}"
     assert "Traceback" not in errors, errors
