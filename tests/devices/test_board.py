@@ -58,7 +58,10 @@ def test_p10_rows_brightness_and_reboot(broker, hub, watcher, firmware):
         return pixels.hub12_frame(fw.of("hub12"), 1)
 
     deadline = time.monotonic() + 10
-    while not pixels.shows(frame(), 0, "---") and time.monotonic() < deadline:
+    # both rows: the panel is drawn row by row, so the first may be there before the second
+    while not (pixels.shows(frame(), 0, "---") and pixels.shows(frame(), 1, "LOKET 1")):
+        if time.monotonic() > deadline:
+            break
         time.sleep(0.05)
     assert pixels.shows(frame(), 0, "---")
     assert pixels.shows(frame(), 1, "LOKET 1")
