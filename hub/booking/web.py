@@ -25,8 +25,8 @@ from aiohttp import web
 from antrian.notify.extension import Refusal
 from antrian.notify.web import _answer, _text
 from antrian.web.limits import RateLimit
-from antrian.web.refusals import client_limited
-from antrian.web.server import K_WEB, WebApp, _csrf_refused, _json_body
+from antrian.web.refusals import body_lang, client_limited, guarded_body
+from antrian.web.server import K_WEB, WebApp
 
 if TYPE_CHECKING:
     from antrian.booking.extension import Bookings
@@ -56,18 +56,7 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         return client_limited(request, limit, "web.booking_rate_limited")
 
     async def guarded(request: web.Request, limit: RateLimit) -> tuple[dict[str, Any], web.Response | None]:
-        """The JSON body of a POST that passed the CSRF check and the rate limit, or the refusal."""
-        app: WebApp = request.app[K_WEB]
-        if not app.csrf_ok(request, None):
-            return {}, _csrf_refused(app, request)
-        refused = limited(request, limit)
-        if refused is not None:
-            return {}, refused
-        return await _json_body(request), None
-
-    def lang_of(request: web.Request, body: dict[str, Any]) -> str:
-        app: WebApp = request.app[K_WEB]
-        return str(body["lang"]) if body.get("lang") in ("id", "en") else app.lang(request)
+        return await guarded_body(request, limit, "web.booking_rate_limited")
 
     async def page(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]
@@ -88,7 +77,7 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         body, refused = await guarded(request, books)
         if refused is not None:
             return refused
-        lang = lang_of(request, body)
+        lang = body_lang(request, body)
         result = part.book(
             _text(body.get("service"), 1),
             _text(body.get("day"), 10),
@@ -112,14 +101,14 @@ def routes(part: Bookings) -> list[web.RouteDef]:
         if refused is not None:
             return refused
         return _answer(
-            part.set_reminder(_text(body.get("code"), 16), reminder_of(body), lang_of(request, body))
+            part.set_reminder(_text(body.get("code"), 16), reminder_of(body), body_lang(request, body))
         )
 
     async def cancel(request: web.Request) -> web.Response:
         body, refused = await guarded(request, lookups)
         if refused is not None:
             return refused
-        return _answer(part.cancel(_text(body.get("code"), 16), lang_of(request, body)))
+        return _answer(part.cancel(_text(body.get("code"), 16), body_lang(request, body)))
 
     return [
         web.get("/reservasi", page),

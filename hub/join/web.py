@@ -21,7 +21,7 @@ from __future__ import annotations
 
 import json
 from html import escape
-from typing import TYPE_CHECKING, Any, Final
+from typing import TYPE_CHECKING, Final
 
 from aiohttp import web
 
@@ -31,8 +31,8 @@ from antrian.notify.extension import Refusal
 from antrian.notify.web import _answer, _text
 from antrian.web import pages
 from antrian.web.limits import RateLimit, retry_after
-from antrian.web.refusals import client_limited
-from antrian.web.server import K_WEB, WebApp, _csrf_refused, _json_body
+from antrian.web.refusals import body_lang, client_limited, guarded_body
+from antrian.web.server import K_WEB, WebApp
 from antrian.web.text import texts
 
 if TYPE_CHECKING:
@@ -73,19 +73,6 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
     tickets = RateLimit(TICKETS_PER_MINUTE)
     per_service = RateLimit(part.jcfg.per_service_per_minute)
     lookups = RateLimit(LOOKUPS_PER_MINUTE)
-
-    def lang_of(request: web.Request, body: dict[str, Any]) -> str:
-        app: WebApp = request.app[K_WEB]
-        return str(body["lang"]) if body.get("lang") in ("id", "en") else app.lang(request)
-
-    async def guarded(request: web.Request, limit: RateLimit) -> tuple[dict[str, Any], web.Response | None]:
-        app: WebApp = request.app[K_WEB]
-        if not app.csrf_ok(request, None):
-            return {}, _csrf_refused(app, request)
-        refused = client_limited(request, limit, "join.rate_limited")
-        if refused is not None:
-            return {}, refused
-        return await _json_body(request), None
 
     async def page(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]
@@ -184,21 +171,21 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
         return _answer(part.offer(app.lang(request)))
 
     async def send_code(request: web.Request) -> web.Response:
-        body, refused = await guarded(request, codes)
+        body, refused = await guarded_body(request, codes, "join.rate_limited")
         if refused is not None:
             return refused
         return _answer(
             await part.send_code(
-                _text(body.get("phone"), 32), _text(body.get("channel"), 20), lang_of(request, body)
+                _text(body.get("phone"), 32), _text(body.get("channel"), 20), body_lang(request, body)
             )
         )
 
     async def take(request: web.Request) -> web.Response:
         app: WebApp = request.app[K_WEB]
-        body, refused = await guarded(request, tickets)
+        body, refused = await guarded_body(request, tickets, "join.rate_limited")
         if refused is not None:
             return refused
-        lang = lang_of(request, body)
+        lang = body_lang(request, body)
         service = _text(body.get("service"), 1)
         wait = per_service.wait(f"svc:{service}")
         if wait > 0:

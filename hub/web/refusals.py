@@ -8,11 +8,13 @@ language from the part's own catalogue key. The limit holds per address and per 
 
 from __future__ import annotations
 
+from typing import Any
+
 from aiohttp import web
 
 from antrian.i18n import t
 from antrian.web.limits import RateLimit, retry_after, wait_all
-from antrian.web.server import K_WEB, WebApp
+from antrian.web.server import K_WEB, WebApp, _csrf_refused, _json_body
 
 
 def client_limited(request: web.Request, limit: RateLimit, text_key: str) -> web.Response | None:
@@ -32,3 +34,23 @@ def client_limited(request: web.Request, limit: RateLimit, text_key: str) -> web
         status=429,
         headers={"Retry-After": str(seconds)},
     )
+
+
+async def guarded_body(
+    request: web.Request, limit: RateLimit, text_key: str
+) -> tuple[dict[str, Any], web.Response | None]:
+    """The JSON body of a citizen's POST that passed the CSRF check and `limit`, or the
+    refusal (the parts' pages: booking, phone tickets)."""
+    app: WebApp = request.app[K_WEB]
+    if not app.csrf_ok(request, None):
+        return {}, _csrf_refused(app, request)
+    refused = client_limited(request, limit, text_key)
+    if refused is not None:
+        return {}, refused
+    return await _json_body(request), None
+
+
+def body_lang(request: web.Request, body: dict[str, Any]) -> str:
+    """The language a POST asks its answer in (`lang` in its body), else the page's."""
+    app: WebApp = request.app[K_WEB]
+    return str(body["lang"]) if body.get("lang") in ("id", "en") else app.lang(request)
