@@ -218,8 +218,14 @@ def routes(part: PhoneJoin) -> list[web.RouteDef]:
         refused = client_limited(request, lookups, "join.rate_limited")
         if refused is not None:
             return refused
-        view = app.ticket_state(request.match_info["token"][:64])
-        code = view.get("check_in_code") if view is not None else None
+        # the ticket itself, not its whole view: the code needs no wait estimate
+        state = app.core.state
+        held = state.tickets.get(state.by_token.get(request.match_info["token"][:64], ""))
+        code = (
+            held.check_in_code
+            if held is not None and not held.checked_in and held.state == "waiting"
+            else None
+        )
         if not code:
             return web.json_response({"status": "ok", "data": {"code": None}})
         return web.json_response({"status": "ok", "data": {"code": code, "qr": await app.qr.svg(code)}})
